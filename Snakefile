@@ -1,0 +1,20 @@
+# facecluster: sort a folder of photos by the person in them, and measure how well it did.
+# The stages live in rules/; rules/common.smk turns the config into file lists.
+
+from snakemake.utils import min_version
+
+min_version("9.0")
+
+
+configfile: "config.yaml"
+
+
+include: "rules/common.smk"
+include: "rules/download.smk"
+include: "rules/photos.smk"
+
+
+rule all:
+    default_target: True
+    input:
+        all_targets(),

@@ -1,0 +1,228 @@
+"""The aggregate stage's maths: pick faces, reduce their embeddings, cluster, and score.
+
+Pure functions on in-memory data (no file I/O). Conventions:
+
+* ``faces`` is the faces table as returned by facecluster.gather.read_faces: a list of
+  dicts, one per face, in the same order as the rows of embeddings.npy. A ``label`` of
+  ``''`` means the photo's person is unknown.
+* Embeddings and reduced coordinates are float arrays of shape (n_faces, dim).
+* Cluster labels are int64 arrays of shape (n_faces,), numbered canonically: clusters are
+  numbered in the order of the first row in which each appears (row 0 is in cluster 0),
+  so labels do not depend on how a clusterer happens to number its clusters. -1 means
+  "unknown / no cluster", as in facecluster.metrics.
+* Everything random takes a seed: the same input and seed give byte-identical output.
+"""
+
+import math
+
+import numpy as np
+from sklearn.cluster import AgglomerativeClustering, KMeans, MiniBatchKMeans
+from sklearn.decomposition import PCA
+
+from facecluster.metrics import UNKNOWN, external_metrics, internal_metrics
+
+# PCA's exact SVD holds an (n, d) float64 factor; above this many rows use the
+# randomized solver (seeded) instead.
+FULL_SVD_MAX_ROWS = 50_000
+MINIBATCH_SIZE = 4096
+
+
+def sample_faces(faces, *, min_photos=None, people=None, photos_per_person=None, seed=0) -> list[int]:
+    """Row indices (positions in ``faces``) of a seeded sample of people and photos.
+
+    faces: list of n dicts with at least ``photo_id`` and ``label``. With no option set,
+    returns all n rows. Otherwise unlabelled faces are excluded and a person is eligible
+    with at least min_photos distinct photos (and at least photos_per_person, so that
+    every chosen person contributes the same number). ``people`` eligible people are
+    chosen with numpy.random.default_rng(seed) from the sorted names, then
+    ``photos_per_person`` photos of each from their photo ids sorted; every face of a
+    chosen photo is kept. Returns the sorted row indices (list of int).
+    """
+    if min_photos is None and people is None and photos_per_person is None:
+        return list(range(len(faces)))
+    for name, value in (("min_photos", min_photos), ("people", people), ("photos_per_person", photos_per_person)):
+        if value is not None and value < 1:
+            raise ValueError(f"{name} must be at least 1, got {value}")
+
+    rows_by_photo_by_person = {}  # label -> photo_id -> rows
+    for row, face in enumerate(faces):
+        if face["label"]:
+            rows_by_photo_by_person.setdefault(face["label"], {}).setdefault(face["photo_id"], []).append(row)
+    needed_photos = max(min_photos or 1, photos_per_person or 1)
+    eligible = sorted(name for name, photos in rows_by_photo_by_person.items() if len(photos) >= needed_photos)
+
+    rng = np.random.default_rng(seed)
+    chosen = eligible
+    if people is not None:
+        if people > len(eligible):
+            raise ValueError(f"asked for {people} people but only {len(eligible)} have at least {needed_photos} photos")
+        chosen = [eligible[i] for i in sorted(rng.choice(len(eligible), size=people, replace=False))]
+
+    rows = []
+    for name in chosen:
+        photo_ids = sorted(rows_by_photo_by_person[name])
+        if photos_per_person is not None:
+            picked = rng.choice(len(photo_ids), size=photos_per_person, replace=False)
+            photo_ids = [photo_ids[i] for i in sorted(picked)]
+        for photo_id in photo_ids:
+            rows.extend(rows_by_photo_by_person[name][photo_id])
+    return sorted(rows)
+
+
+def reduce(X, *, method="pca", components=2, whiten=False, l2_normalize=False, seed=0) -> tuple[np.ndarray, dict]:
+    """Optionally L2-normalise the rows of X, then reduce them to fewer dimensions.
+
+    X: (n, d) embeddings. method "pca" gives Y of shape (n, min(components, n, d)) (a note
+    says when components was clipped); whiten scales each component to unit variance.
+    method "none" gives Y of shape (n, d). Y is always float64. info is a JSON-ready dict:
+    method, components (the number used), whiten, l2_normalize, solver,
+    explained_variance_ratio (list, one per component; None for "none") and notes (list).
+    """
+    Y = np.asarray(X, dtype=np.float64)
+    if Y.ndim != 2:
+        raise ValueError(f"X must be a 2-D (faces, dim) array, got shape {Y.shape}")
+    if l2_normalize:
+        norms = np.linalg.norm(Y, axis=1, keepdims=True)
+        Y = Y / np.where(norms > 0, norms, 1.0)  # an all-zero row stays zero
+    n, d = Y.shape
+    info = {
+        "method": method,
+        "components": d,
+        "whiten": False,
+        "l2_normalize": bool(l2_normalize),
+        "solver": None,
+        "explained_variance_ratio": None,
+        "notes": [],
+    }
+    if method == "none":
+        return Y, info
+    if method != "pca":
+        raise ValueError(f"unknown reduction method {method!r}; use 'pca' or 'none'")
+    if components < 1:
+        raise ValueError(f"components must be at least 1, got {components}")
+
+    used = min(components, n, d)
+    if used < components:
+        info["notes"].append(f"components={components} clipped to {used}: only {n} faces of dimension {d}")
+    solver = "full" if n <= FULL_SVD_MAX_ROWS else "randomized"
+    pca = PCA(n_components=used, whiten=whiten, svd_solver=solver, random_state=seed)  # the full solver ignores it
+    Y = pca.fit_transform(Y)
+    info.update(components=used, whiten=bool(whiten), solver=solver)
+    info["explained_variance_ratio"] = [float(r) for r in pca.explained_variance_ratio_]
+    return Y, info
+
+
+def parse_k(spec) -> list[int]:
+    """The numbers of clusters to try, sorted and unique.
+
+    spec: an int, a list of ints, or a dict {from: a, to: b, step: s} (inclusive; step
+    defaults to 1). Raises ValueError for an empty list, a non-int, or any K < 1.
+    """
+    if isinstance(spec, dict):
+        unknown_keys = set(spec) - {"from", "to", "step"}
+        if unknown_keys or not {"from", "to"} <= set(spec):
+            raise ValueError(f"a K range needs keys from, to and optionally step; got {sorted(spec)}")
+        step = spec.get("step", 1)
+        if not all(_is_int(v) for v in (spec["from"], spec["to"], step)) or step < 1:
+            raise ValueError(f"a K range needs int from/to and a step of at least 1; got {spec}")
+        ks = list(range(spec["from"], spec["to"] + 1, step))
+    elif _is_int(spec):
+        ks = [spec]
+    elif isinstance(spec, (list, tuple)):
+        ks = list(spec)
+    else:
+        raise ValueError(f"K must be an int, a list of ints or a from/to/step range; got {spec!r}")
+    if not ks:
+        raise ValueError(f"no K to try in {spec!r}")
+    if not all(_is_int(k) for k in ks):
+        raise ValueError(f"every K must be an int; got {spec!r}")
+    if min(ks) < 1:
+        raise ValueError(f"every K must be at least 1; got {spec!r}")
+    return sorted({int(k) for k in ks})
+
+
+def _is_int(value):
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+
+
+def canonical_labels(labels) -> np.ndarray:
+    """(n,) int64 labels renumbered 0, 1, ... in order of each cluster's first row; -1 stays -1."""
+    labels = np.asarray(labels)
+    result = np.full(len(labels), UNKNOWN, np.int64)
+    known = labels != UNKNOWN
+    _, first_rows, codes = np.unique(labels[known], return_index=True, return_inverse=True)
+    rank = np.empty(len(first_rows), np.int64)
+    rank[np.argsort(first_rows)] = np.arange(len(first_rows))
+    result[known] = rank[codes]
+    return result
+
+
+def _require_faces(Y, what):
+    if len(Y) < 2:
+        faces = "face" if len(Y) == 1 else "faces"
+        raise ValueError(f"only {len(Y)} {faces} to cluster: {what} needs at least 2")
+
+
+def kmeans_sweep(Y, ks, *, seed=0, n_init=10, minibatch_above=20000) -> tuple[dict[int, np.ndarray], list[str]]:
+    """K-means once per K.
+
+    Y: (n, d) coordinates; ks: ints (see parse_k). Uses sklearn KMeans, or MiniBatchKMeans
+    when n > minibatch_above. Returns ({K: (n,) int64 canonical labels}, notes): a K above
+    n is skipped with a note. Raises ValueError with fewer than 2 faces.
+    """
+    Y = np.asarray(Y)
+    _require_faces(Y, "K-means")
+    n = len(Y)
+    labels_by_k, notes = {}, []
+    for k in sorted(ks):
+        if k > n:
+            notes.append(f"K={k} skipped: only {n} faces")
+            continue
+        if n > minibatch_above:
+            model = MiniBatchKMeans(n_clusters=k, batch_size=MINIBATCH_SIZE, n_init=n_init, random_state=seed)
+        else:
+            model = KMeans(n_clusters=k, n_init=n_init, random_state=seed)
+        labels_by_k[k] = canonical_labels(model.fit_predict(Y))
+    return labels_by_k, notes
+
+
+def agglomerative(Y, *, k=None, distance_threshold=None, linkage="average", metric="cosine") -> np.ndarray:
+    """Hierarchical clustering cut at k clusters or at distance_threshold (exactly one).
+
+    Y: (n, d) coordinates. Memory and time grow as n**2. Returns (n,) int64 canonical labels.
+    """
+    if (k is None) == (distance_threshold is None):
+        raise ValueError("give exactly one of k and distance_threshold")
+    Y = np.asarray(Y)
+    _require_faces(Y, "agglomerative clustering")
+    if k is not None and not 1 <= k <= len(Y):
+        raise ValueError(f"k must be between 1 and the number of faces ({len(Y)}), got {k}")
+    model = AgglomerativeClustering(n_clusters=k, distance_threshold=distance_threshold, linkage=linkage, metric=metric)
+    return canonical_labels(model.fit_predict(Y))
+
+
+def evaluate_sweep(Y_for_internal, labels_true, labels_by_k) -> dict[int, dict]:
+    """Scores per K, ready for json.dumps.
+
+    Y_for_internal: (n, d) coordinates for the internal scores; labels_true: (n,) person
+    names, or None; labels_by_k: {K: (n,) int labels}. Each K gets internal_metrics, plus
+    external_metrics when labels_true is given and no label is ''. Values are plain
+    floats, ints or None (non-finite scores become None).
+    """
+    with_truth = labels_true is not None and all(label != "" for label in labels_true)
+    scores_by_k = {}
+    for k, labels in sorted(labels_by_k.items()):
+        scores = internal_metrics(Y_for_internal, labels)
+        if with_truth:
+            scores.update(external_metrics(labels_true, labels))
+        scores_by_k[int(k)] = {name: _plain(value) for name, value in scores.items()}
+    return scores_by_k
+
+
+def _plain(value):
+    if value is None:
+        return None
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    value = float(value)
+    return value if math.isfinite(value) else None

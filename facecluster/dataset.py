@@ -1,0 +1,131 @@
+"""Listing a photo folder: every file found, a stable id for each, stable batches.
+
+Listing never decodes a photo (it must stay fast on 100,000 files): whether a
+file is a photo is decided later, by its content, in the per-photo stage.
+"""
+
+import hashlib
+import os
+import re
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+LABEL_MODES = ("folders", "none")
+
+# Ids are used as file names and Snakemake wildcard values: keep them to a
+# conservative alphabet and a bounded length.
+_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
+_STEM_MAX = 48
+_HASH_HEX = 12  # 48 bits: a collision among 1e5 paths has odds of ~2e-5, and is checked
+
+
+@dataclass(frozen=True)
+class PhotoEntry:
+    """One file found in a dataset folder."""
+
+    id: str
+    relpath: str  # relative to the dataset folder, with '/' separators
+    path: str  # as the workflow reads it (dataset folder joined with relpath)
+    label: str  # the person, from the folder name; '' when there are no labels
+    hidden: bool  # the name, or a folder above it, starts with '.'
+
+
+def photo_id(relpath):
+    """A readable, unique, filesystem- and wildcard-safe id for a relative path.
+
+    The id is the file name's ASCII-folded stem plus a hash of the whole
+    relative path, so the same name in two folders gives two ids and the id
+    never changes while the file stays where it is.
+    """
+    stem = Path(relpath).name
+    folded = unicodedata.normalize("NFKD", stem).encode("ascii", "ignore").decode()
+    slug = _UNSAFE.sub("_", folded).strip("._-")[:_STEM_MAX] or "photo"
+    digest = hashlib.sha1(relpath.encode("utf-8", "surrogateescape")).hexdigest()
+    return f"{slug}-{digest[:_HASH_HEX]}"
+
+
+def list_photos(folder, labels="folders"):
+    """Every file below `folder`, sorted by relative path, as PhotoEntry.
+
+    Links are followed, to files and folders alike; a folder already walked
+    (a link loop, or a link to a folder seen under its real path) is not
+    walked again.
+    """
+    root = Path(folder)
+    relpaths, walked = [], set()
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
+        real = os.path.realpath(dirpath)
+        if real in walked:
+            dirnames[:] = []
+            continue
+        walked.add(real)
+        # Real folders first, so a photo is listed under its real path when it can be.
+        dirnames.sort(key=lambda d: (os.path.islink(Path(dirpath) / d), d))
+        relpaths.extend((Path(dirpath) / name).relative_to(root).as_posix() for name in filenames)
+    return entries_for(root, relpaths, labels)
+
+
+def entries_for(folder, relpaths, labels="folders"):
+    """PhotoEntry for each relative path below `folder`, sorted, ids checked unique."""
+    if labels not in LABEL_MODES:
+        raise ValueError(f"labels must be one of {LABEL_MODES}, not {labels!r}")
+    entries = []
+    for relpath in sorted(relpaths):
+        parts = relpath.split("/")
+        entries.append(
+            PhotoEntry(
+                id=photo_id(relpath),
+                relpath=relpath,
+                path=str(Path(folder) / relpath),
+                label=parts[-2] if labels == "folders" and len(parts) > 1 else "",
+                hidden=any(part.startswith(".") for part in parts),
+            )
+        )
+    _check_unique_ids(entries)
+    return entries
+
+
+def _check_unique_ids(entries):
+    seen = {}
+    for entry in entries:
+        if entry.id in seen:
+            raise ValueError(
+                f"photo id collision: {seen[entry.id]!r} and {entry.relpath!r} "
+                f"both map to {entry.id!r}"
+            )
+        seen[entry.id] = entry.relpath
+
+
+def _cuts_after(photo_id_, batch_size):
+    """Content-defined boundary: a batch ends after ids whose hash is 0 mod batch_size."""
+    digest = hashlib.sha1(photo_id_.encode()).digest()
+    return int.from_bytes(digest[:8], "big") % batch_size == 0
+
+
+def make_batches(entries, batch_size):
+    """Split sorted entries into batches whose membership is stable.
+
+    Boundaries depend only on the ids next to them (content-defined chunking,
+    as in rsync), so adding a photo changes only the batch it falls into;
+    batches average `batch_size` photos and are capped at 4x that. A batch
+    is named after a hash of its first id, which does not move either.
+
+    Returns {batch name: [entries]} in listing order.
+    """
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be >= 1, not {batch_size}")
+    batches = {}
+    current = []
+    for entry in entries:
+        current.append(entry)
+        if _cuts_after(entry.id, batch_size) or len(current) >= 4 * batch_size:
+            batches[_batch_name(current)] = current
+            current = []
+    if current:
+        batches[_batch_name(current)] = current
+    return batches
+
+
+def _batch_name(members):
+    return "b" + hashlib.sha1(members[0].id.encode()).hexdigest()[:10]

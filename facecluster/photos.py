@@ -1,0 +1,193 @@
+"""The per-photo stage: a batch of photos becomes per-photo faces, chips and embeddings.
+
+One call processes one batch with models loaded once. Each photo still gets
+its own files in the batch folder:
+
+    <id>.json        status, reason, sha256, image size, faces (box, score, landmarks)
+    <id>.npy         embeddings, (faces, dim) float32
+    <id>.chips.npy   aligned face chips, (faces, size, size, 3) uint8
+
+plus `ledger.tsv`, one row per member. Results are also kept in a content
+cache keyed by the photo's sha256 and the model's settings, so a photo whose
+bytes did not change is never computed twice, even when Snakemake reruns its
+batch (for instance because a new photo joined it).
+"""
+
+import hashlib
+import json
+import logging
+import os
+from pathlib import Path
+
+import numpy as np
+
+from facecluster.detect import make_detector, select_faces
+from facecluster.embed import make_embedder
+from facecluster.images import RejectedPhoto, decode_bytes, read_bytes
+from facecluster.ledger import LedgerRow, write_ledger
+
+logger = logging.getLogger(__name__)
+
+# Bump when a change to this stage changes its results, to invalidate caches.
+STAGE_VERSION = 1
+
+
+def model_fingerprint(model_settings, photo_max_side):
+    """A short hash of everything that decides a photo's per-photo results."""
+    key = json.dumps(
+        {"model": model_settings, "photo_max_side": photo_max_side, "version": STAGE_VERSION},
+        sort_keys=True,
+    )
+    return hashlib.sha256(key.encode()).hexdigest()[:16]
+
+
+class ContentCache:
+    """Per-photo results stored by content hash; `<sha>.json` is written last and marks completion."""
+
+    SUFFIXES = (".npy", ".chips.npy", ".json")
+
+    def __init__(self, folder):
+        self.folder = Path(folder)
+
+    def _base(self, sha256):
+        return self.folder / sha256[:2] / sha256
+
+    def load(self, sha256):
+        """The cached record (dict), or None."""
+        record_path = self._base(sha256).with_suffix(".json")
+        try:
+            return json.loads(record_path.read_text())
+        except (OSError, ValueError):
+            return None
+
+    def store(self, sha256, record, embeddings, chips):
+        base = self._base(sha256)
+        base.parent.mkdir(parents=True, exist_ok=True)
+        _atomic_save_npy(base.with_suffix(".npy"), embeddings)
+        _atomic_save_npy(base.with_suffix(".chips.npy"), chips)
+        _atomic_write_text(base.with_suffix(".json"), json.dumps(record))
+
+    def place(self, sha256, out_dir, photo_id):
+        """Put the cached arrays at out_dir/<photo_id>.*: a hard link, or a copy across filesystems."""
+        base = self._base(sha256)
+        for suffix in (".npy", ".chips.npy"):
+            source = Path(str(base) + suffix)
+            target = Path(out_dir) / (photo_id + suffix)
+            target.unlink(missing_ok=True)
+            try:
+                os.link(source, target)
+            except OSError:
+                _atomic_write_bytes(target, source.read_bytes())
+
+
+class BatchProcessor:
+    """Loads a model's detector and embedder once; processes batches of photos."""
+
+    def __init__(self, model_settings, cache_dir, photo_max_side=1600, embed_batch=256):
+        self.detector = make_detector(model_settings["detector"])
+        self.embedder = make_embedder(model_settings["embedder"])
+        self.keep = model_settings["detector"].get("keep", "all")
+        self.min_size = model_settings["detector"].get("min_size", 0)
+        self.photo_max_side = photo_max_side
+        self.embed_batch = embed_batch
+        self.cache = ContentCache(cache_dir)
+
+    def process(self, members, out_dir):
+        """Process `members` (dicts with id, path, label, hidden) into out_dir; return ledger rows."""
+        out_dir = Path(out_dir)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        rows, pending = [], []
+        for member in members:
+            row, work = self._prepare(member)
+            rows.append(row)
+            if work is not None:
+                pending.append((row, work))
+        self._embed_and_store(pending)
+        rejected = sum(row.status == "rejected" for row in rows)
+        logger.info("computed %d photos, reused %d from the cache, rejected %d",
+                    len(pending), len(rows) - len(pending) - rejected, rejected)
+        for row in rows:
+            if row.status != "rejected":
+                self.cache.place(row.sha256, out_dir, row.id)
+            _write_record(out_dir, row, self.cache.load(row.sha256) if row.sha256 else None)
+        write_ledger(out_dir / "ledger.tsv", rows)
+        return rows
+
+    def _prepare(self, member):
+        """A ledger row, and the detection work still to embed (None when done or rejected)."""
+        row = LedgerRow(id=member["id"], path=member["path"], label=member["label"])
+        if member["hidden"]:
+            return row.reject("hidden file (its name or a folder above it starts with '.')"), None
+        try:
+            data, row.sha256 = read_bytes(member["path"])
+            cached = self.cache.load(row.sha256)
+            if cached is not None:
+                return row.finish(cached), None
+            photo = decode_bytes(data, self.photo_max_side)
+        except RejectedPhoto as exc:
+            logger.info("rejected %s: %s", member["path"], exc)
+            return row.reject(str(exc)), None
+        detections = self.detector.detect(photo.rgb)
+        # Boxes and sizes are reported in the original photo's pixels.
+        faces = select_faces(
+            [d.scaled(1 / photo.scale) for d in detections],
+            photo.original_size,
+            keep=self.keep,
+            min_size=self.min_size,
+        )
+        chips, landmarks = self.embedder.align(photo.rgb, [f.scaled(photo.scale) for f in faces])
+        record = {
+            "image_size": list(photo.original_size),
+            "faces": [
+                {
+                    "box": [round(v, 2) for v in face.box],
+                    "score": round(face.score, 4),
+                    "landmarks": (points / photo.scale).round(2).tolist(),
+                }
+                for face, points in zip(faces, landmarks)
+            ],
+        }
+        return row, (record, chips)
+
+    def _embed_and_store(self, pending):
+        """Embed the chips of all pending photos in few network calls, then cache each photo."""
+        all_chips = [chips for _, (_, chips) in pending]
+        if not all_chips:
+            return
+        stacked = np.concatenate(all_chips)
+        vectors = np.concatenate(
+            [self.embedder.embed(stacked[start : start + self.embed_batch])
+             for start in range(0, len(stacked), self.embed_batch)]
+            or [np.zeros((0, self.embedder.dim), np.float32)]
+        )
+        start = 0
+        for row, (record, chips) in pending:
+            embeddings = vectors[start : start + len(chips)]
+            start += len(chips)
+            self.cache.store(row.sha256, record, embeddings, chips)
+            row.finish(record)
+
+
+def _write_record(out_dir, row, content):
+    record = {"id": row.id, "path": row.path, "label": row.label, "sha256": row.sha256,
+              "status": row.status, "reason": row.reason, "n_faces": row.n_faces}
+    if content is not None:
+        record.update(content)
+    _atomic_write_text(Path(out_dir) / f"{row.id}.json", json.dumps(record, indent=1))
+
+
+def _atomic_write_bytes(path, data):
+    tmp = Path(str(path) + ".tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+
+
+def _atomic_write_text(path, text):
+    _atomic_write_bytes(path, text.encode())
+
+
+def _atomic_save_npy(path, array):
+    tmp = Path(str(path) + ".tmp")
+    with open(tmp, "wb") as handle:
+        np.save(handle, array, allow_pickle=False)
+    os.replace(tmp, path)

@@ -1,0 +1,112 @@
+"""What the workflow will make, from a validated config: the Snakefile's planner.
+
+Kept out of the .smk files so it can be unit-tested and so the rules stay
+declarative. Dataset folders are listed once, lazily, without decoding.
+"""
+
+import csv
+import hashlib
+import os
+from functools import cached_property
+from pathlib import Path
+
+from facecluster.config import ConfigError
+from facecluster.dataset import entries_for, list_photos, make_batches
+from facecluster.download import read_manifest
+from facecluster.photos import model_fingerprint
+
+
+def dataset_entries(settings):
+    """The PhotoEntry list of a dataset's settings (a downloaded one is listed from its manifest)."""
+    if "download" in settings:
+        relpaths = [path for path, _ in read_manifest(settings["download"]["manifest"])]
+        return entries_for(settings["path"], relpaths, settings["labels"])
+    return list_photos(settings["path"], settings["labels"])
+
+
+class Plan:
+    def __init__(self, config, results="results"):
+        self.config = config
+        self.results = results
+
+    @property
+    def dataset_names(self):
+        return list(self.config["datasets"])
+
+    @property
+    def model_names(self):
+        return list(self.config["models"])
+
+    @cached_property
+    def _listings(self):
+        return {name: self._list(name) for name in self.config["datasets"]}
+
+    def _list(self, name):
+        settings = self.config["datasets"][name]
+        folder = Path(settings["path"])
+        if "download" not in settings:
+            if not folder.is_dir():
+                raise ConfigError(f"datasets.{name}.path: folder {str(folder)!r} does not exist")
+        entries = dataset_entries(settings)
+        if not entries:
+            raise ConfigError(f"datasets.{name}.path: folder {str(folder)!r} holds no files")
+        return entries, make_batches(entries, self.config["batch_size"])
+
+    def entries(self, dataset):
+        return self._listings[dataset][0]
+
+    def batches(self, dataset):
+        return self._listings[dataset][1]
+
+    def listing_digest(self, dataset):
+        """Changes whenever a file is added, removed or renamed, or the batching changes."""
+        digest = hashlib.sha256()
+        for batch, members in self.batches(dataset).items():
+            digest.update(batch.encode())
+            for entry in members:
+                digest.update(f"\0{entry.id}\0{entry.relpath}".encode("utf-8", "surrogateescape"))
+        return digest.hexdigest()
+
+    def batch_members(self, dataset, batch):
+        return [
+            {"id": e.id, "path": e.path, "label": e.label, "hidden": e.hidden}
+            for e in self.batches(dataset)[batch]
+        ]
+
+    def batch_inputs(self, dataset, batch):
+        """What a batch job waits for: its readable files, or the download of the dataset."""
+        if "download" in self.config["datasets"][dataset]:
+            return [f"{self.results}/{dataset}/downloaded.tsv"]
+        # Broken links and unreadable entries are not inputs (Snakemake would
+        # stop on them); the job records them in the ledger instead.
+        return [e.path for e in self.batches(dataset)[batch] if os.path.isfile(e.path)]
+
+    def batch_folders(self, dataset, model):
+        return [f"{self.results}/{dataset}/{model}/batches/{b}" for b in self.batches(dataset)]
+
+    def cache_folder(self, model):
+        settings = self.config["models"][model]
+        fingerprint = model_fingerprint(settings, self.config["photo_max_side"])
+        return f"{self.results}/cache/{model}-{fingerprint}"
+
+    def photo_outputs(self, dataset, model):
+        base = f"{self.results}/{dataset}/{model}"
+        return [f"{base}/ledger.tsv", f"{base}/embeddings.npy", f"{base}/faces.tsv"]
+
+    def targets(self):
+        model = self.config["default_model"]
+        targets = []
+        for dataset in self.dataset_names:
+            targets.append(f"{self.results}/{dataset}/photos.tsv")
+            targets.extend(self.photo_outputs(dataset, model))
+        return targets
+
+
+def write_listing(path, settings, batch_size):
+    """The id-to-path mapping of a dataset, with each photo's batch."""
+    entries = dataset_entries(settings)
+    with open(path, "w", newline="", encoding="utf-8", errors="backslashreplace") as handle:
+        writer = csv.writer(handle, delimiter="\t", lineterminator="\n")
+        writer.writerow(["id", "relpath", "path", "label", "batch"])
+        for batch, members in make_batches(entries, batch_size).items():
+            writer.writerows([e.id, e.relpath, e.path, e.label, batch] for e in members)

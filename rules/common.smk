@@ -1,0 +1,73 @@
+# Config becomes file lists here: validation, dataset listings, batches and
+# every input function. Rules stay declarative.
+import os
+import sys
+
+# The library lives next to this workflow; make it importable here and in
+# every job (local or cluster), whether or not it is pip-installed.
+sys.path.insert(0, workflow.basedir)
+os.environ.update(
+    PYTHONPATH=os.pathsep.join(
+        filter(None, [workflow.basedir, os.environ.get("PYTHONPATH")])
+    )
+)
+
+from facecluster.config import validate_config
+from facecluster.workflow import Plan
+
+PLAN = Plan(validate_config(config), results="results")
+RESULTS = PLAN.results
+
+
+wildcard_constraints:
+    dataset="|".join(PLAN.dataset_names) or "(?!)",
+    model="|".join(PLAN.model_names) or "(?!)",
+    batch=r"b[0-9a-f]{10}",
+
+
+def all_targets():
+    return PLAN.targets()
+
+
+def batch_photos(wildcards):
+    return PLAN.batch_inputs(wildcards.dataset, wildcards.batch)
+
+
+def batch_members(wildcards):
+    return PLAN.batch_members(wildcards.dataset, wildcards.batch)
+
+
+def model_settings(wildcards):
+    return PLAN.config["models"][wildcards.model]
+
+
+def cache_folder(wildcards):
+    return PLAN.cache_folder(wildcards.model)
+
+
+def model_threads(wildcards):
+    return PLAN.config["models"][wildcards.model]["threads"]
+
+
+def dataset_batches(wildcards):
+    return PLAN.batch_folders(wildcards.dataset, wildcards.model)
+
+
+def dataset_listing_digest(wildcards):
+    return PLAN.listing_digest(wildcards.dataset)
+
+
+def dataset_settings(wildcards):
+    return PLAN.config["datasets"][wildcards.dataset]
+
+
+def download_manifest(wildcards):
+    return dataset_settings(wildcards)["download"]["manifest"]
+
+
+def download_base_url(wildcards):
+    return dataset_settings(wildcards)["download"]["base_url"]
+
+
+def dataset_folder(wildcards):
+    return dataset_settings(wildcards)["path"]

@@ -1,0 +1,24 @@
+# Datasets with a `download:` section (the demo) are fetched from a pinned,
+# sha256-checked list before their photos are processed.
+
+
+rule download_dataset:
+    input:
+        manifest=download_manifest,
+    output:
+        f"{RESULTS}/{{dataset}}/downloaded.tsv",
+    log:
+        f"{RESULTS}/logs/download_dataset/{{dataset}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/download_dataset/{{dataset}}.tsv"
+    conda:
+        "../envs/photos.yaml"
+    threads: 1
+    resources:
+        mem_mb=500,
+        runtime=30,
+    params:
+        base_url=download_base_url,
+        folder=dataset_folder,
+    script:
+        "../scripts/download_dataset.py"

@@ -1,0 +1,112 @@
+"""Shared fixtures: the real photos in ../shared/datasets, a local HTTP server, Snakemake runs."""
+
+import shutil
+import subprocess
+import sys
+import threading
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+import yaml
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+DATASETS = PROJECT_ROOT.parent / "shared" / "datasets"
+LFW_DIR = DATASETS / "lfw-dev"
+SNAKEMAKE = Path(sys.executable).with_name("snakemake")
+
+
+def require_datasets():
+    if not LFW_DIR.is_dir():
+        pytest.skip(
+            f"../shared/datasets is absent: the real photos are expected in {DATASETS} "
+            "(see its README); tests on real photos cannot run without them"
+        )
+    return DATASETS
+
+
+@pytest.fixture(scope="session")
+def datasets():
+    return require_datasets()
+
+
+@pytest.fixture(scope="session")
+def lfw_dir(datasets):
+    return LFW_DIR
+
+
+@pytest.fixture
+def lfw_server(lfw_dir):
+    """Serve lfw-dev over HTTP on 127.0.0.1 (the LFW site's layout) and record every GET path."""
+    requested_paths = []
+
+    class CountingHandler(SimpleHTTPRequestHandler):
+        def do_GET(self):
+            requested_paths.append(self.path)
+            super().do_GET()
+
+        def log_message(self, *args):
+            pass  # keep the test output quiet
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(CountingHandler, directory=str(lfw_dir)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield SimpleNamespace(url=f"http://127.0.0.1:{server.server_port}/", requested_paths=requested_paths)
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+def copy_photos(sources, folder):
+    """Copy (source, relative destination) pairs into folder; return folder."""
+    for source, relpath in sources:
+        target = Path(folder) / relpath
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, target)
+    return Path(folder)
+
+
+def lfw_sample(people, per_person, offset=0):
+    """(source, 'Name/file') pairs: photos offset..offset+per_person of each person, sorted."""
+    pairs = []
+    for person in people:
+        files = sorted((LFW_DIR / person).iterdir())[offset : offset + per_person]
+        pairs.extend((f, f"{person}/{f.name}") for f in files)
+    return pairs
+
+
+def dlib_model(**detector):
+    return {
+        "detector": {"name": "dlib_hog", "upsample": 1, "keep": "center", "min_size": 20, **detector},
+        "embedder": {"name": "dlib"},
+    }
+
+
+def write_config(folder, datasets, models=None, **extra):
+    config = {
+        "batch_size": 8,
+        "datasets": datasets,
+        "models": models or {"dlib": dlib_model()},
+        "default_model": "dlib",
+        **extra,
+    }
+    path = Path(folder) / "config.yaml"
+    path.write_text(yaml.safe_dump(config))
+    return path
+
+
+def run_snakemake(workdir, *args, check=True):
+    """Run the project's workflow in workdir with workdir/config.yaml; return the CompletedProcess."""
+    command = [
+        str(SNAKEMAKE), "-s", str(PROJECT_ROOT / "Snakefile"),
+        "--directory", str(workdir), "--configfile", str(Path(workdir) / "config.yaml"),
+        "--cores", "2", *args,
+    ]
+    result = subprocess.run(command, capture_output=True, text=True)
+    if check and result.returncode != 0:
+        raise AssertionError(f"snakemake failed ({result.returncode}):\n{result.stderr[-6000:]}")
+    return result

@@ -1,0 +1,79 @@
+"""Listing, photo ids and batches."""
+
+import re
+
+from facecluster.dataset import entries_for, list_photos, make_batches, photo_id
+
+SAFE = re.compile(r"^[A-Za-z0-9_.-]+$")
+
+
+def test_ids_are_safe_unique_and_stable_for_awkward_names():
+    names = [
+        "a/photo 1.jpg",
+        "b/photo 1.jpg",  # same file name in another folder
+        "Zoë/ça va.jpg",
+        "x/it's \"quoted\".png",
+        "x/{wildcard}.jpg",
+        "x/../up.jpg",
+        "x/日本語.jpg",
+        "x/.hidden.jpg",
+    ]
+    ids = [photo_id(name) for name in names]
+    assert len(set(ids)) == len(ids)
+    assert all(SAFE.match(i) and not i.startswith(".") for i in ids)
+    assert ids == [photo_id(name) for name in names]
+    assert photo_id("Zoë/ça va.jpg").startswith("ca_va.jpg-")
+
+
+def test_listing_finds_every_file_with_folder_labels(tmp_path):
+    for relpath in ["Ann/1.jpg", "Ann/2", "Bob/sub/3.gif", ".cache/x.jpg", "top.jpg"]:
+        (tmp_path / relpath).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / relpath).write_bytes(b"not decoded at listing time")
+
+    entries = list_photos(tmp_path, labels="folders")
+
+    by_path = {e.relpath: e for e in entries}
+    assert sorted(by_path) == [".cache/x.jpg", "Ann/1.jpg", "Ann/2", "Bob/sub/3.gif", "top.jpg"]
+    assert by_path["Ann/2"].label == "Ann"
+    assert by_path["Bob/sub/3.gif"].label == "sub"
+    assert by_path["top.jpg"].label == ""
+    assert by_path[".cache/x.jpg"].hidden and not by_path["Ann/1.jpg"].hidden
+    assert {e.label for e in list_photos(tmp_path, labels="none")} == {""}
+
+
+def test_links_are_followed_and_loops_walked_once(tmp_path):
+    (tmp_path / "people" / "Ann").mkdir(parents=True)
+    (tmp_path / "people" / "Ann" / "1.jpg").write_bytes(b"x")
+    (tmp_path / "loop").symlink_to(tmp_path / "loop")
+    (tmp_path / "people" / "back").symlink_to(tmp_path, target_is_directory=True)
+    (tmp_path / "more").symlink_to(tmp_path / "people" / "Ann", target_is_directory=True)
+
+    relpaths = [e.relpath for e in list_photos(tmp_path)]
+
+    assert relpaths == ["loop", "people/Ann/1.jpg"]
+
+
+def sample_entries(count, prefix="p"):
+    return entries_for("/photos", [f"{prefix}{i:06d}.jpg" for i in range(count)])
+
+
+def test_batches_cover_every_entry_once_in_order():
+    entries = sample_entries(1000)
+    batches = make_batches(entries, 50)
+    flattened = [e for members in batches.values() for e in members]
+    assert flattened == entries
+    assert 8 <= len(batches) <= 60
+    assert max(len(m) for m in batches.values()) <= 200
+
+
+def test_adding_photos_changes_only_the_batches_they_fall_into():
+    entries = sample_entries(1000)
+    added = sample_entries(10, prefix="new")
+    before = make_batches(entries, 50)
+    after = make_batches(sorted(entries + added, key=lambda e: e.relpath), 50)
+
+    changed = {name for name, members in after.items() if before.get(name) != members}
+    # Each added photo lands in one batch (which it may split in two).
+    assert len(changed) <= 2 * len(added)
+    untouched = sum(len(m) for name, m in after.items() if name not in changed)
+    assert untouched >= 1000 - 2 * 4 * 50

@@ -1,0 +1,142 @@
+"""The per-photo stage's library on real photos: decode, detect, align, embed, cache."""
+
+import io
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from conftest import dlib_model
+from facecluster.detect import Detection, select_faces
+from facecluster.images import RejectedPhoto, decode_bytes
+from facecluster.photos import BatchProcessor
+
+
+def members_for(paths):
+    return [{"id": f"p{i}", "path": str(p), "label": p.parent.name, "hidden": False}
+            for i, p in enumerate(paths)]
+
+
+@pytest.fixture(scope="module")
+def all_faces_processor(tmp_path_factory):
+    return BatchProcessor(dlib_model(keep="all"), tmp_path_factory.mktemp("cache"))
+
+
+def test_negatives_have_no_face_and_group_photos_several(datasets, all_faces_processor, tmp_path):
+    no_face = sorted((datasets / "negatives" / "no_face").iterdir())
+    multi = sorted((datasets / "negatives" / "multi_face").iterdir())
+
+    rows = all_faces_processor.process(members_for(no_face + multi), tmp_path)
+
+    statuses = {r.path.split("/")[-1]: (r.status, r.n_faces) for r in rows}
+    assert {statuses[p.name] for p in no_face} == {("no_face", 0)}
+    assert statuses["couple.jpg"] == ("embedded", 2)
+    assert statuses["multiface.jpg"][1] >= 5
+    assert statuses["group 2.jpg"][1] >= 2
+    multiface = next(r for r in rows if r.path.endswith("multiface.jpg"))
+    embeddings = np.load(tmp_path / f"{multiface.id}.npy", allow_pickle=False)
+    chips = np.load(tmp_path / f"{multiface.id}.chips.npy", allow_pickle=False)
+    record = json.loads((tmp_path / f"{multiface.id}.json").read_text())
+    assert embeddings.shape == (multiface.n_faces, 128) and embeddings.dtype == np.float32
+    assert chips.shape == (multiface.n_faces, 150, 150, 3) and chips.dtype == np.uint8
+    assert len(record["faces"]) == multiface.n_faces
+    assert all(len(face["landmarks"]) == 5 for face in record["faces"])
+
+
+def test_same_person_is_closer_than_different_people(lfw_dir, tmp_path):
+    paths = [lfw_dir / "Hans_Blix" / f"Hans_Blix_000{i}.jpg" for i in (1, 2)]
+    paths += [lfw_dir / "Hugo_Chavez" / f"Hugo_Chavez_000{i}.jpg" for i in (1, 2)]
+    processor = BatchProcessor(dlib_model(), tmp_path / "cache")
+
+    rows = processor.process(members_for(paths), tmp_path / "out")
+
+    assert [r.status for r in rows] == ["embedded"] * 4
+    blix1, blix2, chavez1, chavez2 = (np.load(tmp_path / "out" / f"{r.id}.npy")[0] for r in rows)
+    same = max(np.linalg.norm(blix1 - blix2), np.linalg.norm(chavez1 - chavez2))
+    different = min(np.linalg.norm(a - b) for a in (blix1, blix2) for b in (chavez1, chavez2))
+    assert same < 0.6 < different
+
+
+def test_yale_faces_without_extension_are_photos(datasets, tmp_path):
+    paths = sorted((datasets / "yalefaces" / "subject02").iterdir())[:3]
+    processor = BatchProcessor(dlib_model(), tmp_path / "cache")
+
+    rows = processor.process(members_for(paths), tmp_path / "out")
+
+    assert [r.status for r in rows] == ["embedded"] * 3
+
+
+def test_unchanged_photos_come_from_the_cache(lfw_dir, tmp_path):
+    paths = sorted((lfw_dir / "Hans_Blix").iterdir())[:3]
+    processor = BatchProcessor(dlib_model(), tmp_path / "cache")
+    first = processor.process(members_for(paths), tmp_path / "a")
+    processor.detector = processor.embedder = None  # any recomputation would fail
+
+    second = processor.process(members_for(paths), tmp_path / "b")
+
+    assert [(r.sha256, r.status, r.n_faces) for r in first] == [
+        (r.sha256, r.status, r.n_faces) for r in second]
+    for row in first:
+        assert (tmp_path / "a" / f"{row.id}.npy").read_bytes() == (
+            tmp_path / "b" / f"{row.id}.npy").read_bytes()
+
+
+def test_whole_image_detector_embeds_face_crops(lfw_dir, tmp_path):
+    crop = Image.open(lfw_dir / "Hans_Blix" / "Hans_Blix_0001.jpg").crop((60, 60, 190, 190))
+    path = tmp_path / "crop.png"
+    crop.save(path)
+    model = {"detector": {"name": "none"}, "embedder": {"name": "dlib"}}
+
+    rows = BatchProcessor(model, tmp_path / "cache").process(members_for([path]), tmp_path / "out")
+
+    assert (rows[0].status, rows[0].n_faces) == ("embedded", 1)
+
+
+def test_exif_orientation_is_applied_before_detection(lfw_dir):
+    upright = Image.open(lfw_dir / "Hans_Blix" / "Hans_Blix_0001.jpg")
+    buffer = io.BytesIO()
+    exif = Image.Exif()
+    exif[0x0112] = 6  # "rotate 90 CW to display": stored rotated the other way
+    upright.transpose(Image.Transpose.ROTATE_90).save(buffer, "JPEG", exif=exif)
+
+    decoded = decode_bytes(buffer.getvalue(), max_side=1600)
+
+    assert decoded.rgb.shape == (250, 250, 3)
+    difference = np.abs(decoded.rgb.astype(int) - np.asarray(upright.convert("RGB"), int)).mean()
+    assert difference < 10
+
+
+def test_large_photos_are_decoded_reduced_and_boxes_kept_in_original_pixels(lfw_dir, tmp_path):
+    big = Image.open(lfw_dir / "Hans_Blix" / "Hans_Blix_0001.jpg").resize((2500, 2500))
+    path = tmp_path / "big.jpg"
+    big.save(path, quality=95)
+    processor = BatchProcessor(dlib_model(), tmp_path / "cache", photo_max_side=800)
+
+    rows = processor.process(members_for([path]), tmp_path / "out")
+
+    record = json.loads((tmp_path / "out" / f"{rows[0].id}.json").read_text())
+    assert record["image_size"] == [2500, 2500]
+    left, top, right, bottom = record["faces"][0]["box"]
+    # The face of the 250 px photo sits near (67, 68)-(175, 175); x10 here.
+    assert abs(left - 670) < 150 and abs(right - 1750) < 150 and abs(top - 680) < 150
+
+
+@pytest.mark.parametrize(
+    "data, reason",
+    [
+        (b"", "empty file"),
+        (b"hello, I am text", "not an image"),
+    ],
+)
+def test_unreadable_content_is_rejected_with_a_reason(data, reason):
+    with pytest.raises(RejectedPhoto, match=reason):
+        decode_bytes(data, max_side=1600)
+
+
+def test_keep_center_picks_the_face_nearest_the_centre_and_min_size_filters():
+    faces = [Detection((0, 0, 30, 30), 1.0), Detection((90, 90, 160, 160), 0.5),
+             Detection((200, 10, 240, 50), 2.0)]
+
+    assert select_faces(faces, (250, 250), keep="center") == [faces[1]]
+    assert select_faces(faces, (250, 250), keep="all", min_size=35) == [faces[2], faces[1]][::-1]
