@@ -12,6 +12,7 @@ configfile: "config.yaml"
 include: "rules/common.smk"
 include: "rules/download.smk"
 include: "rules/photos.smk"
+include: "rules/experiments.smk"
 
 
 rule all:

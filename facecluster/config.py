@@ -71,8 +71,20 @@ def _resolve(ref, root):
 
 
 def _check_references(config):
-    if config["default_model"] not in config["models"]:
-        raise ConfigError(
-            f"default_model: {config['default_model']!r} is not one of the models "
-            f"defined under models: ({', '.join(config['models'])})"
-        )
+    _require_defined("default_model", config["default_model"], config["models"], "models")
+    for name, experiment in config["experiments"].items():
+        experiment.setdefault("model", config["default_model"])
+        _require_defined(f"experiments.{name}.dataset", experiment["dataset"],
+                         config["datasets"], "datasets")
+        _require_defined(f"experiments.{name}.model", experiment["model"],
+                         config["models"], "models")
+        k = experiment["cluster"]["k"]
+        if isinstance(k, dict) and k["from"] > k["to"]:
+            raise ConfigError(f"experiments.{name}.cluster.k: the range from {k['from']} "
+                              f"to {k['to']} is empty")
+
+
+def _require_defined(key, value, defined, section):
+    if value not in defined:
+        raise ConfigError(f"{key}: {value!r} is not defined under {section}: "
+                          f"(defined: {', '.join(defined) or 'none'})")

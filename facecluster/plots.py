@@ -184,12 +184,17 @@ def confusion_matrix(path, matrix, row_names, col_labels, *, title):
     _save(fig, path)
 
 
-def contact_sheet(path, chips_by_cluster, *, title, per_cluster=12, thumb_px=64):
-    """One row of face chips per cluster, composed directly with PIL (fast for hundreds of rows)."""
+def contact_sheet(path, chips_by_cluster, *, title, per_cluster=12, thumb_px=64, sizes=None):
+    """One row of face chips per cluster, composed directly with PIL (fast for hundreds of rows).
+
+    `sizes` gives each cluster's face count when the chips given are only its first few.
+    """
     gap = 4
     title_font = ImageFont.load_default(size=20)
     caption_font = ImageFont.load_default(size=14)
-    captions = [f"{'unknown' if key == UNKNOWN else f'cluster {key}'} ({len(chips)} faces)"
+    sizes = sizes or {}
+    captions = [f"{'unknown' if key == UNKNOWN else f'cluster {key}'} "
+                f"({sizes.get(key, len(chips))} faces)"
                 for key, chips in chips_by_cluster.items()]
     measure = ImageDraw.Draw(Image.new("RGB", (1, 1)))
     caption_width = max((measure.textlength(c, font=caption_font) for c in captions), default=0)
@@ -211,6 +216,16 @@ def contact_sheet(path, chips_by_cluster, *, title, per_cluster=12, thumb_px=64)
             sheet.paste(thumb, (left + col * (thumb_px + gap), y))
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     sheet.save(path, format="PNG")
+
+
+def message(path, *, title, message):
+    """A figure that says why there is nothing to draw (so every expected PNG exists)."""
+    fig = _new_figure((8, 3))
+    ax = fig.add_subplot()
+    ax.axis("off")
+    ax.text(0.5, 0.5, message, ha="center", va="center", wrap=True)
+    ax.set_title(title)
+    _save(fig, path)
 
 
 def _scatter_panel(ax, coords, values, noun, plural):

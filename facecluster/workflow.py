@@ -16,6 +16,10 @@ from facecluster.download import read_manifest
 from facecluster.photos import model_fingerprint
 
 
+# The figures every experiment draws (see facecluster.experiment.plot_experiment).
+PLOTS = ("scatter", "thumbnails", "metrics_vs_k", "confusion", "contact_sheet")
+
+
 def dataset_entries(settings):
     """The PhotoEntry list of a dataset's settings (a downloaded one is listed from its manifest)."""
     if "download" in settings:
@@ -32,6 +36,10 @@ class Plan:
     @property
     def dataset_names(self):
         return list(self.config["datasets"])
+
+    @property
+    def experiment_names(self):
+        return list(self.config["experiments"])
 
     @property
     def model_names(self):
@@ -93,12 +101,23 @@ class Plan:
         base = f"{self.results}/{dataset}/{model}"
         return [f"{base}/ledger.tsv", f"{base}/embeddings.npy", f"{base}/faces.tsv"]
 
+    def experiment_input(self, experiment, filename):
+        settings = self.config["experiments"][experiment]
+        return f"{self.results}/{settings['dataset']}/{settings['model']}/{filename}"
+
+    def experiment_plots(self, experiment):
+        folder = f"{self.results}/experiments/{experiment}/plots"
+        return {name: f"{folder}/{name}.png" for name in PLOTS}
+
     def targets(self):
         model = self.config["default_model"]
         targets = []
         for dataset in self.dataset_names:
             targets.append(f"{self.results}/{dataset}/photos.tsv")
             targets.extend(self.photo_outputs(dataset, model))
+        for experiment in self.experiment_names:
+            folder = f"{self.results}/experiments/{experiment}"
+            targets += [f"{folder}/report.md", f"{folder}/assignments.tsv", f"{folder}/metrics.json"]
         return targets
 
 

@@ -23,6 +23,7 @@ wildcard_constraints:
     dataset="|".join(PLAN.dataset_names) or "(?!)",
     model="|".join(PLAN.model_names) or "(?!)",
     batch=r"b[0-9a-f]{10}",
+    experiment="|".join(PLAN.experiment_names) or "(?!)",
 
 
 def all_targets():
@@ -71,3 +72,28 @@ def download_base_url(wildcards):
 
 def dataset_folder(wildcards):
     return dataset_settings(wildcards)["path"]
+
+
+def experiment_settings(wildcards):
+    return PLAN.config["experiments"][wildcards.experiment]
+
+
+def experiment_input(filename):
+    """Input function: a file of the per-photo output the experiment reads."""
+
+    def input_path(wildcards):
+        return PLAN.experiment_input(wildcards.experiment, filename)
+
+    return input_path
+
+
+def experiment_plots(experiment):
+    return PLAN.experiment_plots(experiment)
+
+
+def experiment_plot_map(wildcards):
+    return PLAN.experiment_plots(wildcards.experiment)
+
+
+def experiment_plot_files(wildcards):
+    return list(experiment_plot_map(wildcards).values())

@@ -1,5 +1,6 @@
 """Shared fixtures: the real photos in ../shared/datasets, a local HTTP server, Snakemake runs."""
 
+import csv
 import shutil
 import subprocess
 import sys
@@ -97,6 +98,11 @@ def write_config(folder, datasets, models=None, **extra):
     path = Path(folder) / "config.yaml"
     path.write_text(yaml.safe_dump(config))
     return path
+
+
+def read_tsv(path):
+    with open(path, newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle, delimiter="\t"))
 
 
 def run_snakemake(workdir, *args, check=True):

@@ -1,6 +1,5 @@
 """The per-photo stage run by Snakemake on real photos: ledger, embeddings, reruns, batches."""
 
-import csv
 import re
 import shutil
 
@@ -8,18 +7,13 @@ import numpy as np
 import pytest
 
 from conftest import (
-    PROJECT_ROOT, copy_photos, lfw_sample, run_snakemake, write_config,
+    PROJECT_ROOT, copy_photos, lfw_sample, read_tsv, run_snakemake, write_config,
 )
 from facecluster.download import read_manifest
 
 pytestmark = pytest.mark.workflow
 
 PEOPLE = ["Hans_Blix", "Hugo_Chavez", "Vladimir_Putin"]
-
-
-def read_tsv(path):
-    with open(path, newline="", encoding="utf-8") as handle:
-        return list(csv.DictReader(handle, delimiter="\t"))
 
 
 def batch_jobs(snakemake_output):

@@ -1,0 +1,169 @@
+"""One experiment end to end: gathered embeddings in; assignments, metrics and plots out.
+
+    assignments.tsv  one row per face clustered: row, photo_id, path, face_index,
+                     left, top, right, bottom, label, cluster (at the chosen K), chips
+    metrics.json     the recipe, the chosen K and why, notes, and every score for every K
+    coords.npy       (faces, 2) float64, the 2-D PCA view the plots draw
+"""
+
+import csv
+import json
+from pathlib import Path
+
+import numpy as np
+
+from facecluster import plots
+from facecluster.cluster import (
+    agglomerative, evaluate_sweep, kmeans_sweep, parse_k, reduce, sample_faces,
+)
+from facecluster.gather import read_faces
+from facecluster.metrics import choose_k, matched_confusion
+
+ASSIGNMENT_COLUMNS = ["row", "photo_id", "path", "face_index", "left", "top", "right",
+                      "bottom", "label", "cluster", "chips"]
+# Scores are rounded so that results do not depend on floating-point summation
+# order (thread counts, BLAS builds): reruns give byte-identical files.
+DIGITS = 6
+
+
+def cluster_experiment(embeddings_path, faces_path, settings, out_assignments, out_metrics,
+                       out_coords):
+    """Sample, reduce, cluster over the K sweep, score, choose K; write the three outputs."""
+    embeddings = np.load(embeddings_path, allow_pickle=False)
+    faces = read_faces(faces_path)
+    rows = sample_faces(faces, **settings.get("sample", {}))
+    chosen_faces = [faces[i] for i in rows]
+    X = embeddings[rows] if rows else np.zeros((0, embeddings.shape[1] if embeddings.ndim == 2 else 0))
+    summary = {
+        "recipe": {key: settings[key] for key in ("dataset", "model", "sample", "reduce", "cluster")
+                   if key in settings},
+        "n_faces": len(rows),
+        "n_photos": len({face["photo_id"] for face in chosen_faces}),
+        "n_people": len({face["label"] for face in chosen_faces if face["label"]}),
+        "choose_k_by": settings["choose_k_by"],
+        "notes": [],
+    }
+    if len(rows) < 2:
+        summary.update(status="not clustered", chosen_k=None, per_k={},
+                       reason=f"only {len(rows)} face(s) in this experiment: nothing to cluster "
+                              "(check the dataset's ledger for photos with no face or rejected)")
+        _write_outputs(out_assignments, out_metrics, out_coords, chosen_faces, None, summary,
+                       np.zeros((len(rows), 2)))
+        return summary
+
+    Y, reduce_info = reduce(X, **settings["reduce"], seed=settings["seed"])
+    labels_by_k, notes = _cluster(Y, settings["cluster"], settings["seed"])
+    labels_true = [face["label"] for face in chosen_faces]
+    per_k = evaluate_sweep(Y, labels_true, labels_by_k)
+    chosen_k = _choose(per_k, settings["choose_k_by"], summary["notes"])
+    coords = Y if Y.shape[1] == 2 else reduce(X, method="pca", components=2, seed=settings["seed"])[0]
+    summary.update(status="clustered", chosen_k=chosen_k, reduction=reduce_info,
+                   per_k={str(k): _rounded(v) for k, v in per_k.items()})
+    summary["notes"] += reduce_info["notes"] + notes
+    _write_outputs(out_assignments, out_metrics, out_coords, chosen_faces,
+                   labels_by_k[chosen_k], summary, coords)
+    return summary
+
+
+def _cluster(Y, settings, seed):
+    ks = parse_k(settings["k"])
+    if settings["method"] == "kmeans":
+        return kmeans_sweep(Y, ks, seed=seed)
+    usable = [k for k in ks if k <= len(Y)]
+    notes = [f"K={k} skipped: only {len(Y)} faces" for k in ks if k > len(Y)]
+    labels = {k: agglomerative(Y, k=k, linkage=settings["linkage"], metric=settings["metric"])
+              for k in usable}
+    return labels, notes
+
+
+def _choose(per_k, score, notes):
+    if len(per_k) == 1:
+        return next(iter(per_k))
+    try:
+        return choose_k(per_k, score)
+    except ValueError as exc:
+        notes.append(f"{exc}; using the smallest K")
+        return min(per_k)
+
+
+def _rounded(scores):
+    return {key: round(value, DIGITS) if isinstance(value, float) else value
+            for key, value in scores.items()}
+
+
+def _write_outputs(out_assignments, out_metrics, out_coords, faces, clusters, summary, coords):
+    with open(out_assignments, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle, delimiter="\t", lineterminator="\n")
+        writer.writerow(ASSIGNMENT_COLUMNS)
+        for i, face in enumerate(faces):
+            cluster = int(clusters[i]) if clusters is not None else -1
+            writer.writerow([face["row"], face["photo_id"], face["path"], face["face_index"],
+                             face["left"], face["top"], face["right"], face["bottom"],
+                             face["label"], cluster, face["chips"]])
+    Path(out_metrics).write_text(json.dumps(summary, indent=1, sort_keys=True) + "\n")
+    np.save(out_coords, np.round(np.asarray(coords, np.float64), DIGITS), allow_pickle=False)
+
+
+def read_assignments(path):
+    with open(path, newline="", encoding="utf-8") as handle:
+        table = list(csv.DictReader(handle, delimiter="\t"))
+    for face in table:
+        face["cluster"] = int(face["cluster"])
+        face["face_index"] = int(face["face_index"])
+    return table
+
+
+class LazyChips:
+    """Face chips by position, loaded only when a plot draws them (there may be millions)."""
+
+    def __init__(self, assignments):
+        self._where = [(face["chips"], face["face_index"]) for face in assignments]
+
+    def __len__(self):
+        return len(self._where)
+
+    def __getitem__(self, i):
+        path, index = self._where[i]
+        return np.load(path, mmap_mode="r", allow_pickle=False)[index]
+
+
+def plot_experiment(name, assignments_path, metrics_path, coords_path, out):
+    """Draw the experiment's five figures; `out` maps figure name to PNG path."""
+    faces = read_assignments(assignments_path)
+    summary = json.loads(Path(metrics_path).read_text())
+    coords = np.load(coords_path, allow_pickle=False)
+    clusters = np.array([face["cluster"] for face in faces], np.int64)
+    labels = [face["label"] for face in faces]
+    has_labels = bool(faces) and all(labels)
+    if summary["status"] != "clustered":
+        for path in out.values():
+            plots.message(path, title=f"{name}: not clustered", message=summary["reason"])
+        return
+    chosen = summary["chosen_k"]
+    plots.scatter_clusters(out["scatter"], coords, clusters, labels if has_labels else None,
+                           title=f"{name}: PCA 2-D, K={chosen}")
+    plots.thumbnail_scatter(out["thumbnails"], coords, LazyChips(faces), clusters,
+                            title=f"{name}: faces at their PCA 2-D positions, K={chosen}")
+    per_k = {int(k): v for k, v in summary["per_k"].items()}
+    plots.metrics_vs_k(out["metrics_vs_k"], per_k, chosen_k=chosen,
+                       title=f"{name}: scores against K (K chosen by {summary['choose_k_by']})")
+    if has_labels:
+        matrix, row_names, col_labels = matched_confusion(labels, clusters)
+        plots.confusion_matrix(out["confusion"], matrix, row_names, col_labels,
+                               title=f"{name}: people x clusters, matched pairs on the diagonal")
+    else:
+        plots.message(out["confusion"], title=f"{name}: no confusion matrix",
+                      message="the dataset has no labels (labels: none)")
+    first_chips, sizes = _chips_by_cluster(faces, clusters)
+    plots.contact_sheet(out["contact_sheet"], first_chips, sizes=sizes,
+                        title=f"{name}: faces per cluster, K={chosen}")
+
+
+def _chips_by_cluster(faces, clusters, per_cluster=12):
+    """({cluster: its first chips}, {cluster: size}), biggest clusters first, unknown last."""
+    chips = LazyChips(faces)
+    ids, counts = np.unique(clusters, return_counts=True)
+    sizes = {int(c): int(n) for c, n in zip(ids, counts)}
+    order = sorted(sizes, key=lambda c: (c == -1, -sizes[c], c))
+    first_chips = {c: [chips[i] for i in np.flatnonzero(clusters == c)[:per_cluster]] for c in order}
+    return first_chips, sizes

@@ -1,0 +1,70 @@
+# The aggregate stage: per experiment, cluster the gathered embeddings over a
+# K sweep, score every K, draw the figures and write a report.
+
+
+rule cluster_experiment:
+    input:
+        embeddings=experiment_input("embeddings.npy"),
+        faces=experiment_input("faces.tsv"),
+    output:
+        assignments=f"{RESULTS}/experiments/{{experiment}}/assignments.tsv",
+        metrics=f"{RESULTS}/experiments/{{experiment}}/metrics.json",
+        coords=f"{RESULTS}/experiments/{{experiment}}/coords.npy",
+    params:
+        settings=experiment_settings,
+    log:
+        f"{RESULTS}/logs/cluster_experiment/{{experiment}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/cluster_experiment/{{experiment}}.tsv"
+    threads: 2
+    resources:
+        mem_mb=8000,
+        runtime=120,
+    conda:
+        "../envs/aggregate.yaml"
+    script:
+        "../scripts/cluster_experiment.py"
+
+
+rule plot_experiment:
+    input:
+        assignments=rules.cluster_experiment.output.assignments,
+        metrics=rules.cluster_experiment.output.metrics,
+        coords=rules.cluster_experiment.output.coords,
+    output:
+        **experiment_plots("{experiment}"),
+    log:
+        f"{RESULTS}/logs/plot_experiment/{{experiment}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/plot_experiment/{{experiment}}.tsv"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=60,
+    conda:
+        "../envs/aggregate.yaml"
+    script:
+        "../scripts/plot_experiment.py"
+
+
+rule report_experiment:
+    input:
+        plots=experiment_plot_files,
+        metrics=rules.cluster_experiment.output.metrics,
+        ledger=experiment_input("ledger.tsv"),
+    output:
+        f"{RESULTS}/experiments/{{experiment}}/report.md",
+    params:
+        plots=experiment_plot_map,
+    log:
+        f"{RESULTS}/logs/report_experiment/{{experiment}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/report_experiment/{{experiment}}.tsv"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    conda:
+        "../envs/aggregate.yaml"
+    script:
+        "../scripts/report_experiment.py"

@@ -1,0 +1,17 @@
+"""Snakemake script: write one experiment's Markdown report."""
+
+import logging
+import sys
+
+sys.stderr = open(snakemake.log[0], "w")
+logging.basicConfig(stream=sys.stderr, level=logging.INFO)
+
+from facecluster.report import write_report
+
+write_report(
+    snakemake.wildcards.experiment,
+    metrics_path=snakemake.input.metrics,
+    ledger_path=snakemake.input.ledger,
+    plots=snakemake.params.plots,
+    out_path=snakemake.output[0],
+)

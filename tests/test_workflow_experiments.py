@@ -1,0 +1,102 @@
+"""The aggregate stage run by Snakemake: the original experiment reproduced, outputs, reruns."""
+
+import json
+import shutil
+
+import pytest
+from PIL import Image
+
+from conftest import copy_photos, lfw_sample, read_tsv, run_snakemake, write_config
+
+pytestmark = pytest.mark.workflow
+
+DEMO_PEOPLE = ["Arnold_Schwarzenegger", "Hugo_Chavez", "Jennifer_Capriati", "Vladimir_Putin"]
+PLOTS = ["scatter", "thumbnails", "metrics_vs_k", "confusion", "contact_sheet"]
+
+
+def experiments():
+    return {
+        "original": {"dataset": "four", "reduce": {"method": "pca", "components": 2},
+                     "cluster": {"method": "kmeans", "k": 4}},
+        "sweep": {"dataset": "four", "reduce": {"method": "none"},
+                  "cluster": {"method": "kmeans", "k": {"from": 2, "to": 60, "step": 2}}},
+        "lonely": {"dataset": "four", "sample": {"people": 1, "photos_per_person": 1},
+                   "cluster": {"method": "kmeans", "k": 2}},
+    }
+
+
+@pytest.fixture(scope="module")
+def four_people(lfw_dir, tmp_path_factory):
+    work = tmp_path_factory.mktemp("four")
+    photos = copy_photos(lfw_sample(DEMO_PEOPLE, 10), work / "photos")
+    write_config(work, {"four": {"path": str(photos), "labels": "folders"}},
+                 experiments=experiments())
+    run_snakemake(work)
+    return work
+
+
+def metrics(work, name):
+    return json.loads((work / f"results/experiments/{name}/metrics.json").read_text())
+
+
+def test_the_original_experiment_groups_people_together(four_people):
+    summary = metrics(four_people, "original")
+    scores = summary["per_k"]["4"]
+
+    assert summary["chosen_k"] == 4 and summary["n_faces"] == 40
+    assert scores["same_person_share"] >= 0.95
+    for key in ["purity", "ari", "nmi", "v_measure", "pairwise_precision", "pairwise_recall",
+                "pairwise_f1", "bcubed_precision", "bcubed_recall", "bcubed_f1", "silhouette",
+                "davies_bouldin", "calinski_harabasz", "inertia"]:
+        assert isinstance(scores[key], float), key
+
+
+def test_the_sweep_chooses_k_by_silhouette_and_skips_impossible_k(four_people):
+    summary = metrics(four_people, "sweep")
+
+    assert summary["choose_k_by"] == "silhouette"
+    ks = sorted(int(k) for k in summary["per_k"])
+    assert ks == list(range(2, 41, 2))
+    assert "K=42 skipped: only 40 faces" in summary["notes"]
+    best = max((s["silhouette"], -int(k)) for k, s in summary["per_k"].items() if s["silhouette"] is not None)
+    assert summary["chosen_k"] == -best[1] == 4
+    assert summary["per_k"]["4"]["same_person_share"] == 1.0
+
+
+def test_one_face_is_a_clear_message_not_a_crash(four_people):
+    summary = metrics(four_people, "lonely")
+    report = (four_people / "results/experiments/lonely/report.md").read_text()
+
+    assert summary["status"] == "not clustered"
+    assert "only 1 face(s)" in summary["reason"] and summary["reason"] in report
+
+
+def test_outputs_are_complete_and_readable(four_people):
+    folder = four_people / "results/experiments/original"
+    assignments = read_tsv(folder / "assignments.tsv")
+    report = (folder / "report.md").read_text()
+
+    assert len(assignments) == 40
+    assert {"path", "face_index", "left", "top", "right", "bottom", "cluster", "label"} <= set(assignments[0])
+    assert {a["cluster"] for a in assignments} == {"0", "1", "2", "3"}
+    for plot in PLOTS:
+        image = Image.open(folder / f"plots/{plot}.png")
+        assert image.format == "PNG" and min(image.size) > 200
+        assert f"(plots/{plot}.png)" in report
+    assert "| **4** |" in report and "same person" in report
+
+
+def test_a_fresh_rerun_is_byte_identical(four_people, tmp_path):
+    shutil.copytree(four_people / "photos", tmp_path / "photos")
+    write_config(tmp_path, {"four": {"path": str(tmp_path / "photos"), "labels": "folders"}},
+                 experiments=experiments())
+    run_snakemake(tmp_path, "--cores", "1")
+
+    for name in ("original", "sweep"):
+        for output in ("metrics.json", "coords.npy"):
+            assert (tmp_path / f"results/experiments/{name}/{output}").read_bytes() == (
+                four_people / f"results/experiments/{name}/{output}").read_bytes()
+        mine = read_tsv(tmp_path / f"results/experiments/{name}/assignments.tsv")
+        theirs = read_tsv(four_people / f"results/experiments/{name}/assignments.tsv")
+        strip = lambda rows, root: [(r["path"].replace(str(root), ""), r["cluster"], r["left"]) for r in rows]
+        assert strip(mine, tmp_path) == strip(theirs, four_people)
