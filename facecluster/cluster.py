@@ -16,9 +16,12 @@ Pure functions on in-memory data (no file I/O). Conventions:
 import math
 
 import numpy as np
-from sklearn.cluster import AgglomerativeClustering, KMeans, MiniBatchKMeans
+from sklearn.cluster import (
+    DBSCAN, HDBSCAN, AgglomerativeClustering, KMeans, MiniBatchKMeans, SpectralClustering,
+)
 from sklearn.decomposition import PCA
 
+from facecluster import graph, neighbors
 from facecluster.metrics import UNKNOWN, external_metrics, internal_metrics
 
 # PCA's exact SVD holds an (n, d) float64 factor; above this many rows use the
@@ -186,10 +189,13 @@ def kmeans_sweep(Y, ks, *, seed=0, n_init=10, minibatch_above=20000) -> tuple[di
     return labels_by_k, notes
 
 
-def agglomerative(Y, *, k=None, distance_threshold=None, linkage="average", metric="cosine") -> np.ndarray:
+def agglomerative(Y, *, k=None, distance_threshold=None, linkage="average", metric="euclidean",
+                  n_neighbors=10, seed=0) -> np.ndarray:
     """Hierarchical clustering cut at k clusters or at distance_threshold (exactly one).
 
-    Y: (n, d) coordinates. Memory and time grow as n**2. Returns (n,) int64 canonical labels.
+    Y: (n, d) coordinates. Up to neighbors.EXACT_MAX_ROWS faces every pair is
+    considered (memory n**2); beyond, merges follow a k-nearest-neighbour graph,
+    so memory stays linear. Returns (n,) int64 canonical labels.
     """
     if (k is None) == (distance_threshold is None):
         raise ValueError("give exactly one of k and distance_threshold")
@@ -197,8 +203,58 @@ def agglomerative(Y, *, k=None, distance_threshold=None, linkage="average", metr
     _require_faces(Y, "agglomerative clustering")
     if k is not None and not 1 <= k <= len(Y):
         raise ValueError(f"k must be between 1 and the number of faces ({len(Y)}), got {k}")
-    model = AgglomerativeClustering(n_clusters=k, distance_threshold=distance_threshold, linkage=linkage, metric=metric)
+    connectivity = None
+    if len(Y) > neighbors.EXACT_MAX_ROWS:
+        _, indices = neighbors.knn(Y, n_neighbors, metric=metric, seed=seed)
+        connectivity = graph.adjacency(indices)
+    model = AgglomerativeClustering(n_clusters=k, distance_threshold=distance_threshold,
+                                    linkage=linkage, metric=metric, connectivity=connectivity)
     return canonical_labels(model.fit_predict(Y))
+
+
+def spectral(Y, *, k, n_neighbors=10, seed=0) -> np.ndarray:
+    """Spectral clustering of a k-nearest-neighbour graph into k clusters.
+
+    Robust to the odd outlier face that makes linkage methods spend a cluster
+    on it. Y: (n, d). Returns (n,) int64 canonical labels.
+    """
+    Y = np.asarray(Y)
+    _require_faces(Y, "spectral clustering")
+    model = SpectralClustering(n_clusters=k, affinity="nearest_neighbors",
+                               n_neighbors=min(n_neighbors, len(Y) - 1),
+                               assign_labels="cluster_qr", random_state=seed)
+    return canonical_labels(model.fit_predict(Y))
+
+
+def density(Y, *, method, threshold=None, min_samples=1, min_cluster_size=2, metric="euclidean"):
+    """DBSCAN (eps = threshold) or HDBSCAN; faces in no cluster get -1 (unknown).
+
+    Y: (n, d). Returns (n,) int64 canonical labels.
+    """
+    Y = np.asarray(Y)
+    _require_faces(Y, method)
+    points = neighbors.prepare(Y, metric)  # cosine as Euclidean on unit vectors
+    if method == "dbscan":
+        eps = np.sqrt(2 * threshold) if metric == "cosine" else threshold
+        model = DBSCAN(eps=eps, min_samples=min_samples)
+    else:
+        model = HDBSCAN(min_cluster_size=min_cluster_size, min_samples=min_samples)
+    return canonical_labels(model.fit_predict(points))
+
+
+def neighbour_graph(Y, *, threshold, n_neighbors=10, metric="euclidean", algorithm="chinese_whispers",
+                    seed=0) -> np.ndarray:
+    """Link each face to its nearest neighbours closer than threshold; cluster the graph.
+
+    algorithm: chinese_whispers or components. Y: (n, d). Returns (n,) int64 canonical labels.
+    """
+    Y = np.asarray(Y)
+    _require_faces(Y, "graph clustering")
+    distances, indices = neighbors.knn(Y, n_neighbors, metric=metric, seed=seed)
+    linked = neighbors.radius_graph(distances, indices, threshold)
+    if algorithm == "components":
+        return canonical_labels(graph.components(linked))
+    return canonical_labels(graph.chinese_whispers(linked, seed=seed))
 
 
 def evaluate_sweep(Y_for_internal, labels_true, labels_by_k) -> dict[int, dict]:

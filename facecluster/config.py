@@ -10,6 +10,8 @@ from pathlib import Path
 import jsonschema
 import yaml
 
+from facecluster.calibration import CALIBRATED_THRESHOLDS
+
 SCHEMA_PATH = Path(__file__).resolve().parents[1] / "schemas" / "config.schema.yaml"
 
 
@@ -43,7 +45,22 @@ def _describe(error):
         return f"  unknown key {where}{unknown} (allowed here: {allowed})"
     if "propertyNames" in error.absolute_schema_path:
         return f"  {key}: name {error.instance!r} is not allowed: use letters, digits, '_' and '-' only"
+    if error.validator == "oneOf":
+        return _describe_choice(key, error)
     return f"  {key}: {error.message}"
+
+
+def _describe_choice(key, error):
+    """One clear line for a value that fits none of several forms (such as a K).
+
+    jsonschema's own message only says "not valid under any of the given
+    schemas"; the form of the value's own type says what is wrong with it.
+    """
+    expected = error.schema.get("description", "one of the allowed forms")
+    own_type = [sub for sub in error.context if sub.relative_path or sub.validator != "type"]
+    if own_type:
+        return f"{_describe(own_type[0])} ({error.absolute_path[-1]} must be {expected})"
+    return f"  {key}: {error.instance!r} is not {expected}"
 
 
 def _fill_defaults(instance, schema, root):
@@ -61,6 +78,10 @@ def _fill_defaults(instance, schema, root):
     if isinstance(extra, dict):
         for key in set(instance) - set(schema.get("properties", {})):
             _fill_defaults(instance[key], extra, root)
+    # Defaults that depend on another key (an embedder's, by its name): if/then rules.
+    for rule in schema.get("allOf", []):
+        if "if" in rule and jsonschema.Draft202012Validator(rule["if"]).is_valid(instance):
+            _fill_defaults(instance, rule.get("then", {}), root)
 
 
 def _resolve(ref, root):
@@ -78,13 +99,49 @@ def _check_references(config):
                          config["datasets"], "datasets")
         _require_defined(f"experiments.{name}.model", experiment["model"],
                          config["models"], "models")
-        k = experiment["cluster"]["k"]
-        if isinstance(k, dict) and k["from"] > k["to"]:
-            raise ConfigError(f"experiments.{name}.cluster.k: the range from {k['from']} "
-                              f"to {k['to']} is empty")
+        embedder = config["models"][experiment["model"]]["embedder"]["name"]
+        _check_clustering(f"experiments.{name}", experiment, embedder)
+
+
+# Which clusterers take K, a distance threshold, or neither (they find both themselves).
+TAKES_K = {"kmeans", "spectral", "agglomerative"}
+TAKES_THRESHOLD = {"agglomerative", "dbscan", "graph"}
+
+
+def _check_clustering(key, experiment, embedder):
+    """Check k/threshold against the method; replace threshold auto by the calibrated value."""
+    cluster = experiment["cluster"]
+    method, key = cluster["method"], f"{key}.cluster"
+    k = cluster.get("k")
+    if isinstance(k, dict) and k["from"] > k["to"]:
+        raise ConfigError(f"{key}.k: the range from {k['from']} to {k['to']} is empty")
+    if k is not None and method not in TAKES_K:
+        raise ConfigError(f"{key}.k: {method} finds the number of clusters itself; remove k")
+    if "threshold" in cluster and method not in TAKES_THRESHOLD:
+        raise ConfigError(f"{key}.threshold: {method} takes no distance threshold; remove it")
+    if method in ("kmeans", "spectral") and k is None:
+        raise ConfigError(f"{key}.k: {method} needs k (a number, a list or a from/to range)")
+    if method == "agglomerative" and k is not None and "threshold" in cluster:
+        raise ConfigError(f"{key}: give agglomerative either k or threshold, not both")
+    if method in TAKES_THRESHOLD and k is None:
+        cluster["threshold"] = _threshold(key, cluster.get("threshold", "auto"), cluster["metric"],
+                                          experiment["reduce"], embedder)
+
+
+def _threshold(key, threshold, metric, reduce, embedder):
+    if threshold != "auto":
+        return threshold
+    calibrated = CALIBRATED_THRESHOLDS.get(embedder)
+    if calibrated is None:
+        raise ConfigError(f"{key}.threshold: embedder {embedder!r} has no calibrated threshold; "
+                          "give one (see bench/calibrate_thresholds.py)")
+    if reduce["method"] != "none" or (metric == "euclidean" and reduce["l2_normalize"]):
+        raise ConfigError(f"{key}.threshold: auto is calibrated on raw embeddings; use reduce: "
+                          "{method: none} or give a threshold for this reduction")
+    return calibrated[metric]
 
 
 def _require_defined(key, value, defined, section):
     if value not in defined:
-        raise ConfigError(f"{key}: {value!r} is not defined under {section}: "
+        raise ConfigError(f"{key}: {value!r} is not defined under {section} "
                           f"(defined: {', '.join(defined) or 'none'})")

@@ -1,9 +1,11 @@
 """Face detectors, and the choice of which detected faces to keep.
 
-A detector is built once per job and called once per photo:
-`detector.detect(rgb) -> list[Detection]`, boxes in the pixels of `rgb`.
+A detector is built once per job: `detector.detect(rgb) -> list[Detection]`,
+boxes in the pixels of `rgb`; `detector.detect_many(rgbs)` does `batch_size`
+photos in one call where the detector can (MTCNN), one by one otherwise.
 """
 
+from collections import defaultdict
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -27,7 +29,16 @@ class Detection:
         )
 
 
-class DlibHogDetector:
+class Detector:
+    """One photo at a time; detectors that do several photos per call override detect_many."""
+
+    batch_size = 1
+
+    def detect_many(self, images):
+        return [self.detect(rgb) for rgb in images]
+
+
+class DlibHogDetector(Detector):
     """dlib's HOG + linear SVM frontal face detector.
 
     `upsample` doubles the image that many times before detecting (finds faces
@@ -54,7 +65,62 @@ class DlibHogDetector:
         ]
 
 
-class WholeImageDetector:
+class MtcnnDetector(Detector):
+    """MTCNN (Zhang et al. 2016) from the `mtcnn` package, which ships its weights.
+
+    Boxes, scores and 5 landmarks (eyes, nose, mouth corners; of each pair
+    the one on the photo's left first). `batch_size` photos of the same size go
+    through the network in one call; photos over `max_side` are detected on a
+    downscaled copy. `min_face_size` (px) sets the smallest face searched for
+    (smaller is slower); `stage_thresholds` are P-Net's, R-Net's and O-Net's.
+    """
+
+    def __init__(self, min_face_size=20, stage_thresholds=(0.6, 0.7, 0.8), max_side=1024,
+                 batch_size=8, threads=1):
+        from facecluster.tfruntime import import_tensorflow
+
+        tf = import_tensorflow(threads)
+        from mtcnn import MTCNN
+
+        device = "GPU:0" if tf.config.list_physical_devices("GPU") else "CPU:0"
+        self._mtcnn = MTCNN(device=device)
+        pnet, rnet, onet = stage_thresholds
+        self._options = dict(min_face_size=min_face_size, threshold_pnet=pnet,
+                             threshold_rnet=rnet, threshold_onet=onet)
+        self.max_side = max_side
+        self.batch_size = batch_size
+
+    def detect(self, rgb):
+        return self.detect_many([rgb])[0]
+
+    def detect_many(self, images):
+        copies = [downscale(rgb, self.max_side) for rgb in images]
+        # mtcnn pads the photos of one call to the largest, and then misplaces
+        # the boxes of the padded ones: only photos of one size share a call.
+        by_size = defaultdict(list)
+        for index, (small, _) in enumerate(copies):
+            by_size[small.shape].append(index)
+        found = [None] * len(images)
+        for indices in by_size.values():
+            for start in range(0, len(indices), self.batch_size):
+                chunk = indices[start : start + self.batch_size]
+                rows = self._mtcnn.detect_faces([copies[i][0] for i in chunk], box_format="xyxy",
+                                                output_type="numpy", **self._options)
+                for position, index in enumerate(chunk):
+                    factor = copies[index][1]
+                    found[index] = [_mtcnn_detection(row).scaled(1 / factor)
+                                    for row in rows[rows[:, 0] == position]]
+        return found
+
+
+def _mtcnn_detection(row):
+    """A Detection from one row of mtcnn's numpy output:
+    image, x1, y1, x2, y2, score, the 5 landmarks' x, then their y."""
+    row = [float(v) for v in row]
+    return Detection(box=tuple(row[1:5]), score=row[5], landmarks=list(zip(row[6:11], row[11:16])))
+
+
+class WholeImageDetector(Detector):
     """For photos that are already face crops: the whole photo is the face."""
 
     def detect(self, rgb):
@@ -62,14 +128,22 @@ class WholeImageDetector:
         return [Detection(box=(0.0, 0.0, float(width - 1), float(height - 1)), score=1.0)]
 
 
-def make_detector(settings):
-    """Build the detector a model's `detector:` settings name."""
+def make_detector(settings, threads=1):
+    """Build the detector a model's `detector:` settings name (`threads`: for TensorFlow's)."""
     name = settings["name"]
     if name == "dlib_hog":
         return DlibHogDetector(
             upsample=settings.get("upsample", 1),
             max_side=settings.get("max_side", 1024),
             threshold=settings.get("threshold", 0.0),
+        )
+    if name == "mtcnn":
+        return MtcnnDetector(
+            min_face_size=settings.get("min_face_size", 20),
+            stage_thresholds=settings.get("stage_thresholds", (0.6, 0.7, 0.8)),
+            max_side=settings.get("max_side", 1024),
+            batch_size=settings.get("batch_size", 8),
+            threads=threads,
         )
     if name == "none":
         return WholeImageDetector()

@@ -14,10 +14,12 @@ import numpy as np
 
 from facecluster import plots
 from facecluster.cluster import (
-    agglomerative, evaluate_sweep, kmeans_sweep, parse_k, reduce, sample_faces,
+    agglomerative, canonical_labels, density, evaluate_sweep, kmeans_sweep, neighbour_graph,
+    parse_k, reduce, sample_faces, spectral,
 )
 from facecluster.gather import read_faces
-from facecluster.metrics import choose_k, matched_confusion
+from facecluster.graph import enforce_cannot_link
+from facecluster.metrics import UNKNOWN, choose_k, matched_confusion
 
 ASSIGNMENT_COLUMNS = ["row", "photo_id", "path", "face_index", "left", "top", "right",
                       "bottom", "label", "cluster", "chips"]
@@ -52,7 +54,9 @@ def cluster_experiment(embeddings_path, faces_path, settings, out_assignments, o
         return summary
 
     Y, reduce_info = reduce(X, **settings["reduce"], seed=settings["seed"])
-    labels_by_k, notes = _cluster(Y, settings["cluster"], settings["seed"])
+    notes = []
+    photo_ids = np.array([face["photo_id"] for face in chosen_faces])
+    labels_by_k = _cluster(Y, settings["cluster"], settings["seed"], photo_ids, notes)
     labels_true = [face["label"] for face in chosen_faces]
     per_k = evaluate_sweep(Y, labels_true, labels_by_k)
     chosen_k = _choose(per_k, settings["choose_k_by"], summary["notes"])
@@ -65,15 +69,52 @@ def cluster_experiment(embeddings_path, faces_path, settings, out_assignments, o
     return summary
 
 
-def _cluster(Y, settings, seed):
+def _cluster(Y, settings, seed, photo_ids, notes):
+    """{K: (n,) labels}: one entry per K of a sweep, or one for a method that finds K itself.
+
+    With cannot_link, faces of one photo that landed together are separated.
+    """
+    labels_by_k = _cluster_unconstrained(Y, settings, seed, notes)
+    if settings["cannot_link"]:
+        for k, labels in labels_by_k.items():
+            labels_by_k[k], moved = enforce_cannot_link(labels, photo_ids, Y)
+            if moved:
+                notes.append(f"K={k}: cannot-link moved {moved} faces out of a cluster "
+                             "that already held a face of the same photo")
+    if "k" not in settings:  # the clusterer found K: key the result by it
+        (labels,) = labels_by_k.values()
+        labels_by_k = {int(len(np.unique(labels[labels != UNKNOWN]))): labels}
+    return {k: canonical_labels(labels) for k, labels in labels_by_k.items()}
+
+
+def _cluster_unconstrained(Y, settings, seed, notes):
+    method = settings["method"]
+    if "k" not in settings:
+        return {0: _find_k(Y, settings, seed)}
     ks = parse_k(settings["k"])
-    if settings["method"] == "kmeans":
-        return kmeans_sweep(Y, ks, seed=seed)
+    if method == "kmeans":
+        labels_by_k, skipped = kmeans_sweep(Y, ks, seed=seed)
+        notes.extend(skipped)
+        return labels_by_k
+    notes.extend(f"K={k} skipped: only {len(Y)} faces" for k in ks if k > len(Y))
     usable = [k for k in ks if k <= len(Y)]
-    notes = [f"K={k} skipped: only {len(Y)} faces" for k in ks if k > len(Y)]
-    labels = {k: agglomerative(Y, k=k, linkage=settings["linkage"], metric=settings["metric"])
-              for k in usable}
-    return labels, notes
+    if method == "spectral":
+        return {k: spectral(Y, k=k, n_neighbors=settings["neighbors"], seed=seed) for k in usable}
+    return {k: agglomerative(Y, k=k, linkage=settings["linkage"], metric=settings["metric"],
+                             n_neighbors=settings["neighbors"], seed=seed) for k in usable}
+
+
+def _find_k(Y, settings, seed):
+    """Labels from a clusterer that needs no K (unknown faces are -1)."""
+    method, metric = settings["method"], settings["metric"]
+    if method == "agglomerative":
+        return agglomerative(Y, distance_threshold=settings["threshold"], linkage=settings["linkage"],
+                             metric=metric, n_neighbors=settings["neighbors"], seed=seed)
+    if method == "graph":
+        return neighbour_graph(Y, threshold=settings["threshold"], n_neighbors=settings["neighbors"],
+                               metric=metric, algorithm=settings["algorithm"], seed=seed)
+    return density(Y, method=method, threshold=settings.get("threshold"), metric=metric,
+                   min_samples=settings["min_samples"], min_cluster_size=settings["min_cluster_size"])
 
 
 def _choose(per_k, score, notes):

@@ -6,6 +6,7 @@ Every file is read once: its bytes give both the sha256 and the image.
 import hashlib
 import io
 import warnings
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -33,8 +34,26 @@ def read_bytes(path):
         with open(path, "rb") as handle:
             data = handle.read()
     except OSError as exc:
-        raise RejectedPhoto(f"cannot read the file: {exc.strerror or exc}") from exc
+        raise _unreadable(exc) from exc
     return data, hashlib.sha256(data).hexdigest()
+
+
+def check_header(path):
+    """RejectedPhoto if the file's header already shows it is no usable photo.
+
+    Cheap enough for listing time: reads the header only and decodes nothing,
+    so a truncated photo passes here and is rejected when decoded.
+    """
+    try:
+        handle = open(path, "rb")
+    except OSError as exc:
+        raise _unreadable(exc) from exc
+    with handle, _pillow_errors_as_reasons():
+        _open_checked(handle)
+
+
+def _unreadable(exc):
+    return RejectedPhoto(f"cannot read the file: {exc.strerror or exc}")
 
 
 def decode_bytes(data, max_side):
@@ -45,24 +64,27 @@ def decode_bytes(data, max_side):
     """
     if not data:
         raise RejectedPhoto("empty file (0 bytes)")
+    with _pillow_errors_as_reasons():
+        image = _open_checked(io.BytesIO(data))
+        original_size = _upright_size(image)
+        if max(image.size) > max_side and image.format == "JPEG":
+            image.draft("RGB", _fit(image.size, max_side))
+        image.load()
+        image = ImageOps.exif_transpose(image)
+        rgb_image = _to_rgb(image)
+    if max(rgb_image.size) > max_side:
+        rgb_image = rgb_image.resize(_fit(rgb_image.size, max_side), Image.Resampling.BILINEAR)
+    scale = rgb_image.size[0] / original_size[0]
+    return DecodedPhoto(rgb=np.asarray(rgb_image), original_size=original_size, scale=scale)
+
+
+@contextmanager
+def _pillow_errors_as_reasons():
+    """Turn what Pillow raises on a bad file into RejectedPhoto with a reason for a person."""
     with warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:
-            image = Image.open(io.BytesIO(data))
-            width, height = image.size
-            if width * height > MAX_PIXELS:
-                raise RejectedPhoto(
-                    f"decompression bomb: {width}x{height} pixels is more than "
-                    f"Pillow's safety limit of {MAX_PIXELS} pixels"
-                )
-            if width < 2 or height < 2:
-                raise RejectedPhoto(f"image too small to hold a face ({width}x{height} pixels)")
-            original_size = _upright_size(image)
-            if max(width, height) > max_side and image.format == "JPEG":
-                image.draft("RGB", _fit(image.size, max_side))
-            image.load()
-            image = ImageOps.exif_transpose(image)
-            rgb_image = _to_rgb(image)
+            yield
         except RejectedPhoto:
             raise
         except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
@@ -71,10 +93,20 @@ def decode_bytes(data, max_side):
             raise RejectedPhoto("not an image Pillow can read") from exc
         except (OSError, SyntaxError, ValueError) as exc:
             raise RejectedPhoto(f"damaged or truncated image: {exc}") from exc
-    if max(rgb_image.size) > max_side:
-        rgb_image = rgb_image.resize(_fit(rgb_image.size, max_side), Image.Resampling.BILINEAR)
-    scale = rgb_image.size[0] / original_size[0]
-    return DecodedPhoto(rgb=np.asarray(rgb_image), original_size=original_size, scale=scale)
+
+
+def _open_checked(source):
+    """Image.open, then the checks the header allows: no bombs, nothing too small for a face."""
+    image = Image.open(source)
+    width, height = image.size
+    if width * height > MAX_PIXELS:
+        raise RejectedPhoto(
+            f"decompression bomb: {width}x{height} pixels is more than "
+            f"Pillow's safety limit of {MAX_PIXELS} pixels"
+        )
+    if width < 2 or height < 2:
+        raise RejectedPhoto(f"image too small to hold a face ({width}x{height} pixels)")
+    return image
 
 
 def _upright_size(image):

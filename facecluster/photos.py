@@ -3,7 +3,8 @@
 One call processes one batch with models loaded once. Each photo still gets
 its own files in the batch folder:
 
-    <id>.json        status, reason, sha256, image size, faces (box, score, landmarks)
+    <id>.json        status, reason, sha256, image size, faces (box, score, landmarks:
+                     5 points, or null when the model does not locate them)
     <id>.npy         embeddings, (faces, dim) float32
     <id>.chips.npy   aligned face chips, (faces, size, size, 3) uint8
 
@@ -81,15 +82,19 @@ class ContentCache:
 
 
 class BatchProcessor:
-    """Loads a model's detector and embedder once; processes batches of photos."""
+    """Loads a model's detector and embedder once; processes batches of photos.
 
-    def __init__(self, model_settings, cache_dir, photo_max_side=1600, embed_batch=256):
-        self.detector = make_detector(model_settings["detector"])
-        self.embedder = make_embedder(model_settings["embedder"])
+    `threads` is the job's thread count (TensorFlow models use it).
+    """
+
+    def __init__(self, model_settings, cache_dir, photo_max_side=1600, embed_batch=256, threads=1):
+        self.detector = make_detector(model_settings["detector"], threads=threads)
+        self.embedder = make_embedder(model_settings["embedder"], threads=threads)
         self.keep = model_settings["detector"].get("keep", "all")
         self.min_size = model_settings["detector"].get("min_size", 0)
         self.photo_max_side = photo_max_side
         self.embed_batch = embed_batch
+        self.detect_batch = self.detector.batch_size
         self.cache = ContentCache(cache_dir)
 
     def process(self, members, out_dir):
@@ -97,11 +102,15 @@ class BatchProcessor:
         out_dir = Path(out_dir)
         out_dir.mkdir(parents=True, exist_ok=True)
         rows, pending = [], []
-        for member in members:
-            row, work = self._prepare(member)
-            rows.append(row)
-            if work is not None:
-                pending.append((row, work))
+        # Photos are decoded a detector call's worth at a time, to bound memory.
+        for start in range(0, len(members), self.detect_batch):
+            decoded = []
+            for member in members[start : start + self.detect_batch]:
+                row, photo = self._read(member)
+                rows.append(row)
+                if photo is not None:
+                    decoded.append((row, photo))
+            pending += self._detect_and_align(decoded)
         self._embed_and_store(pending)
         rejected = sum(row.status == "rejected" for row in rows)
         logger.info("computed %d photos, reused %d from the cache, rejected %d",
@@ -113,8 +122,8 @@ class BatchProcessor:
         write_ledger(out_dir / "ledger.tsv", rows)
         return rows
 
-    def _prepare(self, member):
-        """A ledger row, and the detection work still to embed (None when done or rejected)."""
+    def _read(self, member):
+        """A ledger row, and the decoded photo still to compute (None when cached or rejected)."""
         row = LedgerRow(id=member["id"], path=member["path"], label=member["label"])
         if member["hidden"]:
             return row.reject("hidden file (its name or a folder above it starts with '.')"), None
@@ -123,12 +132,21 @@ class BatchProcessor:
             cached = self.cache.load(row.sha256)
             if cached is not None:
                 return row.finish(cached), None
-            photo = decode_bytes(data, self.photo_max_side)
+            return row, decode_bytes(data, self.photo_max_side)
         except RejectedPhoto as exc:
             logger.info("rejected %s: %s", member["path"], exc)
             return row.reject(str(exc)), None
-        detections = self.detector.detect(photo.rgb)
-        # Boxes and sizes are reported in the original photo's pixels.
+
+    def _detect_and_align(self, decoded):
+        """(row, (record, chips)) for each (row, photo), the photos detected in one call."""
+        if not decoded:
+            return []
+        found = self.detector.detect_many([photo.rgb for _, photo in decoded])
+        return [(row, self._align(photo, detections))
+                for (row, photo), detections in zip(decoded, found)]
+
+    def _align(self, photo, detections):
+        """The photo's record (faces in original pixels) and its aligned chips."""
         faces = select_faces(
             [d.scaled(1 / photo.scale) for d in detections],
             photo.original_size,
@@ -142,12 +160,12 @@ class BatchProcessor:
                 {
                     "box": [round(v, 2) for v in face.box],
                     "score": round(face.score, 4),
-                    "landmarks": (points / photo.scale).round(2).tolist(),
+                    "landmarks": _landmarks(points, photo.scale),
                 }
                 for face, points in zip(faces, landmarks)
             ],
         }
-        return row, (record, chips)
+        return record, chips
 
     def _embed_and_store(self, pending):
         """Embed the chips of all pending photos in few network calls, then cache each photo."""
@@ -166,6 +184,11 @@ class BatchProcessor:
             start += len(chips)
             self.cache.store(row.sha256, record, embeddings, chips)
             row.finish(record)
+
+
+def _landmarks(points, scale):
+    """5 points in the original photo's pixels; None when the model does not locate them (NaN)."""
+    return None if np.isnan(points).any() else (points / scale).round(2).tolist()
 
 
 def _write_record(out_dir, row, content):

@@ -52,7 +52,7 @@ def _recipe(summary, statuses):
         "## What was run", "",
         f"- dataset `{recipe['dataset']}` with model `{recipe['model']}` (ledger: {ledger})",
         f"- sample: {_describe(recipe.get('sample')) or 'every face'}",
-        f"- reduction: {_describe(recipe['reduce'])}",
+        f"- reduction: {_describe_reduction(recipe['reduce'])}",
         f"- clustering: {_describe_clustering(recipe['cluster'])}",
         f"- {summary['n_faces']} faces from {summary['n_photos']} photos of "
         f"{summary['n_people']} labelled people",
@@ -68,7 +68,9 @@ def _results(summary):
     chosen = summary["chosen_k"]
     columns = {**(EXTERNAL_COLUMNS if "ari" in per_k[chosen] else {}), **INTERNAL_COLUMNS}
     lines = ["## Results", ""]
-    if len(per_k) > 1:
+    if "k" not in summary["recipe"]["cluster"]:
+        lines += [f"The clusterer found K = {chosen} clusters by itself.", ""]
+    elif len(per_k) > 1:
         lines += [f"K = {chosen} was chosen by the best {summary['choose_k_by']} "
                   "(an internal score: it does not look at the labels).", ""]
     if "same_person_share" in per_k[chosen]:
@@ -85,9 +87,27 @@ def _results(summary):
 
 
 def _describe_clustering(settings):
-    if settings["method"] == "kmeans":
-        return f"K-means, K {settings['k']}"
-    return f"agglomerative ({settings['linkage']} linkage, {settings['metric']}), K {settings['k']}"
+    method = settings["method"]
+    if "k" in settings:
+        how = f"K {settings['k']}"
+    elif "threshold" in settings:
+        how = f"{settings['metric']} distance threshold {settings['threshold']}"
+    else:
+        how = f"min_cluster_size {settings['min_cluster_size']}, min_samples {settings['min_samples']}"
+    if method == "agglomerative":
+        method = f"agglomerative ({settings['linkage']} linkage)"
+    elif method == "graph":
+        method = f"graph ({settings['algorithm']}, {settings['neighbors']} neighbours)"
+    cannot_link = ", cannot-link" if settings["cannot_link"] else ""
+    return f"{method}, {how}{cannot_link}"
+
+
+def _describe_reduction(settings):
+    normalised = "L2-normalised, " if settings["l2_normalize"] else ""
+    if settings["method"] == "none":
+        return f"{normalised}no reduction (the embeddings themselves)"
+    whitened = ", whitened" if settings["whiten"] else ""
+    return f"{normalised}PCA to {settings['components']} components{whitened}"
 
 
 def _describe(settings):

@@ -7,14 +7,20 @@ declarative. Dataset folders are listed once, lazily, without decoding.
 import csv
 import hashlib
 import os
+import re
 from functools import cached_property
 from pathlib import Path
 
 from facecluster.config import ConfigError
 from facecluster.dataset import entries_for, list_photos, make_batches
 from facecluster.download import read_manifest
+from facecluster.images import RejectedPhoto, check_header
+from facecluster.model_files import check_model_files
 from facecluster.photos import model_fingerprint
 
+
+# What Snakemake would take for a wildcard in an input path.
+_BRACED = re.compile(r"\{[^{}]*\}")
 
 # The figures every experiment draws (see facecluster.experiment.plot_experiment).
 PLOTS = ("scatter", "thumbnails", "metrics_vs_k", "confusion", "contact_sheet")
@@ -32,6 +38,7 @@ class Plan:
     def __init__(self, config, results="results"):
         self.config = config
         self.results = results
+        self._checked_models = set()
 
     @property
     def dataset_names(self):
@@ -52,12 +59,15 @@ class Plan:
     def _list(self, name):
         settings = self.config["datasets"][name]
         folder = Path(settings["path"])
-        if "download" not in settings:
-            if not folder.is_dir():
-                raise ConfigError(f"datasets.{name}.path: folder {str(folder)!r} does not exist")
+        key = f"datasets.{name}.path"
+        local = "download" not in settings  # a download's files do not exist yet
+        if local and not folder.is_dir():
+            raise ConfigError(f"{key}: folder {str(folder)!r} does not exist")
         entries = dataset_entries(settings)
         if not entries:
-            raise ConfigError(f"datasets.{name}.path: folder {str(folder)!r} holds no files")
+            raise ConfigError(f"{key}: folder {str(folder)!r} holds no files")
+        if local:
+            _require_a_photo(key, folder, entries)
         return entries, make_batches(entries, self.config["batch_size"])
 
     def entries(self, dataset):
@@ -86,11 +96,34 @@ class Plan:
         if "download" in self.config["datasets"][dataset]:
             return [f"{self.results}/{dataset}/downloaded.tsv"]
         # Broken links and unreadable entries are not inputs (Snakemake would
-        # stop on them); the job records them in the ledger instead.
-        return [e.path for e in self.batches(dataset)[batch] if os.path.isfile(e.path)]
+        # stop on them); the job records them in the ledger instead. Nor are
+        # paths holding "{...}": Snakemake reads that as a wildcard, with no
+        # escape; those photos are processed all the same, but an edit to one
+        # does not rerun its batch by itself.
+        return [e.path for e in self.batches(dataset)[batch]
+                if os.path.isfile(e.path) and not _BRACED.search(e.path)]
 
     def batch_folders(self, dataset, model):
         return [f"{self.results}/{dataset}/{model}/batches/{b}" for b in self.batches(dataset)]
+
+    def model_settings(self, model):
+        """A model's settings, its model files checked the first time (ConfigError if wrong)."""
+        if model not in self._checked_models:
+            check_model_files(model, self.config["models"][model])
+            self._checked_models.add(model)
+        return self.config["models"][model]
+
+    def check_model_files(self):
+        """Check the models the default targets use, before Snakemake builds a job.
+
+        A model only an explicit target asks for is checked before its first
+        job runs (`model_settings` gives the jobs' parameters); models nobody
+        uses are never checked, so they cost no hashing.
+        """
+        used = {self.config["default_model"]}
+        used.update(experiment["model"] for experiment in self.config["experiments"].values())
+        for model in sorted(used):
+            self.model_settings(model)
 
     def cache_folder(self, model):
         settings = self.config["models"][model]
@@ -119,6 +152,29 @@ class Plan:
             folder = f"{self.results}/experiments/{experiment}"
             targets += [f"{folder}/report.md", f"{folder}/assignments.tsv", f"{folder}/metrics.json"]
         return targets
+
+
+def _require_a_photo(key, folder, entries):
+    """ConfigError unless some file has a usable photo's header.
+
+    Headers are read in listing order until the first usable one, so a
+    folder of photos costs one file open, whatever its size.
+    """
+    reasons = []
+    for entry in entries:
+        if entry.hidden:  # rejected by the per-photo stage whatever it holds
+            reasons.append(f"{entry.relpath!r}: hidden file")
+            continue
+        try:
+            check_header(entry.path)
+            return
+        except RejectedPhoto as exc:
+            reasons.append(f"{entry.relpath!r}: {exc}")
+    more = "; ..." if len(reasons) > 3 else ""
+    raise ConfigError(
+        f"{key}: folder {str(folder)!r} holds no readable photo: {len(entries)} files, "
+        f"none usable ({'; '.join(reasons[:3])}{more})"
+    )
 
 
 def write_listing(path, settings, batch_size):

@@ -16,6 +16,7 @@ from facecluster.config import validate_config
 from facecluster.workflow import Plan
 
 PLAN = Plan(validate_config(config), results="results")
+PLAN.check_model_files()
 RESULTS = PLAN.results
 
 
@@ -39,7 +40,7 @@ def batch_members(wildcards):
 
 
 def model_settings(wildcards):
-    return PLAN.config["models"][wildcards.model]
+    return PLAN.model_settings(wildcards.model)
 
 
 def cache_folder(wildcards):
@@ -48,6 +49,10 @@ def cache_folder(wildcards):
 
 def model_threads(wildcards):
     return PLAN.config["models"][wildcards.model]["threads"]
+
+
+def model_gpus(wildcards):
+    return PLAN.config["models"][wildcards.model]["gpus"]
 
 
 def dataset_batches(wildcards):

@@ -34,12 +34,16 @@ rule process_batch:
         f"{RESULTS}/logs/process_batch/{{dataset}}/{{model}}/{{batch}}.log",
     benchmark:
         f"{RESULTS}/benchmarks/process_batch/{{dataset}}/{{model}}/{{batch}}.tsv"
+    # On a cluster, --group-components photos=N submits N batches as one job.
+    group:
+        "photos"
     conda:
-        "../envs/photos.yaml"
+        "../envs/tensorflow.yaml"
     threads: model_threads
     resources:
         mem_mb=3000,
         runtime=60,
+        gpu=model_gpus,
     params:
         members=batch_members,
         model=model_settings,

@@ -12,5 +12,6 @@ processor = BatchProcessor(
     snakemake.params.model,
     cache_dir=snakemake.params.cache,
     photo_max_side=snakemake.params.photo_max_side,
+    threads=snakemake.threads,
 )
 processor.process(snakemake.params.members, snakemake.output[0])

@@ -1,6 +1,7 @@
 """Configuration: the shipped config is valid, mistakes are stopped with the key named."""
 
 import copy
+import re
 
 import pytest
 import yaml
@@ -59,3 +60,48 @@ def test_snakemake_stops_on_a_missing_dataset_folder_naming_the_dataset(tmp_path
 
     assert result.returncode != 0
     assert "datasets.holiday.path" in result.stderr and "does not exist" in result.stderr
+
+
+def kmeans(k, dataset="demo"):
+    return {"dataset": dataset, "cluster": {"method": "kmeans", "k": k}}
+
+
+K_FORMS = "(k must be a number of clusters, a list of them, or an inclusive range)"
+
+
+@pytest.mark.parametrize(
+    "experiments, message",
+    [
+        ({"e": kmeans([])}, f"experiments.e.cluster.k: [] should be non-empty {K_FORMS}"),
+        ({"e": kmeans(0)}, f"experiments.e.cluster.k: 0 is less than the minimum of 1 {K_FORMS}"),
+        ({"e": kmeans(-3)}, "experiments.e.cluster.k: -3 is less than the minimum of 1"),
+        ({"e": kmeans([2, -1])}, "experiments.e.cluster.k.1: -1 is less than the minimum of 1"),
+        ({"e": kmeans([2, "x"])}, "experiments.e.cluster.k.1: 'x' is not of type 'integer'"),
+        ({"e": kmeans({"from": 0, "to": 4})}, "experiments.e.cluster.k.from: 0 is less than the minimum"),
+        ({"e": kmeans("four")},
+         "experiments.e.cluster.k: 'four' is not a number of clusters, a list of them, or an inclusive range"),
+        ({"e": kmeans({"from": 5, "to": 2})}, "experiments.e.cluster.k: the range from 5 to 2 is empty"),
+        ({"e": kmeans(4, dataset="holiday")},
+         "experiments.e.dataset: 'holiday' is not defined under datasets (defined: demo)"),
+        ({"e": kmeans(4, dataset="../x")}, "experiments.e.dataset: '../x' does not match"),
+        ({"../x": kmeans(4)}, "experiments: name '../x' is not allowed"),
+    ],
+)
+def test_experiment_mistakes_name_the_key(experiments, message):
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        validate_config(mutated(lambda c: c.update(experiments=experiments)))
+
+
+def test_snakemake_reports_every_mistake_at_once_before_any_job(tmp_path):
+    write_config(tmp_path, {"../x": {"path": str(tmp_path)}}, colour="blue", batch_size="many",
+                 experiments={"empty": kmeans([], "x"), "zero": kmeans(0, "x")})
+
+    result = run_snakemake(tmp_path, check=False)
+
+    assert result.returncode != 0
+    for message in ["unknown key colour", "batch_size: 'many' is not of type 'integer'",
+                    "datasets: name '../x' is not allowed",
+                    f"experiments.empty.cluster.k: [] should be non-empty {K_FORMS}",
+                    f"experiments.zero.cluster.k: 0 is less than the minimum of 1 {K_FORMS}"]:
+        assert message in result.stderr
+    assert not (tmp_path / "results").exists()
