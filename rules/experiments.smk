@@ -10,18 +10,18 @@ rule cluster_experiment:
         assignments=f"{RESULTS}/experiments/{{experiment}}/assignments.tsv",
         metrics=f"{RESULTS}/experiments/{{experiment}}/metrics.json",
         coords=f"{RESULTS}/experiments/{{experiment}}/coords.npy",
-    params:
-        settings=experiment_settings,
     log:
         f"{RESULTS}/logs/cluster_experiment/{{experiment}}.log",
     benchmark:
         f"{RESULTS}/benchmarks/cluster_experiment/{{experiment}}.tsv"
+    conda:
+        "../envs/aggregate.yaml"
     threads: 2
     resources:
         mem_mb=8000,
         runtime=120,
-    conda:
-        "../envs/aggregate.yaml"
+    params:
+        settings=experiment_settings,
     script:
         "../scripts/cluster_experiment.py"
 
@@ -37,12 +37,12 @@ rule plot_experiment:
         f"{RESULTS}/logs/plot_experiment/{{experiment}}.log",
     benchmark:
         f"{RESULTS}/benchmarks/plot_experiment/{{experiment}}.tsv"
+    conda:
+        "../envs/aggregate.yaml"
     threads: 1
     resources:
         mem_mb=4000,
         runtime=60,
-    conda:
-        "../envs/aggregate.yaml"
     script:
         "../scripts/plot_experiment.py"
 
@@ -54,17 +54,17 @@ rule report_experiment:
         ledger=experiment_input("ledger.tsv"),
     output:
         f"{RESULTS}/experiments/{{experiment}}/report.md",
-    params:
-        plots=experiment_plot_map,
     log:
         f"{RESULTS}/logs/report_experiment/{{experiment}}.log",
     benchmark:
         f"{RESULTS}/benchmarks/report_experiment/{{experiment}}.tsv"
+    conda:
+        "../envs/aggregate.yaml"
     threads: 1
     resources:
         mem_mb=1000,
         runtime=10,
-    conda:
-        "../envs/aggregate.yaml"
+    params:
+        plots=experiment_plot_map,
     script:
         "../scripts/report_experiment.py"
