@@ -194,8 +194,12 @@ def agglomerative(Y, *, k=None, distance_threshold=None, linkage="average", metr
     """Hierarchical clustering cut at k clusters or at distance_threshold (exactly one).
 
     Y: (n, d) coordinates. Up to neighbors.EXACT_MAX_ROWS faces every pair is
-    considered (memory n**2); beyond, merges follow a k-nearest-neighbour graph,
-    so memory stays linear. Returns (n,) int64 canonical labels.
+    considered (memory n**2). Beyond that, with a threshold, the faces are
+    first split into the connected components of their nearest-neighbour
+    graph cut at the threshold: no linkage (single, average or complete) can
+    merge two groups with no pair under the threshold, so each component is
+    clustered on its own, and memory stays linear. With k, merges follow the
+    nearest-neighbour graph. Returns (n,) int64 canonical labels.
     """
     if (k is None) == (distance_threshold is None):
         raise ValueError("give exactly one of k and distance_threshold")
@@ -203,13 +207,52 @@ def agglomerative(Y, *, k=None, distance_threshold=None, linkage="average", metr
     _require_faces(Y, "agglomerative clustering")
     if k is not None and not 1 <= k <= len(Y):
         raise ValueError(f"k must be between 1 and the number of faces ({len(Y)}), got {k}")
-    connectivity = None
-    if len(Y) > neighbors.EXACT_MAX_ROWS:
-        _, indices = neighbors.knn(Y, n_neighbors, metric=metric, seed=seed)
-        connectivity = graph.adjacency(indices)
-    model = AgglomerativeClustering(n_clusters=k, distance_threshold=distance_threshold,
-                                    linkage=linkage, metric=metric, connectivity=connectivity)
-    return canonical_labels(model.fit_predict(Y))
+    if len(Y) <= neighbors.EXACT_MAX_ROWS:
+        model = AgglomerativeClustering(n_clusters=k, distance_threshold=distance_threshold,
+                                        linkage=linkage, metric=metric)
+        return canonical_labels(model.fit_predict(Y))
+    distances, indices = neighbors.knn(Y, n_neighbors, metric=metric, seed=seed)
+    if k is not None:
+        model = AgglomerativeClustering(n_clusters=k, linkage=linkage, metric=metric,
+                                        connectivity=graph.adjacency(indices))
+        return canonical_labels(model.fit_predict(Y))
+    linked = neighbors.radius_graph(distances, indices, distance_threshold)
+    return canonical_labels(_per_component(Y, linked, distance_threshold, linkage, metric))
+
+
+def _per_component(Y, linked, threshold, method, metric):
+    """Threshold linkage run separately inside each connected component of `linked`."""
+    from scipy.cluster.hierarchy import fcluster, linkage as linkage_tree
+
+    labels = np.full(len(Y), -1, np.int64)
+    next_label = 0
+    for members in _pieces(np.arange(len(Y)), linked, threshold):
+        if len(members) < 3:  # a linked pair is one cluster, a lone face its own
+            found = np.ones(len(members), np.int64)
+        else:
+            found = fcluster(linkage_tree(Y[members], method=method, metric=metric),
+                             threshold, criterion="distance")
+        labels[members] = next_label + found
+        next_label += int(found.max()) + 1
+    return labels
+
+
+def _pieces(members, linked, cut):
+    """Connected components of `linked` among `members`, using edges up to `cut`.
+
+    A component too big for exact linkage (memory n**2) is split again with
+    a 10 % tighter cut: an approximation, for giant components only.
+    """
+    sub = linked[members][:, members]
+    sub.data[sub.data > cut] = 0
+    sub.eliminate_zeros()
+    component = graph.components(sub)
+    order = np.argsort(component, kind="stable")
+    for group in np.split(order, np.cumsum(np.bincount(component))[:-1]):
+        if len(group) > neighbors.EXACT_MAX_ROWS:
+            yield from _pieces(members[group], linked, cut * 0.9)
+        else:
+            yield members[group]
 
 
 def spectral(Y, *, k, n_neighbors=10, seed=0) -> np.ndarray:

@@ -3,6 +3,7 @@
     assignments.tsv  one row per face clustered: row, photo_id, path, face_index,
                      left, top, right, bottom, label, cluster (at the chosen K), chips
     metrics.json     the recipe, the chosen K and why, notes, and every score for every K
+    metrics.tsv      the scores as a table, one row per K
     coords.npy       (faces, 2) float64, the 2-D PCA view the plots draw
 """
 
@@ -29,7 +30,7 @@ DIGITS = 6
 
 
 def cluster_experiment(embeddings_path, faces_path, settings, out_assignments, out_metrics,
-                       out_coords):
+                       out_coords, out_table):
     """Sample, reduce, cluster over the K sweep, score, choose K; write the three outputs."""
     embeddings = np.load(embeddings_path, allow_pickle=False)
     faces = read_faces(faces_path)
@@ -49,8 +50,8 @@ def cluster_experiment(embeddings_path, faces_path, settings, out_assignments, o
         summary.update(status="not clustered", chosen_k=None, per_k={},
                        reason=f"only {len(rows)} face(s) in this experiment: nothing to cluster "
                               "(check the dataset's ledger for photos with no face or rejected)")
-        _write_outputs(out_assignments, out_metrics, out_coords, chosen_faces, None, summary,
-                       np.zeros((len(rows), 2)))
+        _write_outputs(out_assignments, out_metrics, out_coords, out_table, chosen_faces, None,
+                       summary, np.zeros((len(rows), 2)))
         return summary
 
     Y, reduce_info = reduce(X, **settings["reduce"], seed=settings["seed"])
@@ -64,7 +65,7 @@ def cluster_experiment(embeddings_path, faces_path, settings, out_assignments, o
     summary.update(status="clustered", chosen_k=chosen_k, reduction=reduce_info,
                    per_k={str(k): _rounded(v) for k, v in per_k.items()})
     summary["notes"] += reduce_info["notes"] + notes
-    _write_outputs(out_assignments, out_metrics, out_coords, chosen_faces,
+    _write_outputs(out_assignments, out_metrics, out_coords, out_table, chosen_faces,
                    labels_by_k[chosen_k], summary, coords)
     return summary
 
@@ -132,7 +133,8 @@ def _rounded(scores):
             for key, value in scores.items()}
 
 
-def _write_outputs(out_assignments, out_metrics, out_coords, faces, clusters, summary, coords):
+def _write_outputs(out_assignments, out_metrics, out_coords, out_table, faces, clusters, summary,
+                   coords):
     with open(out_assignments, "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle, delimiter="\t", lineterminator="\n")
         writer.writerow(ASSIGNMENT_COLUMNS)
@@ -142,7 +144,17 @@ def _write_outputs(out_assignments, out_metrics, out_coords, faces, clusters, su
                              face["left"], face["top"], face["right"], face["bottom"],
                              face["label"], cluster, face["chips"]])
     Path(out_metrics).write_text(json.dumps(summary, indent=1, sort_keys=True) + "\n")
+    _write_score_table(out_table, summary["per_k"])
     np.save(out_coords, np.round(np.asarray(coords, np.float64), DIGITS), allow_pickle=False)
+
+
+def _write_score_table(path, per_k):
+    columns = sorted({key for scores in per_k.values() for key in scores})
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle, delimiter="\t", lineterminator="\n")
+        writer.writerow(["k", *columns])
+        for k, scores in sorted(per_k.items(), key=lambda item: int(item[0])):
+            writer.writerow([k, *("" if scores.get(c) is None else scores[c] for c in columns)])
 
 
 def read_assignments(path):

@@ -218,6 +218,24 @@ def contact_sheet(path, chips_by_cluster, *, title, per_cluster=12, thumb_px=64,
     sheet.save(path, format="PNG")
 
 
+def face_grid(path, chips, *, title, columns=10, thumb_px=80, max_faces=500):
+    """Faces in a grid under a title, composed with PIL; at most max_faces (the first ones)."""
+    gap, top = 4, 36
+    shown = list(chips[:max_faces]) if len(chips) > max_faces else list(chips)
+    if len(chips) > max_faces:
+        title = f"{title} (first {max_faces} shown)"
+    rows = max(1, math.ceil(len(shown) / columns))
+    cell = thumb_px + gap
+    sheet = Image.new("RGB", (gap + columns * cell, top + rows * cell), "white")
+    ImageDraw.Draw(sheet).text((gap, 8), title, fill="black", font=ImageFont.load_default(size=18))
+    for i, chip in enumerate(shown):
+        thumb = ImageOps.pad(Image.fromarray(np.asarray(chip, dtype=np.uint8)), (thumb_px, thumb_px),
+                             color="white")
+        sheet.paste(thumb, (gap + (i % columns) * cell, top + (i // columns) * cell))
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    sheet.save(path, format="PNG")
+
+
 def message(path, *, title, message):
     """A figure that says why there is nothing to draw (so every expected PNG exists)."""
     fig = _new_figure((8, 3))

@@ -150,7 +150,8 @@ class Plan:
             targets.extend(self.photo_outputs(dataset, model))
         for experiment in self.experiment_names:
             folder = f"{self.results}/experiments/{experiment}"
-            targets += [f"{folder}/report.md", f"{folder}/assignments.tsv", f"{folder}/metrics.json"]
+            targets += [f"{folder}/{name}" for name in
+                        ("report.md", "assignments.tsv", "metrics.json", "metrics.tsv", "people")]
         return targets
 
 

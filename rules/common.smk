@@ -93,7 +93,21 @@ def experiment_input(filename):
 
 
 def experiment_plots(experiment):
-    return PLAN.experiment_plots(experiment)
+    """The figures of an experiment, flagged for `snakemake --report` with their captions."""
+    return {
+        name: report(
+            path,
+            caption=f"../report/{name}.rst",
+            category="{experiment}",
+            subcategory="figures",
+            labels={"experiment": "{experiment}", "figure": name.replace("_", " ")},
+        )
+        for name, path in PLAN.experiment_plots(experiment).items()
+    }
+
+
+def experiment_people(wildcards):
+    return PLAN.config["experiments"][wildcards.experiment]["people_folders"]
 
 
 def experiment_plot_map(wildcards):

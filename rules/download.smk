@@ -11,6 +11,8 @@ rule download_dataset:
         f"{RESULTS}/logs/download_dataset/{{dataset}}.log",
     benchmark:
         f"{RESULTS}/benchmarks/download_dataset/{{dataset}}.tsv"
+    # On a cluster it runs on the submit host: compute nodes often have no internet.
+    localrule: True
     conda:
         "../envs/photos.yaml"
     threads: 1

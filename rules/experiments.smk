@@ -10,6 +10,13 @@ rule cluster_experiment:
         assignments=f"{RESULTS}/experiments/{{experiment}}/assignments.tsv",
         metrics=f"{RESULTS}/experiments/{{experiment}}/metrics.json",
         coords=f"{RESULTS}/experiments/{{experiment}}/coords.npy",
+        table=report(
+            f"{RESULTS}/experiments/{{experiment}}/metrics.tsv",
+            caption="../report/metrics.rst",
+            category="{experiment}",
+            subcategory="scores",
+            labels={"experiment": "{experiment}", "figure": "scores per K"},
+        ),
     log:
         f"{RESULTS}/logs/cluster_experiment/{{experiment}}.log",
     benchmark:
@@ -68,3 +75,24 @@ rule report_experiment:
         plots=experiment_plot_map,
     script:
         "../scripts/report_experiment.py"
+
+
+rule people_folders:
+    input:
+        assignments=rules.cluster_experiment.output.assignments,
+    output:
+        directory(f"{RESULTS}/experiments/{{experiment}}/people"),
+    log:
+        f"{RESULTS}/logs/people_folders/{{experiment}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/people_folders/{{experiment}}.tsv"
+    conda:
+        "../envs/aggregate.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=60,
+    params:
+        mode=experiment_people,
+    script:
+        "../scripts/people_folders.py"

@@ -18,4 +18,5 @@ with threadpool_limits(snakemake.threads):
         out_assignments=snakemake.output.assignments,
         out_metrics=snakemake.output.metrics,
         out_coords=snakemake.output.coords,
+        out_table=snakemake.output.table,
     )

@@ -41,8 +41,8 @@ def png_chunk(kind, data):
     return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
 
-def png_bomb(side=20000):
-    """A valid 1-bit black PNG of side x side pixels: ~50 KB on disk, 400 Mpx decoded."""
+def png_bomb(side):
+    """A valid 1-bit black PNG of side x side pixels: a few KB on disk, side**2 pixels decoded."""
     compressor = zlib.compressobj(9)
     row = b"\0" * (1 + side // 8)  # filter byte + packed bits
     pixels = b"".join(compressor.compress(row) for _ in range(side)) + compressor.flush()
@@ -84,8 +84,10 @@ def make_corpus(folder, lfw_dir):
                                 encoded(stored_rotated, "JPEG"), "no_face", NO_FACE),
         "1x1.png": ("1x1 image", encoded(Image.new("RGB", (1, 1)), "PNG"),
                     "rejected", "image too small to hold a face (1x1 pixels)"),
-        "bomb.png": ("decompression bomb: 20000x20000 PNG of 50 KB", png_bomb(),
+        "bomb.png": ("decompression bomb: 20000x20000 PNG of 50 KB", png_bomb(20000),
                      "rejected", "decompression bomb"),
+        "bomb_100mpx.png": ("10000x10000 PNG, past Pillow's warning limit", png_bomb(10000),
+                            "rejected", "decompression bomb"),
         "8000x6000.jpg": ("8000x6000 photo, face pasted in", encoded(big, "JPEG", quality=90),
                           "embedded", ""),
         "copy 1.jpg": ("byte-identical photo, first name", original, "embedded", ""),

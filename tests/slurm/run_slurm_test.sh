@@ -134,22 +134,21 @@ say "SLURM run"
 run_workflow slurm --executor slurm --profile "$project/profiles/slurm" \
   --group-components photos=2 \
   --slurm-status-command squeue --slurm-init-seconds-before-status-checks 5
-cp "$work/slurm.log" /tmp/slurm-run-debug.log; say "SLURM run done"
+say "SLURM run done"
 
 # Every job went through SLURM and finished there.
 job_ids=$(sed -n 's/.*submitted with SLURM jobid \([0-9]*\).*/\1/p' "$work/slurm.log")
 [ -n "$job_ids" ] || fail "no SLURM job ids in the SLURM run's log"
-echo "SLURM job id | state | Snakemake job (--comment)"
+field() { grep -o " $1=[^ ]*" <<<"$info" | cut -d= -f2-; }  # of `scontrol -o show job`
+echo "SLURM job id | state | CPUs | memory | time limit | Snakemake job"
 for id in $job_ids; do
   info=$(scontrol -o show job "$id")
-  job_state=$(grep -o 'JobState=[A-Z_]*' <<<"$info" | cut -d= -f2)
-  comment=$(grep -o 'Comment=.*' <<<"$info" | sed 's/^Comment=//; s/ [A-Z][A-Za-z]*=.*//')
-  echo "$id | $job_state | $comment"
-  [ "$job_state" = COMPLETED ] || fail "SLURM job $id is $job_state"
+  echo "$id | $(field JobState) | $(field NumCPUs) | $(field MinMemoryNode) | $(field TimeLimit) | $(field Comment)"
+  [ "$(field JobState)" = COMPLETED ] || fail "SLURM job $id is $(field JobState)"
 done
 n_batches=$(tail -n +2 "$work/slurm/results/sample/photos.tsv" | cut -f5 | sort -u | wc -l)
 n_batch_jobs=$(grep -c 'rule process_batch:' "$work/slurm.log" || true)
-n_group_jobs=$(grep -c 'group job photos' "$work/slurm.log" || true)
+n_group_jobs=$(grep -c 'Group job photos' "$work/slurm.log" || true)
 say "$(wc -w <<<"$job_ids") SLURM jobs; $n_batches batches ran as $n_group_jobs grouped submission(s)"
 [ "$n_batch_jobs" = "$n_batches" ] || fail "$n_batches batches but $n_batch_jobs process_batch jobs"
 [ "$n_group_jobs" -ge 1 ] && [ "$n_group_jobs" -lt "$n_batches" ] ||

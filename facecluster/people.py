@@ -1,0 +1,97 @@
+"""People folders: one folder per cluster, something a person can browse.
+
+    people/
+      people.tsv                 folder, cluster, faces, photos, most common label and its share
+      person_0001/               the biggest cluster first
+        <photo name>             a link to (or copy of) each original photo with a face here
+        <photo name>.face<i>.png the face itself (the aligned chip), per face in this cluster
+        contact_sheet.png        every face of the cluster on one page
+      unknown/                   faces no cluster took
+"""
+
+import csv
+import os
+import shutil
+from collections import Counter, defaultdict
+from pathlib import Path
+
+from PIL import Image
+
+from facecluster import plots
+from facecluster.experiment import LazyChips, read_assignments
+from facecluster.metrics import UNKNOWN
+
+LINK_MODES = ("symlink", "copy")
+
+
+def write_people_folders(assignments_path, out_dir, *, mode="symlink"):
+    """Build the folders from an experiment's assignments.tsv; returns the index rows."""
+    if mode not in LINK_MODES:
+        raise ValueError(f"mode must be one of {LINK_MODES}, not {mode!r}")
+    faces = read_assignments(assignments_path)
+    chips = LazyChips(faces)
+    members = defaultdict(list)
+    for position, face in enumerate(faces):
+        members[face["cluster"]].append(position)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    index = []
+    for rank, cluster in enumerate(_by_size(members), start=1):
+        folder = out_dir / ("unknown" if cluster == UNKNOWN else f"person_{rank:04d}")
+        folder.mkdir()
+        in_cluster = [faces[p] for p in members[cluster]]
+        names = _place_photos(in_cluster, folder, mode)
+        for position in members[cluster]:
+            face = faces[position]
+            Image.fromarray(chips[position]).save(
+                folder / f"{names[face['photo_id']]}.face{face['face_index']}.png")
+        plots.face_grid(folder / "contact_sheet.png", [chips[p] for p in members[cluster]],
+                        title=f"{folder.name}: {len(in_cluster)} faces")
+        index.append(_index_row(folder.name, cluster, in_cluster, len(names)))
+    _write_index(out_dir / "people.tsv", index)
+    return index
+
+
+def _by_size(members):
+    """Cluster ids, biggest first (ties by id), unknown last."""
+    return sorted(members, key=lambda c: (c == UNKNOWN, -len(members[c]), c))
+
+
+def _place_photos(faces, folder, mode):
+    """Link or copy each photo once into folder; {photo_id: the name it got}."""
+    names = {}
+    for face in faces:
+        if face["photo_id"] in names:
+            continue
+        name = _free_name(folder, Path(face["path"]).name)
+        source = Path(face["path"]).resolve()
+        if mode == "symlink":
+            os.symlink(source, folder / name)
+        else:
+            shutil.copyfile(source, folder / name)
+        names[face["photo_id"]] = name
+    return names
+
+
+def _free_name(folder, name):
+    """name, or name with a number added when the folder already holds one (same name, two folders)."""
+    stem, suffix = os.path.splitext(name)
+    candidate, number = name, 2
+    while (folder / candidate).exists() or (folder / candidate).is_symlink():
+        candidate, number = f"{stem}-{number}{suffix}", number + 1
+    return candidate
+
+
+def _index_row(folder, cluster, faces, n_photos):
+    labels = Counter(face["label"] for face in faces if face["label"])
+    top, count = labels.most_common(1)[0] if labels else ("", 0)
+    return {"folder": folder, "cluster": cluster, "faces": len(faces), "photos": n_photos,
+            "top_label": top, "top_label_share": round(count / len(faces), 4) if labels else ""}
+
+
+def _write_index(path, rows):
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]) if rows else ["folder"],
+                                delimiter="\t", lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
