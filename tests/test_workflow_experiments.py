@@ -22,6 +22,8 @@ def experiments():
                   "cluster": {"method": "kmeans", "k": {"from": 2, "to": 60, "step": 2}}},
         "lonely": {"dataset": "four", "sample": {"people": 1, "photos_per_person": 1},
                    "cluster": {"method": "kmeans", "k": 2}},
+        "unknown_k": {"dataset": "four", "cluster": {"method": "agglomerative"},
+                      "people_folders": "copy"},
     }
 
 
@@ -100,3 +102,39 @@ def test_a_fresh_rerun_is_byte_identical(four_people, tmp_path):
         theirs = read_tsv(four_people / f"results/experiments/{name}/assignments.tsv")
         strip = lambda rows, root: [(r["path"].replace(str(root), ""), r["cluster"], r["left"]) for r in rows]
         assert strip(mine, tmp_path) == strip(theirs, four_people)
+
+
+def test_without_k_the_default_clusterer_finds_the_four_people(four_people):
+    summary = metrics(four_people, "unknown_k")
+    scores = summary["per_k"][str(summary["chosen_k"])]
+
+    assert summary["recipe"]["cluster"]["threshold"] == 0.5463  # calibrated, from "auto"
+    # Four people, and at most one odd photo on its own: never two people merged.
+    assert summary["chosen_k"] in (4, 5)
+    assert scores["pairwise_precision"] == 1.0 and scores["bcubed_f1"] >= 0.95
+
+
+def test_people_folders_hold_each_cluster_with_photos_and_faces(four_people):
+    people = four_people / "results/experiments/original/people"
+    index = read_tsv(people / "people.tsv")
+
+    assert [row["folder"] for row in index] == ["person_0001", "person_0002", "person_0003",
+                                                "person_0004"]
+    assert sum(int(row["faces"]) for row in index) == 40
+    folder = people / index[0]["folder"]
+    links = sorted(p for p in folder.iterdir() if p.suffix == ".jpg")
+    assert len(links) == int(index[0]["photos"]) and all(p.is_symlink() for p in links)
+    assert all(p.resolve().is_file() for p in links)
+    assert len(list(folder.glob("*.face0.png"))) == int(index[0]["faces"])
+    assert Image.open(folder / "contact_sheet.png").size[1] > 80
+    copied = four_people / "results/experiments/unknown_k/people/person_0001"
+    assert not any(p.is_symlink() for p in copied.iterdir())
+
+
+def test_the_html_report_holds_every_experiment(four_people):
+    run_snakemake(four_people, "--report", str(four_people / "report.html"))
+
+    html = (four_people / "report.html").read_text()
+    for name in ("original", "sweep", "unknown_k"):
+        assert f'"experiment": "{name}"' in html
+    assert "Hungarian method" in html  # a caption, rendered
