@@ -18,6 +18,7 @@ report: "report/workflow.rst"
 
 include: "rules/common.smk"
 include: "rules/download.smk"
+include: "rules/models.smk"
 include: "rules/photos.smk"
 include: "rules/experiments.smk"
 

@@ -11,3 +11,6 @@ CALIBRATED_THRESHOLDS = {
     # true-accept rate at this threshold 0.958 (Euclidean), 0.953 (cosine).
     "dlib": {"euclidean": 0.5463, "cosine": 0.0755},
 }
+# The same network run by TensorFlow: its descriptors equal dlib's within 1e-4
+# (bench/dlib_tf_equality.py), so dlib's thresholds hold.
+CALIBRATED_THRESHOLDS["dlib_tf"] = CALIBRATED_THRESHOLDS["dlib"]

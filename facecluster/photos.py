@@ -34,9 +34,14 @@ STAGE_VERSION = 1
 
 
 def model_fingerprint(model_settings, photo_max_side):
-    """A short hash of everything that decides a photo's per-photo results."""
+    """A short hash of everything that decides a photo's per-photo results.
+
+    Only the detector and embedder settings count: resources (threads, gpus)
+    change how fast, not what.
+    """
+    model = {part: model_settings[part] for part in ("detector", "embedder")}
     key = json.dumps(
-        {"model": model_settings, "photo_max_side": photo_max_side, "version": STAGE_VERSION},
+        {"model": model, "photo_max_side": photo_max_side, "version": STAGE_VERSION},
         sort_keys=True,
     )
     return hashlib.sha256(key.encode()).hexdigest()[:16]

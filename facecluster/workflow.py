@@ -14,6 +14,7 @@ from pathlib import Path
 from facecluster.config import ConfigError
 from facecluster.dataset import entries_for, list_photos, make_batches
 from facecluster.download import read_manifest
+from facecluster.embed import DLIB_TF_MODEL
 from facecluster.images import RejectedPhoto, check_header
 from facecluster.model_files import check_model_files
 from facecluster.photos import model_fingerprint
@@ -124,6 +125,10 @@ class Plan:
         used.update(experiment["model"] for experiment in self.config["experiments"].values())
         for model in sorted(used):
             self.model_settings(model)
+
+    def embedder_files(self, model):
+        """Files the workflow makes for a model's embedder: dlib_tf's converted network."""
+        return [DLIB_TF_MODEL] if self.config["models"][model]["embedder"]["name"] == "dlib_tf" else []
 
     def cache_folder(self, model):
         settings = self.config["models"][model]

@@ -47,6 +47,10 @@ def cache_folder(wildcards):
     return PLAN.cache_folder(wildcards.model)
 
 
+def embedder_files(wildcards):
+    return PLAN.embedder_files(wildcards.model)
+
+
 def model_threads(wildcards):
     return PLAN.config["models"][wildcards.model]["threads"]
 

@@ -1,0 +1,38 @@
+# The straw man of bench/run.py's "per-photo jobs" line, NOT part of the
+# product: every photo is its own job, which loads the models for that one
+# photo. Config: photos (a folder, labels from folder names), model (a
+# validated model's settings), photo_max_side.
+from facecluster.dataset import list_photos
+
+PHOTOS = {entry.id: entry for entry in list_photos(config["photos"])}
+
+
+def photo_path(wildcards):
+    return PHOTOS[wildcards.photo].path
+
+
+def photo_member(wildcards):
+    entry = PHOTOS[wildcards.photo]
+    return {"id": entry.id, "path": entry.path, "label": entry.label, "hidden": entry.hidden}
+
+
+rule all:
+    input:
+        expand("results/photos/{photo}", photo=PHOTOS),
+
+
+rule process_photo:
+    input:
+        photo_path,
+    output:
+        directory("results/photos/{photo}"),
+    log:
+        "results/logs/{photo}.log",
+    threads: 1
+    params:
+        member=photo_member,
+        model=config["model"],
+        cache="results/cache",
+        photo_max_side=config["photo_max_side"],
+    script:
+        "per_photo_job.py"

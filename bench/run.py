@@ -1,0 +1,420 @@
+"""The benchmark suite: how fast the workflow is, against what, and how it grows.
+
+    .venv/bin/python bench/run.py                    # the full suite (20-40 minutes on 2 cores)
+    .venv/bin/python bench/run.py --photos 6 --added 2 --one-by-one 2 --per-photo 2 \\
+        --dag 40 --aggregate 300x16 --repeats 1 --out /tmp/results.md   # a smoke run
+
+Runs every line of the table on the first photos of ../shared/datasets/lfw-dev
+(sorted path order, symlinked into a temporary folder) and on generated data,
+with the product's model settings and batch size from config.yaml, and writes
+a Markdown table (bench/results.md): per line the median of --repeats runs
+(a case whose first run takes longer than --slow-seconds is run
+--slow-repeats times), its target, and pass or fail. See bench/README.md.
+"""
+
+import argparse
+import csv
+import datetime
+import multiprocessing
+import os
+import platform
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from queue import Empty
+
+import yaml
+
+BENCH = Path(__file__).resolve().parent
+PROJECT_ROOT = BENCH.parent
+SNAKEMAKE = Path(sys.executable).with_name("snakemake")
+K_SWEEP = {"from": 2, "to": 50}
+# One 8x8 PNG, the DAG line's stand-in for a photo (listing reads no pixels).
+TINY_PNG_SIDE = 8
+
+
+def main():
+    args = parse_args()
+    work = Path(args.workdir or tempfile.mkdtemp(prefix="facecluster-bench-")).resolve()
+    work.mkdir(parents=True, exist_ok=True)
+    suite = Suite(args, work)
+    rows = suite.run()
+    args.out.write_text(results_table(args, rows))
+    print(f"wrote {args.out}")
+    if not args.workdir:
+        shutil.rmtree(work)
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dataset", type=Path, default=PROJECT_ROOT.parent / "shared/datasets/lfw-dev")
+    parser.add_argument("--photos", type=int, default=1000, help="pipeline and model-only photos")
+    parser.add_argument("--added", type=int, default=10, help="photos added for the incremental rerun")
+    parser.add_argument("--one-by-one", type=int, default=300, help="photos of the one-by-one line")
+    parser.add_argument("--per-photo", type=int, default=100, help="photos of the per-photo jobs line")
+    parser.add_argument("--dag", type=int, nargs="+", default=[10_000, 100_000],
+                        help="photo counts of the DAG line")
+    parser.add_argument("--aggregate", nargs="+", default=["100000x512", "1000000x128"],
+                        help="FACESxDIM synthetic embeddings of the aggregate line")
+    parser.add_argument("--components", type=int, default=2, help="PCA components of the aggregate line")
+    parser.add_argument("--cores", type=int, default=2)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--slow-seconds", type=float, default=120)
+    parser.add_argument("--slow-repeats", type=int, default=1)
+    parser.add_argument("--out", type=Path, default=BENCH / "results.md")
+    parser.add_argument("--workdir", type=Path, help="kept afterwards (default: a temporary folder, removed)")
+    args = parser.parse_args()
+    if not args.dataset.is_dir():
+        parser.error(f"--dataset {args.dataset} does not exist (see ../shared/datasets/README.md)")
+    args.aggregate = [tuple(int(v) for v in case.split("x")) for case in args.aggregate]
+    return args
+
+
+class Suite:
+    def __init__(self, args, work):
+        from facecluster.config import validate_config
+        from facecluster.dataset import list_photos
+
+        self.args = args
+        self.work = work
+        # The product's defaults: the model and batch size users run.
+        product = validate_config(yaml.safe_load((PROJECT_ROOT / "config.yaml").read_text()))
+        self.model = product["models"][product["default_model"]]
+        self.batch_size = product["batch_size"]
+        self.photo_max_side = product["photo_max_side"]
+        self.entries = list_photos(args.dataset)[: args.photos + args.added]
+        self.paths = [entry.path for entry in self.entries]
+
+    def run(self):
+        args = self.args
+        rows = []
+        model_only = self.measure(self.model_only)
+        full, incremental = zip(*self.measure(self.pipeline_and_incremental))
+        one_by_one = self.measure(self.one_by_one)
+        per_photo = self.measure(self.per_photo_jobs)
+        n = args.photos
+        speed = {"model-only": n / median(model_only), "pipeline": n / median(full),
+                 "one-by-one": args.one_by_one / median(one_by_one),
+                 "per-photo jobs": args.per_photo / median(per_photo)}
+        rows.append(Row("model-only", f"detect + embed, {args.cores} processes on {n:,} pre-decoded "
+                        "photos split in equal parts, no Snakemake", model_only,
+                        f"{speed['model-only']:.1f} photos/s"))
+        ratio = speed["pipeline"] / speed["model-only"]
+        rows.append(Row("pipeline", f"`snakemake --cores {args.cores}` end to end on {n:,} photos, "
+                        "fresh results and content cache", full,
+                        f"{speed['pipeline']:.1f} photos/s = {ratio:.2f} x model-only",
+                        ">= 0.8 x model-only", ratio >= 0.8))
+        rows.append(Row("one-by-one", f"1 process (1 core), {args.one_by_one:,} photos one at a time, "
+                        "one network call per face, an .npy per photo, model load included",
+                        one_by_one, f"{speed['one-by-one']:.1f} photos/s"))
+        ratio = speed["pipeline"] / speed["per-photo jobs"]
+        rows.append(Row("per-photo jobs", f"`bench/per_photo.smk`, --cores {args.cores}, "
+                        f"{args.per_photo:,} photos, a job per photo loading the models", per_photo,
+                        f"{speed['per-photo jobs']:.2f} photos/s; pipeline = {ratio:.1f} x this",
+                        "pipeline >= 10 x per-photo jobs", ratio >= 10))
+        share = median(incremental) / median(full)
+        rows.append(Row("incremental", f"rerun after adding {args.added} photos to the {n:,}",
+                        incremental, f"{median(incremental):.1f} s = {share:.1%} of the full run",
+                        "<= 10 % of the full run", share <= 0.10))
+        for photos in args.dag:
+            seconds = self.measure(lambda: self.dag(photos))
+            target = photos == 100_000
+            rows.append(Row("DAG", f"`snakemake -n`, {photos:,} photos ({TINY_PNG_SIDE}x{TINY_PNG_SIDE} PNGs)",
+                            seconds, f"{median(seconds):.1f} s", "<= 60 s" if target else "",
+                            median(seconds) <= 60 if target else None))
+        for faces, dim in args.aggregate:
+            rows.append(self.aggregate_row(faces, dim))
+        return rows
+
+    def measure(self, run):
+        """The results of --repeats runs of `run()`, or --slow-repeats when the first is slow."""
+        results, started = [], time.perf_counter()
+        for repeat in range(self.args.repeats):
+            results.append(run())
+            slow = time.perf_counter() - started > self.args.slow_seconds
+            if slow and len(results) >= self.args.slow_repeats:
+                break
+            started = time.perf_counter()
+        return results
+
+    # --- the lines ---------------------------------------------------------------------
+
+    def model_only(self):
+        """Seconds for `cores` processes to detect and embed their share of pre-decoded photos."""
+        parts = [self.paths[i : self.args.photos : self.args.cores] for i in range(self.args.cores)]
+        context = multiprocessing.get_context("spawn")
+        barrier = context.Barrier(len(parts))
+        return max(in_processes(_model_only, [(part, self.model, self.photo_max_side, barrier)
+                                              for part in parts]))
+
+    def pipeline_and_incremental(self):
+        """(seconds of a fresh run on --photos, seconds of the rerun with --added more)."""
+        folder = self.fresh_folder("pipeline")
+        link_photos(self.entries[: self.args.photos], self.args.dataset, folder / "photos")
+        self.write_config(folder)
+        full = snakemake(folder, self.args.cores)
+        link_photos(self.entries[self.args.photos :], self.args.dataset, folder / "photos")
+        incremental = snakemake(folder, self.args.cores)
+        require_ledger_rows(folder, len(self.entries))
+        return full, incremental
+
+    def one_by_one(self):
+        out = self.fresh_folder("one-by-one")
+        (seconds,) = in_processes(_one_by_one, [(self.paths[: self.args.one_by_one], self.model,
+                                                 self.photo_max_side, out)])
+        return seconds
+
+    def per_photo_jobs(self):
+        folder = self.fresh_folder("per-photo")
+        link_photos(self.entries[: self.args.per_photo], self.args.dataset, folder / "photos")
+        config = {"photos": str(folder / "photos"), "model": self.model,
+                  "photo_max_side": self.photo_max_side}
+        (folder / "config.yaml").write_text(yaml.safe_dump(config))
+        return snakemake(folder, self.args.cores, snakefile=BENCH / "per_photo.smk")
+
+    def dag(self, photos):
+        folder = self.work / f"dag-{photos}"
+        if not (folder / "config.yaml").exists():
+            write_tiny_photos(folder / "photos", photos)
+            self.write_config(folder)
+        shutil.rmtree(folder / "results", ignore_errors=True)
+        shutil.rmtree(folder / ".snakemake", ignore_errors=True)
+        return snakemake(folder, self.args.cores, "-n")
+
+    def aggregate_row(self, faces, dim):
+        folder = self.fresh_folder(f"aggregate-{faces}x{dim}")
+        in_processes(_write_synthetic, [(folder, faces, dim)])
+        settings = self.experiment_settings(folder)
+        runs = self.measure(lambda: in_processes(_cluster_experiment, [(folder, settings)])[0])
+        seconds, peak_gb = median([s for s, _ in runs]), max(gb for _, gb in runs)
+        time_target, memory_target = (faces, dim) == (100_000, 512), (faces, dim) == (1_000_000, 128)
+        return Row("aggregate", f"PCA to {self.args.components} + K-means K=2..50, {faces:,} x {dim} "
+                   "synthetic embeddings (`cluster_experiment`), a fresh process per run",
+                   [s for s, _ in runs], f"{seconds:.1f} s, peak RSS {peak_gb:.2f} GB",
+                   "<= 60 s" if time_target else "<= 24 GB" if memory_target else "",
+                   seconds <= 60 if time_target else peak_gb <= 24 if memory_target else None)
+
+    # --- helpers -----------------------------------------------------------------------
+
+    def fresh_folder(self, name):
+        folder = self.work / name
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir(parents=True)
+        return folder
+
+    def write_config(self, folder):
+        config = {"batch_size": self.batch_size, "photo_max_side": self.photo_max_side,
+                  "datasets": {"photos": {"path": "photos", "labels": "folders"}},
+                  "models": {"model": self.model}, "default_model": "model"}
+        (folder / "config.yaml").write_text(yaml.safe_dump(config))
+
+    def experiment_settings(self, folder):
+        from facecluster.config import validate_config
+
+        config = validate_config({
+            "datasets": {"synthetic": {"path": str(folder)}},
+            "models": {"model": self.model}, "default_model": "model",
+            "experiments": {"sweep": {"dataset": "synthetic",
+                                      "reduce": {"method": "pca", "components": self.args.components},
+                                      "cluster": {"method": "kmeans", "k": K_SWEEP}}},
+        })
+        return config["experiments"]["sweep"]
+
+
+class Row:
+    def __init__(self, line, what, runs, value, target="", passed=None):
+        self.line, self.what, self.runs, self.value = line, what, runs, value
+        self.target, self.passed = target, passed
+
+    def markdown(self):
+        result = "-" if self.passed is None else "pass" if self.passed else "**fail**"
+        runs = ", ".join(f"{seconds:.1f}" for seconds in self.runs)
+        return (f"| {self.line} | {self.what} | {len(self.runs)}: {runs} | {self.value} | "
+                f"{self.target or '-'} | {result} |")
+
+
+def median(values):
+    return statistics.median(values)
+
+
+def results_table(args, rows):
+    command = " ".join([".venv/bin/python", "bench/run.py", *sys.argv[1:]])
+    lines = [
+        "# Benchmarks",
+        "",
+        f"Measured {datetime.date.today().isoformat()} on {os.cpu_count()} cores ({cpu_model()}), "
+        f"{memory_gb():.0f} GB, Python {platform.python_version()}, by `{command}` "
+        "(see bench/README.md). The machine was shared with other work: compare the lines "
+        "of one run with each other.",
+        "",
+        "| line | what | runs: seconds each | median | target | result |",
+        "|---|---|---|---|---|---|",
+        *(row.markdown() for row in rows),
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def cpu_model():
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            return line.split(":", 1)[1].strip()
+    return platform.processor() or "unknown CPU"
+
+
+def memory_gb():
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 1024**3
+
+
+def link_photos(entries, dataset, folder):
+    for entry in entries:
+        target = folder / entry.relpath
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.symlink_to((dataset / entry.relpath).resolve())
+
+
+def write_tiny_photos(folder, photos, per_folder=100):
+    from PIL import Image
+
+    folder.mkdir(parents=True)
+    tiny = folder / "tiny.png"
+    Image.new("RGB", (TINY_PNG_SIDE, TINY_PNG_SIDE), (128, 128, 128)).save(tiny)
+    data = tiny.read_bytes()
+    tiny.unlink()
+    for index in range(photos):
+        person = folder / f"person{index // per_folder:05d}"
+        person.mkdir(exist_ok=True)
+        (person / f"{index % per_folder:03d}.png").write_bytes(data)
+
+
+def snakemake(folder, cores, *args, snakefile=PROJECT_ROOT / "Snakefile"):
+    """Seconds of one Snakemake run in `folder` with its config.yaml; its output goes to snakemake.log."""
+    command = [str(SNAKEMAKE), "-s", str(snakefile), "--directory", str(folder),
+               "--configfile", str(folder / "config.yaml"), "--cores", str(cores), *args]
+    log = folder / "snakemake.log"
+    started = time.perf_counter()
+    with open(log, "w") as handle:
+        finished = subprocess.run(command, stdout=handle, stderr=subprocess.STDOUT, cwd=PROJECT_ROOT)
+    seconds = time.perf_counter() - started
+    if finished.returncode != 0:
+        raise RuntimeError(f"snakemake failed in {folder}:\n{log.read_text()[-4000:]}")
+    return seconds
+
+
+def require_ledger_rows(folder, expected):
+    with open(folder / "results/photos/model/ledger.tsv", newline="") as handle:
+        rows = sum(1 for _ in csv.DictReader(handle, delimiter="\t"))
+    if rows != expected:
+        raise RuntimeError(f"{folder}: the ledger has {rows} rows, not {expected}")
+
+
+def in_processes(function, calls):
+    """`function(*args)` for each args, each in a fresh process of its own, all at once; the results."""
+    context = multiprocessing.get_context("spawn")
+    queue = context.Queue()
+    processes = [context.Process(target=_report, args=(queue, index, function, args), daemon=True)
+                 for index, args in enumerate(calls)]
+    for process in processes:
+        process.start()
+    results = {}
+    while len(results) < len(processes):
+        try:
+            index, result = queue.get(timeout=10)
+        except Empty:
+            dead = [p.exitcode for p in processes if p.exitcode not in (None, 0)]
+            if dead:  # killed without a word (out of memory)
+                raise RuntimeError(f"{function.__name__}: a process died (exit code {dead[0]})")
+            continue
+        if isinstance(result, Exception):
+            raise result
+        results[index] = result
+    for process in processes:
+        process.join()
+    return [results[index] for index in range(len(calls))]
+
+
+def _report(queue, index, function, args):
+    try:
+        queue.put((index, function(*args)))
+    except Exception as exc:
+        queue.put((index, RuntimeError(f"{function.__name__}: {exc!r}")))
+        raise
+
+
+# --- what runs in the fresh processes ------------------------------------------------------
+
+
+def _model_only(paths, model, photo_max_side, barrier):
+    """Decode `paths`, load the models, wait for the other processes; seconds to detect and embed."""
+    import numpy as np
+
+    from facecluster.images import decode_bytes, read_bytes
+    from facecluster.photos import BatchProcessor
+
+    photos = [(None, decode_bytes(read_bytes(path)[0], photo_max_side)) for path in paths]
+    # The product's own steps (BatchProcessor's detect/align and embed), without files.
+    processor = BatchProcessor(model, cache_dir=os.devnull, photo_max_side=photo_max_side)
+    barrier.wait()
+    started = time.perf_counter()
+    step = processor.detect_batch
+    aligned = [chips for start in range(0, len(photos), step)
+               for _, (_, chips) in processor._detect_and_align(photos[start : start + step])]
+    stacked = np.concatenate(aligned)
+    for start in range(0, len(stacked), processor.embed_batch):
+        processor.embedder.embed(stacked[start : start + processor.embed_batch])
+    return time.perf_counter() - started
+
+
+def _one_by_one(paths, model, photo_max_side, out):
+    """The article's way: seconds to load the models, then per photo decode, detect, embed face by face, save."""
+    import numpy as np
+
+    from facecluster.images import decode_bytes, read_bytes
+    from facecluster.photos import BatchProcessor
+
+    started = time.perf_counter()
+    processor = BatchProcessor(model, cache_dir=os.devnull, photo_max_side=photo_max_side)
+    for index, path in enumerate(paths):
+        photo = decode_bytes(read_bytes(path)[0], photo_max_side)
+        _, chips = processor._align(photo, processor.detector.detect(photo.rgb))
+        vectors = [processor.embedder.embed(chip[None]) for chip in chips]
+        empty = np.zeros((0, processor.embedder.dim), np.float32)
+        np.save(out / f"{index}.npy", np.concatenate(vectors) if vectors else empty)
+    return time.perf_counter() - started
+
+
+def _write_synthetic(folder, faces, dim):
+    """embeddings.npy and faces.tsv of `faces` synthetic faces (10 per person), as gather writes them."""
+    import numpy as np
+
+    from cluster_scale import synthetic_faces
+    from facecluster.gather import FACE_COLUMNS
+
+    points, labels = synthetic_faces(faces, dim=dim)
+    np.save(folder / "embeddings.npy", points, allow_pickle=False)
+    with open(folder / "faces.tsv", "w", newline="") as handle:
+        writer = csv.writer(handle, delimiter="\t", lineterminator="\n")
+        writer.writerow(FACE_COLUMNS)
+        writer.writerows([row, f"photo{row}", "", f"person{label}", 0, 0, 0, 0, 0, 1.0, ""]
+                         for row, label in enumerate(labels))
+
+
+def _cluster_experiment(folder, settings):
+    """(seconds, peak RSS in GB) of the experiment rule's library call, in this fresh process."""
+    from facecluster.experiment import cluster_experiment
+
+    started = time.perf_counter()
+    cluster_experiment(folder / "embeddings.npy", folder / "faces.tsv", settings,
+                       folder / "assignments.tsv", folder / "metrics.json", folder / "coords.npy",
+                       folder / "metrics.tsv")
+    seconds = time.perf_counter() - started
+    return seconds, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
+
+
+if __name__ == "__main__":
+    main()

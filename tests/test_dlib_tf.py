@@ -1,0 +1,128 @@
+"""dlib's face ResNet read without dlib, run by TensorFlow: dlib's own descriptors on real face chips."""
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import face_recognition_models
+from conftest import copy_photos, dlib_model, lfw_sample, read_tsv, run_snakemake, write_config
+from facecluster.config import validate_config
+from facecluster.detect import DlibHogDetector, select_faces
+from facecluster.dlib_format import FormatError, read_network
+from facecluster.embed import DlibEmbedder, DlibTfEmbedder
+
+DLIB_MODEL = face_recognition_models.face_recognition_model_location()
+# 2 photos each of 10 people (the first 10 of lfw-dev with >= 20 photos): 20 chips.
+PEOPLE = ["Alejandro_Toledo", "Alvaro_Uribe", "Andre_Agassi", "Angelina_Jolie", "Ariel_Sharon",
+          "Arnold_Schwarzenegger", "Atal_Bihari_Vajpayee", "Carlos_Menem", "Colin_Powell", "George_W_Bush"]
+
+
+@pytest.fixture(scope="module")
+def converted(tmp_path_factory):
+    from facecluster.dlib_tf import convert
+
+    path = tmp_path_factory.mktemp("dlib_tf") / "model.keras"
+    convert(path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def dlib_embedder():
+    return DlibEmbedder()
+
+
+@pytest.fixture(scope="module")
+def chips(datasets, dlib_embedder):
+    """dlib's own 150 px chips (5-point landmarks, padding 0.25) of the centre face of 20 LFW photos."""
+    detector = DlibHogDetector()
+    aligned = []
+    for path, _ in lfw_sample(PEOPLE, 2):
+        rgb = np.asarray(Image.open(path).convert("RGB"))
+        faces = select_faces(detector.detect(rgb), (rgb.shape[1], rgb.shape[0]), keep="center")
+        aligned.append(dlib_embedder.align(rgb, faces)[0])
+    chips = np.concatenate(aligned)
+    assert chips.shape == (20, 150, 150, 3)
+    return chips
+
+
+def test_the_reader_recovers_every_layer_of_the_face_resnet():
+    network = read_network(DLIB_MODEL)
+
+    kinds = [layer.kind for layer in network.layers]
+    assert {kind: kinds.count(kind) for kind in set(kinds)} == {
+        "con": 29, "affine": 29, "relu": 29, "max_pool": 1, "avg_pool": 5, "add_prev": 14,
+        "tag": 18, "skip": 4, "fc": 1}
+    assert network.input == {"mean_rgb": pytest.approx((122.782, 117.001, 104.298)), "scale": 256.0,
+                             "size": (150, 150)}
+    assert network.loss["distance_threshold"] == pytest.approx(0.6)
+    first, fc = network.layers[0], network.layers[-1]
+    assert first.settings == {"filters": 32, "size": (7, 7), "strides": (2, 2), "padding": (0, 0)}
+    assert first.weights["filters"].shape == (32, 3, 7, 7) and first.weights["biases"].shape == (32,)
+    assert fc.weights["weights"].shape == (256, 128) and "biases" not in fc.weights
+    weights = [w for layer in network.layers for w in layer.weights.values()]
+    assert sum(w.size for w in weights) == 5_614_592
+    assert all(w.dtype == np.float32 and np.isfinite(w).all() for w in weights)
+
+
+def test_a_file_that_is_not_the_network_is_refused_saying_where(tmp_path):
+    truncated = tmp_path / "truncated.dat"
+    truncated.write_bytes(open(DLIB_MODEL, "rb").read()[:1_000_000])
+    with pytest.raises(FormatError, match="the file ends at byte 1000000"):
+        read_network(truncated)
+    with pytest.raises(FormatError, match="loss layer"):
+        read_network(face_recognition_models.pose_predictor_five_point_model_location())
+
+
+def test_descriptors_equal_dlib_on_real_face_chips(converted, dlib_embedder, chips):
+    ours = DlibTfEmbedder(converted).embed(chips)
+    dlibs = dlib_embedder.embed(chips)
+
+    assert ours.shape == (20, 128) and ours.dtype == np.float32
+    assert np.abs(ours - dlibs).max() < 1e-4
+    # Real descriptors, not a trivial agreement: each person's two photos are
+    # closer than any two photos of different people.
+    distances = np.linalg.norm(ours[:, None] - ours[None], axis=-1)
+    person = np.arange(20) // 2
+    same = distances[np.arange(0, 20, 2), np.arange(1, 20, 2)]
+    assert same.max() < distances[person[:, None] != person[None]].min()
+
+
+def test_batch_size_does_not_change_the_descriptors(converted, chips):
+    one = DlibTfEmbedder(converted, batch_size=1).embed(chips[:5])
+    seven = DlibTfEmbedder(converted, batch_size=7).embed(chips)
+
+    np.testing.assert_allclose(one, seven[:5], atol=1e-6)
+    assert DlibTfEmbedder(converted).embed(chips[:0]).shape == (0, 128)
+
+
+def test_a_missing_converted_model_says_which_rule_makes_it(tmp_path):
+    with pytest.raises(FileNotFoundError, match="convert_dlib_tf"):
+        DlibTfEmbedder(tmp_path / "missing.keras")
+
+
+def test_the_config_names_dlib_tf_with_its_defaults():
+    config = validate_config({"datasets": {"d": {"path": "x"}}, "default_model": "m",
+                              "models": {"m": {"detector": {"name": "none"}, "embedder": {"name": "dlib_tf"}}},
+                              "experiments": {"e": {"dataset": "d", "cluster": {"method": "agglomerative"}}}})
+
+    assert config["models"]["m"]["embedder"] == {"name": "dlib_tf", "batch_size": 64}
+    assert config["experiments"]["e"]["cluster"]["threshold"] == 0.5463  # dlib's calibration
+
+
+@pytest.mark.workflow
+def test_the_workflow_converts_once_and_embeds_like_dlib(datasets, tmp_path):
+    """Rule convert_dlib_tf makes the model for process_batch; the embeddings equal the dlib model's."""
+    photos = copy_photos(lfw_sample(PEOPLE[:3], 3), tmp_path / "photos")
+    tf_model = {**dlib_model(), "embedder": {"name": "dlib_tf", "batch_size": 4}, "threads": 2}
+    write_config(tmp_path, {"lfw": {"path": str(photos)}}, models={"dlib": dlib_model(), "dlib_tf": tf_model})
+    run_snakemake(tmp_path, "results/lfw/dlib/embeddings.npy", "results/lfw/dlib_tf/embeddings.npy")
+
+    assert (tmp_path / "models/dlib_tf/dlib_face_recognition_resnet_model_v1.keras").is_file()
+    assert "converted" in (tmp_path / "results/logs/convert_dlib_tf.log").read_text()
+    ledgers = [read_tsv(tmp_path / f"results/lfw/{model}/ledger.tsv") for model in ("dlib", "dlib_tf")]
+    assert [row["n_faces"] for row in ledgers[0]] == [row["n_faces"] for row in ledgers[1]]
+    dlib, tf = (np.load(tmp_path / f"results/lfw/{model}/embeddings.npy") for model in ("dlib", "dlib_tf"))
+    assert dlib.shape == tf.shape == (9, 128)
+    assert np.abs(dlib - tf).max() < 1e-4
+    again = run_snakemake(tmp_path, "results/lfw/dlib_tf/embeddings.npy", "-n")
+    assert "convert_dlib_tf" not in again.stdout
