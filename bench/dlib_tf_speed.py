@@ -68,7 +68,8 @@ def main():
         model = converted_model(folder)
         for batch in (32, 64):
             embedder = DlibTfEmbedder(model, batch_size=batch, threads=args.cores)
-            rows.append(("dlib_tf", f"{args.cores} threads", batch, chips_per_second(embedder.embed, chips, 3)))
+            speed = chips_per_second(embedder.embed, chips, repeats=3)
+            rows.append(("dlib_tf", f"{args.cores} threads", batch, speed))
     single = rows[0][3]
     print(f"{len(chips)} lfw-dev chips, {args.cores} cores\n")
     print("| embedder | on | batch | chips/s | x dlib (1 process) |")

@@ -15,16 +15,16 @@ following dlib's own source:
 - dlib/dnn/core.h: add_loss_layer writes its version (1), the loss, then the
   network under it. Every wrapper writes its version, then the network under
   it, and only then its own layer: so the file holds all versions from the
-  top of the stack down (add_layer 2, or 3 for the one on the input; tag and
-  skip layers 1), then the input layer, then each layer's details from the
-  bottom up, each followed by three bools and its cached tensors (x_grad,
-  cached_output, plus grad_final and the sample expansion factor for the
-  layer on the input).
+  top of the stack down (tag and skip layers 1, add_layer 2, the add_layer on
+  the input 3), then the input layer, then each layer's details from the
+  bottom up, each followed by three bools and its (empty) working tensors:
+  x_grad, cached_output and params_grad, or on the input x_grad,
+  cached_output, grad_final and the sample expansion factor.
 - dlib/dnn/layers.h, input.h, loss.h: each layer's details begin with a name
   that also says its version (`con_4`, `affine_`, ...).
 
 Tag and skip layers hold nothing but their version, so where they sit is known
-only from the network's C++ type: `FACE_RESNET` writes that type down.
+only from the network's C++ type: `face_resnet()` writes that type down.
 """
 
 import math
@@ -75,7 +75,7 @@ def _residual_down(filters):
 
 
 def face_resnet():
-    """dlib's `anet_type` (examples/dnn_face_recognition_ex.cpp): its layers from the bottom up, no weights."""
+    """dlib's `anet_type` (examples/dnn_face_recognition_ex.cpp): its layers bottom up, no weights."""
     # (filters, down-sampling first, units): alevel4 ... alevel0
     levels = [(32, False, 3), (64, True, 4), (128, True, 3), (256, True, 3), (256, True, 1)]
     # input_rgb_image_sized<150> -> con<32,7,7,2,2> -> affine -> relu -> max_pool<3,3,2,2>
@@ -85,10 +85,11 @@ def face_resnet():
         for unit in range(units):
             layers += _residual_down(filters) if down and unit == 0 else _residual(filters)
     # avg_pool_everything -> fc_no_bias<128> -> loss_metric
-    return layers + [Layer("avg_pool", settings={"size": (0, 0)}), Layer("fc", settings={"outputs": 128, "bias": False})]
+    return layers + [Layer("avg_pool", settings={"size": (0, 0)}),
+                     Layer("fc", settings={"outputs": 128, "bias": False})]
 
 
-# The versions add_tag_layer and add_skip_layer write (core.h); add_layer writes 1 or 2, 2 or 3 on the input.
+# The versions add_tag_layer and add_skip_layer write (core.h); add_layer: 1 or 2 (2 or 3 on the input).
 _WRAPPER_VERSIONS = {"tag": (1,), "skip": (1,)}
 
 
@@ -154,7 +155,8 @@ class _Stream:
         start = self.pos
         version = self.int()
         if version not in allowed:
-            raise FormatError(f"byte {start}: {what} version {version}, expected {' or '.join(map(str, allowed))}")
+            expected = " or ".join(map(str, allowed))
+            raise FormatError(f"byte {start}: {what} version {version}, expected {expected}")
         return version
 
 
@@ -252,7 +254,8 @@ def read_network(path, architecture=None):
     stream = _Stream(Path(path).read_bytes())
     stream.expect_version("add_loss_layer", (1,))
     loss = _read_loss(stream)
-    versions = [stream.expect_version(f"the {layer.kind} layer's wrapper", _WRAPPER_VERSIONS.get(layer.kind, (1, 2)))
+    versions = [stream.expect_version(f"the {layer.kind} layer's wrapper",
+                                      _WRAPPER_VERSIONS.get(layer.kind, (1, 2)))
                 for layer in reversed(architecture[1:])]
     versions.append(stream.expect_version("the first layer's wrapper", (2, 3)))
     input_layer = _read_input(stream)
@@ -271,5 +274,6 @@ def read_network(path, architecture=None):
         if index == 0 and version == 3:
             stream.int()
     if stream.pos != len(stream.data):
-        raise FormatError(f"{len(stream.data) - stream.pos} bytes left after the network, at byte {stream.pos}")
+        left = len(stream.data) - stream.pos
+        raise FormatError(f"{left} bytes left after the network, at byte {stream.pos}")
     return DlibNetwork(input=input_layer, layers=layers, loss=loss)

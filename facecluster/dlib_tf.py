@@ -97,7 +97,7 @@ def build_model(network):
             x = layers.Flatten()(layers.Permute((3, 1, 2))(x))
             dense = layers.Dense(layer.settings["outputs"], use_bias=layer.settings["bias"])
             x = dense(x)
-            weights.append((dense, [layer.weights["weights"], *([layer.weights["biases"]] if layer.settings["bias"] else [])]))
+            weights.append((dense, list(layer.weights.values())))  # weights, then biases if any
         else:
             raise ValueError(f"layer kind {layer.kind!r} is not supported")
     model = keras.Model(chips, x, name="dlib_face_recognition_resnet_model_v1")

@@ -101,8 +101,8 @@ def test_a_missing_converted_model_says_which_rule_makes_it(tmp_path):
 
 
 def test_the_config_names_dlib_tf_with_its_defaults():
-    config = validate_config({"datasets": {"d": {"path": "x"}}, "default_model": "m",
-                              "models": {"m": {"detector": {"name": "none"}, "embedder": {"name": "dlib_tf"}}},
+    model = {"detector": {"name": "none"}, "embedder": {"name": "dlib_tf"}}
+    config = validate_config({"datasets": {"d": {"path": "x"}}, "models": {"m": model}, "default_model": "m",
                               "experiments": {"e": {"dataset": "d", "cluster": {"method": "agglomerative"}}}})
 
     assert config["models"]["m"]["embedder"] == {"name": "dlib_tf", "batch_size": 64}
@@ -114,7 +114,8 @@ def test_the_workflow_converts_once_and_embeds_like_dlib(datasets, tmp_path):
     """Rule convert_dlib_tf makes the model for process_batch; the embeddings equal the dlib model's."""
     photos = copy_photos(lfw_sample(PEOPLE[:3], 3), tmp_path / "photos")
     tf_model = {**dlib_model(), "embedder": {"name": "dlib_tf", "batch_size": 4}, "threads": 2}
-    write_config(tmp_path, {"lfw": {"path": str(photos)}}, models={"dlib": dlib_model(), "dlib_tf": tf_model})
+    write_config(tmp_path, {"lfw": {"path": str(photos)}},
+                 models={"dlib": dlib_model(), "dlib_tf": tf_model})
     run_snakemake(tmp_path, "results/lfw/dlib/embeddings.npy", "results/lfw/dlib_tf/embeddings.npy")
 
     assert (tmp_path / "models/dlib_tf/dlib_face_recognition_resnet_model_v1.keras").is_file()
