@@ -1,12 +1,14 @@
 """Descriptor throughput: dlib's own network against dlib_tf (TensorFlow), on the same cores.
 
 The same lfw-dev chips (see dlib_tf_equality.py) are embedded by dlib in one
-process and in `--cores` processes side by side, then by dlib_tf with
+process and in `--cores` processes side by side, and by dlib_tf with
 `--cores` threads at batch sizes 32 and 64. Chip alignment is not timed: it
-is the same dlib code for both. Prints a Markdown table and the ratio the
-acceptance asks for (dlib_tf >= 5x dlib on the same cores).
+is the same dlib code for both. The measurements are taken in `--rounds`
+interleaved rounds and each keeps its best, so that a neighbour's load on a
+shared machine hits every engine alike. Prints a Markdown table and the
+ratio the acceptance asks for (dlib_tf >= 5x dlib on the same cores).
 
-    .venv/bin/python bench/dlib_tf_speed.py results/lfw-dev/dlib --chips 320 --cores 2
+    .venv/bin/python bench/dlib_tf_speed.py results/lfw-dev/dlib --chips 128 --cores 2
 """
 
 import argparse
@@ -32,11 +34,12 @@ def _dlib_embed(chips):
     return _worker["dlib"].embed(chips)
 
 
-def chips_per_second(embed, chips, repeats=1):
-    """The best of `repeats` timed runs of embed(chips), after one warm-up batch."""
-    embed(chips[:2])
-    best = min(_timed(embed, chips) for _ in range(repeats))
-    return len(chips) / best
+def in_processes(pool, processes):
+    """An embed function that gives each of the pool's `processes` dlib processes its share of the chips."""
+    def embed(chips):
+        return list(pool.map(_dlib_embed, np.array_split(chips, processes)))
+
+    return embed
 
 
 def _timed(embed, chips):
@@ -45,39 +48,42 @@ def _timed(embed, chips):
     return time.perf_counter() - start
 
 
-def dlib_processes(chips, processes):
-    """dlib in `processes` processes side by side, each embedding its share of the chips."""
-    with ProcessPoolExecutor(processes, initializer=_load_dlib) as pool:
-        def embed(part):
-            return list(pool.map(_dlib_embed, np.array_split(part, processes)))
-
-        return chips_per_second(embed, chips)
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("results", help="a per-photo run of the dlib model, e.g. results/lfw-dev/dlib")
-    parser.add_argument("--chips", type=int, default=320)
+    parser.add_argument("--chips", type=int, default=128)
     parser.add_argument("--cores", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
     chips = sample_chips(args.results, args.chips)
-    # dlib first: its worker processes are forked before TensorFlow starts.
-    rows = [("dlib", "1 process", "-", dlib_processes(chips, 1)),
-            ("dlib", f"{args.cores} processes", "-", dlib_processes(chips, args.cores))]
-    with tempfile.TemporaryDirectory() as folder:
+    with (ProcessPoolExecutor(1, initializer=_load_dlib) as one,
+          ProcessPoolExecutor(args.cores, initializer=_load_dlib) as many,
+          tempfile.TemporaryDirectory() as folder):
+        engines = {("dlib", "1 process", "-"): in_processes(one, 1),
+                   ("dlib", f"{args.cores} processes", "-"): in_processes(many, args.cores)}
+        for embed in engines.values():
+            embed(chips[: args.cores])  # dlib's processes start (fork) before TensorFlow does
         model = converted_model(folder)
         for batch in (32, 64):
-            embedder = DlibTfEmbedder(model, batch_size=batch, threads=args.cores)
-            speed = chips_per_second(embedder.embed, chips, repeats=3)
-            rows.append(("dlib_tf", f"{args.cores} threads", batch, speed))
-    single = rows[0][3]
-    print(f"{len(chips)} lfw-dev chips, {args.cores} cores\n")
+            embed = DlibTfEmbedder(model, batch_size=batch, threads=args.cores).embed
+            embed(chips[:batch])  # TensorFlow traces the network on its first call
+            engines[("dlib_tf", f"{args.cores} threads", batch)] = embed
+        best = dict.fromkeys(engines, 0.0)
+        for _ in range(args.rounds):
+            for key, embed in engines.items():
+                best[key] = max(best[key], len(chips) / _timed(embed, chips))
+    single, side_by_side = best[("dlib", "1 process", "-")], best[("dlib", f"{args.cores} processes", "-")]
+    print(f"{len(chips)} lfw-dev chips, {args.cores} cores, best of {args.rounds} rounds\n")
     print("| embedder | on | batch | chips/s | x dlib (1 process) |")
     print("|---|---|---|---|---|")
-    for name, where, batch, speed in rows:
+    for (name, where, batch), speed in best.items():
         print(f"| {name} | {where} | {batch} | {speed:.1f} | {speed / single:.1f} |")
-    best_tf = max(speed for name, _, _, speed in rows if name == "dlib_tf")
-    print(f"\ndlib_tf / dlib on the same {args.cores} cores: {best_tf / rows[1][3]:.1f}x (acceptance: >= 5x)")
+    tf_best = max(speed for (name, _, _), speed in best.items() if name == "dlib_tf")
+    # dlib cannot beat perfect scaling; a neighbour's load can keep it below.
+    ceiling = max(side_by_side, args.cores * single)
+    print(f"\ndlib_tf / dlib on the same {args.cores} cores: {tf_best / side_by_side:.1f}x against "
+          f"{args.cores} dlib processes as measured, {tf_best / ceiling:.1f}x against {args.cores} x one "
+          "dlib process (perfect scaling); acceptance: >= 5x")
 
 
 if __name__ == "__main__":

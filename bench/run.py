@@ -36,6 +36,7 @@ SNAKEMAKE = Path(sys.executable).with_name("snakemake")
 K_SWEEP = {"from": 2, "to": 50}
 # One 8x8 PNG, the DAG line's stand-in for a photo (listing reads no pixels).
 TINY_PNG_SIDE = 8
+PARTS = ["photos", "dag", "aggregate"]
 
 
 def main():
@@ -62,6 +63,8 @@ def parse_args():
     parser.add_argument("--aggregate", nargs="+", default=["100000x512", "1000000x128"],
                         help="FACESxDIM synthetic embeddings of the aggregate line")
     parser.add_argument("--components", type=int, default=2, help="PCA components of the aggregate line")
+    parser.add_argument("--parts", nargs="+", choices=PARTS, default=PARTS,
+                        help="photos: model-only, pipeline, one-by-one, per-photo jobs, incremental")
     parser.add_argument("--cores", type=int, default=2)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--slow-seconds", type=float, default=120)
@@ -91,55 +94,62 @@ class Suite:
         self.paths = [entry.path for entry in self.entries]
 
     def run(self):
-        args = self.args
-        rows = []
-        model_only = self.measure(self.model_only)
-        full, incremental = zip(*self.measure(self.pipeline_and_incremental))
-        one_by_one = self.measure(self.one_by_one)
-        per_photo = self.measure(self.per_photo_jobs)
-        n = args.photos
+        parts = self.args.parts
+        return ((self.photo_rows() if "photos" in parts else [])
+                + (self.dag_rows() if "dag" in parts else [])
+                + (self.aggregate_rows() if "aggregate" in parts else []))
+
+    def photo_rows(self):
+        """The lines on real photos; their runs interleave, so that a busy spell slows them all."""
+        args, n = self.args, self.args.photos
+        rounds = [(self.model_only(), *self.pipeline_and_incremental(), self.one_by_one(),
+                   self.per_photo_jobs()) for _ in range(args.repeats)]
+        model_only, full, incremental, one_by_one, per_photo = zip(*rounds)
         speed = {"model-only": n / median(model_only), "pipeline": n / median(full),
                  "one-by-one": args.one_by_one / median(one_by_one),
                  "per-photo jobs": args.per_photo / median(per_photo)}
-        rows.append(Row("model-only", f"detect + embed, {args.cores} processes on {n:,} pre-decoded "
-                        "photos split in equal parts, no Snakemake", model_only,
-                        f"{speed['model-only']:.1f} photos/s"))
-        ratio = speed["pipeline"] / speed["model-only"]
-        rows.append(Row("pipeline", f"`snakemake --cores {args.cores}` end to end on {n:,} photos, "
-                        "fresh results and content cache", full,
-                        f"{speed['pipeline']:.1f} photos/s = {ratio:.2f} x model-only",
-                        ">= 0.8 x model-only", ratio >= 0.8))
-        rows.append(Row("one-by-one", f"1 process (1 core), {args.one_by_one:,} photos one at a time, "
-                        "one network call per face, an .npy per photo, model load included",
-                        one_by_one, f"{speed['one-by-one']:.1f} photos/s"))
-        ratio = speed["pipeline"] / speed["per-photo jobs"]
-        rows.append(Row("per-photo jobs", f"`bench/per_photo.smk`, --cores {args.cores}, "
-                        f"{args.per_photo:,} photos, a job per photo loading the models", per_photo,
-                        f"{speed['per-photo jobs']:.2f} photos/s; pipeline = {ratio:.1f} x this",
-                        "pipeline >= 10 x per-photo jobs", ratio >= 10))
+        versus_model, versus_jobs = (speed["pipeline"] / speed[line] for line in ("model-only", "per-photo jobs"))
         share = median(incremental) / median(full)
-        rows.append(Row("incremental", f"rerun after adding {args.added} photos to the {n:,}",
-                        incremental, f"{median(incremental):.1f} s = {share:.1%} of the full run",
-                        "<= 10 % of the full run", share <= 0.10))
-        for photos in args.dag:
+        return [
+            Row("model-only", f"detect + embed, {args.cores} processes on {n:,} pre-decoded photos "
+                "split in equal parts, no Snakemake", model_only, f"{speed['model-only']:.1f} photos/s"),
+            Row("pipeline", f"`snakemake --cores {args.cores}` end to end on {n:,} photos, fresh "
+                "results and content cache", full,
+                f"{speed['pipeline']:.1f} photos/s = {versus_model:.2f} x model-only",
+                ">= 0.8 x model-only", versus_model >= 0.8),
+            Row("one-by-one", f"1 process (1 core), {args.one_by_one:,} photos one at a time, one "
+                "network call per face, an .npy per photo, model load included", one_by_one,
+                f"{speed['one-by-one']:.1f} photos/s"),
+            Row("per-photo jobs", f"`bench/per_photo.smk`, --cores {args.cores}, {args.per_photo:,} "
+                "photos, a job per photo loading the models", per_photo,
+                f"{speed['per-photo jobs']:.2f} photos/s; pipeline = {versus_jobs:.1f} x this",
+                "pipeline >= 10 x per-photo jobs", versus_jobs >= 10),
+            Row("incremental", f"rerun after adding {args.added} photos to the {n:,}", incremental,
+                f"{median(incremental):.1f} s = {share:.1%} of the full run",
+                "<= 10 % of the full run", share <= 0.10),
+        ]
+
+    def dag_rows(self):
+        rows = []
+        for photos in self.args.dag:
             seconds = self.measure(lambda: self.dag(photos))
             target = photos == 100_000
             rows.append(Row("DAG", f"`snakemake -n`, {photos:,} photos ({TINY_PNG_SIDE}x{TINY_PNG_SIDE} PNGs)",
                             seconds, f"{median(seconds):.1f} s", "<= 60 s" if target else "",
                             median(seconds) <= 60 if target else None))
-        for faces, dim in args.aggregate:
-            rows.append(self.aggregate_row(faces, dim))
         return rows
 
+    def aggregate_rows(self):
+        return [self.aggregate_row(faces, dim) for faces, dim in self.args.aggregate]
+
     def measure(self, run):
-        """The results of --repeats runs of `run()`, or --slow-repeats when the first is slow."""
-        results, started = [], time.perf_counter()
-        for repeat in range(self.args.repeats):
-            results.append(run())
-            slow = time.perf_counter() - started > self.args.slow_seconds
-            if slow and len(results) >= self.args.slow_repeats:
-                break
+        """The results of --repeats runs of `run()`, or --slow-repeats when a run takes --slow-seconds."""
+        results = []
+        for _ in range(self.args.repeats):
             started = time.perf_counter()
+            results.append(run())
+            if time.perf_counter() - started > self.args.slow_seconds and len(results) >= self.args.slow_repeats:
+                break
         return results
 
     # --- the lines ---------------------------------------------------------------------
@@ -190,7 +200,7 @@ class Suite:
         folder = self.fresh_folder(f"aggregate-{faces}x{dim}")
         in_processes(_write_synthetic, [(folder, faces, dim)])
         settings = self.experiment_settings(folder)
-        runs = self.measure(lambda: in_processes(_cluster_experiment, [(folder, settings)])[0])
+        runs = self.measure(lambda: in_processes(_cluster_experiment, [(folder, settings, self.args.cores)])[0])
         seconds, peak_gb = median([s for s, _ in runs]), max(gb for _, gb in runs)
         time_target, memory_target = (faces, dim) == (100_000, 512), (faces, dim) == (1_000_000, 128)
         return Row("aggregate", f"PCA to {self.args.components} + K-means K=2..50, {faces:,} x {dim} "
@@ -293,10 +303,10 @@ def write_tiny_photos(folder, photos, per_folder=100):
 
 
 def snakemake(folder, cores, *args, snakefile=PROJECT_ROOT / "Snakefile"):
-    """Seconds of one Snakemake run in `folder` with its config.yaml; its output goes to snakemake.log."""
+    """Seconds of one Snakemake run in `folder` with its config.yaml; its output goes to snakemake-N.log."""
     command = [str(SNAKEMAKE), "-s", str(snakefile), "--directory", str(folder),
                "--configfile", str(folder / "config.yaml"), "--cores", str(cores), *args]
-    log = folder / "snakemake.log"
+    log = folder / f"snakemake-{len(list(folder.glob('snakemake-*.log')))}.log"
     started = time.perf_counter()
     with open(log, "w") as handle:
         finished = subprocess.run(command, stdout=handle, stderr=subprocess.STDOUT, cwd=PROJECT_ROOT)
@@ -404,14 +414,17 @@ def _write_synthetic(folder, faces, dim):
                          for row, label in enumerate(labels))
 
 
-def _cluster_experiment(folder, settings):
+def _cluster_experiment(folder, settings, threads):
     """(seconds, peak RSS in GB) of the experiment rule's library call, in this fresh process."""
+    from threadpoolctl import threadpool_limits
+
     from facecluster.experiment import cluster_experiment
 
     started = time.perf_counter()
-    cluster_experiment(folder / "embeddings.npy", folder / "faces.tsv", settings,
-                       folder / "assignments.tsv", folder / "metrics.json", folder / "coords.npy",
-                       folder / "metrics.tsv")
+    with threadpool_limits(threads):  # as scripts/cluster_experiment.py does
+        cluster_experiment(folder / "embeddings.npy", folder / "faces.tsv", settings,
+                           folder / "assignments.tsv", folder / "metrics.json", folder / "coords.npy",
+                           folder / "metrics.tsv")
     seconds = time.perf_counter() - started
     return seconds, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
 

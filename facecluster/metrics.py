@@ -22,8 +22,8 @@ from sklearn.metrics import (
     davies_bouldin_score,
     homogeneity_completeness_v_measure,
     normalized_mutual_info_score,
-    silhouette_score,
 )
+from sklearn.metrics.pairwise import euclidean_distances
 
 UNKNOWN = -1
 
@@ -165,7 +165,8 @@ def _is_scorable(labels):
     return 2 <= len(np.unique(labels)) <= len(labels) - 1
 
 
-def internal_metrics(X, labels_pred, *, sample_size=10000, random_state=0) -> dict[str, float | None]:
+def internal_metrics(X, labels_pred, *, sample_size=10000, random_state=0,
+                     distance_cache=None) -> dict[str, float | None]:
     """Cluster quality from the embeddings alone, ignoring unknown (-1) faces.
 
     X: (n, d) float embeddings. labels_pred: (n,) int cluster per face. Silhouette is
@@ -173,7 +174,9 @@ def internal_metrics(X, labels_pred, *, sample_size=10000, random_state=0) -> di
     for the same random_state). Returns silhouette, davies_bouldin, calinski_harabasz
     (None when undefined: fewer than 2 clusters, fewer than 3 points, or every point its
     own cluster) and inertia (sum of squared distances to the cluster mean; 0.0 when no
-    face is clustered).
+    face is clustered). distance_cache: a dict shared by calls on the same X (the K of a
+    sweep), so that the silhouette sample's pairwise distances, the costly part, are
+    computed once rather than once per call.
     """
     X = np.asarray(X, dtype=np.float64)
     labels = np.asarray(labels_pred)
@@ -196,13 +199,44 @@ def internal_metrics(X, labels_pred, *, sample_size=10000, random_state=0) -> di
     sample = np.arange(len(labels))
     if len(labels) > sample_size:
         sample = np.random.RandomState(random_state).permutation(len(labels))[:sample_size]
-    silhouette = float(silhouette_score(X[sample], labels[sample])) if _is_scorable(labels[sample]) else None
+    silhouette = None
+    if _is_scorable(labels[sample]):
+        silhouette = _silhouette(_sample_distances(X, sample, is_known, distance_cache), labels[sample])
     return {
         "silhouette": silhouette,
         "davies_bouldin": float(davies_bouldin_score(X, labels)),
         "calinski_harabasz": float(calinski_harabasz_score(X, labels)),
         "inertia": inertia,
     }
+
+
+def _sample_distances(X, sample, is_known, cache):
+    """Euclidean distances between the rows of X[sample]; from `cache` while the known faces are the same."""
+    if cache is not None and np.array_equal(cache.get("known"), is_known):
+        return cache["distances"]
+    distances = euclidean_distances(X[sample])
+    if cache is not None:
+        cache.update(known=is_known, distances=distances)
+    return distances
+
+
+def _silhouette(distances, labels):
+    """Mean silhouette (sklearn's definition) from the (n, n) pairwise distances.
+
+    A face's summed distances to every cluster come from one sparse product, several
+    times faster than sklearn's row-by-row loop: it counts in a sweep of 50 K.
+    """
+    _, codes, sizes = np.unique(labels, return_inverse=True, return_counts=True)
+    faces = np.arange(len(codes))
+    members = csr_matrix((np.ones(len(codes)), (codes, faces)), shape=(len(sizes), len(codes)))
+    totals = np.asarray((members @ distances).T)  # (n, clusters)
+    own_size = sizes[codes]
+    within = totals[faces, codes] / np.maximum(own_size - 1, 1)
+    totals[faces, codes] = np.inf
+    nearest_other = (totals / sizes).min(axis=1)
+    with np.errstate(invalid="ignore"):  # 0 / 0 for a face at distance 0 from everything
+        scores = np.nan_to_num((nearest_other - within) / np.maximum(within, nearest_other))
+    return float(np.mean(np.where(own_size > 1, scores, 0.0)))
 
 
 def matched_confusion(labels_true, labels_pred) -> tuple[np.ndarray, list, list]:

@@ -212,6 +212,20 @@ def test_silhouette_sampling_is_deterministic():
     assert first["silhouette"] != internal_metrics(X, labels, sample_size=100, random_state=8)["silhouette"]
 
 
+def test_silhouette_of_a_sweep_with_shared_distances_matches_sklearn():
+    rng = np.random.default_rng(6)
+    X = rng.normal(0, 1, (400, 3))
+    labels = {k: rng.integers(0, k, len(X)) for k in (2, 7, 40)}
+    labels[7][:5] = -1  # other faces known: the cached distances must not be reused
+    cache = {}
+    for k, labels_k in labels.items():
+        shared = internal_metrics(X, labels_k, sample_size=150, random_state=1, distance_cache=cache)
+        assert shared == internal_metrics(X, labels_k, sample_size=150, random_state=1)
+        known = labels_k != -1
+        expected = silhouette_score(X[known], labels_k[known], sample_size=150, random_state=1)
+        assert shared["silhouette"] == pytest.approx(expected, abs=1e-12)
+
+
 def test_matched_confusion_puts_matched_pairs_on_the_diagonal():
     #        c7  c9  c5  -1
     #   x     4   0   1   0    x->c7 (4) and y->c9 (3) are matched, biggest first;
