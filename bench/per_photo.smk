@@ -2,6 +2,8 @@
 # product: every photo is its own job, which loads the models for that one
 # photo. Config: photos (a folder, labels from folder names), model (a
 # validated model's settings), photo_max_side.
+from dataclasses import asdict
+
 from facecluster.dataset import list_photos
 
 PHOTOS = {entry.id: entry for entry in list_photos(config["photos"])}
@@ -12,8 +14,8 @@ def photo_path(wildcards):
 
 
 def photo_member(wildcards):
-    entry = PHOTOS[wildcards.photo]
-    return {"id": entry.id, "path": entry.path, "label": entry.label, "hidden": entry.hidden}
+    # BatchProcessor reads its id, path, label and hidden.
+    return asdict(PHOTOS[wildcards.photo])
 
 
 rule all:

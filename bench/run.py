@@ -1,20 +1,21 @@
 """The benchmark suite: how fast the workflow is, against what, and how it grows.
 
     .venv/bin/python bench/run.py                    # the full suite (20-40 minutes on 2 cores)
-    .venv/bin/python bench/run.py --photos 6 --added 2 --one-by-one 2 --per-photo 2 \\
-        --dag 40 --aggregate 300x16 --repeats 1 --out /tmp/results.md   # a smoke run
+    .venv/bin/python bench/run.py --photos 4 --added 2 --one-by-one 2 --per-photo 2 \\
+        --dag 30 --aggregate 120x8 --repeats 1 --out /tmp/results.md   # a smoke run
 
 Runs every line of the table on the first photos of ../shared/datasets/lfw-dev
 (sorted path order, symlinked into a temporary folder) and on generated data,
 with the product's model settings and batch size from config.yaml, and writes
 a Markdown table (bench/results.md): per line the median of --repeats runs
-(a case whose first run takes longer than --slow-seconds is run
---slow-repeats times), its target, and pass or fail. See bench/README.md.
+(a DAG or aggregate run longer than --slow-seconds is not repeated past
+--slow-repeats runs), its target, and pass or fail. See bench/README.md.
 """
 
 import argparse
 import csv
 import datetime
+import io
 import multiprocessing
 import os
 import platform
@@ -45,7 +46,7 @@ def main():
     work.mkdir(parents=True, exist_ok=True)
     suite = Suite(args, work)
     rows = suite.run()
-    args.out.write_text(results_table(args, rows))
+    args.out.write_text(results_table(rows))
     print(f"wrote {args.out}")
     if not args.workdir:
         shutil.rmtree(work)
@@ -119,7 +120,8 @@ class Suite:
                 ">= 0.8 x model-only", versus_model >= 0.8),
             Row("one-by-one", f"1 process (1 core), {args.one_by_one:,} photos one at a time, one "
                 "network call per face, an .npy per photo, model load included", one_by_one,
-                f"{speed['one-by-one']:.1f} photos/s"),
+                f"{speed['one-by-one']:.1f} photos/s; pipeline per core = "
+                f"{speed['pipeline'] / args.cores:.1f}"),
             Row("per-photo jobs", f"`bench/per_photo.smk`, --cores {args.cores}, {args.per_photo:,} "
                 "photos, a job per photo loading the models", per_photo,
                 f"{speed['per-photo jobs']:.2f} photos/s; pipeline = {versus_jobs:.1f} x this",
@@ -204,7 +206,8 @@ class Suite:
         seconds, peak_gb = median([s for s, _ in runs]), max(gb for _, gb in runs)
         time_target, memory_target = (faces, dim) == (100_000, 512), (faces, dim) == (1_000_000, 128)
         return Row("aggregate", f"PCA to {self.args.components} + K-means K=2..50, {faces:,} x {dim} "
-                   "synthetic embeddings (`cluster_experiment`), a fresh process per run",
+                   f"synthetic embeddings (`cluster_experiment`, {self.args.cores} threads as its rule), "
+                   "a fresh process per run",
                    [s for s, _ in runs], f"{seconds:.1f} s, peak RSS {peak_gb:.2f} GB",
                    "<= 60 s" if time_target else "<= 24 GB" if memory_target else "",
                    seconds <= 60 if time_target else peak_gb <= 24 if memory_target else None)
@@ -252,15 +255,16 @@ def median(values):
     return statistics.median(values)
 
 
-def results_table(args, rows):
+def results_table(rows):
     command = " ".join([".venv/bin/python", "bench/run.py", *sys.argv[1:]])
     lines = [
         "# Benchmarks",
         "",
         f"Measured {datetime.date.today().isoformat()} on {os.cpu_count()} cores ({cpu_model()}), "
         f"{memory_gb():.0f} GB, Python {platform.python_version()}, by `{command}` "
-        "(see bench/README.md). The machine was shared with other work: compare the lines "
-        "of one run with each other.",
+        "(see bench/README.md). Each line: how many runs and the seconds of each, the median, "
+        "its target. Ratios are of the medians of this one run; other work may have shared "
+        "the machine, so compare the lines of one run with each other.",
         "",
         "| line | what | runs: seconds each | median | target | result |",
         "|---|---|---|---|---|---|",
@@ -291,14 +295,12 @@ def link_photos(entries, dataset, folder):
 def write_tiny_photos(folder, photos, per_folder=100):
     from PIL import Image
 
-    folder.mkdir(parents=True)
-    tiny = folder / "tiny.png"
-    Image.new("RGB", (TINY_PNG_SIDE, TINY_PNG_SIDE), (128, 128, 128)).save(tiny)
-    data = tiny.read_bytes()
-    tiny.unlink()
+    png = io.BytesIO()
+    Image.new("RGB", (TINY_PNG_SIDE, TINY_PNG_SIDE), (128, 128, 128)).save(png, format="PNG")
+    data = png.getvalue()
     for index in range(photos):
         person = folder / f"person{index // per_folder:05d}"
-        person.mkdir(exist_ok=True)
+        person.mkdir(parents=True, exist_ok=True)
         (person / f"{index % per_folder:03d}.png").write_bytes(data)
 
 

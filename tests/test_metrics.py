@@ -127,6 +127,18 @@ def test_same_person_share_matches_dense_linear_sum_assignment():
         assert external_metrics(true, pred)["same_person_share"] == pytest.approx(expected)
 
 
+@pytest.mark.parametrize("people, clusters", [(300, 4), (4, 300)])
+def test_same_person_share_with_many_more_people_than_clusters_or_the_reverse(people, clusters):
+    # Only each cluster's (or person's) heaviest cells reach the solver: still the optimum.
+    rng = np.random.default_rng(9)
+    for _ in range(10):
+        true, pred = rng.integers(0, people, 900), rng.integers(0, clusters, 900)
+        table = np.zeros((people, clusters))
+        np.add.at(table, (true, pred), 1)
+        rows, cols = linear_sum_assignment(table, maximize=True)
+        assert external_metrics(true, pred)["same_person_share"] == pytest.approx(table[rows, cols].sum() / 900)
+
+
 def test_agrees_with_sklearn_and_brute_force_pairs():
     rng = np.random.default_rng(3)
     true = rng.choice(["p%d" % i for i in range(6)], size=120)
