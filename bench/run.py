@@ -101,55 +101,65 @@ class Suite:
                 + (self.aggregate_rows() if "aggregate" in parts else []))
 
     def photo_rows(self):
-        """The lines on real photos; their runs interleave, so that a busy spell slows them all."""
+        """The lines on real photos. They run in rounds, one of each line per round, and the
+        ratios are per round (then their median), so that a busy spell on a shared machine
+        weighs on both sides of a ratio."""
         args, n = self.args, self.args.photos
-        rounds = [(self.model_only(), *self.pipeline_and_incremental(), self.one_by_one(),
-                   self.per_photo_jobs()) for _ in range(args.repeats)]
-        model_only, full, incremental, one_by_one, per_photo = zip(*rounds)
-        speed = {"model-only": n / median(model_only), "pipeline": n / median(full),
-                 "one-by-one": args.one_by_one / median(one_by_one),
-                 "per-photo jobs": args.per_photo / median(per_photo)}
-        versus_model, versus_jobs = (speed["pipeline"] / speed[line] for line in ("model-only", "per-photo jobs"))
-        share = median(incremental) / median(full)
+        runs = {line: [] for line in ("model-only", "pipeline", "incremental", "one-by-one", "per-photo jobs")}
+        for _ in range(args.repeats):
+            runs["model-only"].append(sampled(self.model_only()))
+            full, incremental = self.pipeline_and_incremental()
+            runs["pipeline"].append(sampled(full))
+            runs["incremental"].append(sampled(incremental))
+            runs["one-by-one"].append(sampled(self.one_by_one()))
+            runs["per-photo jobs"].append(sampled(self.per_photo_jobs()))
+        seconds = {line: [s for s, _ in line_runs] for line, line_runs in runs.items()}
+        speed = {line: count / median(seconds[line]) for line, count in
+                 [("model-only", n), ("pipeline", n), ("one-by-one", args.one_by_one),
+                  ("per-photo jobs", args.per_photo)]}
+        # Per round: pipeline photos/s over model-only's and over per-photo jobs'; incremental share.
+        versus_model = [m / f for m, f in zip(seconds["model-only"], seconds["pipeline"])]
+        versus_jobs = [n * p / (f * args.per_photo) for f, p in zip(seconds["pipeline"], seconds["per-photo jobs"])]
+        shares = [i / f for i, f in zip(seconds["incremental"], seconds["pipeline"])]
         return [
             Row("model-only", f"detect + embed, {args.cores} processes on {n:,} pre-decoded photos "
-                "split in equal parts, no Snakemake", model_only, f"{speed['model-only']:.1f} photos/s"),
+                "split in equal parts, no Snakemake", runs["model-only"],
+                f"{speed['model-only']:.1f} photos/s"),
             Row("pipeline", f"`snakemake --cores {args.cores}` end to end on {n:,} photos, fresh "
-                "results and content cache", full,
-                f"{speed['pipeline']:.1f} photos/s = {versus_model:.2f} x model-only",
-                ">= 0.8 x model-only", versus_model >= 0.8),
+                "results and content cache", runs["pipeline"],
+                f"{speed['pipeline']:.1f} photos/s; {listed(versus_model)} x model-only per round",
+                ">= 0.8 x model-only", median(versus_model) >= 0.8),
             Row("one-by-one", f"1 process (1 core), {args.one_by_one:,} photos one at a time, one "
-                "network call per face, an .npy per photo, model load included", one_by_one,
-                f"{speed['one-by-one']:.1f} photos/s; pipeline per core = "
-                f"{speed['pipeline'] / args.cores:.1f}"),
+                "network call per face, an .npy per photo, model load included", runs["one-by-one"],
+                f"{speed['one-by-one']:.1f} photos/s; pipeline per core: {speed['pipeline'] / args.cores:.1f}"),
             Row("per-photo jobs", f"`bench/per_photo.smk`, --cores {args.cores}, {args.per_photo:,} "
-                "photos, a job per photo loading the models", per_photo,
-                f"{speed['per-photo jobs']:.2f} photos/s; pipeline = {versus_jobs:.1f} x this",
-                "pipeline >= 10 x per-photo jobs", versus_jobs >= 10),
-            Row("incremental", f"rerun after adding {args.added} photos to the {n:,}", incremental,
-                f"{median(incremental):.1f} s = {share:.1%} of the full run",
-                "<= 10 % of the full run", share <= 0.10),
+                "photos, a job per photo loading the models", runs["per-photo jobs"],
+                f"{speed['per-photo jobs']:.2f} photos/s; pipeline {listed(versus_jobs)} x this per round",
+                "pipeline >= 10 x per-photo jobs", median(versus_jobs) >= 10),
+            Row("incremental", f"rerun after adding {args.added} photos to the {n:,}", runs["incremental"],
+                f"{median(seconds['incremental']):.1f} s; {listed(shares, percent=True)} of the full "
+                "run per round", "<= 10 % of the full run", median(shares) <= 0.10),
         ]
 
     def dag_rows(self):
         rows = []
         for photos in self.args.dag:
-            seconds = self.measure(lambda: self.dag(photos))
-            target = photos == 100_000
+            runs = self.measure(lambda: self.dag(photos))
+            seconds, target = median([s for s, _ in runs]), photos == 100_000
             rows.append(Row("DAG", f"`snakemake -n`, {photos:,} photos ({TINY_PNG_SIDE}x{TINY_PNG_SIDE} PNGs)",
-                            seconds, f"{median(seconds):.1f} s", "<= 60 s" if target else "",
-                            median(seconds) <= 60 if target else None))
+                            runs, f"{seconds:.1f} s", "<= 60 s" if target else "",
+                            seconds <= 60 if target else None))
         return rows
 
     def aggregate_rows(self):
         return [self.aggregate_row(faces, dim) for faces, dim in self.args.aggregate]
 
     def measure(self, run):
-        """The results of --repeats runs of `run()`, or --slow-repeats when a run takes --slow-seconds."""
+        """[(result, load)] of --repeats runs of `run()`; --slow-repeats when a run takes --slow-seconds."""
         results = []
         for _ in range(self.args.repeats):
             started = time.perf_counter()
-            results.append(run())
+            results.append(sampled(run()))
             if time.perf_counter() - started > self.args.slow_seconds and len(results) >= self.args.slow_repeats:
                 break
         return results
@@ -203,12 +213,13 @@ class Suite:
         in_processes(_write_synthetic, [(folder, faces, dim)])
         settings = self.experiment_settings(folder)
         runs = self.measure(lambda: in_processes(_cluster_experiment, [(folder, settings, self.args.cores)])[0])
-        seconds, peak_gb = median([s for s, _ in runs]), max(gb for _, gb in runs)
+        seconds = median([s for (s, _), _ in runs])
+        peak_gb = max(gb for (_, gb), _ in runs)
         time_target, memory_target = (faces, dim) == (100_000, 512), (faces, dim) == (1_000_000, 128)
         return Row("aggregate", f"PCA to {self.args.components} + K-means K=2..50, {faces:,} x {dim} "
                    f"synthetic embeddings (`cluster_experiment`, {self.args.cores} threads as its rule), "
-                   "a fresh process per run",
-                   [s for s, _ in runs], f"{seconds:.1f} s, peak RSS {peak_gb:.2f} GB",
+                   "a fresh process per run", [(s, load) for (s, _), load in runs],
+                   f"{seconds:.1f} s, peak RSS {peak_gb:.2f} GB",
                    "<= 60 s" if time_target else "<= 24 GB" if memory_target else "",
                    seconds <= 60 if time_target else peak_gb <= 24 if memory_target else None)
 
@@ -240,15 +251,29 @@ class Suite:
 
 
 class Row:
+    """A line of the table; runs: [(seconds, 1-minute load average just after)]."""
+
     def __init__(self, line, what, runs, value, target="", passed=None):
         self.line, self.what, self.runs, self.value = line, what, runs, value
         self.target, self.passed = target, passed
 
     def markdown(self):
         result = "-" if self.passed is None else "pass" if self.passed else "**fail**"
-        runs = ", ".join(f"{seconds:.1f}" for seconds in self.runs)
+        runs = ", ".join(f"{seconds:.1f} ({load:.1f})" for seconds, load in self.runs)
         return (f"| {self.line} | {self.what} | {len(self.runs)}: {runs} | {self.value} | "
                 f"{self.target or '-'} | {result} |")
+
+
+def sampled(result):
+    """(result, the 1-minute load average now): other work on the machine shows there."""
+    return result, os.getloadavg()[0]
+
+
+def listed(ratios, percent=False):
+    """'0.85, 0.83, 0.90 (median 0.85)' of per-round ratios."""
+    show = (lambda r: f"{r:.1%}") if percent else (lambda r: f"{r:.2f}")
+    text = ", ".join(map(show, ratios))
+    return f"{text} (median {show(median(ratios))})" if len(ratios) > 1 else text
 
 
 def median(values):
@@ -262,11 +287,12 @@ def results_table(rows):
         "",
         f"Measured {datetime.date.today().isoformat()} on {os.cpu_count()} cores ({cpu_model()}), "
         f"{memory_gb():.0f} GB, Python {platform.python_version()}, by `{command}` "
-        "(see bench/README.md). Each line: how many runs and the seconds of each, the median, "
-        "its target. Ratios are of the medians of this one run; other work may have shared "
-        "the machine, so compare the lines of one run with each other.",
+        "(see bench/README.md). Each line: how many runs, the seconds of each and, in brackets, "
+        f"the 1-minute load average just after it (up to {os.cpu_count()}: this suite alone; "
+        "more: other work shared the machine); then the medians, the target and the result. "
+        "The photo lines run in rounds (one of each per round) and their ratios are per round.",
         "",
-        "| line | what | runs: seconds each | median | target | result |",
+        "| line | what | runs: seconds (load) | value: medians | target | result |",
         "|---|---|---|---|---|---|",
         *(row.markdown() for row in rows),
         "",
