@@ -32,6 +32,7 @@ def validate_config(config):
     if errors:
         raise ConfigError("invalid configuration:\n" + "\n".join(_describe(e) for e in errors))
     _fill_defaults(config, schema, schema)
+    _check_models(config)
     _check_references(config)
     return config
 
@@ -89,6 +90,14 @@ def _resolve(ref, root):
     for part in ref.lstrip("#/").split("/"):
         node = node[part]
     return node
+
+
+def _check_models(config):
+    for name, model in config["models"].items():
+        embedder = model["embedder"]
+        if embedder.get("jitter") and embedder.get("runtime") != "dlib":
+            raise ConfigError(f"models.{name}.embedder.jitter: only dlib's own runtime jitters; "
+                              "add runtime: dlib (about 10x slower) or set jitter: 0")
 
 
 def _check_references(config):

@@ -277,3 +277,28 @@ def read_network(path, architecture=None):
         left = len(stream.data) - stream.pos
         raise FormatError(f"{left} bytes left after the network, at byte {stream.pos}")
     return DlibNetwork(input=input_layer, layers=layers, loss=loss)
+
+
+def fold_affine(layers):
+    """The layers with each convolution's affine layer folded into it: gamma * (W x + b) + beta.
+
+    dlib's network (in inference) follows every convolution by a per-channel
+    affine layer. Each `con` comes back with weights `kernel` (rows, cols, in,
+    out) and `bias` (out,), and the affine layers are gone.
+    """
+    folded = []
+    for layer, above in zip(layers, [*layers[1:], None]):
+        if layer.kind == "con":
+            if above is None or above.kind != "affine" or above.settings["mode"] != "conv":
+                raise FormatError("only a convolution followed by a per-channel affine layer is supported")
+            gamma, beta = above.weights["gamma"], above.weights["beta"]
+            # filters (out, in, rows, cols) -> kernel (rows, cols, in, out)
+            weights = {"kernel": layer.weights["filters"].transpose(2, 3, 1, 0) * gamma,
+                       "bias": layer.weights["biases"] * gamma + beta}
+            folded.append(Layer("con", layer.tag, layer.settings, weights))
+        elif layer.kind == "affine":
+            if not folded or folded[-1].kind != "con":
+                raise FormatError("only an affine layer after a convolution is supported")
+        else:
+            folded.append(layer)
+    return folded

