@@ -5,6 +5,8 @@
 from dataclasses import asdict
 
 from facecluster.dataset import list_photos
+from facecluster.detect import DLIB_HOG_MODEL
+from facecluster.workflow import model_files
 
 PHOTOS = {entry.id: entry for entry in list_photos(config["photos"])}
 
@@ -23,9 +25,20 @@ rule all:
         expand("results/photos/{photo}", photo=PHOTOS),
 
 
+# The same fast-loading copy of dlib's detector as the product's jobs use.
+rule save_dlib_hog:
+    output:
+        DLIB_HOG_MODEL,
+    log:
+        "results/logs/save_dlib_hog.log",
+    script:
+        "../scripts/save_dlib_hog.py"
+
+
 rule process_photo:
     input:
-        photo_path,
+        photo=photo_path,
+        models=model_files(config["model"]),
     output:
         directory("results/photos/{photo}"),
     log:

@@ -11,6 +11,9 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
 LABEL_MODES = ("folders", "none")
 
 # Ids are used as file names and Snakemake wildcard values: keep them to a
@@ -97,19 +100,32 @@ def _check_unique_ids(entries):
         seen[entry.id] = entry.relpath
 
 
-def _cuts_after(photo_id_, batch_size):
-    """Content-defined boundary: a batch ends after ids whose hash is 0 mod batch_size."""
-    digest = hashlib.sha1(photo_id_.encode()).digest()
-    return int.from_bytes(digest[:8], "big") % batch_size == 0
+def _boundaries(entries, batch_size):
+    """Where batches end: after each entry whose id hash is the smallest among the `batch_size` around it.
+
+    Content-defined (winnowing's local minima): a boundary depends only on the
+    ids within batch_size/2 of it, so adding a photo moves no boundary further
+    away. Local minima are at least batch_size/2 apart, so batches are regular
+    (about batch_size, rarely under half or over twice that), unlike cutting
+    after every id whose hash is 0 mod batch_size (geometric sizes, from 1 up).
+    """
+    keys = np.array([int.from_bytes(hashlib.sha1(e.id.encode()).digest()[:8], "big") for e in entries],
+                    dtype=np.uint64)
+    before, after = (batch_size - 1) // 2, batch_size // 2
+    # Padded with the largest key, so that the ends of the listing have full windows too.
+    padded = np.concatenate([np.full(before, np.iinfo(np.uint64).max, np.uint64), keys,
+                             np.full(after, np.iinfo(np.uint64).max, np.uint64)])
+    return keys == sliding_window_view(padded, before + after + 1).min(axis=1)
 
 
 def make_batches(entries, batch_size):
     """Split sorted entries into batches whose membership is stable.
 
     Boundaries depend only on the ids next to them (content-defined chunking,
-    as in rsync), so adding a photo changes only the batch it falls into;
-    batches average `batch_size` photos and are capped at 4x that. A batch
-    is named after a hash of its first id, which does not move either.
+    as in rsync), so adding a photo changes only the batch it falls into and
+    at most its neighbours; batches are about `batch_size` photos and are
+    capped at 4x that. A batch is named after a hash of its first id, which
+    does not move either.
 
     Returns {batch name: [entries]} in listing order.
     """
@@ -117,9 +133,9 @@ def make_batches(entries, batch_size):
         raise ValueError(f"batch_size must be >= 1, not {batch_size}")
     batches = {}
     current = []
-    for entry in entries:
+    for entry, ends_batch in zip(entries, _boundaries(entries, batch_size)):
         current.append(entry)
-        if _cuts_after(entry.id, batch_size) or len(current) >= 4 * batch_size:
+        if ends_batch or len(current) >= 4 * batch_size:
             batches[_batch_name(current)] = current
             current = []
     if current:

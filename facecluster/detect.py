@@ -7,11 +7,15 @@ photos in one call where the detector can (MTCNN), one by one otherwise.
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
 KEEP_POLICIES = ("all", "center")
+
+# Where rule save_dlib_hog saves dlib's HOG detector (relative to the working directory).
+DLIB_HOG_MODEL = "models/dlib_hog/frontal_face_detector.svm"
 
 
 @dataclass
@@ -44,12 +48,19 @@ class DlibHogDetector(Detector):
     `upsample` doubles the image that many times before detecting (finds faces
     down to ~40 px at 1, ~80 px at 0); photos whose long side exceeds
     `max_side` are detected on a downscaled copy, boxes mapped back.
+
+    dlib builds its detector from a copy compiled into it, which takes 0.24 s;
+    the same detector saved to a file (`saved`, by `save_dlib_hog`) loads in
+    a millisecond. Without the file, dlib's own copy is built.
     """
 
-    def __init__(self, upsample=1, max_side=1024, threshold=0.0):
+    def __init__(self, upsample=1, max_side=1024, threshold=0.0, saved=DLIB_HOG_MODEL):
         import dlib
 
-        self._detector = dlib.get_frontal_face_detector()
+        if Path(saved).is_file():
+            self._detector = dlib.fhog_object_detector(str(saved))
+        else:
+            self._detector = dlib.get_frontal_face_detector()
         self.upsample = upsample
         self.max_side = max_side
         self.threshold = threshold
@@ -126,6 +137,14 @@ class WholeImageDetector(Detector):
     def detect(self, rgb):
         height, width = rgb.shape[:2]
         return [Detection(box=(0.0, 0.0, float(width - 1), float(height - 1)), score=1.0)]
+
+
+def save_dlib_hog(target):
+    """Save dlib's frontal face detector to `target`, for DlibHogDetector to load fast."""
+    import dlib
+
+    Path(target).parent.mkdir(parents=True, exist_ok=True)
+    dlib.get_frontal_face_detector().save(str(target))
 
 
 def make_detector(settings, threads=1):

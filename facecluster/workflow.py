@@ -14,6 +14,7 @@ from pathlib import Path
 from facecluster.config import ConfigError
 from facecluster.dataset import entries_for, list_photos, make_batches
 from facecluster.download import read_manifest
+from facecluster.detect import DLIB_HOG_MODEL
 from facecluster.embed import DLIB_TF_MODEL
 from facecluster.images import RejectedPhoto, check_header
 from facecluster.model_files import check_model_files
@@ -34,6 +35,12 @@ def dataset_entries(settings):
         return entries_for(settings["path"], relpaths, settings["labels"])
     return list_photos(settings["path"], settings["labels"])
 
+
+def model_files(settings):
+    """Files the workflow makes for a model's settings: dlib's saved HOG detector, dlib_tf's network."""
+    made = {DLIB_HOG_MODEL: settings["detector"]["name"] == "dlib_hog",
+            DLIB_TF_MODEL: settings["embedder"]["name"] == "dlib_tf"}
+    return [path for path, needed in made.items() if needed]
 
 class Plan:
     def __init__(self, config, results="results"):
@@ -126,9 +133,8 @@ class Plan:
         for model in sorted(used):
             self.model_settings(model)
 
-    def embedder_files(self, model):
-        """Files the workflow makes for a model's embedder: dlib_tf's converted network."""
-        return [DLIB_TF_MODEL] if self.config["models"][model]["embedder"]["name"] == "dlib_tf" else []
+    def model_files(self, model):
+        return model_files(self.config["models"][model])
 
     def cache_folder(self, model):
         settings = self.config["models"][model]

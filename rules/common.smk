@@ -47,8 +47,8 @@ def cache_folder(wildcards):
     return PLAN.cache_folder(wildcards.model)
 
 
-def embedder_files(wildcards):
-    return PLAN.embedder_files(wildcards.model)
+def model_files(wildcards):
+    return PLAN.model_files(wildcards.model)
 
 
 def model_threads(wildcards):

@@ -28,7 +28,7 @@ rule list_dataset:
 rule process_batch:
     input:
         photos=batch_photos,
-        embedder=embedder_files,
+        models=model_files,
     output:
         directory(f"{RESULTS}/{{dataset}}/{{model}}/batches/{{batch}}"),
     log:

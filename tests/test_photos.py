@@ -8,7 +8,7 @@ import pytest
 from PIL import Image
 
 from conftest import dlib_model
-from facecluster.detect import Detection, select_faces
+from facecluster.detect import Detection, DlibHogDetector, save_dlib_hog, select_faces
 from facecluster.images import RejectedPhoto, decode_bytes
 from facecluster.photos import BatchProcessor
 
@@ -42,6 +42,21 @@ def test_negatives_have_no_face_and_group_photos_several(datasets, all_faces_pro
     assert chips.shape == (multiface.n_faces, 150, 150, 3) and chips.dtype == np.uint8
     assert len(record["faces"]) == multiface.n_faces
     assert all(len(face["landmarks"]) == 5 for face in record["faces"])
+
+
+def test_the_saved_hog_detector_finds_what_dlibs_own_copy_finds(datasets, tmp_path):
+    saved = tmp_path / "hog.svm"
+    save_dlib_hog(saved)
+    photos = [datasets / "negatives" / "multi_face" / name for name in ("couple.jpg", "multiface.jpg")]
+    photos += sorted((datasets / "lfw-dev" / "Hans_Blix").iterdir())[:3]
+
+    detections = [
+        [[(d.box, d.score) for d in detector.detect(np.asarray(Image.open(photo).convert("RGB")))]
+         for photo in photos]
+        for detector in (DlibHogDetector(saved=saved), DlibHogDetector(saved=tmp_path / "missing.svm"))
+    ]
+    assert detections[0] == detections[1]
+    assert sum(map(len, detections[0])) >= 2 + 5 + 3
 
 
 def test_same_person_is_closer_than_different_people(lfw_dir, tmp_path):

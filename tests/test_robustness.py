@@ -121,9 +121,10 @@ def snapshot(folder):
 
 
 def written_outside_results(before, after):
-    """Entries new or changed between two snapshots, except under results/ and Snakemake's .snakemake/."""
+    """Entries new or changed between two snapshots, except under results/, Snakemake's .snakemake/
+    and models/ (the model files the workflow makes: dlib's saved HOG detector)."""
     changed = [path for path, state in after.items() if before.get(path) != state]
-    return [path for path in changed if path.split(os.sep)[0] not in ("results", ".snakemake")]
+    return [path for path in changed if path.split(os.sep)[0] not in ("results", ".snakemake", "models")]
 
 
 def markdown_table(expected, ledger):
