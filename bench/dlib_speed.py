@@ -64,7 +64,8 @@ def main():
         for embed in engines.values():
             embed(chips[: args.cores])  # dlib's processes start (fork) before TensorFlow does
         for threads in sorted({1, args.cores}):
-            engines[(NUMPY, f"{threads} threads", "-")] = DlibEmbedder(threads=threads).embed
+            where = f"{threads} thread" + ("s" if threads > 1 else "")
+            engines[(NUMPY, where, "-")] = DlibEmbedder(threads=threads).embed
         model = converted_model(folder)
         for batch in (32, 64):
             embed = DlibTfEmbedder(model, batch_size=batch, threads=args.cores).embed

@@ -123,6 +123,24 @@ def test_adding_photos_recomputes_only_their_batches(lfw_dir, tmp_path):
     assert len(ledger) == 38 and {row["status"] for row in ledger} == {"embedded"}
 
 
+def test_an_edited_photo_reruns_its_batch_alone(lfw_dir, tmp_path):
+    """Photos are not Snakemake inputs: their stamps (size, modification time) rerun the batch."""
+    (blix, _), (chavez, _) = lfw_sample(["Hans_Blix", "Hugo_Chavez"], 1, offset=8)
+    photos = copy_photos(lfw_sample(PEOPLE, 4) + [(blix, "Hans_Blix/{edited}.jpg")], tmp_path / "photos")
+    write_config(tmp_path, {"edits": {"path": str(photos), "labels": "folders"}}, batch_size=2)
+    first = run_snakemake(tmp_path)
+    before = {row["path"]: row["sha256"] for row in read_tsv(tmp_path / "results/edits/dlib/ledger.tsv")}
+
+    shutil.copyfile(chavez, photos / "Hans_Blix/{edited}.jpg")
+    second = run_snakemake(tmp_path)
+
+    assert batch_jobs(first.stderr) >= 4 and batch_jobs(second.stderr) == 1
+    after = {row["path"]: row["sha256"] for row in read_tsv(tmp_path / "results/edits/dlib/ledger.tsv")}
+    changed = [path for path in after if after[path] != before[path]]
+    assert changed == [str(photos / "Hans_Blix/{edited}.jpg")]
+    assert "Nothing to be done" in run_snakemake(tmp_path).stderr
+
+
 def test_demo_downloads_its_pinned_photos_from_the_given_url(lfw_server, tmp_path):
     shutil.copyfile(PROJECT_ROOT / "data/demo-photos.tsv", tmp_path / "demo-photos.tsv")
     write_config(tmp_path, {"demo": {

@@ -1,11 +1,12 @@
-"""Clustering with dlib_tf against dlib: a preset's experiments run on both per-photo runs.
+"""Clustering on dlib's network run two ways: a preset's experiments run on both per-photo runs.
 
-Two per-photo runs of the same dataset (same detector, batch size and so
-face order), one with embedder dlib and one with dlib_tf. Every experiment of
+Two per-photo runs of the same dataset (same detector and so the same
+faces), say one with dlib's own runtime (`embedder: {name: dlib, runtime:
+dlib}`) and one with the numpy runtime or with dlib_tf. Every experiment of
 the preset is clustered on each (facecluster.experiment, as the workflow
 does) and the assignments compared face by face.
 
-    .venv/bin/python bench/dlib_tf_clustering.py results/lfw-dev/dlib \\
+    .venv/bin/python bench/dlib_clustering.py results/lfw-dev/dlib \\
         /tmp/dlibtf/results/lfw-dev/dlib_tf --preset presets/lfw-dev.yaml
 
 Prints the largest embedding difference over all faces, then a Markdown
@@ -40,32 +41,32 @@ def run(results, settings, folder):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("dlib", type=Path, help="per-photo run with embedder dlib")
-    parser.add_argument("dlib_tf", type=Path, help="per-photo run with embedder dlib_tf")
+    parser.add_argument("reference", type=Path, help="per-photo run with dlib's own runtime")
+    parser.add_argument("other", type=Path, help="per-photo run with another runtime (numpy, dlib_tf)")
     parser.add_argument("--preset", default="presets/lfw-dev.yaml")
     args = parser.parse_args()
+    runs = {"reference": args.reference, "other": args.other}
     faces = [[(f["photo_id"], f["face_index"]) for f in read_faces(results / "faces.tsv")]
-             for results in (args.dlib, args.dlib_tf)]
+             for results in runs.values()]
     if faces[0] != faces[1]:
         raise SystemExit("the two runs do not hold the same faces in the same order")
-    difference = np.abs(np.load(args.dlib / "embeddings.npy") - np.load(args.dlib_tf / "embeddings.npy"))
+    difference = np.abs(np.load(args.reference / "embeddings.npy") - np.load(args.other / "embeddings.npy"))
     print(f"{len(faces[0])} faces; largest embedding difference {difference.max():.2e}\n")
     config = validate_config(yaml.safe_load(Path(args.preset).read_text()))
-    print("| experiment | faces | K dlib | K dlib_tf | pairwise F1 dlib | pairwise F1 dlib_tf "
+    print("| experiment | faces | K reference | K other | pairwise F1 reference | pairwise F1 other "
           "| faces in another cluster | ARI between the two |")
     print("|---|---|---|---|---|---|---|---|")
     with tempfile.TemporaryDirectory() as folder:
         for name, settings in config["experiments"].items():
-            (dlib, dlib_clusters), (tf, tf_clusters) = (
-                run(results, settings, Path(folder) / label / name)
-                for label, results in (("dlib", args.dlib), ("dlib_tf", args.dlib_tf)))
-            keys = sorted(dlib_clusters)
-            moved = (sum(dlib_clusters[key] != tf_clusters[key] for key in keys)
-                     if dlib_clusters.keys() == tf_clusters.keys() else "different faces")
-            ari = adjusted_rand_score([dlib_clusters[key] for key in keys],
-                                      [tf_clusters.get(key, -1) for key in keys])
-            f1 = [summary["per_k"][str(summary["chosen_k"])]["pairwise_f1"] for summary in (dlib, tf)]
-            print(f"| {name} | {len(keys)} | {dlib['chosen_k']} | {tf['chosen_k']} | {f1[0]:.4f} "
+            (reference, reference_clusters), (other, other_clusters) = (
+                run(results, settings, Path(folder) / label / name) for label, results in runs.items())
+            keys = sorted(reference_clusters)
+            moved = (sum(reference_clusters[key] != other_clusters[key] for key in keys)
+                     if reference_clusters.keys() == other_clusters.keys() else "different faces")
+            ari = adjusted_rand_score([reference_clusters[key] for key in keys],
+                                      [other_clusters.get(key, -1) for key in keys])
+            f1 = [summary["per_k"][str(summary["chosen_k"])]["pairwise_f1"] for summary in (reference, other)]
+            print(f"| {name} | {len(keys)} | {reference['chosen_k']} | {other['chosen_k']} | {f1[0]:.4f} "
                   f"| {f1[1]:.4f} | {moved} | {ari:.4f} |")
 
 
