@@ -106,15 +106,15 @@ def _boundaries(entries, batch_size):
     Content-defined (winnowing's local minima): a boundary depends only on the
     ids within batch_size/2 of it, so adding a photo moves no boundary further
     away. Local minima are at least batch_size/2 apart, so batches are regular
-    (about batch_size, rarely under half or over twice that), unlike cutting
+    (about batch_size, never under half, rarely over twice that), unlike cutting
     after every id whose hash is 0 mod batch_size (geometric sizes, from 1 up).
     """
     keys = np.array([int.from_bytes(hashlib.sha1(e.id.encode()).digest()[:8], "big") for e in entries],
                     dtype=np.uint64)
     before, after = (batch_size - 1) // 2, batch_size // 2
-    # Padded with the largest key, so that the ends of the listing have full windows too.
-    padded = np.concatenate([np.full(before, np.iinfo(np.uint64).max, np.uint64), keys,
-                             np.full(after, np.iinfo(np.uint64).max, np.uint64)])
+    # Padded with the smallest key: no boundary within half a batch of either end of the
+    # listing, so the first and last batches are not short either.
+    padded = np.concatenate([np.zeros(before, np.uint64), keys, np.zeros(after, np.uint64)])
     return keys == sliding_window_view(padded, before + after + 1).min(axis=1)
 
 
