@@ -15,9 +15,9 @@ def photo_path(wildcards):
     return PHOTOS[wildcards.photo].path
 
 
-def photo_member(wildcards):
-    # BatchProcessor reads its id, path, label and hidden.
-    return asdict(PHOTOS[wildcards.photo])
+def photo_as_batch(wildcards):
+    # A batch of one: BatchProcessor reads each member's id, path, label and hidden.
+    return [asdict(PHOTOS[wildcards.photo])]
 
 
 rule all:
@@ -45,9 +45,9 @@ rule process_photo:
         "results/logs/{photo}.log",
     threads: 1
     params:
-        member=photo_member,
+        members=photo_as_batch,
         model=config["model"],
         cache="results/cache",
         photo_max_side=config["photo_max_side"],
     script:
-        "per_photo_job.py"
+        "../scripts/process_batch.py"
