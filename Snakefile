@@ -27,3 +27,11 @@ rule all:
     default_target: True
     input:
         all_targets(),
+
+
+onsuccess:
+    cancel_rescheduling_timers()
+
+
+onerror:
+    cancel_rescheduling_timers()
