@@ -21,17 +21,10 @@ include: "rules/download.smk"
 include: "rules/models.smk"
 include: "rules/photos.smk"
 include: "rules/experiments.smk"
+include: "rules/exit.smk"
 
 
 rule all:
     default_target: True
     input:
         all_targets(),
-
-
-onsuccess:
-    cancel_rescheduling_timers()
-
-
-onerror:
-    cancel_rescheduling_timers()

@@ -8,6 +8,11 @@ from facecluster.dataset import list_photos
 from facecluster.detect import DLIB_HOG_MODEL
 from facecluster.workflow import model_files
 
+
+# The same exit as the product's Snakefile.
+include: "../rules/exit.smk"
+
+
 PHOTOS = {entry.id: entry for entry in list_photos(config["photos"])}
 
 
