@@ -5,11 +5,13 @@
 from dataclasses import asdict
 
 from facecluster.dataset import list_photos
-from facecluster.detect import DLIB_HOG_MODEL
 from facecluster.workflow import model_files
 
+RESULTS = "results"
 
-# The same exit as the product's Snakefile.
+
+# The product's model files (the same fast-loading copies as its jobs use) and its exit.
+include: "../rules/models.smk"
 include: "../rules/exit.smk"
 
 
@@ -26,18 +28,9 @@ def photo_as_batch(wildcards):
 
 
 rule all:
+    default_target: True
     input:
         expand("results/photos/{photo}", photo=PHOTOS),
-
-
-# The same fast-loading copy of dlib's detector as the product's jobs use.
-rule save_dlib_hog:
-    output:
-        DLIB_HOG_MODEL,
-    log:
-        "results/logs/save_dlib_hog.log",
-    script:
-        "../scripts/save_dlib_hog.py"
 
 
 rule process_photo:

@@ -14,12 +14,11 @@ embedder and the conversion do.
 import logging
 from pathlib import Path
 
-import face_recognition_models
 import keras
 import numpy as np
 from keras import layers
 
-from facecluster.dlib_format import fold_affine, read_network
+from facecluster.dlib_format import FACE_RESNET, fold_affine, packaged_model, read_network
 
 logger = logging.getLogger(__name__)
 
@@ -100,7 +99,7 @@ def build_model(network):
 
 def convert(target, source=None):
     """Save dlib's network file `source` (default: face_recognition_models') as a Keras model (.keras)."""
-    source = source or face_recognition_models.face_recognition_model_location()
+    source = source or packaged_model(FACE_RESNET)
     network = read_network(source)
     model = build_model(network)
     Path(target).parent.mkdir(parents=True, exist_ok=True)

@@ -14,7 +14,7 @@ from facecluster.config import ConfigError
 from facecluster.dataset import entries_for, list_photos, make_batches
 from facecluster.download import read_manifest
 from facecluster.detect import DLIB_HOG_MODEL
-from facecluster.embed import DLIB_TF_MODEL
+from facecluster.embed import DLIB_NUMPY_MODEL, DLIB_TF_MODEL
 from facecluster.images import RejectedPhoto, check_header
 from facecluster.model_files import check_model_files
 from facecluster.photos import model_fingerprint
@@ -42,9 +42,12 @@ def _file_stamp(path):
 
 
 def model_files(settings):
-    """Files the workflow makes for a model's settings: dlib's saved HOG detector, dlib_tf's network."""
+    """Files the workflow makes for a model's settings: dlib's saved HOG detector, dlib's
+    network prepared for numpy, dlib_tf's network."""
+    embedder = settings["embedder"]
     made = {DLIB_HOG_MODEL: settings["detector"]["name"] == "dlib_hog",
-            DLIB_TF_MODEL: settings["embedder"]["name"] == "dlib_tf"}
+            DLIB_NUMPY_MODEL: embedder["name"] == "dlib" and embedder.get("runtime", "numpy") == "numpy",
+            DLIB_TF_MODEL: embedder["name"] == "dlib_tf"}
     return [path for path, needed in made.items() if needed]
 
 class Plan:
@@ -108,6 +111,11 @@ class Plan:
              **({"stamp": _file_stamp(e.path)} if stamped else {})}
             for e in self.batches(dataset)[batch]
         ]
+
+    def batch_priority(self, dataset, batch):
+        """Bigger batches first: the last jobs of a run are then the short ones, and
+        no core waits long on one big batch at the end."""
+        return len(self.batches(dataset)[batch])
 
     def batch_inputs(self, dataset, batch):
         """What a batch job waits for: the download of a downloaded dataset; nothing else.

@@ -39,6 +39,10 @@ def batch_members(wildcards):
     return PLAN.batch_members(wildcards.dataset, wildcards.batch)
 
 
+def batch_priority(wildcards):
+    return PLAN.batch_priority(wildcards.dataset, wildcards.batch)
+
+
 def model_settings(wildcards):
     return PLAN.model_settings(wildcards.model)
 

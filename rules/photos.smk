@@ -35,6 +35,7 @@ rule process_batch:
         f"{RESULTS}/logs/process_batch/{{dataset}}/{{model}}/{{batch}}.log",
     benchmark:
         f"{RESULTS}/benchmarks/process_batch/{{dataset}}/{{model}}/{{batch}}.tsv"
+    priority: batch_priority
     # On a cluster, --group-components photos=N submits N batches as one job.
     group:
         "photos"

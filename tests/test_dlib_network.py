@@ -4,15 +4,14 @@ import numpy as np
 import pytest
 from PIL import Image
 
-import face_recognition_models
 from conftest import copy_photos, dlib_model, lfw_sample, read_tsv, run_snakemake, write_config
 from facecluster.config import ConfigError, validate_config
 from facecluster.detect import DlibHogDetector, select_faces
-from facecluster.dlib_format import FormatError, read_network
+from facecluster.dlib_format import FACE_RESNET, FIVE_POINT_LANDMARKS, FormatError, packaged_model, read_network
 from facecluster.dlib_numpy import CHIPS_PER_PASS, NumpyFaceNet
 from facecluster.embed import DlibEmbedder, DlibTfEmbedder
 
-DLIB_MODEL = face_recognition_models.face_recognition_model_location()
+DLIB_MODEL = packaged_model(FACE_RESNET)
 # 2 photos each of 10 people (the first 10 of lfw-dev with >= 20 photos): 20 chips.
 PEOPLE = ["Alejandro_Toledo", "Alvaro_Uribe", "Andre_Agassi", "Angelina_Jolie", "Ariel_Sharon",
           "Arnold_Schwarzenegger", "Atal_Bihari_Vajpayee", "Carlos_Menem", "Colin_Powell", "George_W_Bush"]
@@ -72,7 +71,7 @@ def test_a_file_that_is_not_the_network_is_refused_saying_where(tmp_path):
     with pytest.raises(FormatError, match="the file ends at byte 1000000"):
         read_network(truncated)
     with pytest.raises(FormatError, match="loss layer"):
-        read_network(face_recognition_models.pose_predictor_five_point_model_location())
+        read_network(packaged_model(FIVE_POINT_LANDMARKS))
 
 
 def assert_equal_to_dlib(ours, dlibs):
@@ -105,6 +104,26 @@ def test_numpy_passes_and_threads_do_not_change_the_descriptors(chips):
     np.testing.assert_allclose(network(chips[:3]), all_at_once[:3], atol=1e-6)
     np.testing.assert_allclose(NumpyFaceNet.from_file(DLIB_MODEL, threads=2)(chips), all_at_once, atol=1e-6)
     assert network(chips[:0]).shape == (0, 128)
+
+
+def test_the_prepared_copy_gives_the_same_descriptors(tmp_path, chips):
+    from_dlib_file = NumpyFaceNet.from_file(DLIB_MODEL)
+    prepared = tmp_path / "models/dlib_numpy/resnet.npy"
+    from_dlib_file.save_prepared(prepared)
+
+    np.testing.assert_array_equal(NumpyFaceNet.from_prepared(prepared)(chips), from_dlib_file(chips))
+    np.testing.assert_array_equal(DlibEmbedder(prepared=prepared).embed(chips), from_dlib_file(chips))
+    # The embedder runs the prepared copy's weights, whatever they are.
+    weights = np.load(prepared)
+    np.save(prepared, np.zeros_like(weights))
+    assert not DlibEmbedder(prepared=prepared).embed(chips).any()
+    np.save(prepared, weights)
+    # Absent, or written in another layout: not used (the embedder reads dlib's file instead).
+    assert NumpyFaceNet.from_prepared(tmp_path / "absent.npy") is None
+    layout = prepared.with_suffix(".json")
+    layout.write_text(layout.read_text().replace('"format": 1', '"format": 0'))
+    assert NumpyFaceNet.from_prepared(prepared) is None
+    np.testing.assert_array_equal(DlibEmbedder(prepared=prepared).embed(chips), from_dlib_file(chips))
 
 
 def test_jitter_is_dlibs_own_runtime_only(dlib_embedder, chips):

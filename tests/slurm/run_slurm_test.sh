@@ -23,6 +23,8 @@ if [ ! -d "$lfw" ]; then
 fi
 [ "$(id -u)" = 0 ] || fail "needs root: it installs slurm-wlm and munge and starts their daemons"
 [ -x "$snakemake" ] || fail "no $snakemake: run 'bash quickstart.sh test' first"
+say "installing the SLURM executor plugin (the slurm extra)"
+"$project/.venv/bin/pip" install --quiet -e "$project[slurm]"
 
 slurm_conf=/etc/slurm/slurm.conf
 mark="facecluster-slurm-test"
