@@ -6,7 +6,7 @@
 
 Runs every line of the table on the first photos of ../shared/datasets/lfw-dev
 (sorted path order, symlinked into a temporary folder) and on generated data,
-with the product's model settings and batch size from config.yaml, and writes
+with the product's model settings (or --model's) and batch size from config.yaml, and writes
 a Markdown table (bench/results.md): per line the median of --repeats runs
 (a DAG or aggregate run longer than --slow-seconds is not repeated past
 --slow-repeats runs), its target, and pass or fail. See bench/README.md.
@@ -66,6 +66,9 @@ def parse_args():
     parser.add_argument("--components", type=int, default=2, help="PCA components of the aggregate line")
     parser.add_argument("--parts", nargs="+", choices=PARTS, default=PARTS,
                         help="photos: model-only, pipeline, one-by-one, per-photo jobs, incremental")
+    parser.add_argument("--model", type=Path,
+                        help="a YAML file of one model's settings (as under config.yaml's models:) "
+                             "for the photo lines; default: config.yaml's default model")
     parser.add_argument("--cores", type=int, default=2)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--slow-seconds", type=float, default=120)
@@ -88,11 +91,12 @@ class Suite:
         self.work = work
         # The product's defaults: the model and batch size users run.
         product = validate_config(yaml.safe_load((PROJECT_ROOT / "config.yaml").read_text()))
-        self.model = product["models"][product["default_model"]]
+        self.model = (self.validated_model(args.model) if args.model
+                      else product["models"][product["default_model"]])
         self.batch_size = product["batch_size"]
         self.photo_max_side = product["photo_max_side"]
         self.entries = list_photos(args.dataset)[: args.photos + args.added]
-        self.paths = [entry.path for entry in self.entries]
+        self.paths = [os.path.abspath(entry.path) for entry in self.entries]
 
     def run(self):
         parts = self.args.parts
@@ -104,6 +108,7 @@ class Suite:
         """The lines on real photos. They run in rounds, one of each line per round, and the
         ratios are per round (then their median), so that a busy spell on a shared machine
         weighs on both sides of a ratio."""
+        self.models_home = self.prepare_models()
         args, n = self.args, self.args.photos
         runs = {line: [] for line in ("model-only", "pipeline", "incremental", "one-by-one", "per-photo jobs")}
         for _ in range(args.repeats):
@@ -171,7 +176,7 @@ class Suite:
         parts = [self.paths[i : self.args.photos : self.args.cores] for i in range(self.args.cores)]
         context = multiprocessing.get_context("spawn")
         barrier = context.Barrier(len(parts))
-        return max(in_processes(_model_only, [(part, self.model, self.photo_max_side, barrier)
+        return max(in_processes(_model_only, [(part, self.model, self.photo_max_side, self.models_home, barrier)
                                               for part in parts]))
 
     def pipeline_and_incremental(self):
@@ -179,7 +184,7 @@ class Suite:
         folder = self.fresh_folder("pipeline")
         link_photos(self.entries[: self.args.photos], self.args.dataset, folder / "photos")
         self.write_config(folder)
-        self.prepare_models(folder)
+        (folder / "models").symlink_to(self.models_home / "models")
         full = snakemake(folder, self.args.cores)
         link_photos(self.entries[self.args.photos :], self.args.dataset, folder / "photos")
         incremental = snakemake(folder, self.args.cores)
@@ -189,7 +194,7 @@ class Suite:
     def one_by_one(self):
         out = self.fresh_folder("one-by-one")
         (seconds,) = in_processes(_one_by_one, [(self.paths[: self.args.one_by_one], self.model,
-                                                 self.photo_max_side, out)])
+                                                 self.photo_max_side, self.models_home, out)])
         return seconds
 
     def per_photo_jobs(self):
@@ -198,7 +203,7 @@ class Suite:
         config = {"photos": str(folder / "photos"), "model": self.model,
                   "photo_max_side": self.photo_max_side}
         (folder / "config.yaml").write_text(yaml.safe_dump(config))
-        self.prepare_models(folder, snakefile=BENCH / "per_photo.smk")
+        (folder / "models").symlink_to(self.models_home / "models")
         return snakemake(folder, self.args.cores, snakefile=BENCH / "per_photo.smk")
 
     def dag(self, photos):
@@ -233,12 +238,26 @@ class Suite:
         folder.mkdir(parents=True)
         return folder
 
-    def prepare_models(self, folder, snakefile=PROJECT_ROOT / "Snakefile"):
-        """Make the model files the workflow makes once per installation (dlib's saved detector,
-        its ResNet prepared for numpy), untimed: a user's runs after the first find them."""
+    def prepare_models(self):
+        """A folder whose models/ holds the files the workflow makes once per installation
+        (dlib's saved detector, its ResNet prepared for numpy, dlib_tf's conversion), made by
+        the product's own rules, untimed: every photo line uses them, as a user's runs after
+        the first find them."""
         from facecluster.workflow import model_files
 
-        snakemake(folder, self.args.cores, *model_files(self.model), snakefile=snakefile)
+        folder = self.fresh_folder("models-home")
+        link_photos(self.entries[:1], self.args.dataset, folder / "photos")
+        self.write_config(folder)
+        snakemake(folder, self.args.cores, *model_files(self.model))
+        return folder
+
+    def validated_model(self, path):
+        from facecluster.config import validate_config
+
+        config = validate_config({"datasets": {"photos": {"path": "photos"}},
+                                  "models": {"model": yaml.safe_load(path.read_text())},
+                                  "default_model": "model", "experiments": {}})
+        return config["models"]["model"]
 
     def write_config(self, folder):
         config = {"batch_size": self.batch_size, "photo_max_side": self.photo_max_side,
@@ -396,8 +415,9 @@ def _report(queue, index, function, args):
 # --- what runs in the fresh processes ------------------------------------------------------
 
 
-def _model_only(paths, model, photo_max_side, barrier):
-    """Decode `paths`, load the models, wait for the other processes; seconds to detect and embed."""
+def _model_only(paths, model, photo_max_side, home, barrier):
+    """Decode `paths`, load the models (the files in `home`/models), wait for the other processes;
+    seconds to detect and embed."""
     import numpy as np
 
     from facecluster.images import decode_bytes, read_bytes
@@ -405,6 +425,7 @@ def _model_only(paths, model, photo_max_side, barrier):
 
     photos = [(None, decode_bytes(read_bytes(path)[0], photo_max_side)) for path in paths]
     # The product's own steps (BatchProcessor's detect/align and embed), without files.
+    os.chdir(home)
     processor = BatchProcessor(model, cache_dir=os.devnull, photo_max_side=photo_max_side)
     barrier.wait()
     started = time.perf_counter()
@@ -417,13 +438,15 @@ def _model_only(paths, model, photo_max_side, barrier):
     return time.perf_counter() - started
 
 
-def _one_by_one(paths, model, photo_max_side, out):
-    """The article's way: seconds to load the models, then per photo decode, detect, embed face by face, save."""
+def _one_by_one(paths, model, photo_max_side, home, out):
+    """The article's way: seconds to load the models (the files in `home`/models), then per photo
+    decode, detect, embed face by face, save."""
     import numpy as np
 
     from facecluster.images import decode_bytes, read_bytes
     from facecluster.photos import BatchProcessor
 
+    os.chdir(home)
     started = time.perf_counter()
     processor = BatchProcessor(model, cache_dir=os.devnull, photo_max_side=photo_max_side)
     for index, path in enumerate(paths):
