@@ -49,7 +49,7 @@ class NumpyFaceNet:
         the files are not there or are of another layout."""
         path = Path(path)
         try:
-            layout = json.loads(path.with_suffix(".json").read_text())
+            layout = json.loads(prepared_layout(path).read_text())
         except (OSError, ValueError):
             return None
         if layout.get("format") != PREPARED_FORMAT:
@@ -78,7 +78,7 @@ class NumpyFaceNet:
         np.save(path, np.concatenate(chunks).astype(np.float32), allow_pickle=False)
         layout = {"format": PREPARED_FORMAT, "mean": self.mean.tolist(), "scale": float(self.scale),
                   "layers": layers}
-        path.with_suffix(".json").write_text(json.dumps(layout))
+        prepared_layout(path).write_text(json.dumps(layout))
 
     def __call__(self, chips):
         """(n, dim) float32 descriptors, `CHIPS_PER_PASS` chips at a time, on `threads` BLAS threads."""
@@ -119,6 +119,11 @@ def _as_float32(layer):
         # (rows, cols, in, out) -> (rows * cols * in, out): the order of _convolve's unrolled columns.
         weights["kernel"] = weights["kernel"].reshape(-1, layer.settings["filters"])
     return Layer(layer.kind, layer.tag, layer.settings, weights)
+
+
+def prepared_layout(path):
+    """Where save_prepared writes the layout of the weights it writes to `path`."""
+    return Path(path).with_suffix(".json")
 
 
 def _tuples(settings):

@@ -5,6 +5,7 @@
 # dlib_tf embedder.
 from facecluster.detect import DLIB_HOG_MODEL
 from facecluster.dlib_format import FACE_RESNET, packaged_model
+from facecluster.dlib_numpy import prepared_layout
 from facecluster.embed import DLIB_NUMPY_MODEL, DLIB_TF_MODEL
 
 
@@ -30,7 +31,7 @@ rule prepare_dlib_numpy:
         packaged_model(FACE_RESNET),
     output:
         DLIB_NUMPY_MODEL,
-        DLIB_NUMPY_MODEL.replace(".npy", ".json"),
+        str(prepared_layout(DLIB_NUMPY_MODEL)),
     log:
         f"{RESULTS}/logs/prepare_dlib_numpy.log",
     benchmark:

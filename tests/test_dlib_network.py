@@ -8,7 +8,7 @@ from conftest import copy_photos, dlib_model, lfw_sample, read_tsv, run_snakemak
 from facecluster.config import ConfigError, validate_config
 from facecluster.detect import DlibHogDetector, select_faces
 from facecluster.dlib_format import FACE_RESNET, FIVE_POINT_LANDMARKS, FormatError, packaged_model, read_network
-from facecluster.dlib_numpy import CHIPS_PER_PASS, NumpyFaceNet
+from facecluster.dlib_numpy import CHIPS_PER_PASS, NumpyFaceNet, prepared_layout
 from facecluster.embed import DlibEmbedder, DlibTfEmbedder
 
 DLIB_MODEL = packaged_model(FACE_RESNET)
@@ -120,7 +120,7 @@ def test_the_prepared_copy_gives_the_same_descriptors(tmp_path, chips):
     np.save(prepared, weights)
     # Absent, or written in another layout: not used (the embedder reads dlib's file instead).
     assert NumpyFaceNet.from_prepared(tmp_path / "absent.npy") is None
-    layout = prepared.with_suffix(".json")
+    layout = prepared_layout(prepared)
     layout.write_text(layout.read_text().replace('"format": 1', '"format": 0'))
     assert NumpyFaceNet.from_prepared(prepared) is None
     np.testing.assert_array_equal(DlibEmbedder(prepared=prepared).embed(chips), from_dlib_file(chips))
