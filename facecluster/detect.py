@@ -3,9 +3,11 @@
 A detector is built once per job: `detector.detect(rgb) -> list[Detection]`,
 boxes in the pixels of `rgb`; `detector.detect_many(rgbs)` does `batch_size`
 photos in one call where the detector can (MTCNN), one by one otherwise.
+A `concurrent` detector's `detect` may be called from `threads` threads at once.
 """
 
 from collections import defaultdict
+from queue import SimpleQueue
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -37,6 +39,7 @@ class Detector:
     """One photo at a time; detectors that do several photos per call override detect_many."""
 
     batch_size = 1
+    concurrent = False
 
     def detect_many(self, images):
         return [self.detect(rgb) for rgb in images]
@@ -52,22 +55,32 @@ class DlibHogDetector(Detector):
     dlib builds its detector from a copy compiled into it, which takes 0.24 s;
     the same detector saved to a file (`saved`, by `save_dlib_hog`) loads in
     a millisecond. Without the file, dlib's own copy is built.
+
+    dlib releases the GIL while it detects, but a detector keeps the image it
+    scans in itself: two threads sharing one get each other's faces. So there
+    is one detector per thread (`threads`), each lent to one call at a time.
     """
 
-    def __init__(self, upsample=1, max_side=1024, threshold=0.0, saved=DLIB_HOG_MODEL):
+    concurrent = True
+
+    def __init__(self, upsample=1, max_side=1024, threshold=0.0, saved=DLIB_HOG_MODEL, threads=1):
         import dlib
 
-        if Path(saved).is_file():
-            self._detector = dlib.fhog_object_detector(str(saved))
-        else:
-            self._detector = dlib.get_frontal_face_detector()
+        self._idle = SimpleQueue()
+        for _ in range(threads):
+            self._idle.put(dlib.fhog_object_detector(str(saved)) if Path(saved).is_file()
+                           else dlib.get_frontal_face_detector())
         self.upsample = upsample
         self.max_side = max_side
         self.threshold = threshold
 
     def detect(self, rgb):
         small, factor = downscale(rgb, self.max_side)
-        rects, scores, _ = self._detector.run(small, self.upsample, self.threshold)
+        detector = self._idle.get()
+        try:
+            rects, scores, _ = detector.run(small, self.upsample, self.threshold)
+        finally:
+            self._idle.put(detector)
         return [
             Detection(box=(r.left(), r.top(), r.right(), r.bottom()), score=float(s)).scaled(
                 1 / factor
@@ -134,6 +147,8 @@ def _mtcnn_detection(row):
 class WholeImageDetector(Detector):
     """For photos that are already face crops: the whole photo is the face."""
 
+    concurrent = True
+
     def detect(self, rgb):
         height, width = rgb.shape[:2]
         return [Detection(box=(0.0, 0.0, float(width - 1), float(height - 1)), score=1.0)]
@@ -148,13 +163,14 @@ def save_dlib_hog(target):
 
 
 def make_detector(settings, threads=1):
-    """Build the detector a model's `detector:` settings name (`threads`: for TensorFlow's)."""
+    """Build the detector a model's `detector:` settings name, for a job of `threads` threads."""
     name = settings["name"]
     if name == "dlib_hog":
         return DlibHogDetector(
             upsample=settings.get("upsample", 1),
             max_side=settings.get("max_side", 1024),
             threshold=settings.get("threshold", 0.0),
+            threads=threads,
         )
     if name == "mtcnn":
         return MtcnnDetector(

@@ -18,6 +18,7 @@ import hashlib
 import json
 import logging
 import os
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -89,12 +90,16 @@ class ContentCache:
 class BatchProcessor:
     """Loads a model's detector and embedder once; processes batches of photos.
 
-    `threads` is the job's thread count (TensorFlow models use it).
+    `threads` is the job's thread count. A concurrent detector (dlib's HOG:
+    one core per photo) gets a photo per thread, each read, decoded,
+    detected and aligned in one task; the others (TensorFlow's) use the
+    threads themselves, on a few photos per call. Embedding uses them all.
     """
 
     def __init__(self, model_settings, cache_dir, photo_max_side=1600, embed_batch=256, threads=1):
         self.detector = make_detector(model_settings["detector"], threads=threads)
         self.embedder = make_embedder(model_settings["embedder"], threads=threads)
+        self._pool = ThreadPoolExecutor(threads) if threads > 1 and self.detector.concurrent else None
         self.keep = model_settings["detector"].get("keep", "all")
         self.min_size = model_settings["detector"].get("min_size", 0)
         self.photo_max_side = photo_max_side
@@ -107,15 +112,10 @@ class BatchProcessor:
         out_dir = Path(out_dir)
         out_dir.mkdir(parents=True, exist_ok=True)
         rows, pending = [], []
-        # Photos are decoded a detector call's worth at a time, to bound memory.
-        for start in range(0, len(members), self.detect_batch):
-            decoded = []
-            for member in members[start : start + self.detect_batch]:
-                row, photo = self._read(member)
-                rows.append(row)
-                if photo is not None:
-                    decoded.append((row, photo))
-            pending += self._detect_and_align(decoded)
+        for row, aligned in self._read_and_align_all(members):
+            rows.append(row)
+            if aligned is not None:
+                pending.append((row, aligned))
         self._embed_and_store(pending)
         rejected = sum(row.status == "rejected" for row in rows)
         logger.info("computed %d photos, reused %d from the cache, rejected %d",
@@ -141,6 +141,25 @@ class BatchProcessor:
         except RejectedPhoto as exc:
             logger.info("rejected %s: %s", member["path"], exc)
             return row.reject(str(exc)), None
+
+    def _read_and_align_all(self, members):
+        """(ledger row, (record, chips) of a photo to embed or None when cached or rejected), in order."""
+        if self._pool is not None:
+            # A task per photo: at most `threads` photos are decoded at once.
+            return self._pool.map(self._read_and_align, members)
+        return self._read_and_align_in_calls(members)
+
+    def _read_and_align(self, member):
+        row, photo = self._read(member)
+        return row, None if photo is None else self._align(photo, self.detector.detect(photo.rgb))
+
+    def _read_and_align_in_calls(self, members):
+        # Photos are decoded a detector call's worth at a time, to bound memory.
+        for start in range(0, len(members), self.detect_batch):
+            read = [self._read(member) for member in members[start : start + self.detect_batch]]
+            aligned = iter(self._detect_and_align([(row, photo) for row, photo in read if photo is not None]))
+            for row, photo in read:
+                yield row, None if photo is None else next(aligned)[1]
 
     def _detect_and_align(self, decoded):
         """(row, (record, chips)) for each (row, photo), the photos detected in one call."""
