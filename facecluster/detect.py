@@ -7,9 +7,9 @@ A `concurrent` detector's `detect` may be called from `threads` threads at once.
 """
 
 from collections import defaultdict
-from queue import SimpleQueue
 from dataclasses import dataclass, field
 from pathlib import Path
+from queue import SimpleQueue
 
 import numpy as np
 from PIL import Image
@@ -57,8 +57,8 @@ class DlibHogDetector(Detector):
     a millisecond. Without the file, dlib's own copy is built.
 
     dlib releases the GIL while it detects, but a detector keeps the image it
-    scans in itself: two threads sharing one get each other's faces. So there
-    is one detector per thread (`threads`), each lent to one call at a time.
+    scans in itself: two threads sharing one get each other's faces, or crash.
+    So there is one detector per thread (`threads`), each lent to one call at a time.
     """
 
     concurrent = True

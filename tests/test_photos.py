@@ -61,7 +61,7 @@ def test_the_saved_hog_detector_finds_what_dlibs_own_copy_finds(datasets, tmp_pa
 
 def test_a_job_of_two_threads_gives_what_one_thread_gives(datasets, lfw_dir, tmp_path):
     # dlib's HOG detector keeps the image it scans in itself: threads sharing
-    # one find each other's faces (about half the photos went wrong so).
+    # one find each other's faces (about half the photos went wrong so) or crash.
     paths = sorted((datasets / "negatives" / "multi_face").iterdir())
     paths += sorted((datasets / "negatives" / "no_face").iterdir())[:2]
     paths += [path for person in ("Hans_Blix", "Hugo_Chavez") for path in sorted((lfw_dir / person).iterdir())[:6]]
