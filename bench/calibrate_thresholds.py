@@ -4,11 +4,11 @@ Every pair of faces of the gathered lfw-dev run is scored (same person from
 different photos = genuine, different people = impostor). The threshold is
 the largest distance at which at most `--far` of impostor pairs are accepted.
 
-    .venv/bin/snakemake --cores 2 --configfile bench/lfw-dev.yaml    # embeddings first
+    .venv/bin/snakemake --cores 2 --configfile presets/lfw-dev.yaml    # embeddings first
     .venv/bin/python bench/calibrate_thresholds.py results/lfw-dev/dlib
 
 Prints a Markdown table per metric; copy the thresholds into
-facecluster/embed.py (CALIBRATED_THRESHOLDS).
+the embedder's `thresholds` (e.g. facecluster/embedders/dlib.py).
 """
 
 import argparse

@@ -16,8 +16,8 @@ import time
 
 import numpy as np
 
-from facecluster.calibration import CALIBRATED_THRESHOLDS
-from facecluster.cluster import agglomerative, neighbour_graph
+from facecluster.cluster import agglomerative, neighbor_graph
+from facecluster.embedders import EMBEDDERS
 from facecluster.metrics import external_metrics
 
 
@@ -38,17 +38,19 @@ def main():
     parser.add_argument("--method", choices=["agglomerative", "graph"], default="agglomerative")
     args = parser.parse_args()
     points, labels = synthetic_faces(args.faces)
-    threshold = CALIBRATED_THRESHOLDS["dlib"]["euclidean"]
+    threshold = EMBEDDERS["dlib"].thresholds["euclidean"]
     start = time.perf_counter()
     if args.method == "agglomerative":
         found = agglomerative(points, distance_threshold=threshold)
     else:
-        found = neighbour_graph(points, threshold=threshold)
+        found = neighbor_graph(points, threshold=threshold)
     seconds = time.perf_counter() - start
     peak_gb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
     scores = external_metrics(labels, found)
-    print(f"| {args.faces:,} | {args.method} | {seconds:.0f} | {peak_gb:.1f} | "
-          f"{scores['pairwise_f1']:.3f} | {scores['bcubed_f1']:.3f} |")
+    print(
+        f"| {args.faces:,} | {args.method} | {seconds:.0f} | {peak_gb:.1f} | "
+        f"{scores['pairwise_f1']:.3f} | {scores['bcubed_f1']:.3f} |"
+    )
 
 
 if __name__ == "__main__":

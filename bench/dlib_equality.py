@@ -46,14 +46,18 @@ def main():
 
     dlib = DlibEmbedder(runtime="dlib").embed(chips)
     with tempfile.TemporaryDirectory() as folder:
-        runtimes = {"numpy": DlibEmbedder(runtime="numpy").embed(chips),
-                    "TensorFlow (dlib_tf)": DlibTfEmbedder(converted_model(folder), threads=2).embed(chips)}
+        runtimes = {
+            "numpy": DlibEmbedder(runtime="numpy").embed(chips),
+            "TensorFlow (dlib_tf)": DlibTfEmbedder(converted_model(folder), threads=2).embed(chips),
+        }
     print("| runtime | chips | max abs difference to dlib | mean abs difference | largest descriptor value |")
     print("|---|---|---|---|---|")
     for name, ours in runtimes.items():
         difference = np.abs(ours - dlib)
-        print(f"| {name} | {len(chips)} | {difference.max():.2e} | {difference.mean():.2e} | "
-              f"{np.abs(dlib).max():.3f} |")
+        print(
+            f"| {name} | {len(chips)} | {difference.max():.2e} | {difference.mean():.2e} | {np.abs(dlib).max():.3f} |"
+        )
+
 
 if __name__ == "__main__":
     main()

@@ -18,8 +18,8 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
-
 from dlib_equality import converted_model, sample_chips
+
 from facecluster.embed import DlibEmbedder, DlibTfEmbedder
 
 DLIB, NUMPY, TENSORFLOW = "dlib (dlib's runtime)", "dlib (numpy runtime)", "dlib_tf"
@@ -36,6 +36,7 @@ def _dlib_embed(chips):
 
 def in_processes(pool, processes):
     """An embed function that gives each of the pool's `processes` dlib processes its share of the chips."""
+
     def embed(chips):
         return list(pool.map(_dlib_embed, np.array_split(chips, processes)))
 
@@ -56,11 +57,15 @@ def main():
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
     chips = sample_chips(args.results, args.chips)
-    with (ProcessPoolExecutor(1, initializer=_load_dlib) as one,
-          ProcessPoolExecutor(args.cores, initializer=_load_dlib) as many,
-          tempfile.TemporaryDirectory() as folder):
-        engines = {(DLIB, "1 process", "-"): in_processes(one, 1),
-                   (DLIB, f"{args.cores} processes", "-"): in_processes(many, args.cores)}
+    with (
+        ProcessPoolExecutor(1, initializer=_load_dlib) as one,
+        ProcessPoolExecutor(args.cores, initializer=_load_dlib) as many,
+        tempfile.TemporaryDirectory() as folder,
+    ):
+        engines = {
+            (DLIB, "1 process", "-"): in_processes(one, 1),
+            (DLIB, f"{args.cores} processes", "-"): in_processes(many, args.cores),
+        }
         for embed in engines.values():
             embed(chips[: args.cores])  # dlib's processes start (fork) before TensorFlow does
         for threads in sorted({1, args.cores}):
@@ -86,9 +91,12 @@ def main():
     print()
     for runtime in (NUMPY, TENSORFLOW):
         fastest = max(speed for (name, _, _), speed in best.items() if name == runtime)
-        print(f"{runtime} / dlib's runtime on the same {args.cores} cores: {fastest / side_by_side:.1f}x "
-              f"against {args.cores} dlib processes as measured, {fastest / ceiling:.1f}x against "
-              f"{args.cores} x one dlib process (perfect scaling)")
+        print(
+            f"{runtime} / dlib's runtime on the same {args.cores} cores: {fastest / side_by_side:.1f}x "
+            f"against {args.cores} dlib processes as measured, {fastest / ceiling:.1f}x against "
+            f"{args.cores} x one dlib process (perfect scaling)"
+        )
+
 
 if __name__ == "__main__":
     main()

@@ -5,9 +5,10 @@
 from dataclasses import asdict
 
 from facecluster.dataset import list_photos
-from facecluster.workflow import model_files
+from facecluster.plan import model_inputs
 
 RESULTS = "results"
+MODEL_FILES = model_inputs(config["model"])
 
 
 # The product's model files (the same fast-loading copies as its jobs use) and its exit.
@@ -36,7 +37,8 @@ rule all:
 rule process_photo:
     input:
         photo=photo_path,
-        models=model_files(config["model"]),
+        detector_files=MODEL_FILES["detector"],
+        embedder_files=MODEL_FILES["embedder"],
     output:
         directory("results/photos/{photo}"),
     log:

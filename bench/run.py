@@ -59,16 +59,27 @@ def parse_args():
     parser.add_argument("--added", type=int, default=10, help="photos added for the incremental rerun")
     parser.add_argument("--one-by-one", type=int, default=300, help="photos of the one-by-one line")
     parser.add_argument("--per-photo", type=int, default=100, help="photos of the per-photo jobs line")
-    parser.add_argument("--dag", type=int, nargs="+", default=[10_000, 100_000],
-                        help="photo counts of the DAG line")
-    parser.add_argument("--aggregate", nargs="+", default=["100000x512", "1000000x128"],
-                        help="FACESxDIM synthetic embeddings of the aggregate line")
+    parser.add_argument("--dag", type=int, nargs="+", default=[10_000, 100_000], help="photo counts of the DAG line")
+    parser.add_argument(
+        "--aggregate",
+        nargs="+",
+        default=["100000x512", "1000000x128"],
+        help="FACESxDIM synthetic embeddings of the aggregate line",
+    )
     parser.add_argument("--components", type=int, default=2, help="PCA components of the aggregate line")
-    parser.add_argument("--parts", nargs="+", choices=PARTS, default=PARTS,
-                        help="photos: model-only, pipeline, one-by-one, per-photo jobs, incremental")
-    parser.add_argument("--model", type=Path,
-                        help="a YAML file of one model's settings (as under config.yaml's models:) "
-                             "for the photo lines; default: config.yaml's default model")
+    parser.add_argument(
+        "--parts",
+        nargs="+",
+        choices=PARTS,
+        default=PARTS,
+        help="photos: model-only, pipeline, one-by-one, per-photo jobs, incremental",
+    )
+    parser.add_argument(
+        "--model",
+        type=Path,
+        help="a YAML file of one model's settings (as under config.yaml's models:) "
+        "for the photo lines; default: config.yaml's default model",
+    )
     parser.add_argument("--cores", type=int, default=2)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--slow-seconds", type=float, default=120)
@@ -91,8 +102,7 @@ class Suite:
         self.work = work
         # The product's defaults: the model and batch size users run.
         product = validate_config(yaml.safe_load((PROJECT_ROOT / "config.yaml").read_text()))
-        self.model = (self.validated_model(args.model) if args.model
-                      else product["models"][product["default_model"]])
+        self.model = self.validated_model(args.model) if args.model else product["models"][product["default_model"]]
         self.batch_size = product["batch_size"]
         self.photo_max_side = product["photo_max_side"]
         self.entries = list_photos(args.dataset)[: args.photos + args.added]
@@ -100,9 +110,11 @@ class Suite:
 
     def run(self):
         parts = self.args.parts
-        return ((self.photo_rows() if "photos" in parts else [])
-                + (self.dag_rows() if "dag" in parts else [])
-                + (self.aggregate_rows() if "aggregate" in parts else []))
+        return (
+            (self.photo_rows() if "photos" in parts else [])
+            + (self.dag_rows() if "dag" in parts else [])
+            + (self.aggregate_rows() if "aggregate" in parts else [])
+        )
 
     def photo_rows(self):
         """The lines on real photos. They run in rounds, one of each line per round, and the
@@ -119,41 +131,77 @@ class Suite:
             runs["one-by-one"].append(sampled(self.one_by_one()))
             runs["per-photo jobs"].append(sampled(self.per_photo_jobs()))
         seconds = {line: [s for s, _ in line_runs] for line, line_runs in runs.items()}
-        speed = {line: count / median(seconds[line]) for line, count in
-                 [("model-only", n), ("pipeline", n), ("one-by-one", args.one_by_one),
-                  ("per-photo jobs", args.per_photo)]}
+        speed = {
+            line: count / median(seconds[line])
+            for line, count in [
+                ("model-only", n),
+                ("pipeline", n),
+                ("one-by-one", args.one_by_one),
+                ("per-photo jobs", args.per_photo),
+            ]
+        }
         # Per round: pipeline photos/s over model-only's and over per-photo jobs'; incremental share.
         versus_model = [m / f for m, f in zip(seconds["model-only"], seconds["pipeline"])]
         versus_jobs = [n * p / (f * args.per_photo) for f, p in zip(seconds["pipeline"], seconds["per-photo jobs"])]
         shares = [i / f for i, f in zip(seconds["incremental"], seconds["pipeline"])]
         return [
-            Row("model-only", f"detect + embed, {args.cores} processes on {n:,} pre-decoded photos "
-                "split in equal parts, no Snakemake", runs["model-only"],
-                f"{speed['model-only']:.1f} photos/s"),
-            Row("pipeline", f"`snakemake --cores {args.cores}` end to end on {n:,} photos, fresh "
-                "results and content cache (the model files made once beforehand, untimed)", runs["pipeline"],
+            Row(
+                "model-only",
+                f"detect + embed, {args.cores} processes on {n:,} pre-decoded photos "
+                "split in equal parts, no Snakemake",
+                runs["model-only"],
+                f"{speed['model-only']:.1f} photos/s",
+            ),
+            Row(
+                "pipeline",
+                f"`snakemake --cores {args.cores}` end to end on {n:,} photos, fresh "
+                "results and content cache (the model files made once beforehand, untimed)",
+                runs["pipeline"],
                 f"{speed['pipeline']:.1f} photos/s; {listed(versus_model)} x model-only per round",
-                ">= 0.8 x model-only", median(versus_model) >= 0.8),
-            Row("one-by-one", f"1 process (1 core), {args.one_by_one:,} photos one at a time, one "
-                "network call per face, an .npy per photo, model load included", runs["one-by-one"],
-                f"{speed['one-by-one']:.1f} photos/s; pipeline per core: {speed['pipeline'] / args.cores:.1f}"),
-            Row("per-photo jobs", f"`bench/per_photo.smk`, --cores {args.cores}, {args.per_photo:,} "
-                "photos, a job per photo loading the models (files made beforehand, as for the pipeline)", runs["per-photo jobs"],
+                ">= 0.8 x model-only",
+                median(versus_model) >= 0.8,
+            ),
+            Row(
+                "one-by-one",
+                f"1 process (1 core), {args.one_by_one:,} photos one at a time, one "
+                "network call per face, an .npy per photo, model load included",
+                runs["one-by-one"],
+                f"{speed['one-by-one']:.1f} photos/s; pipeline per core: {speed['pipeline'] / args.cores:.1f}",
+            ),
+            Row(
+                "per-photo jobs",
+                f"`bench/per_photo.smk`, --cores {args.cores}, {args.per_photo:,} "
+                "photos, a job per photo loading the models (files made beforehand, as for the pipeline)",
+                runs["per-photo jobs"],
                 f"{speed['per-photo jobs']:.2f} photos/s; pipeline {listed(versus_jobs)} x this per round",
-                "pipeline >= 10 x per-photo jobs", median(versus_jobs) >= 10),
-            Row("incremental", f"rerun after adding {args.added} photos to the {n:,}", runs["incremental"],
-                f"{median(seconds['incremental']):.1f} s; {listed(shares, percent=True)} of the full "
-                "run per round", "<= 10 % of the full run", median(shares) <= 0.10),
+                "pipeline >= 10 x per-photo jobs",
+                median(versus_jobs) >= 10,
+            ),
+            Row(
+                "incremental",
+                f"rerun after adding {args.added} photos to the {n:,}",
+                runs["incremental"],
+                f"{median(seconds['incremental']):.1f} s; {listed(shares, percent=True)} of the full run per round",
+                "<= 10 % of the full run",
+                median(shares) <= 0.10,
+            ),
         ]
 
     def dag_rows(self):
         rows = []
         for photos in self.args.dag:
-            runs = self.measure(lambda: self.dag(photos))
+            runs = self.measure(lambda photos=photos: self.dag(photos))
             seconds, target = median([s for s, _ in runs]), photos == 100_000
-            rows.append(Row("DAG", f"`snakemake -n`, {photos:,} photos ({TINY_PNG_SIDE}x{TINY_PNG_SIDE} PNGs)",
-                            runs, f"{seconds:.1f} s", "<= 60 s" if target else "",
-                            seconds <= 60 if target else None))
+            rows.append(
+                Row(
+                    "DAG",
+                    f"`snakemake -n`, {photos:,} photos ({TINY_PNG_SIDE}x{TINY_PNG_SIDE} PNGs)",
+                    runs,
+                    f"{seconds:.1f} s",
+                    "<= 60 s" if target else "",
+                    seconds <= 60 if target else None,
+                )
+            )
         return rows
 
     def aggregate_rows(self):
@@ -176,8 +224,12 @@ class Suite:
         parts = [self.paths[i : self.args.photos : self.args.cores] for i in range(self.args.cores)]
         context = multiprocessing.get_context("spawn")
         barrier = context.Barrier(len(parts))
-        return max(in_processes(_model_only, [(part, self.model, self.photo_max_side, self.models_home, barrier)
-                                              for part in parts]))
+        return max(
+            in_processes(
+                _model_only,
+                [(part, self.model, self.photo_max_side, self.models_home, barrier) for part in parts],
+            )
+        )
 
     def pipeline_and_incremental(self):
         """(seconds of a fresh run on --photos, seconds of the rerun with --added more)."""
@@ -193,15 +245,20 @@ class Suite:
 
     def one_by_one(self):
         out = self.fresh_folder("one-by-one")
-        (seconds,) = in_processes(_one_by_one, [(self.paths[: self.args.one_by_one], self.model,
-                                                 self.photo_max_side, self.models_home, out)])
+        (seconds,) = in_processes(
+            _one_by_one,
+            [(self.paths[: self.args.one_by_one], self.model, self.photo_max_side, self.models_home, out)],
+        )
         return seconds
 
     def per_photo_jobs(self):
         folder = self.fresh_folder("per-photo")
         link_photos(self.entries[: self.args.per_photo], self.args.dataset, folder / "photos")
-        config = {"photos": str(folder / "photos"), "model": self.model,
-                  "photo_max_side": self.photo_max_side}
+        config = {
+            "photos": str(folder / "photos"),
+            "model": self.model,
+            "photo_max_side": self.photo_max_side,
+        }
         (folder / "config.yaml").write_text(yaml.safe_dump(config))
         (folder / "models").symlink_to(self.models_home / "models")
         return snakemake(folder, self.args.cores, snakefile=BENCH / "per_photo.smk")
@@ -223,12 +280,16 @@ class Suite:
         seconds = median([s for (s, _), _ in runs])
         peak_gb = max(gb for (_, gb), _ in runs)
         time_target, memory_target = (faces, dim) == (100_000, 512), (faces, dim) == (1_000_000, 128)
-        return Row("aggregate", f"PCA to {self.args.components} + K-means K=2..50, {faces:,} x {dim} "
-                   f"synthetic embeddings (`cluster_experiment`, {self.args.cores} threads as its rule), "
-                   "a fresh process per run", [(s, load) for (s, _), load in runs],
-                   f"{seconds:.1f} s, peak RSS {peak_gb:.2f} GB",
-                   "<= 60 s" if time_target else "<= 24 GB" if memory_target else "",
-                   seconds <= 60 if time_target else peak_gb <= 24 if memory_target else None)
+        return Row(
+            "aggregate",
+            f"PCA to {self.args.components} + K-means K=2..50, {faces:,} x {dim} "
+            f"synthetic embeddings (`cluster_experiment`, {self.args.cores} threads as its rule), "
+            "a fresh process per run",
+            [(s, load) for (s, _), load in runs],
+            f"{seconds:.1f} s, peak RSS {peak_gb:.2f} GB",
+            "<= 60 s" if time_target else "<= 24 GB" if memory_target else "",
+            seconds <= 60 if time_target else peak_gb <= 24 if memory_target else None,
+        )
 
     # --- helpers -----------------------------------------------------------------------
 
@@ -243,38 +304,54 @@ class Suite:
         (dlib's saved detector, its ResNet prepared for numpy, dlib_tf's conversion), made by
         the product's own rules, untimed: every photo line uses them, as a user's runs after
         the first find them."""
-        from facecluster.workflow import model_files
+        from facecluster.plan import model_inputs
 
         folder = self.fresh_folder("models-home")
         link_photos(self.entries[:1], self.args.dataset, folder / "photos")
         self.write_config(folder)
-        snakemake(folder, self.args.cores, *model_files(self.model))
+        snakemake(folder, self.args.cores, *sum(model_inputs(self.model).values(), []))
         return folder
 
     def validated_model(self, path):
         from facecluster.config import validate_config
 
-        config = validate_config({"datasets": {"photos": {"path": "photos"}},
-                                  "models": {"model": yaml.safe_load(path.read_text())},
-                                  "default_model": "model", "experiments": {}})
+        config = validate_config(
+            {
+                "datasets": {"photos": {"path": "photos"}},
+                "models": {"model": yaml.safe_load(path.read_text())},
+                "default_model": "model",
+                "experiments": {},
+            }
+        )
         return config["models"]["model"]
 
     def write_config(self, folder):
-        config = {"batch_size": self.batch_size, "photo_max_side": self.photo_max_side,
-                  "datasets": {"photos": {"path": "photos", "labels": "folders"}},
-                  "models": {"model": self.model}, "default_model": "model"}
+        config = {
+            "batch_size": self.batch_size,
+            "photo_max_side": self.photo_max_side,
+            "datasets": {"photos": {"path": "photos", "labels": "folders"}},
+            "models": {"model": self.model},
+            "default_model": "model",
+        }
         (folder / "config.yaml").write_text(yaml.safe_dump(config))
 
     def experiment_settings(self, folder):
         from facecluster.config import validate_config
 
-        config = validate_config({
-            "datasets": {"synthetic": {"path": str(folder)}},
-            "models": {"model": self.model}, "default_model": "model",
-            "experiments": {"sweep": {"dataset": "synthetic",
-                                      "reduce": {"method": "pca", "components": self.args.components},
-                                      "cluster": {"method": "kmeans", "k": K_SWEEP}}},
-        })
+        config = validate_config(
+            {
+                "datasets": {"synthetic": {"path": str(folder)}},
+                "models": {"model": self.model},
+                "default_model": "model",
+                "experiments": {
+                    "sweep": {
+                        "dataset": "synthetic",
+                        "reduce": {"method": "pca", "components": self.args.components},
+                        "cluster": {"method": "kmeans", "k": K_SWEEP},
+                    }
+                },
+            }
+        )
         return config["experiments"]["sweep"]
 
 
@@ -288,8 +365,9 @@ class Row:
     def markdown(self):
         result = "-" if self.passed is None else "pass" if self.passed else "**fail**"
         runs = ", ".join(f"{seconds:.1f} ({load:.1f})" for seconds, load in self.runs)
-        return (f"| {self.line} | {self.what} | {len(self.runs)}: {runs} | {self.value} | "
-                f"{self.target or '-'} | {result} |")
+        return (
+            f"| {self.line} | {self.what} | {len(self.runs)}: {runs} | {self.value} | {self.target or '-'} | {result} |"
+        )
 
 
 def sampled(result):
@@ -360,8 +438,18 @@ def write_tiny_photos(folder, photos, per_folder=100):
 
 def snakemake(folder, cores, *args, snakefile=PROJECT_ROOT / "Snakefile"):
     """Seconds of one Snakemake run in `folder` with its config.yaml; its output goes to snakemake-N.log."""
-    command = [str(SNAKEMAKE), "-s", str(snakefile), "--directory", str(folder),
-               "--configfile", str(folder / "config.yaml"), "--cores", str(cores), *args]
+    command = [
+        str(SNAKEMAKE),
+        "-s",
+        str(snakefile),
+        "--directory",
+        str(folder),
+        "--configfile",
+        str(folder / "config.yaml"),
+        "--cores",
+        str(cores),
+        *args,
+    ]
     log = folder / f"snakemake-{len(list(folder.glob('snakemake-*.log')))}.log"
     started = time.perf_counter()
     with open(log, "w") as handle:
@@ -383,8 +471,10 @@ def in_processes(function, calls):
     """`function(*args)` for each args, each in a fresh process of its own, all at once; the results."""
     context = multiprocessing.get_context("spawn")
     queue = context.Queue()
-    processes = [context.Process(target=_report, args=(queue, index, function, args), daemon=True)
-                 for index, args in enumerate(calls)]
+    processes = [
+        context.Process(target=_report, args=(queue, index, function, args), daemon=True)
+        for index, args in enumerate(calls)
+    ]
     for process in processes:
         process.start()
     results = {}
@@ -394,7 +484,7 @@ def in_processes(function, calls):
         except Empty:
             dead = [p.exitcode for p in processes if p.exitcode not in (None, 0)]
             if dead:  # killed without a word (out of memory)
-                raise RuntimeError(f"{function.__name__}: a process died (exit code {dead[0]})")
+                raise RuntimeError(f"{function.__name__}: a process died (exit code {dead[0]})") from None
             continue
         if isinstance(result, Exception):
             raise result
@@ -430,8 +520,11 @@ def _model_only(paths, model, photo_max_side, home, barrier):
     barrier.wait()
     started = time.perf_counter()
     step = processor.detect_batch
-    aligned = [chips for start in range(0, len(photos), step)
-               for _, (_, chips) in processor._detect_and_align(photos[start : start + step])]
+    aligned = [
+        chips
+        for start in range(0, len(photos), step)
+        for _, (_, chips) in processor._detect_and_align(photos[start : start + step])
+    ]
     stacked = np.concatenate(aligned)
     for start in range(0, len(stacked), processor.embed_batch):
         processor.embedder.embed(stacked[start : start + processor.embed_batch])
@@ -461,8 +554,8 @@ def _one_by_one(paths, model, photo_max_side, home, out):
 def _write_synthetic(folder, faces, dim):
     """embeddings.npy and faces.tsv of `faces` synthetic faces (10 per person), as gather writes them."""
     import numpy as np
-
     from cluster_scale import synthetic_faces
+
     from facecluster.gather import FACE_COLUMNS
 
     points, labels = synthetic_faces(faces, dim=dim)
@@ -470,8 +563,9 @@ def _write_synthetic(folder, faces, dim):
     with open(folder / "faces.tsv", "w", newline="") as handle:
         writer = csv.writer(handle, delimiter="\t", lineterminator="\n")
         writer.writerow(FACE_COLUMNS)
-        writer.writerows([row, f"photo{row}", "", f"person{label}", 0, 0, 0, 0, 0, 1.0, ""]
-                         for row, label in enumerate(labels))
+        writer.writerows(
+            [row, f"photo{row}", "", f"person{label}", 0, 0, 0, 0, 0, 1.0, ""] for row, label in enumerate(labels)
+        )
 
 
 def _cluster_experiment(folder, settings, threads):
@@ -482,9 +576,15 @@ def _cluster_experiment(folder, settings, threads):
 
     started = time.perf_counter()
     with threadpool_limits(threads):  # as scripts/cluster_experiment.py does
-        cluster_experiment(folder / "embeddings.npy", folder / "faces.tsv", settings,
-                           folder / "assignments.tsv", folder / "metrics.json", folder / "coords.npy",
-                           folder / "metrics.tsv")
+        cluster_experiment(
+            folder / "embeddings.npy",
+            folder / "faces.tsv",
+            settings,
+            folder / "assignments.tsv",
+            folder / "metrics.json",
+            folder / "coords.npy",
+            folder / "metrics.tsv",
+        )
     seconds = time.perf_counter() - started
     return seconds, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
 

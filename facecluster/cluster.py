@@ -18,7 +18,12 @@ from contextlib import nullcontext
 
 import numpy as np
 from sklearn.cluster import (
-    DBSCAN, HDBSCAN, AgglomerativeClustering, KMeans, MiniBatchKMeans, SpectralClustering,
+    DBSCAN,
+    HDBSCAN,
+    AgglomerativeClustering,
+    KMeans,
+    MiniBatchKMeans,
+    SpectralClustering,
 )
 from sklearn.decomposition import PCA
 from threadpoolctl import threadpool_limits
@@ -45,7 +50,11 @@ def sample_faces(faces, *, min_photos=None, people=None, photos_per_person=None,
     """
     if min_photos is None and people is None and photos_per_person is None:
         return list(range(len(faces)))
-    for name, value in (("min_photos", min_photos), ("people", people), ("photos_per_person", photos_per_person)):
+    for name, value in (
+        ("min_photos", min_photos),
+        ("people", people),
+        ("photos_per_person", photos_per_person),
+    ):
         if value is not None and value < 1:
             raise ValueError(f"{name} must be at least 1, got {value}")
 
@@ -188,16 +197,16 @@ def kmeans_sweep(Y, ks, *, seed=0, n_init=10, minibatch_above=20000) -> tuple[di
                 notes.append(f"K={k} skipped: only {n} faces")
                 continue
             if minibatch:
-                model = MiniBatchKMeans(n_clusters=k, batch_size=MINIBATCH_SIZE, n_init=n_init,
-                                        random_state=seed)
+                model = MiniBatchKMeans(n_clusters=k, batch_size=MINIBATCH_SIZE, n_init=n_init, random_state=seed)
             else:
                 model = KMeans(n_clusters=k, n_init=n_init, random_state=seed)
             labels_by_k[k] = canonical_labels(model.fit_predict(Y))
     return labels_by_k, notes
 
 
-def agglomerative(Y, *, k=None, distance_threshold=None, linkage="average", metric="euclidean",
-                  n_neighbors=10, seed=0) -> np.ndarray:
+def agglomerative(
+    Y, *, k=None, distance_threshold=None, linkage="average", metric="euclidean", n_neighbors=10, seed=0
+) -> np.ndarray:
     """Hierarchical clustering cut at k clusters or at distance_threshold (exactly one).
 
     Y: (n, d) coordinates. Up to neighbors.EXACT_MAX_ROWS faces every pair is
@@ -215,13 +224,15 @@ def agglomerative(Y, *, k=None, distance_threshold=None, linkage="average", metr
     if k is not None and not 1 <= k <= len(Y):
         raise ValueError(f"k must be between 1 and the number of faces ({len(Y)}), got {k}")
     if len(Y) <= neighbors.EXACT_MAX_ROWS:
-        model = AgglomerativeClustering(n_clusters=k, distance_threshold=distance_threshold,
-                                        linkage=linkage, metric=metric)
+        model = AgglomerativeClustering(
+            n_clusters=k, distance_threshold=distance_threshold, linkage=linkage, metric=metric
+        )
         return canonical_labels(model.fit_predict(Y))
     distances, indices = neighbors.knn(Y, n_neighbors, metric=metric, seed=seed)
     if k is not None:
-        model = AgglomerativeClustering(n_clusters=k, linkage=linkage, metric=metric,
-                                        connectivity=graph.adjacency(indices))
+        model = AgglomerativeClustering(
+            n_clusters=k, linkage=linkage, metric=metric, connectivity=graph.adjacency(indices)
+        )
         return canonical_labels(model.fit_predict(Y))
     linked = neighbors.radius_graph(distances, indices, distance_threshold)
     return canonical_labels(_per_component(Y, linked, distance_threshold, linkage, metric))
@@ -229,7 +240,8 @@ def agglomerative(Y, *, k=None, distance_threshold=None, linkage="average", metr
 
 def _per_component(Y, linked, threshold, method, metric):
     """Threshold linkage run separately inside each connected component of `linked`."""
-    from scipy.cluster.hierarchy import fcluster, linkage as linkage_tree
+    from scipy.cluster.hierarchy import fcluster
+    from scipy.cluster.hierarchy import linkage as linkage_tree
 
     labels = np.full(len(Y), -1, np.int64)
     next_label = 0
@@ -237,8 +249,7 @@ def _per_component(Y, linked, threshold, method, metric):
         if len(members) < 3:  # a linked pair is one cluster, a lone face its own
             found = np.ones(len(members), np.int64)
         else:
-            found = fcluster(linkage_tree(Y[members], method=method, metric=metric),
-                             threshold, criterion="distance")
+            found = fcluster(linkage_tree(Y[members], method=method, metric=metric), threshold, criterion="distance")
         labels[members] = next_label + found
         next_label += int(found.max()) + 1
     return labels
@@ -270,9 +281,13 @@ def spectral(Y, *, k, n_neighbors=10, seed=0) -> np.ndarray:
     """
     Y = np.asarray(Y)
     _require_faces(Y, "spectral clustering")
-    model = SpectralClustering(n_clusters=k, affinity="nearest_neighbors",
-                               n_neighbors=min(n_neighbors, len(Y) - 1),
-                               assign_labels="cluster_qr", random_state=seed)
+    model = SpectralClustering(
+        n_clusters=k,
+        affinity="nearest_neighbors",
+        n_neighbors=min(n_neighbors, len(Y) - 1),
+        assign_labels="cluster_qr",
+        random_state=seed,
+    )
     return canonical_labels(model.fit_predict(Y))
 
 
@@ -292,8 +307,9 @@ def density(Y, *, method, threshold=None, min_samples=1, min_cluster_size=2, met
     return canonical_labels(model.fit_predict(points))
 
 
-def neighbour_graph(Y, *, threshold, n_neighbors=10, metric="euclidean", algorithm="chinese_whispers",
-                    seed=0) -> np.ndarray:
+def neighbor_graph(
+    Y, *, threshold, n_neighbors=10, metric="euclidean", algorithm="chinese_whispers", seed=0
+) -> np.ndarray:
     """Link each face to its nearest neighbours closer than threshold; cluster the graph.
 
     algorithm: chinese_whispers or components. Y: (n, d). Returns (n,) int64 canonical labels.

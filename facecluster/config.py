@@ -10,8 +10,6 @@ from pathlib import Path
 import jsonschema
 import yaml
 
-from facecluster.calibration import CALIBRATED_THRESHOLDS
-
 SCHEMA_PATH = Path(__file__).resolve().parents[1] / "schemas" / "config.schema.yaml"
 
 
@@ -20,7 +18,28 @@ class ConfigError(ValueError):
 
 
 def load_schema():
-    return yaml.safe_load(SCHEMA_PATH.read_text())
+    """schemas/config.schema.yaml, with the detector, embedder and cluster schemas built from
+    the registries (each component's settings and defaults) in its $defs."""
+    from facecluster.clusterers import CLUSTERERS
+    from facecluster.detectors import DETECTORS
+    from facecluster.embedders import EMBEDDERS
+
+    schema = yaml.safe_load(SCHEMA_PATH.read_text())
+    schema["$defs"].update(detector=DETECTORS.schema(), embedder=EMBEDDERS.schema(), cluster=CLUSTERERS.schema())
+    return schema
+
+
+def _registries():
+    """(where in the config, registry) for every registered part of a config."""
+    from facecluster.clusterers import CLUSTERERS
+    from facecluster.detectors import DETECTORS
+    from facecluster.embedders import EMBEDDERS
+
+    return [
+        (("models", "detector"), DETECTORS),
+        (("models", "embedder"), EMBEDDERS),
+        (("experiments", "cluster"), CLUSTERERS),
+    ]
 
 
 def validate_config(config):
@@ -31,10 +50,20 @@ def validate_config(config):
     errors = sorted(validator.iter_errors(config), key=lambda e: list(e.absolute_path))
     if errors:
         raise ConfigError("invalid configuration:\n" + "\n".join(_describe(e) for e in errors))
+    _check_component_keys(config)
     _fill_defaults(config, schema, schema)
-    _check_models(config)
+    _check_components(config)
     _check_references(config)
     return config
+
+
+def validated_model(settings):
+    """One model's settings (as under `models:`) validated, with defaults filled: for the
+    library's users outside the workflow (tests, benchmarks)."""
+    config = validate_config(
+        {"datasets": {"any": {"path": "."}}, "models": {"model": settings}, "default_model": "model"}
+    )
+    return config["models"]["model"]
 
 
 def _describe(error):
@@ -92,65 +121,86 @@ def _resolve(ref, root):
     return node
 
 
-def _check_models(config):
-    for name, model in config["models"].items():
-        embedder = model["embedder"]
-        if embedder.get("jitter") and embedder.get("runtime") != "dlib":
-            raise ConfigError(f"models.{name}.embedder.jitter: only dlib's own runtime jitters; "
-                              "add runtime: dlib (about 10x slower) or set jitter: 0")
+def _components(config):
+    """(key, settings, registry) of every detector, embedder and clusterer the config names."""
+    for (section, part), registry in _registries():
+        for name, entry in config.get(section, {}).items():
+            yield f"{section}.{name}.{part}", entry[part], registry
+
+
+def _check_component_keys(config):
+    """Settings written for a component that does not take them (before defaults are filled)."""
+    for key, settings, registry in _components(config):
+        foreign = registry.check_keys(settings)
+        if foreign:
+            name = settings[registry.key]
+            raise ConfigError(
+                f"{key}.{foreign[0]}: {registry.kind} {name} takes no {foreign[0]} "
+                f"(its settings: {', '.join(registry.allowed_keys(name))})"
+            )
+
+
+def _check_components(config):
+    """Settings that each pass the schema but do not go together, as each component says."""
+    for key, settings, registry in _components(config):
+        problem = registry[settings[registry.key]].check(settings)
+        if problem:
+            raise ConfigError(f"{key}.{problem}")
 
 
 def _check_references(config):
     _require_defined("default_model", config["default_model"], config["models"], "models")
     for name, experiment in config["experiments"].items():
         experiment.setdefault("model", config["default_model"])
-        _require_defined(f"experiments.{name}.dataset", experiment["dataset"],
-                         config["datasets"], "datasets")
-        _require_defined(f"experiments.{name}.model", experiment["model"],
-                         config["models"], "models")
+        _require_defined(f"experiments.{name}.dataset", experiment["dataset"], config["datasets"], "datasets")
+        _require_defined(f"experiments.{name}.model", experiment["model"], config["models"], "models")
         embedder = config["models"][experiment["model"]]["embedder"]["name"]
         _check_clustering(f"experiments.{name}", experiment, embedder)
 
 
-# Which clusterers take K, a distance threshold, or neither (they find both themselves).
-TAKES_K = {"kmeans", "spectral", "agglomerative"}
-TAKES_THRESHOLD = {"agglomerative", "dbscan", "graph"}
-
-
 def _check_clustering(key, experiment, embedder):
     """Check k/threshold against the method; replace threshold auto by the calibrated value."""
+    from facecluster.clusterers import CLUSTERERS
+
     cluster = experiment["cluster"]
     method, key = cluster["method"], f"{key}.cluster"
+    clusterer = CLUSTERERS[method]
     k = cluster.get("k")
     if isinstance(k, dict) and k["from"] > k["to"]:
         raise ConfigError(f"{key}.k: the range from {k['from']} to {k['to']} is empty")
-    if k is not None and method not in TAKES_K:
+    if k is not None and clusterer.takes_k == "never":
         raise ConfigError(f"{key}.k: {method} finds the number of clusters itself; remove k")
-    if "threshold" in cluster and method not in TAKES_THRESHOLD:
+    if "threshold" in cluster and not clusterer.takes_threshold:
         raise ConfigError(f"{key}.threshold: {method} takes no distance threshold; remove it")
-    if method in ("kmeans", "spectral") and k is None:
+    if clusterer.takes_k == "required" and k is None:
         raise ConfigError(f"{key}.k: {method} needs k (a number, a list or a from/to range)")
-    if method == "agglomerative" and k is not None and "threshold" in cluster:
-        raise ConfigError(f"{key}: give agglomerative either k or threshold, not both")
-    if method in TAKES_THRESHOLD and k is None:
-        cluster["threshold"] = _threshold(key, cluster.get("threshold", "auto"), cluster["metric"],
-                                          experiment["reduce"], embedder)
+    if k is not None and "threshold" in cluster:
+        raise ConfigError(f"{key}: give {method} either k or threshold, not both")
+    if clusterer.takes_threshold and k is None:
+        cluster["threshold"] = _threshold(
+            key, cluster.get("threshold", "auto"), cluster["metric"], experiment["reduce"], embedder
+        )
 
 
 def _threshold(key, threshold, metric, reduce, embedder):
+    from facecluster.embedders import EMBEDDERS
+
     if threshold != "auto":
         return threshold
-    calibrated = CALIBRATED_THRESHOLDS.get(embedder)
+    calibrated = EMBEDDERS[embedder].thresholds
     if calibrated is None:
-        raise ConfigError(f"{key}.threshold: embedder {embedder!r} has no calibrated threshold; "
-                          "give one (see bench/calibrate_thresholds.py)")
+        raise ConfigError(
+            f"{key}.threshold: embedder {embedder!r} has no calibrated threshold; "
+            "give one (see bench/calibrate_thresholds.py)"
+        )
     if reduce["method"] != "none" or (metric == "euclidean" and reduce["l2_normalize"]):
-        raise ConfigError(f"{key}.threshold: auto is calibrated on raw embeddings; use reduce: "
-                          "{method: none} or give a threshold for this reduction")
+        raise ConfigError(
+            f"{key}.threshold: auto is calibrated on raw embeddings; use reduce: "
+            "{method: none} or give a threshold for this reduction"
+        )
     return calibrated[metric]
 
 
 def _require_defined(key, value, defined, section):
     if value not in defined:
-        raise ConfigError(f"{key}: {value!r} is not defined under {section} "
-                          f"(defined: {', '.join(defined) or 'none'})")
+        raise ConfigError(f"{key}: {value!r} is not defined under {section} (defined: {', '.join(defined) or 'none'})")

@@ -93,10 +93,7 @@ def _check_unique_ids(entries):
     seen = {}
     for entry in entries:
         if entry.id in seen:
-            raise ValueError(
-                f"photo id collision: {seen[entry.id]!r} and {entry.relpath!r} "
-                f"both map to {entry.id!r}"
-            )
+            raise ValueError(f"photo id collision: {seen[entry.id]!r} and {entry.relpath!r} both map to {entry.id!r}")
         seen[entry.id] = entry.relpath
 
 
@@ -109,8 +106,7 @@ def _boundaries(entries, batch_size):
     (about batch_size, never under half, rarely over twice that), unlike cutting
     after every id whose hash is 0 mod batch_size (geometric sizes, from 1 up).
     """
-    keys = np.array([int.from_bytes(hashlib.sha1(e.id.encode()).digest()[:8], "big") for e in entries],
-                    dtype=np.uint64)
+    keys = np.array([int.from_bytes(hashlib.sha1(e.id.encode()).digest()[:8], "big") for e in entries], dtype=np.uint64)
     before, after = (batch_size - 1) // 2, batch_size // 2
     # Padded with the smallest key: no boundary within half a batch of either end of the
     # listing, so the first and last batches are not short either.

@@ -83,9 +83,15 @@ def _residual(filters):
 
 def _residual_down(filters):
     # ares_down<N> = relu<add_prev2<avg_pool<2,2,2,2,skip1<tag2<block<N,affine,2,tag1<SUBNET>>>>>>>
-    return [Layer("tag", 1), *_block(filters, 2), Layer("tag", 2), Layer("skip", 1),
-            Layer("avg_pool", settings={"size": (2, 2), "strides": (2, 2)}), Layer("add_prev", 2),
-            Layer("relu")]
+    return [
+        Layer("tag", 1),
+        *_block(filters, 2),
+        Layer("tag", 2),
+        Layer("skip", 1),
+        Layer("avg_pool", settings={"size": (2, 2), "strides": (2, 2)}),
+        Layer("add_prev", 2),
+        Layer("relu"),
+    ]
 
 
 def face_resnet():
@@ -93,14 +99,20 @@ def face_resnet():
     # (filters, down-sampling first, units): alevel4 ... alevel0
     levels = [(32, False, 3), (64, True, 4), (128, True, 3), (256, True, 3), (256, True, 1)]
     # input_rgb_image_sized<150> -> con<32,7,7,2,2> -> affine -> relu -> max_pool<3,3,2,2>
-    layers = [_con(32, 7, 2), Layer("affine"), Layer("relu"),
-              Layer("max_pool", settings={"size": (3, 3), "strides": (2, 2)})]
+    layers = [
+        _con(32, 7, 2),
+        Layer("affine"),
+        Layer("relu"),
+        Layer("max_pool", settings={"size": (3, 3), "strides": (2, 2)}),
+    ]
     for filters, down, units in levels:
         for unit in range(units):
             layers += _residual_down(filters) if down and unit == 0 else _residual(filters)
     # avg_pool_everything -> fc_no_bias<128> -> loss_metric
-    return layers + [Layer("avg_pool", settings={"size": (0, 0)}),
-                     Layer("fc", settings={"outputs": 128, "bias": False})]
+    return layers + [
+        Layer("avg_pool", settings={"size": (0, 0)}),
+        Layer("fc", settings={"outputs": 128, "bias": False}),
+    ]
 
 
 # The versions add_tag_layer and add_skip_layer write (core.h); add_layer: 1 or 2 (2 or 3 on the input).
@@ -180,16 +192,22 @@ def _read_con(stream):
     filters, biases = stream.alias(), stream.alias()
     stream.skip_floats(4)  # learning-rate and weight-decay multipliers: training only
     size = math.prod(filters)
-    settings = {"filters": num_filters, "size": (rows, cols), "strides": (stride_y, stride_x),
-                "padding": (pad_y, pad_x)}
-    weights = {"filters": params[:size].reshape(filters),  # (out, in, rows, cols)
-               "biases": params[size : size + math.prod(biases)]}
+    settings = {
+        "filters": num_filters,
+        "size": (rows, cols),
+        "strides": (stride_y, stride_x),
+        "padding": (pad_y, pad_x),
+    }
+    weights = {
+        "filters": params[:size].reshape(filters),  # (out, in, rows, cols)
+        "biases": params[size : size + math.prod(biases)],
+    }
     return settings, weights
 
 
 def _read_affine(stream):
     params = stream.tensor().ravel()
-    gamma, beta = stream.alias(), stream.alias()
+    gamma, _beta = stream.alias(), stream.alias()
     mode = stream.int()  # layer_mode: CONV_MODE 0 (per channel), FC_MODE 1 (per value)
     size = math.prod(gamma)
     return {"mode": "conv" if mode == 0 else "fc"}, {"gamma": params[:size], "beta": params[size:]}
@@ -268,9 +286,10 @@ def read_network(path, architecture=None):
     stream = _Stream(Path(path).read_bytes())
     stream.expect_version("add_loss_layer", (1,))
     loss = _read_loss(stream)
-    versions = [stream.expect_version(f"the {layer.kind} layer's wrapper",
-                                      _WRAPPER_VERSIONS.get(layer.kind, (1, 2)))
-                for layer in reversed(architecture[1:])]
+    versions = [
+        stream.expect_version(f"the {layer.kind} layer's wrapper", _WRAPPER_VERSIONS.get(layer.kind, (1, 2)))
+        for layer in reversed(architecture[1:])
+    ]
     versions.append(stream.expect_version("the first layer's wrapper", (2, 3)))
     input_layer = _read_input(stream)
     layers = []
@@ -307,8 +326,10 @@ def fold_affine(layers):
                 raise FormatError("only a convolution followed by a per-channel affine layer is supported")
             gamma, beta = above.weights["gamma"], above.weights["beta"]
             # filters (out, in, rows, cols) -> kernel (rows, cols, in, out)
-            weights = {"kernel": layer.weights["filters"].transpose(2, 3, 1, 0) * gamma,
-                       "bias": layer.weights["biases"] * gamma + beta}
+            weights = {
+                "kernel": layer.weights["filters"].transpose(2, 3, 1, 0) * gamma,
+                "bias": layer.weights["biases"] * gamma + beta,
+            }
             folded.append(Layer("con", layer.tag, layer.settings, weights))
         elif layer.kind == "affine":
             if not folded or folded[-1].kind != "con":

@@ -6,7 +6,7 @@ product over the unrolled input windows (im2col) in numpy's BLAS: about 8 ms
 a chip on one core, descriptors within 1e-6 of dlib's, no TensorFlow to
 start. Reading dlib's file and folding its weights takes 70 ms, at the start
 of every batch job; `save_prepared` writes the result once (rule
-prepare_dlib_numpy), and a job maps it in a few milliseconds.
+prepare_model), and a job maps it in a few milliseconds.
 """
 
 import json
@@ -47,20 +47,30 @@ class NumpyFaceNet:
 
     @classmethod
     def from_prepared(cls, path, threads=1):
-        """The network `save_prepared` wrote to `path`, its weights memory-mapped; None when
-        the files are not there or are of another layout."""
+        """The network `save_prepared` wrote to `path`, its weights memory-mapped.
+
+        ValueError when it was written in another layout (by another version):
+        delete it, and the workflow makes it again."""
         path = Path(path)
-        try:
-            layout = json.loads(prepared_layout(path).read_text())
-        except (OSError, ValueError):
-            return None
+        layout = json.loads(prepared_layout(path).read_text())
         if layout.get("format") != PREPARED_FORMAT:
-            return None
+            raise ValueError(
+                f"{path} was prepared in another layout (format {layout.get('format')}, "
+                f"this version reads {PREPARED_FORMAT}): delete it and run again"
+            )
         values = np.load(path, mmap_mode="r", allow_pickle=False)
-        layers = [Layer(layer["kind"], layer["tag"], _tuples(layer["settings"]),
-                        {name: values[start : start + int(np.prod(shape))].reshape(shape)
-                         for name, (start, shape) in layer["weights"].items()})
-                  for layer in layout["layers"]]
+        layers = [
+            Layer(
+                layer["kind"],
+                layer["tag"],
+                _tuples(layer["settings"]),
+                {
+                    name: values[start : start + int(np.prod(shape))].reshape(shape)
+                    for name, (start, shape) in layer["weights"].items()
+                },
+            )
+            for layer in layout["layers"]
+        ]
         return cls(layers, layout["mean"], layout["scale"], threads)
 
     def save_prepared(self, path):
@@ -75,11 +85,14 @@ class NumpyFaceNet:
                 weights[name] = (start, list(values.shape))
                 chunks.append(values.ravel())
                 start += values.size
-            layers.append({"kind": layer.kind, "tag": layer.tag, "settings": layer.settings,
-                           "weights": weights})
+            layers.append({"kind": layer.kind, "tag": layer.tag, "settings": layer.settings, "weights": weights})
         np.save(path, np.concatenate(chunks).astype(np.float32), allow_pickle=False)
-        layout = {"format": PREPARED_FORMAT, "mean": self.mean.tolist(), "scale": float(self.scale),
-                  "layers": layers}
+        layout = {
+            "format": PREPARED_FORMAT,
+            "mean": self.mean.tolist(),
+            "scale": float(self.scale),
+            "layers": layers,
+        }
         prepared_layout(path).write_text(json.dumps(layout))
 
     def __call__(self, chips):
@@ -136,8 +149,11 @@ def _tuples(settings):
 
 
 def _convolve(x, con):
-    windows = _windows(np.pad(x, [(0, 0), *((pad, pad) for pad in con.settings["padding"]), (0, 0)]),
-                       con.settings["size"], con.settings["strides"])
+    windows = _windows(
+        np.pad(x, [(0, 0), *((pad, pad) for pad in con.settings["padding"]), (0, 0)]),
+        con.settings["size"],
+        con.settings["strides"],
+    )
     n, rows, cols = windows.shape[:3]
     # (n, rows, cols, channels, r, c) -> one row per output pixel: (r, c, channels) unrolled.
     unrolled = windows.transpose(0, 1, 2, 4, 5, 3).reshape(n * rows * cols, -1)
@@ -162,6 +178,5 @@ def _pool(x, layer):
 def _add_prev(x, y):
     """dlib's add_prev: the sum, each tensor zero-extended to the larger (at the end of each axis)."""
     size = [max(sides) for sides in zip(x.shape[1:], y.shape[1:])]
-    x, y = (np.pad(t, [(0, 0), *((0, want - have) for have, want in zip(t.shape[1:], size))])
-            for t in (x, y))
+    x, y = (np.pad(t, [(0, 0), *((0, want - have) for have, want in zip(t.shape[1:], size))]) for t in (x, y))
     return x + y

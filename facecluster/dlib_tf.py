@@ -47,8 +47,12 @@ def _conv(con):
     same = con.settings["strides"] == (1, 1) and (pad_y, pad_x) == (rows // 2, cols // 2)
     if not same and (pad_y, pad_x) != (0, 0):
         raise ValueError(f"convolution padding {(pad_y, pad_x)} is not supported")
-    conv = layers.Conv2D(con.settings["filters"], (rows, cols), strides=con.settings["strides"],
-                         padding="same" if same else "valid")
+    conv = layers.Conv2D(
+        con.settings["filters"],
+        (rows, cols),
+        strides=con.settings["strides"],
+        padding="same" if same else "valid",
+    )
     return conv, [con.weights["kernel"], con.weights["bias"]]
 
 
@@ -104,13 +108,20 @@ def convert(target, source=None):
     model = build_model(network)
     Path(target).parent.mkdir(parents=True, exist_ok=True)
     model.save(target)
-    logger.info("converted %s (%d layers, %d weights) to %s", source, len(network.layers),
-                model.count_params(), target)
+    logger.info(
+        "converted %s (%d layers, %d weights) to %s",
+        source,
+        len(network.layers),
+        model.count_params(),
+        target,
+    )
 
 
 def load_model(path):
     """The converted model, loaded in safe mode (no code from the file is run)."""
     if not Path(path).is_file():
-        raise FileNotFoundError(f"{path}: no converted dlib model there; the workflow's rule "
-                                "convert_dlib_tf makes it (facecluster.dlib_tf.convert)")
+        raise FileNotFoundError(
+            f"{path}: no converted dlib model there; the workflow's rule "
+            "convert_dlib_tf makes it (facecluster.dlib_tf.convert)"
+        )
     return keras.saving.load_model(path, compile=False, safe_mode=True)

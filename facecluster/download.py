@@ -126,8 +126,7 @@ def _fetch_verified(url, target: Path, expected_sha256, timeout, retries):
         actual_sha256 = sha256_file(temp_path)
         if actual_sha256 != expected_sha256:
             raise ChecksumError(
-                f"sha256 mismatch for {target}: expected {expected_sha256}, "
-                f"got {actual_sha256} (from {url})"
+                f"sha256 mismatch for {target}: expected {expected_sha256}, got {actual_sha256} (from {url})"
             )
         os.replace(temp_path, target)
     finally:

@@ -1,10 +1,10 @@
 """One experiment end to end: gathered embeddings in; assignments, metrics and plots out.
 
-    assignments.tsv  one row per face clustered: row, photo_id, path, face_index,
-                     left, top, right, bottom, label, cluster (at the chosen K), chips
-    metrics.json     the recipe, the chosen K and why, notes, and every score for every K
-    metrics.tsv      the scores as a table, one row per K
-    coords.npy       (faces, 2) float64, the 2-D PCA view the plots draw
+assignments.tsv  one row per face clustered: row, photo_id, path, face_index,
+                 left, top, right, bottom, label, cluster (at the chosen K), chips
+metrics.json     the recipe, the chosen K and why, notes, and every score for every K
+metrics.tsv      the scores as a table, one row per K
+coords.npy       (faces, 2) float64, the 2-D PCA view the plots draw
 """
 
 import csv
@@ -14,23 +14,31 @@ from pathlib import Path
 import numpy as np
 
 from facecluster import plots
-from facecluster.cluster import (
-    agglomerative, canonical_labels, density, evaluate_sweep, kmeans_sweep, neighbour_graph,
-    parse_k, reduce, sample_faces, spectral,
-)
+from facecluster.cluster import canonical_labels, evaluate_sweep, parse_k, reduce, sample_faces
+from facecluster.clusterers import CLUSTERERS
 from facecluster.gather import read_faces
 from facecluster.graph import enforce_cannot_link
 from facecluster.metrics import UNKNOWN, choose_k, matched_confusion
 
-ASSIGNMENT_COLUMNS = ["row", "photo_id", "path", "face_index", "left", "top", "right",
-                      "bottom", "label", "cluster", "chips"]
+ASSIGNMENT_COLUMNS = [
+    "row",
+    "photo_id",
+    "path",
+    "face_index",
+    "left",
+    "top",
+    "right",
+    "bottom",
+    "label",
+    "cluster",
+    "chips",
+]
 # Scores are rounded so that results do not depend on floating-point summation
 # order (thread counts, BLAS builds): reruns give byte-identical files.
 DIGITS = 6
 
 
-def cluster_experiment(embeddings_path, faces_path, settings, out_assignments, out_metrics,
-                       out_coords, out_table):
+def cluster_experiment(embeddings_path, faces_path, settings, out_assignments, out_metrics, out_coords, out_table):
     """Sample, reduce, cluster over the K sweep, score, choose K; write the three outputs."""
     embeddings = np.load(embeddings_path, allow_pickle=False)
     faces = read_faces(faces_path)
@@ -38,8 +46,9 @@ def cluster_experiment(embeddings_path, faces_path, settings, out_assignments, o
     chosen_faces = [faces[i] for i in rows]
     X = embeddings[rows] if rows else np.zeros((0, embeddings.shape[1] if embeddings.ndim == 2 else 0))
     summary = {
-        "recipe": {key: settings[key] for key in ("dataset", "model", "sample", "reduce", "cluster")
-                   if key in settings},
+        "recipe": {
+            key: settings[key] for key in ("dataset", "model", "sample", "reduce", "cluster") if key in settings
+        },
         "n_faces": len(rows),
         "n_photos": len({face["photo_id"] for face in chosen_faces}),
         "n_people": len({face["label"] for face in chosen_faces if face["label"]}),
@@ -47,11 +56,23 @@ def cluster_experiment(embeddings_path, faces_path, settings, out_assignments, o
         "notes": [],
     }
     if len(rows) < 2:
-        summary.update(status="not clustered", chosen_k=None, per_k={},
-                       reason=f"only {len(rows)} face(s) in this experiment: nothing to cluster "
-                              "(check the dataset's ledger for photos with no face or rejected)")
-        _write_outputs(out_assignments, out_metrics, out_coords, out_table, chosen_faces, None,
-                       summary, np.zeros((len(rows), 2)))
+        summary.update(
+            status="not clustered",
+            chosen_k=None,
+            per_k={},
+            reason=f"only {len(rows)} face(s) in this experiment: nothing to cluster "
+            "(check the dataset's ledger for photos with no face or rejected)",
+        )
+        _write_outputs(
+            out_assignments,
+            out_metrics,
+            out_coords,
+            out_table,
+            chosen_faces,
+            None,
+            summary,
+            np.zeros((len(rows), 2)),
+        )
         return summary
 
     Y, reduce_info = reduce(X, **settings["reduce"], seed=settings["seed"])
@@ -62,11 +83,23 @@ def cluster_experiment(embeddings_path, faces_path, settings, out_assignments, o
     per_k = evaluate_sweep(Y, labels_true, labels_by_k)
     chosen_k = _choose(per_k, settings["choose_k_by"], summary["notes"])
     coords = Y if Y.shape[1] == 2 else reduce(X, method="pca", components=2, seed=settings["seed"])[0]
-    summary.update(status="clustered", chosen_k=chosen_k, reduction=reduce_info,
-                   per_k={str(k): _rounded(v) for k, v in per_k.items()})
+    summary.update(
+        status="clustered",
+        chosen_k=chosen_k,
+        reduction=reduce_info,
+        per_k={str(k): _rounded(v) for k, v in per_k.items()},
+    )
     summary["notes"] += reduce_info["notes"] + notes
-    _write_outputs(out_assignments, out_metrics, out_coords, out_table, chosen_faces,
-                   labels_by_k[chosen_k], summary, coords)
+    _write_outputs(
+        out_assignments,
+        out_metrics,
+        out_coords,
+        out_table,
+        chosen_faces,
+        labels_by_k[chosen_k],
+        summary,
+        coords,
+    )
     return summary
 
 
@@ -80,8 +113,10 @@ def _cluster(Y, settings, seed, photo_ids, notes):
         for k, labels in labels_by_k.items():
             labels_by_k[k], moved = enforce_cannot_link(labels, photo_ids, Y)
             if moved:
-                notes.append(f"K={k}: cannot-link moved {moved} faces out of a cluster "
-                             "that already held a face of the same photo")
+                notes.append(
+                    f"K={k}: cannot-link moved {moved} faces out of a cluster "
+                    "that already held a face of the same photo"
+                )
     if "k" not in settings:  # the clusterer found K: key the result by it
         (labels,) = labels_by_k.values()
         labels_by_k = {int(len(np.unique(labels[labels != UNKNOWN]))): labels}
@@ -89,33 +124,10 @@ def _cluster(Y, settings, seed, photo_ids, notes):
 
 
 def _cluster_unconstrained(Y, settings, seed, notes):
-    method = settings["method"]
+    clusterer = CLUSTERERS[settings["method"]]
     if "k" not in settings:
-        return {0: _find_k(Y, settings, seed)}
-    ks = parse_k(settings["k"])
-    if method == "kmeans":
-        labels_by_k, skipped = kmeans_sweep(Y, ks, seed=seed)
-        notes.extend(skipped)
-        return labels_by_k
-    notes.extend(f"K={k} skipped: only {len(Y)} faces" for k in ks if k > len(Y))
-    usable = [k for k in ks if k <= len(Y)]
-    if method == "spectral":
-        return {k: spectral(Y, k=k, n_neighbors=settings["neighbors"], seed=seed) for k in usable}
-    return {k: agglomerative(Y, k=k, linkage=settings["linkage"], metric=settings["metric"],
-                             n_neighbors=settings["neighbors"], seed=seed) for k in usable}
-
-
-def _find_k(Y, settings, seed):
-    """Labels from a clusterer that needs no K (unknown faces are -1)."""
-    method, metric = settings["method"], settings["metric"]
-    if method == "agglomerative":
-        return agglomerative(Y, distance_threshold=settings["threshold"], linkage=settings["linkage"],
-                             metric=metric, n_neighbors=settings["neighbors"], seed=seed)
-    if method == "graph":
-        return neighbour_graph(Y, threshold=settings["threshold"], n_neighbors=settings["neighbors"],
-                               metric=metric, algorithm=settings["algorithm"], seed=seed)
-    return density(Y, method=method, threshold=settings.get("threshold"), metric=metric,
-                   min_samples=settings["min_samples"], min_cluster_size=settings["min_cluster_size"])
+        return {0: clusterer.find(Y, settings, seed)}
+    return clusterer.sweep(Y, parse_k(settings["k"]), settings, seed, notes)
 
 
 def _choose(per_k, score, notes):
@@ -129,20 +141,30 @@ def _choose(per_k, score, notes):
 
 
 def _rounded(scores):
-    return {key: round(value, DIGITS) if isinstance(value, float) else value
-            for key, value in scores.items()}
+    return {key: round(value, DIGITS) if isinstance(value, float) else value for key, value in scores.items()}
 
 
-def _write_outputs(out_assignments, out_metrics, out_coords, out_table, faces, clusters, summary,
-                   coords):
+def _write_outputs(out_assignments, out_metrics, out_coords, out_table, faces, clusters, summary, coords):
     with open(out_assignments, "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle, delimiter="\t", lineterminator="\n")
         writer.writerow(ASSIGNMENT_COLUMNS)
         for i, face in enumerate(faces):
             cluster = int(clusters[i]) if clusters is not None else -1
-            writer.writerow([face["row"], face["photo_id"], face["path"], face["face_index"],
-                             face["left"], face["top"], face["right"], face["bottom"],
-                             face["label"], cluster, face["chips"]])
+            writer.writerow(
+                [
+                    face["row"],
+                    face["photo_id"],
+                    face["path"],
+                    face["face_index"],
+                    face["left"],
+                    face["top"],
+                    face["right"],
+                    face["bottom"],
+                    face["label"],
+                    cluster,
+                    face["chips"],
+                ]
+            )
     Path(out_metrics).write_text(json.dumps(summary, indent=1, sort_keys=True) + "\n")
     _write_score_table(out_table, summary["per_k"])
     np.save(out_coords, np.round(np.asarray(coords, np.float64), DIGITS), allow_pickle=False)
@@ -193,23 +215,40 @@ def plot_experiment(name, assignments_path, metrics_path, coords_path, out):
             plots.message(path, title=f"{name}: not clustered", message=summary["reason"])
         return
     chosen = summary["chosen_k"]
-    plots.scatter_clusters(out["scatter"], coords, clusters, labels if has_labels else None,
-                           title=f"{name}: PCA 2-D, K={chosen}")
-    plots.thumbnail_scatter(out["thumbnails"], coords, LazyChips(faces), clusters,
-                            title=f"{name}: faces at their PCA 2-D positions, K={chosen}")
+    plots.scatter_clusters(
+        out["scatter"], coords, clusters, labels if has_labels else None, title=f"{name}: PCA 2-D, K={chosen}"
+    )
+    plots.thumbnail_scatter(
+        out["thumbnails"],
+        coords,
+        LazyChips(faces),
+        clusters,
+        title=f"{name}: faces at their PCA 2-D positions, K={chosen}",
+    )
     per_k = {int(k): v for k, v in summary["per_k"].items()}
-    plots.metrics_vs_k(out["metrics_vs_k"], per_k, chosen_k=chosen,
-                       title=f"{name}: scores against K (K chosen by {summary['choose_k_by']})")
+    plots.metrics_vs_k(
+        out["metrics_vs_k"],
+        per_k,
+        chosen_k=chosen,
+        title=f"{name}: scores against K (K chosen by {summary['choose_k_by']})",
+    )
     if has_labels:
         matrix, row_names, col_labels = matched_confusion(labels, clusters)
-        plots.confusion_matrix(out["confusion"], matrix, row_names, col_labels,
-                               title=f"{name}: people x clusters, matched pairs on the diagonal")
+        plots.confusion_matrix(
+            out["confusion"],
+            matrix,
+            row_names,
+            col_labels,
+            title=f"{name}: people x clusters, matched pairs on the diagonal",
+        )
     else:
-        plots.message(out["confusion"], title=f"{name}: no confusion matrix",
-                      message="the dataset has no labels (labels: none)")
+        plots.message(
+            out["confusion"],
+            title=f"{name}: no confusion matrix",
+            message="the dataset has no labels (labels: none)",
+        )
     first_chips, sizes = _chips_by_cluster(faces, clusters)
-    plots.contact_sheet(out["contact_sheet"], first_chips, sizes=sizes,
-                        title=f"{name}: faces per cluster, K={chosen}")
+    plots.contact_sheet(out["contact_sheet"], first_chips, sizes=sizes, title=f"{name}: faces per cluster, K={chosen}")
 
 
 def _chips_by_cluster(faces, clusters, per_cluster=12):

@@ -16,8 +16,19 @@ import numpy as np
 
 from facecluster.ledger import read_ledger, write_ledger
 
-FACE_COLUMNS = ["row", "photo_id", "path", "label", "face_index",
-                "left", "top", "right", "bottom", "score", "chips"]
+FACE_COLUMNS = [
+    "row",
+    "photo_id",
+    "path",
+    "label",
+    "face_index",
+    "left",
+    "top",
+    "right",
+    "bottom",
+    "score",
+    "chips",
+]
 
 
 def gather(batch_dirs, ledger_path, embeddings_path, faces_path):
@@ -31,8 +42,18 @@ def gather(batch_dirs, ledger_path, embeddings_path, faces_path):
             embeddings = np.load(batch_dir / f"{row.id}.npy", allow_pickle=False)
             record = json.loads((batch_dir / f"{row.id}.json").read_text())
             for index, face in enumerate(record["faces"]):
-                faces.append([len(faces), row.id, row.path, row.label, index,
-                              *face["box"], face["score"], batch_dir / f"{row.id}.chips.npy"])
+                faces.append(
+                    [
+                        len(faces),
+                        row.id,
+                        row.path,
+                        row.label,
+                        index,
+                        *face["box"],
+                        face["score"],
+                        batch_dir / f"{row.id}.chips.npy",
+                    ]
+                )
             vectors.append(embeddings)
     write_ledger(ledger_path, rows)
     matrix = np.concatenate(vectors) if vectors else np.zeros((0, 0), np.float32)

@@ -47,9 +47,9 @@ def chinese_whispers(graph, *, seed=0, max_iterations=30):
     return labels
 
 
-def _majority_label(rows, neighbour_labels, n, fallback):
+def _majority_label(rows, neighbor_labels, n, fallback):
     """For each row, the neighbour label with most edges (smallest on ties); fallback if none."""
-    keys = rows * n + neighbour_labels
+    keys = rows * n + neighbor_labels
     unique_keys, counts = np.unique(keys, return_counts=True)
     key_rows, key_labels = unique_keys // n, unique_keys % n
     # Sort by row, then count descending, then label ascending: first per row wins.

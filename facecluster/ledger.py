@@ -44,6 +44,4 @@ def write_ledger(path, rows):
 def read_ledger(path):
     with open(path, newline="", encoding="utf-8") as handle:
         reader = csv.DictReader(handle, delimiter="\t")
-        return [
-            LedgerRow(**{**record, "n_faces": int(record["n_faces"])}) for record in reader
-        ]
+        return [LedgerRow(**{**record, "n_faces": int(record["n_faces"])}) for record in reader]

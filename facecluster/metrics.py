@@ -184,8 +184,9 @@ def _is_scorable(labels):
     return 2 <= len(np.unique(labels)) <= len(labels) - 1
 
 
-def internal_metrics(X, labels_pred, *, sample_size=10000, random_state=0,
-                     distance_cache=None) -> dict[str, float | None]:
+def internal_metrics(
+    X, labels_pred, *, sample_size=10000, random_state=0, distance_cache=None
+) -> dict[str, float | None]:
     """Cluster quality from the embeddings alone, ignoring unknown (-1) faces.
 
     X: (n, d) float embeddings. labels_pred: (n,) int cluster per face. Silhouette is

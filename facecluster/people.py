@@ -1,12 +1,12 @@
 """People folders: one folder per cluster, something a person can browse.
 
-    people/
-      people.tsv                 folder, cluster, faces, photos, most common label and its share
-      person_0001/               the biggest cluster first
-        <photo name>             a link to (or copy of) each original photo with a face here
-        <photo name>.face<i>.png the face itself (the aligned chip), per face in this cluster
-        contact_sheet.png        every face of the cluster on one page
-      unknown/                   faces no cluster took
+people/
+  people.tsv                 folder, cluster, faces, photos, most common label and its share
+  person_0001/               the biggest cluster first
+    <photo name>             a link to (or copy of) each original photo with a face here
+    <photo name>.face<i>.png the face itself (the aligned chip), per face in this cluster
+    contact_sheet.png        every face of the cluster on one page
+  unknown/                   faces no cluster took
 """
 
 import csv
@@ -43,10 +43,12 @@ def write_people_folders(assignments_path, out_dir, *, mode="symlink"):
         names = _place_photos(in_cluster, folder, mode)
         for position in members[cluster]:
             face = faces[position]
-            Image.fromarray(chips[position]).save(
-                folder / f"{names[face['photo_id']]}.face{face['face_index']}.png")
-        plots.face_grid(folder / "contact_sheet.png", [chips[p] for p in members[cluster]],
-                        title=f"{folder.name}: {len(in_cluster)} faces")
+            Image.fromarray(chips[position]).save(folder / f"{names[face['photo_id']]}.face{face['face_index']}.png")
+        plots.face_grid(
+            folder / "contact_sheet.png",
+            [chips[p] for p in members[cluster]],
+            title=f"{folder.name}: {len(in_cluster)} faces",
+        )
         index.append(_index_row(folder.name, cluster, in_cluster, len(names)))
     _write_index(out_dir / "people.tsv", index)
     return index
@@ -85,13 +87,20 @@ def _free_name(folder, name):
 def _index_row(folder, cluster, faces, n_photos):
     labels = Counter(face["label"] for face in faces if face["label"])
     top, count = labels.most_common(1)[0] if labels else ("", 0)
-    return {"folder": folder, "cluster": cluster, "faces": len(faces), "photos": n_photos,
-            "top_label": top, "top_label_share": round(count / len(faces), 4) if labels else ""}
+    return {
+        "folder": folder,
+        "cluster": cluster,
+        "faces": len(faces),
+        "photos": n_photos,
+        "top_label": top,
+        "top_label_share": round(count / len(faces), 4) if labels else "",
+    }
 
 
 def _write_index(path, rows):
     with open(path, "w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]) if rows else ["folder"],
-                                delimiter="\t", lineterminator="\n")
+        writer = csv.DictWriter(
+            handle, fieldnames=list(rows[0]) if rows else ["folder"], delimiter="\t", lineterminator="\n"
+        )
         writer.writeheader()
         writer.writerows(rows)

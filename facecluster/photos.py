@@ -23,8 +23,8 @@ from pathlib import Path
 
 import numpy as np
 
-from facecluster.detect import make_detector, select_faces
-from facecluster.embed import make_embedder
+from facecluster.detectors import make_detector, select_faces
+from facecluster.embedders import make_embedder
 from facecluster.images import RejectedPhoto, decode_bytes, read_bytes
 from facecluster.ledger import LedgerRow, write_ledger
 
@@ -90,18 +90,22 @@ class ContentCache:
 class BatchProcessor:
     """Loads a model's detector and embedder once; processes batches of photos.
 
+    `model_settings` are a validated model's (facecluster.config); `files`
+    {"detector": paths, "embedder": paths} their model files, as a job gets
+    them from snakemake.input (default: where the workflow makes them).
     `threads` is the job's thread count. A concurrent detector (dlib's HOG:
     one core per photo) gets a photo per thread, each read, decoded,
     detected and aligned in one task; the others (TensorFlow's) use the
     threads themselves, on a few photos per call. Embedding uses them all.
     """
 
-    def __init__(self, model_settings, cache_dir, photo_max_side=1600, embed_batch=256, threads=1):
-        self.detector = make_detector(model_settings["detector"], threads=threads)
-        self.embedder = make_embedder(model_settings["embedder"], threads=threads)
+    def __init__(self, model_settings, cache_dir, *, photo_max_side, threads=1, files=None, embed_batch=256):
+        files = files or {}
+        self.detector = make_detector(model_settings["detector"], files.get("detector"), threads)
+        self.embedder = make_embedder(model_settings["embedder"], files.get("embedder"), threads)
         self._pool = ThreadPoolExecutor(threads) if threads > 1 and self.detector.concurrent else None
-        self.keep = model_settings["detector"].get("keep", "all")
-        self.min_size = model_settings["detector"].get("min_size", 0)
+        self.keep = model_settings["detector"]["keep"]
+        self.min_size = model_settings["detector"]["min_size"]
         self.photo_max_side = photo_max_side
         self.embed_batch = embed_batch
         self.detect_batch = self.detector.batch_size
@@ -118,8 +122,12 @@ class BatchProcessor:
                 pending.append((row, aligned))
         self._embed_and_store(pending)
         rejected = sum(row.status == "rejected" for row in rows)
-        logger.info("computed %d photos, reused %d from the cache, rejected %d",
-                    len(pending), len(rows) - len(pending) - rejected, rejected)
+        logger.info(
+            "computed %d photos, reused %d from the cache, rejected %d",
+            len(pending),
+            len(rows) - len(pending) - rejected,
+            rejected,
+        )
         for row in rows:
             if row.status != "rejected":
                 self.cache.place(row.sha256, out_dir, row.id)
@@ -166,8 +174,7 @@ class BatchProcessor:
         if not decoded:
             return []
         found = self.detector.detect_many([photo.rgb for _, photo in decoded])
-        return [(row, self._align(photo, detections))
-                for (row, photo), detections in zip(decoded, found)]
+        return [(row, self._align(photo, detections)) for (row, photo), detections in zip(decoded, found)]
 
     def _align(self, photo, detections):
         """The photo's record (faces in original pixels) and its aligned chips."""
@@ -198,8 +205,10 @@ class BatchProcessor:
             return
         stacked = np.concatenate(all_chips)
         vectors = np.concatenate(
-            [self.embedder.embed(stacked[start : start + self.embed_batch])
-             for start in range(0, len(stacked), self.embed_batch)]
+            [
+                self.embedder.embed(stacked[start : start + self.embed_batch])
+                for start in range(0, len(stacked), self.embed_batch)
+            ]
             or [np.zeros((0, self.embedder.dim), np.float32)]
         )
         start = 0
@@ -216,8 +225,15 @@ def _landmarks(points, scale):
 
 
 def _write_record(out_dir, row, content):
-    record = {"id": row.id, "path": row.path, "label": row.label, "sha256": row.sha256,
-              "status": row.status, "reason": row.reason, "n_faces": row.n_faces}
+    record = {
+        "id": row.id,
+        "path": row.path,
+        "label": row.label,
+        "sha256": row.sha256,
+        "status": row.status,
+        "reason": row.reason,
+        "n_faces": row.n_faces,
+    }
     if content is not None:
         record.update(content)
     _atomic_write_text(Path(out_dir) / f"{row.id}.json", json.dumps(record, indent=1))

@@ -90,9 +90,19 @@ def thumbnail_scatter(path, coords, chips, clusters, *, title, max_faces=400, th
         frame = {"edgecolor": colours[_group_key(clusters[i])], "linewidth": 2}
         ax.add_artist(AnnotationBbox(image, coords[i], pad=0.1, bboxprops=frame))
     if len(colours) <= MAX_LEGEND_GROUPS:
-        handles = [Line2D([], [], marker="s", linestyle="", markerfacecolor="none",
-                          markeredgecolor=colour, markeredgewidth=2, label=_group_name(key))
-                   for key, colour in colours.items()]
+        handles = [
+            Line2D(
+                [],
+                [],
+                marker="s",
+                linestyle="",
+                markerfacecolor="none",
+                markeredgecolor=colour,
+                markeredgewidth=2,
+                label=_group_name(key),
+            )
+            for key, colour in colours.items()
+        ]
         ax.legend(handles=handles, title="cluster", loc="upper left", bbox_to_anchor=(1.01, 1))
     ax.set(title=title, xlabel="PC 1", ylabel="PC 2")
     _save(fig, path)
@@ -122,14 +132,16 @@ def metrics_vs_k(path, metrics_by_k, *, chosen_k=None, title):
     axes = fig.subplot_mosaic(mosaic, sharex=True, height_ratios=height_ratios)
 
     if "empty" in axes:
-        axes["empty"].text(0.5, 0.5, "no scores available", ha="center", va="center",
-                           transform=axes["empty"].transAxes)
+        axes["empty"].text(0.5, 0.5, "no scores available", ha="center", va="center", transform=axes["empty"].transAxes)
     if external:
         ax = axes["external"]
         for key in external:
             ax.plot(ks, series[key], marker="o", label=EXTERNAL_METRICS[key])
-        ax.set(ylim=(min(0, np.nanmin([series[key] for key in external])), 1.02),
-               ylabel="score vs true labels (higher is better)", title="external (needs labels)")
+        ax.set(
+            ylim=(min(0, np.nanmin([series[key] for key in external])), 1.02),
+            ylabel="score vs true labels (higher is better)",
+            title="external (needs labels)",
+        )
     for i, key in enumerate(internal):
         ax = axes[key]
         ax.plot(ks, series[key], marker="o", color="black")
@@ -178,8 +190,15 @@ def confusion_matrix(path, matrix, row_names, col_labels, *, title):
     if n_rows <= MAX_ANNOTATED_CELLS and n_cols <= MAX_ANNOTATED_CELLS:
         dark = matrix.max() / 2
         for r, c in zip(*np.nonzero(matrix)):  # zeros left blank so the counts stand out
-            ax.text(c, r, str(matrix[r, c]), ha="center", va="center", fontsize=font_pt,
-                    color="white" if matrix[r, c] > dark else "black")
+            ax.text(
+                c,
+                r,
+                str(matrix[r, c]),
+                ha="center",
+                va="center",
+                fontsize=font_pt,
+                color="white" if matrix[r, c] > dark else "black",
+            )
     ax.set(title=title, xlabel="cluster", ylabel="true person")
     _save(fig, path)
 
@@ -193,16 +212,16 @@ def contact_sheet(path, chips_by_cluster, *, title, per_cluster=12, thumb_px=64,
     title_font = ImageFont.load_default(size=20)
     caption_font = ImageFont.load_default(size=14)
     sizes = sizes or {}
-    captions = [f"{'unknown' if key == UNKNOWN else f'cluster {key}'} "
-                f"({sizes.get(key, len(chips))} faces)"
-                for key, chips in chips_by_cluster.items()]
+    captions = [
+        f"{'unknown' if key == UNKNOWN else f'cluster {key}'} ({sizes.get(key, len(chips))} faces)"
+        for key, chips in chips_by_cluster.items()
+    ]
     measure = ImageDraw.Draw(Image.new("RGB", (1, 1)))
     caption_width = max((measure.textlength(c, font=caption_font) for c in captions), default=0)
     left = int(caption_width) + 2 * gap
     top = 40
     row_height = thumb_px + gap
-    width = max(left + per_cluster * (thumb_px + gap) + gap,
-                int(measure.textlength(title, font=title_font)) + 2 * gap)
+    width = max(left + per_cluster * (thumb_px + gap) + gap, int(measure.textlength(title, font=title_font)) + 2 * gap)
     sheet = Image.new("RGB", (width, top + len(captions) * row_height + gap), "white")
     draw = ImageDraw.Draw(sheet)
     draw.text((gap, 10), title, fill="black", font=title_font)
@@ -211,8 +230,7 @@ def contact_sheet(path, chips_by_cluster, *, title, per_cluster=12, thumb_px=64,
         y = top + row * row_height
         draw.text((gap, y + thumb_px // 2), caption, fill="black", font=caption_font, anchor="lm")
         for col, chip in enumerate(chips[:per_cluster]):
-            thumb = ImageOps.pad(Image.fromarray(np.asarray(chip, dtype=np.uint8)),
-                                 (thumb_px, thumb_px), color="white")
+            thumb = ImageOps.pad(Image.fromarray(np.asarray(chip, dtype=np.uint8)), (thumb_px, thumb_px), color="white")
             sheet.paste(thumb, (left + col * (thumb_px + gap), y))
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     sheet.save(path, format="PNG")
@@ -229,8 +247,7 @@ def face_grid(path, chips, *, title, columns=10, thumb_px=80, max_faces=500):
     sheet = Image.new("RGB", (gap + columns * cell, top + rows * cell), "white")
     ImageDraw.Draw(sheet).text((gap, 8), title, fill="black", font=ImageFont.load_default(size=18))
     for i, chip in enumerate(shown):
-        thumb = ImageOps.pad(Image.fromarray(np.asarray(chip, dtype=np.uint8)), (thumb_px, thumb_px),
-                             color="white")
+        thumb = ImageOps.pad(Image.fromarray(np.asarray(chip, dtype=np.uint8)), (thumb_px, thumb_px), color="white")
         sheet.paste(thumb, (gap + (i % columns) * cell, top + (i // columns) * cell))
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     sheet.save(path, format="PNG")
@@ -254,13 +271,26 @@ def _scatter_panel(ax, coords, values, noun, plural):
     for i, (key, colour) in enumerate(colours.items()):
         points = coords[group_of == i]
         # Unknown sits underneath, so the known groups stay visible.
-        ax.scatter(points[:, 0], points[:, 1], s=size, color=colour, label=_group_name(key),
-                   zorder=1 if key is None else 2, alpha=0.85, linewidths=0)
+        ax.scatter(
+            points[:, 0],
+            points[:, 1],
+            s=size,
+            color=colour,
+            label=_group_name(key),
+            zorder=1 if key is None else 2,
+            alpha=0.85,
+            linewidths=0,
+        )
     n_known = len(colours) - (None in colours)
     panel_title = f"by {noun}: {n_known} {plural}" + (" + unknown" if None in colours else "")
     if len(colours) <= MAX_LEGEND_GROUPS:
-        ax.legend(title=noun, fontsize="small", markerscale=max(1, (30 / size) ** 0.5),
-                  loc="upper left", bbox_to_anchor=(1.01, 1))
+        ax.legend(
+            title=noun,
+            fontsize="small",
+            markerscale=max(1, (30 / size) ** 0.5),
+            loc="upper left",
+            bbox_to_anchor=(1.01, 1),
+        )
     ax.set(title=panel_title, xlabel="PC 1", ylabel="PC 2")
 
 
@@ -278,8 +308,7 @@ def _group_name(key):
 def _group_colours(values):
     """Colour per group in display order: known groups sorted, cycling the palette, unknown last in grey."""
     keys = {_group_key(v) for v in values}
-    colours = {key: PALETTE[i % len(PALETTE)]
-               for i, key in enumerate(sorted(keys - {None}))}
+    colours = {key: PALETTE[i % len(PALETTE)] for i, key in enumerate(sorted(keys - {None}))}
     if None in keys:
         colours[None] = UNKNOWN_COLOUR
     return colours

@@ -9,21 +9,30 @@ from facecluster.ledger import read_ledger
 
 # Columns of the per-K table, in reading order, with their headings.
 EXTERNAL_COLUMNS = {
-    "same_person_share": "same person", "purity": "purity", "ari": "ARI", "nmi": "NMI",
-    "v_measure": "V", "pairwise_precision": "pair P", "pairwise_recall": "pair R",
-    "pairwise_f1": "pair F1", "bcubed_precision": "B3 P", "bcubed_recall": "B3 R",
+    "same_person_share": "same person",
+    "purity": "purity",
+    "ari": "ARI",
+    "nmi": "NMI",
+    "v_measure": "V",
+    "pairwise_precision": "pair P",
+    "pairwise_recall": "pair R",
+    "pairwise_f1": "pair F1",
+    "bcubed_precision": "B3 P",
+    "bcubed_recall": "B3 R",
     "bcubed_f1": "B3 F1",
 }
 INTERNAL_COLUMNS = {
-    "silhouette": "silhouette", "davies_bouldin": "Davies-Bouldin",
-    "calinski_harabasz": "Calinski-Harabasz", "inertia": "inertia",
+    "silhouette": "silhouette",
+    "davies_bouldin": "Davies-Bouldin",
+    "calinski_harabasz": "Calinski-Harabasz",
+    "inertia": "inertia",
 }
 PLOT_CAPTIONS = {
     "scatter": "PCA 2-D view, coloured by cluster (left) and by true person (right).",
     "thumbnails": "The faces themselves at their PCA 2-D positions, framed in their cluster's colour.",
     "metrics_vs_k": "Scores against K; the dashed line is the chosen K.",
     "confusion": "People (rows) against clusters (columns), matched pairs on the diagonal: "
-                 "off-diagonal counts are faces grouped with someone else.",
+    "off-diagonal counts are faces grouped with someone else.",
     "contact_sheet": "The first faces of each cluster, biggest clusters first.",
 }
 
@@ -49,13 +58,13 @@ def _recipe(summary, statuses):
     recipe = summary["recipe"]
     ledger = ", ".join(f"{count} {status}" for status, count in sorted(statuses.items()))
     lines = [
-        "## What was run", "",
+        "## What was run",
+        "",
         f"- dataset `{recipe['dataset']}` with model `{recipe['model']}` (ledger: {ledger})",
         f"- sample: {_describe(recipe.get('sample')) or 'every face'}",
         f"- reduction: {_describe_reduction(recipe['reduce'])}",
         f"- clustering: {_describe_clustering(recipe['cluster'])}",
-        f"- {summary['n_faces']} faces from {summary['n_photos']} photos of "
-        f"{summary['n_people']} labelled people",
+        f"- {summary['n_faces']} faces from {summary['n_photos']} photos of {summary['n_people']} labelled people",
         "",
     ]
     for note in summary["notes"]:
@@ -71,15 +80,20 @@ def _results(summary):
     if "k" not in summary["recipe"]["cluster"]:
         lines += [f"The clusterer found K = {chosen} clusters by itself.", ""]
     elif len(per_k) > 1:
-        lines += [f"K = {chosen} was chosen by the best {summary['choose_k_by']} "
-                  "(an internal score: it does not look at the labels).", ""]
+        lines += [
+            f"K = {chosen} was chosen by the best {summary['choose_k_by']} "
+            "(an internal score: it does not look at the labels).",
+            "",
+        ]
     if "same_person_share" in per_k[chosen]:
         scores = per_k[chosen]
-        lines += [f"At K = {chosen}, **{scores['same_person_share']:.1%}** of the faces are "
-                  f"grouped with their own person (clusters matched to people one-to-one), "
-                  f"BCubed F1 {scores['bcubed_f1']:.3f}, ARI {scores['ari']:.3f}.", ""]
-    lines += ["| K | " + " | ".join(columns.values()) + " |",
-              "|---:|" + "---:|" * len(columns)]
+        lines += [
+            f"At K = {chosen}, **{scores['same_person_share']:.1%}** of the faces are "
+            f"grouped with their own person (clusters matched to people one-to-one), "
+            f"BCubed F1 {scores['bcubed_f1']:.3f}, ARI {scores['ari']:.3f}.",
+            "",
+        ]
+    lines += ["| K | " + " | ".join(columns.values()) + " |", "|---:|" + "---:|" * len(columns)]
     for k, scores in sorted(per_k.items()):
         mark = f"**{k}**" if k == chosen else str(k)
         lines.append(f"| {mark} | " + " | ".join(_number(scores.get(c)) for c in columns) + " |")

@@ -13,10 +13,10 @@ os.environ.update(
 )
 
 from facecluster.config import validate_config
-from facecluster.workflow import Plan
+from facecluster.plan import Plan
 
 PLAN = Plan(validate_config(config), results="results")
-PLAN.check_model_files()
+PLAN.check_pinned_files()
 RESULTS = PLAN.results
 
 
@@ -51,8 +51,12 @@ def cache_folder(wildcards):
     return PLAN.cache_folder(wildcards.model)
 
 
-def model_files(wildcards):
-    return PLAN.model_files(wildcards.model)
+def detector_files(wildcards):
+    return PLAN.model_inputs(wildcards.model)["detector"]
+
+
+def embedder_files(wildcards):
+    return PLAN.model_inputs(wildcards.model)["embedder"]
 
 
 def model_threads(wildcards):
@@ -100,7 +104,7 @@ def experiment_input(filename):
     return input_path
 
 
-def experiment_plots(experiment):
+def experiment_figure_outputs(experiment):
     """The figures of an experiment, flagged for `snakemake --report` with their captions."""
     return {
         name: report(
@@ -110,7 +114,7 @@ def experiment_plots(experiment):
             subcategory="figures",
             labels={"experiment": "{experiment}", "figure": name.replace("_", " ")},
         )
-        for name, path in PLAN.experiment_plots(experiment).items()
+        for name, path in PLAN.experiment_figures(experiment).items()
     }
 
 
@@ -118,9 +122,10 @@ def experiment_people(wildcards):
     return PLAN.config["experiments"][wildcards.experiment]["people_folders"]
 
 
-def experiment_plot_map(wildcards):
-    return PLAN.experiment_plots(wildcards.experiment)
+def experiment_figures(wildcards):
+    """{figure name: PNG path}."""
+    return PLAN.experiment_figures(wildcards.experiment)
 
 
-def experiment_plot_files(wildcards):
-    return list(experiment_plot_map(wildcards).values())
+def experiment_figure_files(wildcards):
+    return list(experiment_figures(wildcards).values())

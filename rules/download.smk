@@ -14,7 +14,7 @@ rule download_dataset:
     # On a cluster it runs on the submit host: compute nodes often have no internet.
     localrule: True
     conda:
-        "../envs/photos.yaml"
+        "../envs/files.yaml"
     threads: 1
     resources:
         mem_mb=500,

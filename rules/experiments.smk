@@ -39,7 +39,7 @@ rule plot_experiment:
         metrics=rules.cluster_experiment.output.metrics,
         coords=rules.cluster_experiment.output.coords,
     output:
-        **experiment_plots("{experiment}"),
+        **experiment_figure_outputs("{experiment}"),
     log:
         f"{RESULTS}/logs/plot_experiment/{{experiment}}.log",
     benchmark:
@@ -56,7 +56,7 @@ rule plot_experiment:
 
 rule report_experiment:
     input:
-        plots=experiment_plot_files,
+        plots=experiment_figure_files,
         metrics=rules.cluster_experiment.output.metrics,
         ledger=experiment_input("ledger.tsv"),
     output:
@@ -72,7 +72,7 @@ rule report_experiment:
         mem_mb=1000,
         runtime=10,
     params:
-        plots=experiment_plot_map,
+        plots=experiment_figures,
     script:
         "../scripts/report_experiment.py"
 

@@ -11,7 +11,7 @@ rule list_dataset:
     benchmark:
         f"{RESULTS}/benchmarks/list_dataset/{{dataset}}.tsv"
     conda:
-        "../envs/photos.yaml"
+        "../envs/files.yaml"
     threads: 1
     resources:
         mem_mb=500,
@@ -28,7 +28,8 @@ rule list_dataset:
 rule process_batch:
     input:
         photos=batch_photos,
-        models=model_files,
+        detector_files=detector_files,
+        embedder_files=embedder_files,
     output:
         directory(f"{RESULTS}/{{dataset}}/{{model}}/batches/{{batch}}"),
     log:
@@ -40,7 +41,7 @@ rule process_batch:
     group:
         "photos"
     conda:
-        "../envs/tensorflow.yaml"
+        "../envs/models.yaml"
     threads: model_threads
     resources:
         mem_mb=3000,
@@ -67,7 +68,7 @@ rule gather_photos:
     benchmark:
         f"{RESULTS}/benchmarks/gather_photos/{{dataset}}/{{model}}.tsv"
     conda:
-        "../envs/photos.yaml"
+        "../envs/files.yaml"
     threads: 1
     resources:
         mem_mb=4000,

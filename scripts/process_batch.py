@@ -13,5 +13,6 @@ processor = BatchProcessor(
     cache_dir=snakemake.params.cache,
     photo_max_side=snakemake.params.photo_max_side,
     threads=snakemake.threads,
+    files={"detector": snakemake.input.detector_files, "embedder": snakemake.input.embedder_files},
 )
 processor.process(snakemake.params.members, snakemake.output[0])

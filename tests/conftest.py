@@ -80,6 +80,60 @@ def lfw_sample(people, per_person, offset=0):
     return pairs
 
 
+@pytest.fixture(scope="session")
+def model_folder(tmp_path_factory):
+    """Where the tests' model files are made, once per session (as rule prepare_model would)."""
+    return tmp_path_factory.mktemp("models")
+
+
+@pytest.fixture(scope="session")
+def make_processor(model_folder):
+    """A BatchProcessor for a model's settings (as under `models:`), its model files made."""
+    from facecluster.config import validated_model
+    from facecluster.photos import BatchProcessor
+    from facecluster.plan import prepare_model_files
+
+    def make(model, cache, photo_max_side=1600, threads=1):
+        settings = validated_model(model)
+        return BatchProcessor(
+            settings,
+            cache,
+            photo_max_side=photo_max_side,
+            threads=threads,
+            files=prepare_model_files(settings, model_folder),
+        )
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def make_model(model_folder):
+    """(detector, embedder) for a model's settings (as under `models:`), its model files made."""
+    from facecluster.config import validated_model
+    from facecluster.detectors import make_detector
+    from facecluster.embedders import make_embedder
+    from facecluster.plan import prepare_model_files
+
+    def make(model, threads=1):
+        settings = validated_model(model)
+        files = prepare_model_files(settings, model_folder)
+        return (
+            make_detector(settings["detector"], files["detector"], threads),
+            make_embedder(settings["embedder"], files["embedder"], threads),
+        )
+
+    return make
+
+
+def build_embedder(files=(), **settings):
+    """The embedder of `settings` (as under `embedder:`, validated, defaults filled) built from `files`."""
+    from facecluster.config import validated_model
+    from facecluster.embedders import make_embedder
+
+    model = validated_model({"detector": {"name": "none"}, "embedder": settings})
+    return make_embedder(model["embedder"], files)
+
+
 def dlib_model(**detector):
     return {
         "detector": {"name": "dlib_hog", "upsample": 1, "keep": "center", "min_size": 20, **detector},
@@ -108,9 +162,16 @@ def read_tsv(path):
 def run_snakemake(workdir, *args, check=True):
     """Run the project's workflow in workdir with workdir/config.yaml; return the CompletedProcess."""
     command = [
-        str(SNAKEMAKE), "-s", str(PROJECT_ROOT / "Snakefile"),
-        "--directory", str(workdir), "--configfile", str(Path(workdir) / "config.yaml"),
-        "--cores", "2", *args,
+        str(SNAKEMAKE),
+        "-s",
+        str(PROJECT_ROOT / "Snakefile"),
+        "--directory",
+        str(workdir),
+        "--configfile",
+        str(Path(workdir) / "config.yaml"),
+        "--cores",
+        "2",
+        *args,
     ]
     result = subprocess.run(command, capture_output=True, text=True)
     if check and result.returncode != 0:

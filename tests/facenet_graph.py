@@ -19,8 +19,9 @@ DIM = 16
 
 def _weights(seed):
     rng = np.random.default_rng(seed)
-    return (rng.normal(size=(FEATURES, DIM)) / np.sqrt(FEATURES)).astype(np.float32), \
-        rng.normal(size=DIM).astype(np.float32)
+    return (rng.normal(size=(FEATURES, DIM)) / np.sqrt(FEATURES)).astype(np.float32), rng.normal(size=DIM).astype(
+        np.float32
+    )
 
 
 WEIGHTS, BIAS = _weights(0)
@@ -37,8 +38,9 @@ def reference_embeddings(normalized):
 
 def prewhitened(chips):
     """FaceNet's prewhiten, written out: per chip, (x - mean) / max(std, 1 / sqrt(pixels))."""
-    return np.stack([(chip - chip.mean()) / max(chip.std(), 1 / np.sqrt(chip.size))
-                     for chip in np.asarray(chips, np.float64)])
+    return np.stack(
+        [(chip - chip.mean()) / max(chip.std(), 1 / np.sqrt(chip.size)) for chip in np.asarray(chips, np.float64)]
+    )
 
 
 def save_facenet_models(folder):
@@ -74,7 +76,8 @@ def save_facenet_models(folder):
             saver.save(session, str(checkpoints / "model-test.ckpt"), global_step=7, write_meta_graph=False)
             saver.export_meta_graph(str(checkpoints / "model-test.meta"))
             frozen = tf.compat.v1.graph_util.convert_variables_to_constants(
-                session, graph.as_graph_def(), ["embeddings"])
+                session, graph.as_graph_def(), ["embeddings"]
+            )
     (checkpoints / "checkpoint").unlink()
     pb = folder / "test-facenet.pb"
     pb.write_bytes(frozen.SerializeToString())

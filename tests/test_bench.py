@@ -14,10 +14,28 @@ LINES = ["model-only", "pipeline", "one-by-one", "per-photo jobs", "incremental"
 def test_the_suite_writes_every_line_on_a_tiny_input(lfw_dir, tmp_path):
     out = tmp_path / "results.md"
     command = [
-        sys.executable, str(PROJECT_ROOT / "bench" / "run.py"), "--dataset", str(lfw_dir),
-        "--photos", "4", "--added", "2", "--one-by-one", "2", "--per-photo", "2",
-        "--dag", "30", "--aggregate", "120x8", "--repeats", "1",
-        "--out", str(out), "--workdir", str(tmp_path / "work"),
+        sys.executable,
+        str(PROJECT_ROOT / "bench" / "run.py"),
+        "--dataset",
+        str(lfw_dir),
+        "--photos",
+        "4",
+        "--added",
+        "2",
+        "--one-by-one",
+        "2",
+        "--per-photo",
+        "2",
+        "--dag",
+        "30",
+        "--aggregate",
+        "120x8",
+        "--repeats",
+        "1",
+        "--out",
+        str(out),
+        "--workdir",
+        str(tmp_path / "work"),
     ]
     finished = subprocess.run(command, capture_output=True, text=True, cwd=PROJECT_ROOT)
     assert finished.returncode == 0, finished.stdout[-3000:] + finished.stderr[-3000:]

@@ -5,8 +5,8 @@ import re
 
 import pytest
 import yaml
-
 from conftest import PROJECT_ROOT, run_snakemake, write_config
+
 from facecluster.config import ConfigError, validate_config
 
 SHIPPED = yaml.safe_load((PROJECT_ROOT / "config.yaml").read_text())
@@ -28,8 +28,10 @@ def mutated(change):
     "change, message",
     [
         (lambda c: c.update(batch_sise=3), "unknown key batch_sise"),
-        (lambda c: c["models"]["dlib"]["detector"].update(upsampel=2),
-         "unknown key models.dlib.detector.upsampel"),
+        (
+            lambda c: c["models"]["dlib"]["detector"].update(upsampel=2),
+            "unknown key models.dlib.detector.upsampel",
+        ),
         (lambda c: c.update(batch_size="many"), "batch_size: 'many' is not of type 'integer'"),
         (lambda c: c.update(batch_size=0), "batch_size: 0 is less than the minimum of 1"),
         (lambda c: c["models"]["dlib"]["detector"].update(name="magic"), "models.dlib.detector.name"),
@@ -78,11 +80,15 @@ K_FORMS = "(k must be a number of clusters, a list of them, or an inclusive rang
         ({"e": kmeans([2, -1])}, "experiments.e.cluster.k.1: -1 is less than the minimum of 1"),
         ({"e": kmeans([2, "x"])}, "experiments.e.cluster.k.1: 'x' is not of type 'integer'"),
         ({"e": kmeans({"from": 0, "to": 4})}, "experiments.e.cluster.k.from: 0 is less than the minimum"),
-        ({"e": kmeans("four")},
-         "experiments.e.cluster.k: 'four' is not a number of clusters, a list of them, or an inclusive range"),
+        (
+            {"e": kmeans("four")},
+            "experiments.e.cluster.k: 'four' is not a number of clusters, a list of them, or an inclusive range",
+        ),
         ({"e": kmeans({"from": 5, "to": 2})}, "experiments.e.cluster.k: the range from 5 to 2 is empty"),
-        ({"e": kmeans(4, dataset="holiday")},
-         "experiments.e.dataset: 'holiday' is not defined under datasets (defined: demo)"),
+        (
+            {"e": kmeans(4, dataset="holiday")},
+            "experiments.e.dataset: 'holiday' is not defined under datasets (defined: demo)",
+        ),
         ({"e": kmeans(4, dataset="../x")}, "experiments.e.dataset: '../x' does not match"),
         ({"../x": kmeans(4)}, "experiments: name '../x' is not allowed"),
     ],
@@ -93,15 +99,23 @@ def test_experiment_mistakes_name_the_key(experiments, message):
 
 
 def test_snakemake_reports_every_mistake_at_once_before_any_job(tmp_path):
-    write_config(tmp_path, {"../x": {"path": str(tmp_path)}}, colour="blue", batch_size="many",
-                 experiments={"empty": kmeans([], "x"), "zero": kmeans(0, "x")})
+    write_config(
+        tmp_path,
+        {"../x": {"path": str(tmp_path)}},
+        colour="blue",
+        batch_size="many",
+        experiments={"empty": kmeans([], "x"), "zero": kmeans(0, "x")},
+    )
 
     result = run_snakemake(tmp_path, check=False)
 
     assert result.returncode != 0
-    for message in ["unknown key colour", "batch_size: 'many' is not of type 'integer'",
-                    "datasets: name '../x' is not allowed",
-                    f"experiments.empty.cluster.k: [] should be non-empty {K_FORMS}",
-                    f"experiments.zero.cluster.k: 0 is less than the minimum of 1 {K_FORMS}"]:
+    for message in [
+        "unknown key colour",
+        "batch_size: 'many' is not of type 'integer'",
+        "datasets: name '../x' is not allowed",
+        f"experiments.empty.cluster.k: [] should be non-empty {K_FORMS}",
+        f"experiments.zero.cluster.k: 0 is less than the minimum of 1 {K_FORMS}",
+    ]:
         assert message in result.stderr
     assert not (tmp_path / "results").exists()

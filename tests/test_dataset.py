@@ -12,7 +12,7 @@ def test_ids_are_safe_unique_and_stable_for_awkward_names():
         "a/photo 1.jpg",
         "b/photo 1.jpg",  # same file name in another folder
         "Zoë/ça va.jpg",
-        "x/it's \"quoted\".png",
+        'x/it\'s "quoted".png',
         "x/{wildcard}.jpg",
         "x/../up.jpg",
         "x/日本語.jpg",
@@ -80,6 +80,5 @@ def test_adding_photos_changes_only_the_batches_they_fall_into():
     untouched = sum(len(m) for name, m in after.items() if name not in changed)
     assert untouched >= 1000 - 3 * 4 * 50
     # Photos added side by side (as in a new folder) change few batches.
-    clustered = make_batches(sorted(entries + sample_entries(10, prefix="p000500x"),
-                                    key=lambda e: e.relpath), 50)
+    clustered = make_batches(sorted(entries + sample_entries(10, prefix="p000500x"), key=lambda e: e.relpath), 50)
     assert len({name for name, members in clustered.items() if before.get(name) != members}) <= 3

@@ -2,44 +2,61 @@
 
 import numpy as np
 import pytest
+from conftest import build_embedder as embedder
+from conftest import copy_photos, dlib_model, lfw_sample, read_tsv, run_snakemake, write_config
 from PIL import Image
 
-from conftest import copy_photos, dlib_model, lfw_sample, read_tsv, run_snakemake, write_config
 from facecluster.config import ConfigError, validate_config
-from facecluster.detect import DlibHogDetector, select_faces
-from facecluster.dlib_format import FACE_RESNET, FIVE_POINT_LANDMARKS, FormatError, packaged_model, read_network
+from facecluster.detectors import select_faces
+from facecluster.dlib_format import (
+    FACE_RESNET,
+    FIVE_POINT_LANDMARKS,
+    FormatError,
+    packaged_model,
+    read_network,
+)
 from facecluster.dlib_numpy import CHIPS_PER_PASS, NumpyFaceNet, prepared_layout
-from facecluster.embed import DlibEmbedder, DlibTfEmbedder
+from facecluster.embedders.dlib import PREPARED_NAME
+from facecluster.plan import prepare_model
 
 DLIB_MODEL = packaged_model(FACE_RESNET)
 # 2 photos each of 10 people (the first 10 of lfw-dev with >= 20 photos): 20 chips.
-PEOPLE = ["Alejandro_Toledo", "Alvaro_Uribe", "Andre_Agassi", "Angelina_Jolie", "Ariel_Sharon",
-          "Arnold_Schwarzenegger", "Atal_Bihari_Vajpayee", "Carlos_Menem", "Colin_Powell", "George_W_Bush"]
+PEOPLE = [
+    "Alejandro_Toledo",
+    "Alvaro_Uribe",
+    "Andre_Agassi",
+    "Angelina_Jolie",
+    "Ariel_Sharon",
+    "Arnold_Schwarzenegger",
+    "Atal_Bihari_Vajpayee",
+    "Carlos_Menem",
+    "Colin_Powell",
+    "George_W_Bush",
+]
 
 
 @pytest.fixture(scope="module")
 def converted(tmp_path_factory):
-    from facecluster.dlib_tf import convert
-
-    path = tmp_path_factory.mktemp("dlib_tf") / "model.keras"
-    convert(path)
-    return path
+    """dlib's network converted for TensorFlow, as rule prepare_model makes it: the folder."""
+    folder = tmp_path_factory.mktemp("models") / "dlib_tf"
+    prepare_model("dlib_tf", folder)
+    return folder
 
 
 @pytest.fixture(scope="module")
 def dlib_embedder():
     """dlib's own runtime: the reference."""
-    return DlibEmbedder(runtime="dlib")
+    return embedder(name="dlib", runtime="dlib")
 
 
 @pytest.fixture(scope="module")
-def chips(datasets, dlib_embedder):
+def chips(datasets, dlib_embedder, make_model):
     """dlib's own 150 px chips (5-point landmarks, padding 0.25) of the centre face of 20 LFW photos."""
-    detector = DlibHogDetector()
+    detector, _ = make_model(dlib_model())
     aligned = []
     for path, _ in lfw_sample(PEOPLE, 2):
         rgb = np.asarray(Image.open(path).convert("RGB"))
-        faces = select_faces(detector.detect(rgb), (rgb.shape[1], rgb.shape[0]), keep="center")
+        faces = select_faces(detector.detect(rgb), (rgb.shape[1], rgb.shape[0]), keep="center", min_size=0)
         aligned.append(dlib_embedder.align(rgb, faces)[0])
     chips = np.concatenate(aligned)
     assert chips.shape == (20, 150, 150, 3)
@@ -51,10 +68,21 @@ def test_the_reader_recovers_every_layer_of_the_face_resnet():
 
     kinds = [layer.kind for layer in network.layers]
     assert {kind: kinds.count(kind) for kind in set(kinds)} == {
-        "con": 29, "affine": 29, "relu": 29, "max_pool": 1, "avg_pool": 5, "add_prev": 14,
-        "tag": 18, "skip": 4, "fc": 1}
-    assert network.input == {"mean_rgb": pytest.approx((122.782, 117.001, 104.298)), "scale": 256.0,
-                             "size": (150, 150)}
+        "con": 29,
+        "affine": 29,
+        "relu": 29,
+        "max_pool": 1,
+        "avg_pool": 5,
+        "add_prev": 14,
+        "tag": 18,
+        "skip": 4,
+        "fc": 1,
+    }
+    assert network.input == {
+        "mean_rgb": pytest.approx((122.782, 117.001, 104.298)),
+        "scale": 256.0,
+        "size": (150, 150),
+    }
     assert network.loss["distance_threshold"] == pytest.approx(0.6)
     first, fc = network.layers[0], network.layers[-1]
     assert first.settings == {"filters": 32, "size": (7, 7), "strides": (2, 2), "padding": (0, 0)}
@@ -86,11 +114,12 @@ def assert_equal_to_dlib(ours, dlibs):
 
 
 def test_tensorflow_descriptors_equal_dlib_on_real_face_chips(converted, dlib_embedder, chips):
-    assert_equal_to_dlib(DlibTfEmbedder(converted).embed(chips), dlib_embedder.embed(chips))
+    assert_equal_to_dlib(embedder([converted], name="dlib_tf").embed(chips), dlib_embedder.embed(chips))
 
 
-def test_numpy_descriptors_equal_dlib_on_real_face_chips(dlib_embedder, chips):
-    ours = DlibEmbedder().embed(chips)  # runtime numpy, the default
+def test_numpy_descriptors_equal_dlib_on_real_face_chips(dlib_embedder, chips, make_model):
+    _, numpy_embedder = make_model({"detector": {"name": "none"}, "embedder": {"name": "dlib"}})
+    ours = numpy_embedder.embed(chips)  # runtime numpy, the default
 
     assert_equal_to_dlib(ours, dlib_embedder.embed(chips))
     assert np.abs(ours - dlib_embedder.embed(chips)).max() < 1e-5
@@ -108,56 +137,72 @@ def test_numpy_passes_and_threads_do_not_change_the_descriptors(chips):
 
 def test_the_prepared_copy_gives_the_same_descriptors(tmp_path, chips):
     from_dlib_file = NumpyFaceNet.from_file(DLIB_MODEL)
-    prepared = tmp_path / "models/dlib_numpy/resnet.npy"
-    from_dlib_file.save_prepared(prepared)
+    folder = tmp_path / "models/dlib_numpy"
+    prepare_model("dlib_numpy", folder)
+    prepared = folder / PREPARED_NAME
 
     np.testing.assert_array_equal(NumpyFaceNet.from_prepared(prepared)(chips), from_dlib_file(chips))
-    np.testing.assert_array_equal(DlibEmbedder(prepared=prepared).embed(chips), from_dlib_file(chips))
+    np.testing.assert_array_equal(embedder([folder], name="dlib").embed(chips), from_dlib_file(chips))
     # The embedder runs the prepared copy's weights, whatever they are.
     weights = np.load(prepared)
     np.save(prepared, np.zeros_like(weights))
-    assert not DlibEmbedder(prepared=prepared).embed(chips).any()
+    assert not embedder([folder], name="dlib").embed(chips).any()
     np.save(prepared, weights)
-    # Absent, or written in another layout: not used (the embedder reads dlib's file instead).
-    assert NumpyFaceNet.from_prepared(tmp_path / "absent.npy") is None
+    # Absent, or written in another layout: an error that says what to do, never a silent fallback.
+    with pytest.raises(FileNotFoundError, match="rule prepare_model"):
+        embedder([tmp_path / "absent"], name="dlib")
     layout = prepared_layout(prepared)
     layout.write_text(layout.read_text().replace('"format": 1', '"format": 0'))
-    assert NumpyFaceNet.from_prepared(prepared) is None
-    np.testing.assert_array_equal(DlibEmbedder(prepared=prepared).embed(chips), from_dlib_file(chips))
+    with pytest.raises(ValueError, match="prepared in another layout"):
+        embedder([folder], name="dlib")
 
 
 def test_jitter_is_dlibs_own_runtime_only(dlib_embedder, chips):
     model = {"detector": {"name": "none"}, "embedder": {"name": "dlib", "jitter": 2}}
-    config = {"datasets": {"d": {"path": "x"}}, "models": {"m": model}, "default_model": "m",
-              "experiments": {}}
+    config = {
+        "datasets": {"d": {"path": "x"}},
+        "models": {"m": model},
+        "default_model": "m",
+        "experiments": {},
+    }
     with pytest.raises(ConfigError, match="models.m.embedder.jitter: only dlib's own runtime jitters"):
         validate_config(config)
     model["embedder"]["runtime"] = "dlib"
-    assert validate_config(config)["models"]["m"]["embedder"] == {"name": "dlib", "jitter": 2, "runtime": "dlib"}
+    assert validate_config(config)["models"]["m"]["embedder"] == {
+        "name": "dlib",
+        "jitter": 2,
+        "runtime": "dlib",
+    }
 
-    jittered = DlibEmbedder(jitter=2, runtime="dlib").embed(chips[:2])
+    jittered = embedder(name="dlib", jitter=2, runtime="dlib").embed(chips[:2])
     plain = dlib_embedder.embed(chips[:2])
     # Jittered copies move the descriptor a little, not to another person.
     assert 1e-4 < np.abs(jittered - plain).max() and np.linalg.norm(jittered - plain, axis=1).max() < 0.3
 
 
 def test_batch_size_does_not_change_the_descriptors(converted, chips):
-    one = DlibTfEmbedder(converted, batch_size=1).embed(chips[:5])
-    seven = DlibTfEmbedder(converted, batch_size=7).embed(chips)
+    one = embedder([converted], name="dlib_tf", batch_size=1).embed(chips[:5])
+    seven = embedder([converted], name="dlib_tf", batch_size=7).embed(chips)
 
     np.testing.assert_allclose(one, seven[:5], atol=1e-6)
-    assert DlibTfEmbedder(converted).embed(chips[:0]).shape == (0, 128)
+    assert embedder([converted], name="dlib_tf").embed(chips[:0]).shape == (0, 128)
 
 
 def test_a_missing_converted_model_says_which_rule_makes_it(tmp_path):
-    with pytest.raises(FileNotFoundError, match="convert_dlib_tf"):
-        DlibTfEmbedder(tmp_path / "missing.keras")
+    with pytest.raises(FileNotFoundError, match="rule prepare_model"):
+        embedder([tmp_path / "missing"], name="dlib_tf")
 
 
 def test_the_config_names_dlib_tf_with_its_defaults():
     model = {"detector": {"name": "none"}, "embedder": {"name": "dlib_tf"}}
-    config = validate_config({"datasets": {"d": {"path": "x"}}, "models": {"m": model}, "default_model": "m",
-                              "experiments": {"e": {"dataset": "d", "cluster": {"method": "agglomerative"}}}})
+    config = validate_config(
+        {
+            "datasets": {"d": {"path": "x"}},
+            "models": {"m": model},
+            "default_model": "m",
+            "experiments": {"e": {"dataset": "d", "cluster": {"method": "agglomerative"}}},
+        }
+    )
 
     assert config["models"]["m"]["embedder"] == {"name": "dlib_tf", "batch_size": 64}
     assert config["experiments"]["e"]["cluster"]["threshold"] == 0.5463  # dlib's calibration
@@ -165,19 +210,18 @@ def test_the_config_names_dlib_tf_with_its_defaults():
 
 @pytest.mark.workflow
 def test_the_workflow_converts_once_and_embeds_like_dlib(datasets, tmp_path):
-    """Rule convert_dlib_tf makes the model for process_batch; the embeddings equal the dlib model's."""
+    """Rule prepare_model makes the model for process_batch; the embeddings equal the dlib model's."""
     photos = copy_photos(lfw_sample(PEOPLE[:3], 3), tmp_path / "photos")
     tf_model = {**dlib_model(), "embedder": {"name": "dlib_tf", "batch_size": 4}, "threads": 2}
-    write_config(tmp_path, {"lfw": {"path": str(photos)}},
-                 models={"dlib": dlib_model(), "dlib_tf": tf_model})
+    write_config(tmp_path, {"lfw": {"path": str(photos)}}, models={"dlib": dlib_model(), "dlib_tf": tf_model})
     run_snakemake(tmp_path, "results/lfw/dlib/embeddings.npy", "results/lfw/dlib_tf/embeddings.npy")
 
     assert (tmp_path / "models/dlib_tf/dlib_face_recognition_resnet_model_v1.keras").is_file()
-    assert "converted" in (tmp_path / "results/logs/convert_dlib_tf.log").read_text()
+    assert "converted" in (tmp_path / "results/logs/prepare_model/dlib_tf.log").read_text()
     ledgers = [read_tsv(tmp_path / f"results/lfw/{model}/ledger.tsv") for model in ("dlib", "dlib_tf")]
     assert [row["n_faces"] for row in ledgers[0]] == [row["n_faces"] for row in ledgers[1]]
     dlib, tf = (np.load(tmp_path / f"results/lfw/{model}/embeddings.npy") for model in ("dlib", "dlib_tf"))
     assert dlib.shape == tf.shape == (9, 128)
     assert np.abs(dlib - tf).max() < 1e-4
     again = run_snakemake(tmp_path, "results/lfw/dlib_tf/embeddings.npy", "-n")
-    assert "convert_dlib_tf" not in again.stdout
+    assert "prepare_model" not in again.stdout

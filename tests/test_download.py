@@ -3,10 +3,10 @@
 from pathlib import Path
 
 import pytest
+from conftest import PROJECT_ROOT
 
 from facecluster.download import ChecksumError, fetch_photos, read_manifest, sha256_file
 
-from conftest import PROJECT_ROOT
 DEMO_MANIFEST = PROJECT_ROOT / "data" / "demo-photos.tsv"
 GOOD_HASH = "0" * 64
 

@@ -8,9 +8,8 @@ import tomllib
 
 import pytest
 import yaml
-from packaging.requirements import Requirement
-
 from conftest import PROJECT_ROOT
+from packaging.requirements import Requirement
 
 ENV_FILES = sorted((PROJECT_ROOT / "envs").glob("*.yaml"))
 RULE_FILES = sorted((PROJECT_ROOT / "rules").glob("*.smk"))
@@ -40,7 +39,7 @@ def env_pins(env_file):
 
 
 def test_there_are_environments():
-    assert {"photos.yaml", "aggregate.yaml"} <= {f.name for f in ENV_FILES}
+    assert {"files.yaml", "models.yaml", "aggregate.yaml"} <= {f.name for f in ENV_FILES}
 
 
 @pytest.mark.parametrize("env_file", ENV_FILES, ids=lambda f: f.name)

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from facecluster import graph, neighbors
-from facecluster.cluster import agglomerative, density, neighbour_graph
+from facecluster.cluster import agglomerative, density, neighbor_graph
 from facecluster.metrics import external_metrics
 
 
@@ -40,7 +40,7 @@ def test_cosine_distances_are_one_minus_cosine():
 @pytest.mark.parametrize("algorithm", ["chinese_whispers", "components"])
 def test_graph_clustering_recovers_separated_people(algorithm):
     points, labels = blobs()
-    found = neighbour_graph(points, threshold=0.4, algorithm=algorithm)
+    found = neighbor_graph(points, threshold=0.4, algorithm=algorithm)
     assert external_metrics(labels, found)["bcubed_f1"] == 1.0
 
 
@@ -50,6 +50,7 @@ def test_chinese_whispers_does_not_chain_two_groups_through_one_bridge():
     edges.append((5, 6))
     rows, cols = zip(*edges)
     from scipy.sparse import csr_matrix
+
     linked = csr_matrix((np.ones(len(edges)), (rows, cols)), shape=(12, 12))
     linked = linked.maximum(linked.T)
 
@@ -84,7 +85,9 @@ def test_density_clusterers_mark_outliers_unknown():
     outlier = np.full((1, points.shape[1]), 10.0)
     points = np.vstack([points, outlier])
 
-    for found in (density(points, method="dbscan", threshold=0.4, min_samples=3),
-                  density(points, method="hdbscan", min_cluster_size=5)):
+    for found in (
+        density(points, method="dbscan", threshold=0.4, min_samples=3),
+        density(points, method="hdbscan", min_cluster_size=5),
+    ):
         assert found[-1] == -1
         assert external_metrics(labels, found[:-1])["bcubed_f1"] == 1.0

@@ -59,7 +59,11 @@ def test_hand_computed_six_items():
 
 
 def test_keys_are_exactly_the_documented_ones():
-    assert set(external_metrics(SIX_TRUE, SIX_PRED)) == set(SCORE_KEYS) | {"n_clusters", "n_unknown", "n_items"}
+    assert set(external_metrics(SIX_TRUE, SIX_PRED)) == set(SCORE_KEYS) | {
+        "n_clusters",
+        "n_unknown",
+        "n_items",
+    }
 
 
 def test_perfect_clustering_scores_one():
@@ -141,7 +145,7 @@ def test_same_person_share_with_many_more_people_than_clusters_or_the_reverse(pe
 
 def test_agrees_with_sklearn_and_brute_force_pairs():
     rng = np.random.default_rng(3)
-    true = rng.choice(["p%d" % i for i in range(6)], size=120)
+    true = rng.choice([f"p{i}" for i in range(6)], size=120)
     pred = rng.integers(-1, 8, size=120)
     m = external_metrics(true, pred)
     singletons = singletons_for_unknown(pred)
@@ -230,7 +234,7 @@ def test_silhouette_of_a_sweep_with_shared_distances_matches_sklearn():
     labels = {k: rng.integers(0, k, len(X)) for k in (2, 7, 40)}
     labels[7][:5] = -1  # other faces known: the cached distances must not be reused
     cache = {}
-    for k, labels_k in labels.items():
+    for _k, labels_k in labels.items():
         shared = internal_metrics(X, labels_k, sample_size=150, random_state=1, distance_cache=cache)
         assert shared == internal_metrics(X, labels_k, sample_size=150, random_state=1)
         known = labels_k != -1

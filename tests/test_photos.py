@@ -5,22 +5,21 @@ import json
 
 import numpy as np
 import pytest
+from conftest import dlib_model
 from PIL import Image
 
-from conftest import dlib_model
-from facecluster.detect import Detection, DlibHogDetector, save_dlib_hog, select_faces
+from facecluster.config import validated_model
+from facecluster.detectors import Detection, downscale, make_detector, select_faces
 from facecluster.images import RejectedPhoto, decode_bytes
-from facecluster.photos import BatchProcessor
 
 
 def members_for(paths):
-    return [{"id": f"p{i}", "path": str(p), "label": p.parent.name, "hidden": False}
-            for i, p in enumerate(paths)]
+    return [{"id": f"p{i}", "path": str(p), "label": p.parent.name, "hidden": False} for i, p in enumerate(paths)]
 
 
 @pytest.fixture(scope="module")
-def all_faces_processor(tmp_path_factory):
-    return BatchProcessor(dlib_model(keep="all"), tmp_path_factory.mktemp("cache"))
+def all_faces_processor(tmp_path_factory, make_processor):
+    return make_processor(dlib_model(keep="all"), tmp_path_factory.mktemp("cache"))
 
 
 def test_negatives_have_no_face_and_group_photos_several(datasets, all_faces_processor, tmp_path):
@@ -45,21 +44,36 @@ def test_negatives_have_no_face_and_group_photos_several(datasets, all_faces_pro
 
 
 def test_the_saved_hog_detector_finds_what_dlibs_own_copy_finds(datasets, tmp_path):
-    saved = tmp_path / "hog.svm"
-    save_dlib_hog(saved)
+    import dlib
+
+    from facecluster.plan import prepare_model
+
+    prepare_model("dlib_hog", tmp_path / "dlib_hog")
+    settings = validated_model(dlib_model())["detector"]
+    saved = make_detector({**settings, "threshold": 0.0}, [tmp_path / "dlib_hog"])
     photos = [datasets / "negatives" / "multi_face" / name for name in ("couple.jpg", "multiface.jpg")]
     photos += sorted((datasets / "lfw-dev" / "Hans_Blix").iterdir())[:3]
 
-    detections = [
-        [[(d.box, d.score) for d in detector.detect(np.asarray(Image.open(photo).convert("RGB")))]
-         for photo in photos]
-        for detector in (DlibHogDetector(saved=saved), DlibHogDetector(saved=tmp_path / "missing.svm"))
-    ]
-    assert detections[0] == detections[1]
-    assert sum(map(len, detections[0])) >= 2 + 5 + 3
+    detections = []
+    for photo in photos:
+        rgb = np.asarray(Image.open(photo).convert("RGB"))
+        small, factor = downscale(rgb, settings["max_side"])
+        rects, scores, _ = dlib.get_frontal_face_detector().run(small, settings["upsample"], 0.0)
+        own = [
+            Detection((r.left(), r.top(), r.right(), r.bottom()), float(s)).scaled(1 / factor)
+            for r, s in zip(rects, scores)
+        ]
+        detections.append((saved.detect(rgb), own))
+    assert all(ours == own for ours, own in detections)
+    assert sum(len(ours) for ours, _ in detections) >= 2 + 5 + 3
 
 
-def test_a_job_of_two_threads_gives_what_one_thread_gives(datasets, lfw_dir, tmp_path):
+def test_a_missing_model_file_names_the_rule_that_makes_it(tmp_path):
+    with pytest.raises(FileNotFoundError, match="rule prepare_model"):
+        make_detector(validated_model(dlib_model())["detector"], [tmp_path / "dlib_hog"])
+
+
+def test_a_job_of_two_threads_gives_what_one_thread_gives(datasets, lfw_dir, tmp_path, make_processor):
     # dlib's HOG detector keeps the image it scans in itself: threads sharing
     # one find each other's faces (about half the photos went wrong so) or crash.
     paths = sorted((datasets / "negatives" / "multi_face").iterdir())
@@ -71,25 +85,33 @@ def test_a_job_of_two_threads_gives_what_one_thread_gives(datasets, lfw_dir, tmp
     members[1]["hidden"] = True
     model = dlib_model(keep="all")
 
-    runs = {threads: BatchProcessor(model, tmp_path / f"cache{threads}", threads=threads).process(
-        members, tmp_path / f"out{threads}") for threads in (1, 2)}
+    runs = {
+        threads: make_processor(model, tmp_path / f"cache{threads}", threads=threads).process(
+            members, tmp_path / f"out{threads}"
+        )
+        for threads in (1, 2)
+    }
 
     assert [(r.id, r.status, r.reason, r.n_faces) for r in runs[2]] == [
-        (r.id, r.status, r.reason, r.n_faces) for r in runs[1]]
+        (r.id, r.status, r.reason, r.n_faces) for r in runs[1]
+    ]
     assert {r.status for r in runs[1]} == {"embedded", "no_face", "rejected"}
     for row in runs[1]:
         record = json.loads((tmp_path / "out1" / f"{row.id}.json").read_text())
         assert json.loads((tmp_path / "out2" / f"{row.id}.json").read_text()) == record
         if row.status == "embedded":
             for suffix in (".npy", ".chips.npy"):
-                np.testing.assert_allclose(np.load(tmp_path / "out2" / f"{row.id}{suffix}"),
-                                           np.load(tmp_path / "out1" / f"{row.id}{suffix}"), atol=1e-6)
+                np.testing.assert_allclose(
+                    np.load(tmp_path / "out2" / f"{row.id}{suffix}"),
+                    np.load(tmp_path / "out1" / f"{row.id}{suffix}"),
+                    atol=1e-6,
+                )
 
 
-def test_same_person_is_closer_than_different_people(lfw_dir, tmp_path):
+def test_same_person_is_closer_than_different_people(lfw_dir, tmp_path, make_processor):
     paths = [lfw_dir / "Hans_Blix" / f"Hans_Blix_000{i}.jpg" for i in (1, 2)]
     paths += [lfw_dir / "Hugo_Chavez" / f"Hugo_Chavez_000{i}.jpg" for i in (1, 2)]
-    processor = BatchProcessor(dlib_model(), tmp_path / "cache")
+    processor = make_processor(dlib_model(), tmp_path / "cache")
 
     rows = processor.process(members_for(paths), tmp_path / "out")
 
@@ -100,37 +122,35 @@ def test_same_person_is_closer_than_different_people(lfw_dir, tmp_path):
     assert same < 0.6 < different
 
 
-def test_yale_faces_without_extension_are_photos(datasets, tmp_path):
+def test_yale_faces_without_extension_are_photos(datasets, tmp_path, make_processor):
     paths = sorted((datasets / "yalefaces" / "subject02").iterdir())[:3]
-    processor = BatchProcessor(dlib_model(), tmp_path / "cache")
+    processor = make_processor(dlib_model(), tmp_path / "cache")
 
     rows = processor.process(members_for(paths), tmp_path / "out")
 
     assert [r.status for r in rows] == ["embedded"] * 3
 
 
-def test_unchanged_photos_come_from_the_cache(lfw_dir, tmp_path):
+def test_unchanged_photos_come_from_the_cache(lfw_dir, tmp_path, make_processor):
     paths = sorted((lfw_dir / "Hans_Blix").iterdir())[:3]
-    processor = BatchProcessor(dlib_model(), tmp_path / "cache")
+    processor = make_processor(dlib_model(), tmp_path / "cache")
     first = processor.process(members_for(paths), tmp_path / "a")
     processor.detector = processor.embedder = None  # any recomputation would fail
 
     second = processor.process(members_for(paths), tmp_path / "b")
 
-    assert [(r.sha256, r.status, r.n_faces) for r in first] == [
-        (r.sha256, r.status, r.n_faces) for r in second]
+    assert [(r.sha256, r.status, r.n_faces) for r in first] == [(r.sha256, r.status, r.n_faces) for r in second]
     for row in first:
-        assert (tmp_path / "a" / f"{row.id}.npy").read_bytes() == (
-            tmp_path / "b" / f"{row.id}.npy").read_bytes()
+        assert (tmp_path / "a" / f"{row.id}.npy").read_bytes() == (tmp_path / "b" / f"{row.id}.npy").read_bytes()
 
 
-def test_whole_image_detector_embeds_face_crops(lfw_dir, tmp_path):
+def test_whole_image_detector_embeds_face_crops(lfw_dir, tmp_path, make_processor):
     crop = Image.open(lfw_dir / "Hans_Blix" / "Hans_Blix_0001.jpg").crop((60, 60, 190, 190))
     path = tmp_path / "crop.png"
     crop.save(path)
     model = {"detector": {"name": "none"}, "embedder": {"name": "dlib"}}
 
-    rows = BatchProcessor(model, tmp_path / "cache").process(members_for([path]), tmp_path / "out")
+    rows = make_processor(model, tmp_path / "cache").process(members_for([path]), tmp_path / "out")
 
     assert (rows[0].status, rows[0].n_faces) == ("embedded", 1)
 
@@ -149,11 +169,11 @@ def test_exif_orientation_is_applied_before_detection(lfw_dir):
     assert difference < 10
 
 
-def test_large_photos_are_decoded_reduced_and_boxes_kept_in_original_pixels(lfw_dir, tmp_path):
+def test_large_photos_are_decoded_reduced_and_boxes_kept_in_original_pixels(lfw_dir, tmp_path, make_processor):
     big = Image.open(lfw_dir / "Hans_Blix" / "Hans_Blix_0001.jpg").resize((2500, 2500))
     path = tmp_path / "big.jpg"
     big.save(path, quality=95)
-    processor = BatchProcessor(dlib_model(), tmp_path / "cache", photo_max_side=800)
+    processor = make_processor(dlib_model(), tmp_path / "cache", photo_max_side=800)
 
     rows = processor.process(members_for([path]), tmp_path / "out")
 
@@ -177,8 +197,11 @@ def test_unreadable_content_is_rejected_with_a_reason(data, reason):
 
 
 def test_keep_center_picks_the_face_nearest_the_centre_and_min_size_filters():
-    faces = [Detection((0, 0, 30, 30), 1.0), Detection((90, 90, 160, 160), 0.5),
-             Detection((200, 10, 240, 50), 2.0)]
+    faces = [
+        Detection((0, 0, 30, 30), 1.0),
+        Detection((90, 90, 160, 160), 0.5),
+        Detection((200, 10, 240, 50), 2.0),
+    ]
 
-    assert select_faces(faces, (250, 250), keep="center") == [faces[1]]
+    assert select_faces(faces, (250, 250), keep="center", min_size=0) == [faces[1]]
     assert select_faces(faces, (250, 250), keep="all", min_size=35) == [faces[2], faces[1]][::-1]

@@ -39,9 +39,15 @@ def read_png(path):
 
 
 METRICS_BY_K = {
-    k: {"same_person_share": 0.5 + k / 40, "purity": 0.4 + k / 30, "ari": 0.3 + k / 50,
-        "nmi": None if k == 6 else 0.6, "silhouette": 0.1 + k / 100,
-        "davies_bouldin": 2.0 - k / 10, "calinski_harabasz": 50.0 + k}
+    k: {
+        "same_person_share": 0.5 + k / 40,
+        "purity": 0.4 + k / 30,
+        "ari": 0.3 + k / 50,
+        "nmi": None if k == 6 else 0.6,
+        "silhouette": 0.1 + k / 100,
+        "davies_bouldin": 2.0 - k / 10,
+        "calinski_harabasz": 50.0 + k,
+    }
     for k in range(2, 11)
 }
 
@@ -84,12 +90,10 @@ def test_thumbnail_scatter_draws_at_most_max_faces(tmp_path):
     coords = rng.normal(size=(500, 2))
     chips = [make_chip(rng) for _ in range(500)]
     clusters = rng.integers(-1, 8, size=500)
-    drawn = plots.thumbnail_scatter(tmp_path / "t.png", coords, chips, clusters, title="faces",
-                                    max_faces=120)
+    drawn = plots.thumbnail_scatter(tmp_path / "t.png", coords, chips, clusters, title="faces", max_faces=120)
     assert drawn == 120
     read_png(tmp_path / "t.png")
-    assert plots.thumbnail_scatter(tmp_path / "all.png", coords[:30], chips[:30], clusters[:30],
-                                   title="faces") == 30
+    assert plots.thumbnail_scatter(tmp_path / "all.png", coords[:30], chips[:30], clusters[:30], title="faces") == 30
 
 
 def test_metrics_vs_k_tolerates_none_and_missing_labels(tmp_path):
@@ -101,13 +105,13 @@ def test_metrics_vs_k_tolerates_none_and_missing_labels(tmp_path):
 
 
 def test_confusion_matrix_with_unknown_column_and_many_rows(tmp_path):
-    plots.confusion_matrix(tmp_path / "c.png", [[3, 0, 1], [0, 4, 2]], ["ann", "bob"], [0, 1, -1],
-                           title="people vs clusters")
+    plots.confusion_matrix(
+        tmp_path / "c.png", [[3, 0, 1], [0, 4, 2]], ["ann", "bob"], [0, 1, -1], title="people vs clusters"
+    )
     read_png(tmp_path / "c.png")
     rng = np.random.default_rng(0)
     big = rng.integers(0, 5, size=(200, 210))
-    plots.confusion_matrix(tmp_path / "big.png", big, [f"p{i}" for i in range(200)],
-                           list(range(-1, 209)), title="big")
+    plots.confusion_matrix(tmp_path / "big.png", big, [f"p{i}" for i in range(200)], list(range(-1, 209)), title="big")
     read_png(tmp_path / "big.png")
 
 

@@ -16,17 +16,26 @@ import zlib
 
 import numpy as np
 import pytest
-from PIL import Image
-
 from conftest import (
-    PROJECT_ROOT, SNAKEMAKE, copy_photos, lfw_sample, read_tsv, run_snakemake, write_config,
+    PROJECT_ROOT,
+    SNAKEMAKE,
+    copy_photos,
+    lfw_sample,
+    read_tsv,
+    run_snakemake,
+    write_config,
 )
+from PIL import Image
 
 pytestmark = pytest.mark.workflow
 
 FACE = "Hans_Blix/Hans_Blix_0001.jpg"  # the face of every format variant
-OTHER_FACES = ["Hugo_Chavez/Hugo_Chavez_0001.jpg", "Vladimir_Putin/Vladimir_Putin_0001.jpg",
-               "Jennifer_Capriati/Jennifer_Capriati_0001.jpg", "Colin_Powell/Colin_Powell_0001.jpg"]
+OTHER_FACES = [
+    "Hugo_Chavez/Hugo_Chavez_0001.jpg",
+    "Vladimir_Putin/Vladimir_Putin_0001.jpg",
+    "Jennifer_Capriati/Jennifer_Capriati_0001.jpg",
+    "Colin_Powell/Colin_Powell_0001.jpg",
+]
 HIDDEN = "hidden file (its name or a folder above it starts with '.')"
 NO_FACE = "no face found by the detector"
 
@@ -47,8 +56,7 @@ def png_bomb(side):
     row = b"\0" * (1 + side // 8)  # filter byte + packed bits
     pixels = b"".join(compressor.compress(row) for _ in range(side)) + compressor.flush()
     header = struct.pack(">IIBBBBB", side, side, 1, 0, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", header) + png_chunk(b"IDAT", pixels)
-            + png_chunk(b"IEND", b""))
+    return b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", header) + png_chunk(b"IDAT", pixels) + png_chunk(b"IEND", b"")
 
 
 def make_corpus(folder, lfw_dir):
@@ -67,34 +75,69 @@ def make_corpus(folder, lfw_dir):
     others = [(lfw_dir / name).read_bytes() for name in OTHER_FACES]
     corpus = {
         "empty.jpg": ("zero-byte file", b"", "rejected", "empty file (0 bytes)"),
-        "truncated.jpg": ("truncated JPEG (first half)", original[: len(original) // 2],
-                          "rejected", "damaged or truncated image: image file is truncated"),
-        "notes.jpg": ("text file named .jpg", b"shopping list: milk, eggs\n",
-                      "rejected", "not an image Pillow can read"),
+        "truncated.jpg": (
+            "truncated JPEG (first half)",
+            original[: len(original) // 2],
+            "rejected",
+            "damaged or truncated image: image file is truncated",
+        ),
+        "notes.jpg": (
+            "text file named .jpg",
+            b"shopping list: milk, eggs\n",
+            "rejected",
+            "not an image Pillow can read",
+        ),
         "cmyk.jpg": ("CMYK JPEG", encoded(face.convert("CMYK"), "JPEG"), "embedded", ""),
         "grey16.png": ("16-bit greyscale PNG", encoded(grey16, "PNG"), "embedded", ""),
-        "rgba.png": ("RGBA PNG, transparent band", encoded(Image.fromarray(rgba), "PNG"),
-                     "embedded", ""),
-        "palette.gif": ("palette GIF", encoded(face.convert("P", palette=Image.Palette.ADAPTIVE),
-                                               "GIF"), "embedded", ""),
+        "rgba.png": ("RGBA PNG, transparent band", encoded(Image.fromarray(rgba), "PNG"), "embedded", ""),
+        "palette.gif": (
+            "palette GIF",
+            encoded(face.convert("P", palette=Image.Palette.ADAPTIVE), "GIF"),
+            "embedded",
+            "",
+        ),
         "grey.jpg": ("greyscale JPEG", encoded(face.convert("L"), "JPEG"), "embedded", ""),
-        "exif_rotated.jpg": ("stored on its side, EXIF orientation 6",
-                             encoded(stored_rotated, "JPEG", exif=rotated_exif), "embedded", ""),
-        "rotated_no_exif.jpg": ("the same pixels without the EXIF tag (control)",
-                                encoded(stored_rotated, "JPEG"), "no_face", NO_FACE),
-        "1x1.png": ("1x1 image", encoded(Image.new("RGB", (1, 1)), "PNG"),
-                    "rejected", "image too small to hold a face (1x1 pixels)"),
-        "bomb.png": ("decompression bomb: 20000x20000 PNG of 50 KB", png_bomb(20000),
-                     "rejected", "decompression bomb"),
-        "bomb_100mpx.png": ("10000x10000 PNG, past Pillow's warning limit", png_bomb(10000),
-                            "rejected", "decompression bomb"),
-        "8000x6000.jpg": ("8000x6000 photo, face pasted in", encoded(big, "JPEG", quality=90),
-                          "embedded", ""),
+        "exif_rotated.jpg": (
+            "stored on its side, EXIF orientation 6",
+            encoded(stored_rotated, "JPEG", exif=rotated_exif),
+            "embedded",
+            "",
+        ),
+        "rotated_no_exif.jpg": (
+            "the same pixels without the EXIF tag (control)",
+            encoded(stored_rotated, "JPEG"),
+            "no_face",
+            NO_FACE,
+        ),
+        "1x1.png": (
+            "1x1 image",
+            encoded(Image.new("RGB", (1, 1)), "PNG"),
+            "rejected",
+            "image too small to hold a face (1x1 pixels)",
+        ),
+        "bomb.png": (
+            "decompression bomb: 20000x20000 PNG of 50 KB",
+            png_bomb(20000),
+            "rejected",
+            "decompression bomb",
+        ),
+        "bomb_100mpx.png": (
+            "10000x10000 PNG, past Pillow's warning limit",
+            png_bomb(10000),
+            "rejected",
+            "decompression bomb",
+        ),
+        "8000x6000.jpg": (
+            "8000x6000 photo, face pasted in",
+            encoded(big, "JPEG", quality=90),
+            "embedded",
+            "",
+        ),
         "copy 1.jpg": ("byte-identical photo, first name", original, "embedded", ""),
         "copy 2.jpg": ("byte-identical photo, second name", original, "embedded", ""),
         "with space.jpg": ("name with spaces", others[0], "embedded", ""),
         "Zoë ünïcødé 日本.jpg": ("unicode name", others[1], "embedded", ""),
-        "it's \"quoted\".jpg": ("quotes in the name", others[2], "embedded", ""),
+        'it\'s "quoted".jpg': ("quotes in the name", others[2], "embedded", ""),
         "{x}.jpg": ("braces in the name", others[3], "embedded", ""),
         ".hidden.jpg": ("hidden file (a real photo)", original, "rejected", HIDDEN),
     }
@@ -104,8 +147,11 @@ def make_corpus(folder, lfw_dir):
     (folder / "loop.jpg").symlink_to("loop.jpg")
     table = {name: (what, status, reason) for name, (what, _, status, reason) in corpus.items()}
     table["link.jpg"] = ("symlink to copy 1.jpg", "embedded", "")
-    table["loop.jpg"] = ("symlink to itself (a loop)", "rejected",
-                         "cannot read the file: Too many levels of symbolic links")
+    table["loop.jpg"] = (
+        "symlink to itself (a loop)",
+        "rejected",
+        "cannot read the file: Too many levels of symbolic links",
+    )
     return table
 
 
@@ -143,8 +189,7 @@ def corpus_run(lfw_dir, tmp_path_factory):
     before = snapshot(work)
     run_snakemake(work)
     stray = written_outside_results(before, snapshot(work))
-    ledger = {row["path"].removeprefix("corpus/"): row
-              for row in read_tsv(work / "results/corpus/dlib/ledger.tsv")}
+    ledger = {row["path"].removeprefix("corpus/"): row for row in read_tsv(work / "results/corpus/dlib/ledger.tsv")}
     table = markdown_table(expected, ledger)
     (work / "corpus.md").write_text(table + "\n")
     print(f"\nThe bad-input corpus, from a real run ({work / 'corpus.md'}):\n\n{table}\n")
@@ -166,8 +211,17 @@ def test_every_variant_of_the_face_embeds_as_the_same_person(corpus_run):
     faces = read_tsv(work / "results/corpus/dlib/faces.tsv")
     vectors = np.load(work / "results/corpus/dlib/embeddings.npy", allow_pickle=False)
     by_name = {face["path"].removeprefix("corpus/"): vector for face, vector in zip(faces, vectors)}
-    variants = ["cmyk.jpg", "grey16.png", "rgba.png", "palette.gif", "grey.jpg",
-                "exif_rotated.jpg", "8000x6000.jpg", "copy 2.jpg", "link.jpg"]
+    variants = [
+        "cmyk.jpg",
+        "grey16.png",
+        "rgba.png",
+        "palette.gif",
+        "grey.jpg",
+        "exif_rotated.jpg",
+        "8000x6000.jpg",
+        "copy 2.jpg",
+        "link.jpg",
+    ]
 
     distances = {name: float(np.linalg.norm(by_name[name] - by_name["copy 1.jpg"])) for name in variants}
 
@@ -178,8 +232,9 @@ def test_every_variant_of_the_face_embeds_as_the_same_person(corpus_run):
 
 def test_the_huge_photo_box_is_in_its_own_pixels(corpus_run):
     work, _, _, _ = corpus_run
-    face = next(face for face in read_tsv(work / "results/corpus/dlib/faces.tsv")
-                if face["path"] == "corpus/8000x6000.jpg")
+    face = next(
+        face for face in read_tsv(work / "results/corpus/dlib/faces.tsv") if face["path"] == "corpus/8000x6000.jpg"
+    )
     # The 250 px photo's face, near (67, 68)-(175, 175), was scaled x6 and pasted at (3000, 2000).
     assert abs(float(face["left"]) - 3400) < 200 and abs(float(face["top"]) - 2410) < 200
     assert abs(float(face["right"]) - 4050) < 200 and abs(float(face["bottom"]) - 3050) < 200
@@ -210,13 +265,19 @@ def test_a_dataset_without_a_readable_photo_stops_before_any_job(lfw_dir, tmp_pa
     (tmp_path / "holiday/notes.txt").write_text("a list")
     (tmp_path / "holiday/empty.jpg").write_bytes(b"")
     assert_stops_before_any_job(
-        tmp_path, "holds no readable photo: 3 files, none usable ('.hidden/face.jpg': hidden file; "
-        "'empty.jpg': not an image Pillow can read; 'notes.txt': not an image Pillow can read)")
+        tmp_path,
+        "holds no readable photo: 3 files, none usable ('.hidden/face.jpg': hidden file; "
+        "'empty.jpg': not an image Pillow can read; 'notes.txt': not an image Pillow can read)",
+    )
 
 
 PEOPLE = ["Hans_Blix", "Hugo_Chavez", "Vladimir_Putin", "Jennifer_Capriati"]
-RESULTS = ["people/dlib/ledger.tsv", "people/dlib/embeddings.npy",
-           "experiments/sweep/assignments.tsv", "experiments/sweep/metrics.json"]
+RESULTS = [
+    "people/dlib/ledger.tsv",
+    "people/dlib/embeddings.npy",
+    "experiments/sweep/assignments.tsv",
+    "experiments/sweep/metrics.json",
+]
 
 
 def people_workdir(root, name):
@@ -236,8 +297,7 @@ def kill_mid_stage(work):
     """Start Snakemake; SIGKILL its process group once a batch is done and others are not."""
     command = [str(SNAKEMAKE), "-s", str(PROJECT_ROOT / "Snakefile"), "--cores", "2"]
     with open(work / "killed.log", "w") as log:
-        process = subprocess.Popen(command, cwd=work, stdout=log, stderr=subprocess.STDOUT,
-                                   start_new_session=True)
+        process = subprocess.Popen(command, cwd=work, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     batches = work / "results/people/dlib/batches"
     while not list(batches.glob("*/ledger.tsv")):
         if process.poll() is not None:
@@ -310,4 +370,7 @@ def test_the_library_and_scripts_load_data_safely():
 
     assert {name: calls for name, calls in unsafe.items() if calls} == {}
     assert unsafe_loads("import pickle\nnp.load(p)\nyaml.load(f)\nnp.load(p, allow_pickle=False)") == [
-        "import pickle", "np.load without allow_pickle=False", "yaml.load"]
+        "import pickle",
+        "np.load without allow_pickle=False",
+        "yaml.load",
+    ]

@@ -6,20 +6,32 @@ import sys
 
 import numpy as np
 import pytest
+from conftest import PROJECT_ROOT, build_embedder
+from facenet_graph import (
+    DIM,
+    POOL,
+    SIZE,
+    prewhitened,
+    reference_embeddings,
+    save_facenet_models,
+    sha256_of,
+)
 from PIL import Image
 
-from conftest import PROJECT_ROOT
-from facenet_graph import (
-    DIM, POOL, SIZE, prewhitened, reference_embeddings, save_facenet_models, sha256_of,
-)
-from facecluster.config import ConfigError
-from facecluster.detect import Detection, MtcnnDetector, select_faces
-from facecluster.embed import KerasEmbedder, make_embedder
-from facecluster.model_files import check_model_files
-from facecluster.photos import BatchProcessor
+from facecluster.config import ConfigError, validated_model
+from facecluster.detectors import Detection, make_detector, select_faces
+from facecluster.pinned_files import check_pinned_files
 
-LFW_PEOPLE = ["Hans_Blix", "Hugo_Chavez", "Vladimir_Putin", "Jennifer_Capriati",
-              "Arnold_Schwarzenegger", "Ariel_Sharon", "Colin_Powell", "Andre_Agassi"]
+LFW_PEOPLE = [
+    "Hans_Blix",
+    "Hugo_Chavez",
+    "Vladimir_Putin",
+    "Jennifer_Capriati",
+    "Arnold_Schwarzenegger",
+    "Ariel_Sharon",
+    "Colin_Powell",
+    "Andre_Agassi",
+]
 
 
 @pytest.fixture(scope="module")
@@ -36,8 +48,16 @@ def chips():
     return np.concatenate([noise, gradient, np.full((1, SIZE, SIZE, 3), 90, np.uint8)])
 
 
+# Pinned by sha256 in a config (checked by check_pinned_files, below); not checked here.
+UNCHECKED = "0" * 64
+
+
 def facenet(path, **options):
-    return make_embedder({"name": "facenet", "path": str(path), **options})
+    return build_embedder([path], name="facenet", path=str(path), sha256=UNCHECKED, **options)
+
+
+def keras_embedder(path, **options):
+    return build_embedder([path], name="keras", path=str(path), sha256=UNCHECKED, **options)
 
 
 @pytest.mark.parametrize("form", ["frozen .pb", "checkpoint folder"])
@@ -91,16 +111,16 @@ def test_folder_models_are_pinned_file_by_file(facenet_files, tmp_path):
     _, checkpoints = facenet_files
     hashes = {p.name: sha256_of(p) for p in checkpoints.iterdir()}
     model = {"embedder": {"name": "facenet", "path": str(checkpoints), "sha256": hashes}}
-    check_model_files("fn", model)  # all there, all matching
+    check_pinned_files("fn", model)  # all there, all matching
 
     changed = dict(hashes, **{"model-test.meta": "0" * 64})
     with pytest.raises(ConfigError, match=r"model-test.meta: its sha256 is [0-9a-f]{64}, the config says 0{64}"):
-        check_model_files("fn", {"embedder": dict(model["embedder"], sha256=changed)})
+        check_pinned_files("fn", {"embedder": dict(model["embedder"], sha256=changed)})
     unlisted = {k: v for k, v in hashes.items() if k != "model-test.meta"}
     with pytest.raises(ConfigError, match="model-test.meta: in the folder but not listed"):
-        check_model_files("fn", {"embedder": dict(model["embedder"], sha256=unlisted)})
+        check_pinned_files("fn", {"embedder": dict(model["embedder"], sha256=unlisted)})
     with pytest.raises(ConfigError, match="is a folder: give each file's sha256"):
-        check_model_files("fn", {"embedder": dict(model["embedder"], sha256="0" * 64)})
+        check_pinned_files("fn", {"embedder": dict(model["embedder"], sha256="0" * 64)})
 
 
 # --- MTCNN on real photos ---------------------------------------------------
@@ -108,7 +128,7 @@ def test_folder_models_are_pinned_file_by_file(facenet_files, tmp_path):
 
 @pytest.fixture(scope="module")
 def mtcnn():
-    return MtcnnDetector()
+    return make_detector(validated_model({"detector": {"name": "mtcnn"}, "embedder": {"name": "dlib"}})["detector"])
 
 
 def rgb(path):
@@ -152,14 +172,16 @@ def test_mtcnn_finds_the_centre_face_of_lfw_photos_several_per_call(lfw_dir, mtc
         assert all(overlap(a.box, b.box) > 0.9 for a, b in zip(found, found_alone))
 
 
-def test_mtcnn_and_facenet_through_the_batch_processor(datasets, facenet_files, tmp_path):
-    model = {"detector": {"name": "mtcnn", "keep": "all", "batch_size": 4},
-             "embedder": {"name": "facenet", "path": str(facenet_files[0])}}
+def test_mtcnn_and_facenet_through_the_batch_processor(datasets, facenet_files, tmp_path, make_processor):
+    model = {
+        "detector": {"name": "mtcnn", "keep": "all", "batch_size": 4},
+        "embedder": {"name": "facenet", "path": str(facenet_files[0]), "sha256": UNCHECKED},
+    }
     paths = [datasets / "negatives/multi_face/multiface.jpg", datasets / "negatives/no_face/noise_1.jpg"]
     paths += [sorted((datasets / "lfw-dev" / person).iterdir())[0] for person in LFW_PEOPLE[:3]]
     members = [{"id": f"p{i}", "path": str(p), "label": "", "hidden": False} for i, p in enumerate(paths)]
 
-    rows = BatchProcessor(model, tmp_path / "cache", threads=2).process(members, tmp_path / "out")
+    rows = make_processor(model, tmp_path / "cache", threads=2).process(members, tmp_path / "out")
 
     assert [r.status for r in rows] == ["embedded", "no_face", "embedded", "embedded", "embedded"]
     group = json.loads((tmp_path / "out/p0.json").read_text())
@@ -171,11 +193,21 @@ def test_mtcnn_and_facenet_through_the_batch_processor(datasets, facenet_files, 
 
 
 def test_the_dlib_path_does_not_import_tensorflow(tmp_path):
-    code = ("import sys; from facecluster.photos import BatchProcessor; "
-            "BatchProcessor({'detector': {'name': 'dlib_hog'}, 'embedder': {'name': 'dlib'}}, sys.argv[1]); "
-            "print(sorted(m for m in ('tensorflow', 'keras', 'mtcnn') if m in sys.modules))")
-    result = subprocess.run([sys.executable, "-c", code, str(tmp_path)], cwd=PROJECT_ROOT,
-                            capture_output=True, text=True, check=True)
+    code = (
+        "import sys; from facecluster.config import validated_model; "
+        "from facecluster.photos import BatchProcessor; from facecluster.plan import prepare_model_files; "
+        "model = validated_model({'detector': {'name': 'dlib_hog'}, 'embedder': {'name': 'dlib'}}); "
+        "BatchProcessor(model, sys.argv[1], photo_max_side=1600, "
+        "files=prepare_model_files(model, sys.argv[1])); "
+        "print(sorted(m for m in ('tensorflow', 'keras', 'mtcnn') if m in sys.modules))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path)],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert result.stdout.strip() == "[]"
 
 
@@ -202,9 +234,9 @@ def keras_classifier(tmp_path_factory):
 def test_keras_models_go_through_the_keras_embedder(keras_classifier, chips, form):
     folder, embedder_part = keras_classifier
     if form == ".keras":
-        embedder = KerasEmbedder(folder / "classifier.keras", output="embedding", normalization="fixed")
+        embedder = keras_embedder(folder / "classifier.keras", output="embedding", normalization="fixed")
     else:
-        embedder = KerasEmbedder(folder / "savedmodel", normalization="fixed")
+        embedder = keras_embedder(folder / "savedmodel", normalization="fixed")
 
     vectors = embedder.embed(chips)
 
@@ -221,4 +253,4 @@ def test_keras_models_load_in_safe_mode(tmp_path):
     keras.Model(inputs, outputs).save(tmp_path / "lambda.keras")
 
     with pytest.raises(ValueError, match="safe_mode"):
-        KerasEmbedder(tmp_path / "lambda.keras")
+        keras_embedder(tmp_path / "lambda.keras")

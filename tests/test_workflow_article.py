@@ -5,10 +5,9 @@ import json
 import numpy as np
 import pytest
 import yaml
-from PIL import Image
-
 from conftest import PROJECT_ROOT, lfw_sample, read_tsv, run_snakemake
 from facenet_graph import DIM, SIZE, prewhitened, reference_embeddings, save_facenet_models, sha256_of
+from PIL import Image
 
 pytestmark = pytest.mark.workflow
 
@@ -81,8 +80,7 @@ def test_a_missing_or_wrong_model_file_stops_before_any_job(facenet_pb, tmp_path
         expected = ["is not there", "Download it and put it at that path", "models/README.md"]
     else:
         article_config(tmp_path, crops, facenet_pb, "ab" * 32)
-        expected = [f"its sha256 is {sha256_of(facenet_pb)}, the config says {'ab' * 32}",
-                    "models/README.md"]
+        expected = [f"its sha256 is {sha256_of(facenet_pb)}, the config says {'ab' * 32}", "models/README.md"]
 
     result = run_snakemake(tmp_path, check=False)
 

@@ -4,9 +4,8 @@ import json
 import shutil
 
 import pytest
-from PIL import Image
-
 from conftest import copy_photos, lfw_sample, read_tsv, run_snakemake, write_config
+from PIL import Image
 
 pytestmark = pytest.mark.workflow
 
@@ -16,14 +15,22 @@ PLOTS = ["scatter", "thumbnails", "metrics_vs_k", "confusion", "contact_sheet"]
 
 def experiments():
     return {
-        "original": {"dataset": "four", "reduce": {"method": "pca", "components": 2},
-                     "cluster": {"method": "kmeans", "k": 4}},
-        "sweep": {"dataset": "four", "reduce": {"method": "none"},
-                  "cluster": {"method": "kmeans", "k": {"from": 2, "to": 60, "step": 2}}},
-        "lonely": {"dataset": "four", "sample": {"people": 1, "photos_per_person": 1},
-                   "cluster": {"method": "kmeans", "k": 2}},
-        "unknown_k": {"dataset": "four", "cluster": {"method": "agglomerative"},
-                      "people_folders": "copy"},
+        "original": {
+            "dataset": "four",
+            "reduce": {"method": "pca", "components": 2},
+            "cluster": {"method": "kmeans", "k": 4},
+        },
+        "sweep": {
+            "dataset": "four",
+            "reduce": {"method": "none"},
+            "cluster": {"method": "kmeans", "k": {"from": 2, "to": 60, "step": 2}},
+        },
+        "lonely": {
+            "dataset": "four",
+            "sample": {"people": 1, "photos_per_person": 1},
+            "cluster": {"method": "kmeans", "k": 2},
+        },
+        "unknown_k": {"dataset": "four", "cluster": {"method": "agglomerative"}, "people_folders": "copy"},
     }
 
 
@@ -31,8 +38,7 @@ def experiments():
 def four_people(lfw_dir, tmp_path_factory):
     work = tmp_path_factory.mktemp("four")
     photos = copy_photos(lfw_sample(DEMO_PEOPLE, 10), work / "photos")
-    write_config(work, {"four": {"path": str(photos), "labels": "folders"}},
-                 experiments=experiments())
+    write_config(work, {"four": {"path": str(photos), "labels": "folders"}}, experiments=experiments())
     run_snakemake(work)
     return work
 
@@ -47,9 +53,22 @@ def test_the_original_experiment_groups_people_together(four_people):
 
     assert summary["chosen_k"] == 4 and summary["n_faces"] == 40
     assert scores["same_person_share"] >= 0.95
-    for key in ["purity", "ari", "nmi", "v_measure", "pairwise_precision", "pairwise_recall",
-                "pairwise_f1", "bcubed_precision", "bcubed_recall", "bcubed_f1", "silhouette",
-                "davies_bouldin", "calinski_harabasz", "inertia"]:
+    for key in [
+        "purity",
+        "ari",
+        "nmi",
+        "v_measure",
+        "pairwise_precision",
+        "pairwise_recall",
+        "pairwise_f1",
+        "bcubed_precision",
+        "bcubed_recall",
+        "bcubed_f1",
+        "silhouette",
+        "davies_bouldin",
+        "calinski_harabasz",
+        "inertia",
+    ]:
         assert isinstance(scores[key], float), key
 
 
@@ -90,17 +109,20 @@ def test_outputs_are_complete_and_readable(four_people):
 
 def test_a_fresh_rerun_is_byte_identical(four_people, tmp_path):
     shutil.copytree(four_people / "photos", tmp_path / "photos")
-    write_config(tmp_path, {"four": {"path": str(tmp_path / "photos"), "labels": "folders"}},
-                 experiments=experiments())
+    write_config(tmp_path, {"four": {"path": str(tmp_path / "photos"), "labels": "folders"}}, experiments=experiments())
     run_snakemake(tmp_path, "--cores", "1")
 
     for name in ("original", "sweep"):
         for output in ("metrics.json", "coords.npy"):
             assert (tmp_path / f"results/experiments/{name}/{output}").read_bytes() == (
-                four_people / f"results/experiments/{name}/{output}").read_bytes()
+                four_people / f"results/experiments/{name}/{output}"
+            ).read_bytes()
         mine = read_tsv(tmp_path / f"results/experiments/{name}/assignments.tsv")
         theirs = read_tsv(four_people / f"results/experiments/{name}/assignments.tsv")
-        strip = lambda rows, root: [(r["path"].replace(str(root), ""), r["cluster"], r["left"]) for r in rows]
+
+        def strip(rows, root):
+            return [(r["path"].replace(str(root), ""), r["cluster"], r["left"]) for r in rows]
+
         assert strip(mine, tmp_path) == strip(theirs, four_people)
 
 
@@ -118,8 +140,7 @@ def test_people_folders_hold_each_cluster_with_photos_and_faces(four_people):
     people = four_people / "results/experiments/original/people"
     index = read_tsv(people / "people.tsv")
 
-    assert [row["folder"] for row in index] == ["person_0001", "person_0002", "person_0003",
-                                                "person_0004"]
+    assert [row["folder"] for row in index] == ["person_0001", "person_0002", "person_0003", "person_0004"]
     assert sum(int(row["faces"]) for row in index) == 40
     folder = people / index[0]["folder"]
     links = sorted(p for p in folder.iterdir() if p.suffix == ".jpg")

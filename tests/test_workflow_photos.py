@@ -5,10 +5,15 @@ import shutil
 
 import numpy as np
 import pytest
-
 from conftest import (
-    PROJECT_ROOT, copy_photos, lfw_sample, read_tsv, run_snakemake, write_config,
+    PROJECT_ROOT,
+    copy_photos,
+    lfw_sample,
+    read_tsv,
+    run_snakemake,
+    write_config,
 )
+
 from facecluster.download import read_manifest
 
 pytestmark = pytest.mark.workflow
@@ -26,8 +31,7 @@ def mixed_run(datasets, tmp_path_factory):
     """One real run on LFW people, the negatives and some Yale faces (no file extension)."""
     work = tmp_path_factory.mktemp("mixed")
     sources = lfw_sample(PEOPLE, 6)
-    sources += [(p, f"negatives/{p.parent.name}/{p.name}")
-                for p in sorted((datasets / "negatives").glob("*/*"))]
+    sources += [(p, f"negatives/{p.parent.name}/{p.name}") for p in sorted((datasets / "negatives").glob("*/*"))]
     sources += [(p, f"yale/{p.name}") for p in sorted((datasets / "yalefaces" / "subject03").iterdir())[:4]]
     photos = copy_photos(sources, work / "photos")
     (photos / "notes.txt").write_text("not a photo")
@@ -76,7 +80,8 @@ def test_the_id_mapping_is_written(mixed_run):
     work, photos, _ = mixed_run
     listing = read_tsv(work / "results/mixed/photos.tsv")
     assert sorted(row["relpath"] for row in listing) == sorted(
-        p.relative_to(photos).as_posix() for p in photos.rglob("*") if p.is_file())
+        p.relative_to(photos).as_posix() for p in photos.rglob("*") if p.is_file()
+    )
     assert len({row["id"] for row in listing}) == len(listing)
 
 
@@ -87,15 +92,17 @@ def test_a_rerun_does_nothing(mixed_run):
 
 
 def test_multi_face_photos_keep_every_face_with_keep_all(datasets, tmp_path):
-    photos = copy_photos([(p, p.name) for p in sorted((datasets / "negatives/multi_face").iterdir())],
-                         tmp_path / "photos")
+    photos = copy_photos(
+        [(p, p.name) for p in sorted((datasets / "negatives/multi_face").iterdir())], tmp_path / "photos"
+    )
     models = {"dlib": {"detector": {"name": "dlib_hog", "keep": "all"}, "embedder": {"name": "dlib"}}}
     write_config(tmp_path, {"groups": {"path": str(photos), "labels": "none"}}, models=models)
 
     run_snakemake(tmp_path)
 
-    faces = {row["path"].split("/")[-1]: int(row["n_faces"])
-             for row in read_tsv(tmp_path / "results/groups/dlib/ledger.tsv")}
+    faces = {
+        row["path"].split("/")[-1]: int(row["n_faces"]) for row in read_tsv(tmp_path / "results/groups/dlib/ledger.tsv")
+    }
     assert faces["couple.jpg"] == 2 and faces["multiface.jpg"] >= 5 and faces["group 2.jpg"] >= 2
 
 
@@ -115,8 +122,10 @@ def test_adding_photos_recomputes_only_their_batches(lfw_dir, tmp_path):
     # Each added photo changes the one batch it falls into (or splits it in two).
     assert 1 <= rerun <= 4
     # Inside the rerun batches, only the new photos are computed; the rest come from the cache.
-    rerun_logs = [tmp_path / f"results/logs/process_batch/grow/dlib/{batch}.log"
-                  for batch in re.findall(r"batch=(b[0-9a-f]{10})", second.stderr)]
+    rerun_logs = [
+        tmp_path / f"results/logs/process_batch/grow/dlib/{batch}.log"
+        for batch in re.findall(r"batch=(b[0-9a-f]{10})", second.stderr)
+    ]
     counts = [re.search(r"computed (\d+) photos", log.read_text()) for log in rerun_logs]
     assert sum(int(match.group(1)) for match in counts) == 2
     ledger = read_tsv(tmp_path / "results/grow/dlib/ledger.tsv")
@@ -143,10 +152,16 @@ def test_an_edited_photo_reruns_its_batch_alone(lfw_dir, tmp_path):
 
 def test_demo_downloads_its_pinned_photos_from_the_given_url(lfw_server, tmp_path):
     shutil.copyfile(PROJECT_ROOT / "data/demo-photos.tsv", tmp_path / "demo-photos.tsv")
-    write_config(tmp_path, {"demo": {
-        "path": str(tmp_path / "data/demo"), "labels": "folders",
-        "download": {"manifest": str(tmp_path / "demo-photos.tsv"), "base_url": lfw_server.url},
-    }})
+    write_config(
+        tmp_path,
+        {
+            "demo": {
+                "path": str(tmp_path / "data/demo"),
+                "labels": "folders",
+                "download": {"manifest": str(tmp_path / "demo-photos.tsv"), "base_url": lfw_server.url},
+            }
+        },
+    )
 
     run_snakemake(tmp_path)
 

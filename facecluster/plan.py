@@ -12,13 +12,13 @@ from pathlib import Path
 
 from facecluster.config import ConfigError
 from facecluster.dataset import entries_for, list_photos, make_batches
+from facecluster.detectors import DETECTORS
 from facecluster.download import read_manifest
-from facecluster.detect import DLIB_HOG_MODEL
-from facecluster.embed import DLIB_NUMPY_MODEL, DLIB_TF_MODEL
+from facecluster.embedders import EMBEDDERS
 from facecluster.images import RejectedPhoto, check_header
-from facecluster.model_files import check_model_files
 from facecluster.photos import model_fingerprint
-
+from facecluster.pinned_files import check_pinned_files
+from facecluster.registry import PREPARED_MODELS
 
 # The figures every experiment draws (see facecluster.experiment.plot_experiment).
 PLOTS = ("scatter", "thumbnails", "metrics_vs_k", "confusion", "contact_sheet")
@@ -41,14 +41,48 @@ def _file_stamp(path):
     return f"{stat.st_size}:{stat.st_mtime_ns}"
 
 
-def model_files(settings):
-    """Files the workflow makes for a model's settings: dlib's saved HOG detector, dlib's
-    network prepared for numpy, dlib_tf's network."""
-    embedder = settings["embedder"]
-    made = {DLIB_HOG_MODEL: settings["detector"]["name"] == "dlib_hog",
-            DLIB_NUMPY_MODEL: embedder["name"] == "dlib" and embedder.get("runtime", "numpy") == "numpy",
-            DLIB_TF_MODEL: embedder["name"] == "dlib_tf"}
-    return [path for path, needed in made.items() if needed]
+def model_inputs(settings):
+    """{"detector": paths, "embedder": paths}: the files a model's validated settings load
+    (what the workflow prepares, what the user pins), as each component declares them."""
+    return {
+        part: [f.path for f in registry[settings[part]["name"]].model_files(settings[part])]
+        for part, registry in (("detector", DETECTORS), ("embedder", EMBEDDERS))
+    }
+
+
+def prepare_model_files(settings, folder):
+    """For the library's users outside the workflow (tests, benchmarks): make the files a
+    model's validated settings load into `folder` (once) and return them as
+    {"detector": paths, "embedder": paths}, the job's inputs."""
+    files = {}
+    for part, registry in (("detector", DETECTORS), ("embedder", EMBEDDERS)):
+        files[part] = []
+        for model_file in registry[settings[part]["name"]].model_files(settings[part]):
+            path = model_file.path
+            if model_file.prepared is not None:
+                path = Path(folder) / model_file.prepared.name
+                if not path.exists():
+                    prepare_model(model_file.prepared.name, path)
+            files[part].append(str(path))
+    return files
+
+
+def prepared_models():
+    """{name: PreparedModel} of every detector and embedder (their modules declare them)."""
+    DETECTORS.components(), EMBEDDERS.components()
+    return PREPARED_MODELS
+
+
+def prepared_model_sources(wildcards):
+    """Input function of rule prepare_model: the files a PreparedModel is made from."""
+    return list(prepared_models()[wildcards.prepared].sources)
+
+
+def prepare_model(name, folder):
+    """Make the model files declared as `name` (a PreparedModel) into `folder`."""
+    Path(folder).mkdir(parents=True, exist_ok=True)
+    prepared_models()[name].build(folder)
+
 
 class Plan:
     def __init__(self, config, results="results"):
@@ -107,8 +141,13 @@ class Plan:
         are a job parameter); a download's files are pinned by their sha256."""
         stamped = "download" not in self.config["datasets"][dataset]
         return [
-            {"id": e.id, "path": e.path, "label": e.label, "hidden": e.hidden,
-             **({"stamp": _file_stamp(e.path)} if stamped else {})}
+            {
+                "id": e.id,
+                "path": e.path,
+                "label": e.label,
+                "hidden": e.hidden,
+                **({"stamp": _file_stamp(e.path)} if stamped else {}),
+            }
             for e in self.batches(dataset)[batch]
         ]
 
@@ -135,13 +174,13 @@ class Plan:
         return [f"{self.results}/{dataset}/{model}/batches/{b}" for b in self.batches(dataset)]
 
     def model_settings(self, model):
-        """A model's settings, its model files checked the first time (ConfigError if wrong)."""
+        """A model's settings, its pinned files checked the first time (ConfigError if wrong)."""
         if model not in self._checked_models:
-            check_model_files(model, self.config["models"][model])
+            check_pinned_files(model, self.config["models"][model])
             self._checked_models.add(model)
         return self.config["models"][model]
 
-    def check_model_files(self):
+    def check_pinned_files(self):
         """Check the models the default targets use, before Snakemake builds a job.
 
         A model only an explicit target asks for is checked before its first
@@ -153,8 +192,8 @@ class Plan:
         for model in sorted(used):
             self.model_settings(model)
 
-    def model_files(self, model):
-        return model_files(self.config["models"][model])
+    def model_inputs(self, model):
+        return model_inputs(self.config["models"][model])
 
     def cache_folder(self, model):
         settings = self.config["models"][model]
@@ -169,7 +208,7 @@ class Plan:
         settings = self.config["experiments"][experiment]
         return f"{self.results}/{settings['dataset']}/{settings['model']}/{filename}"
 
-    def experiment_plots(self, experiment):
+    def experiment_figures(self, experiment):
         folder = f"{self.results}/experiments/{experiment}/plots"
         return {name: f"{folder}/{name}.png" for name in PLOTS}
 
@@ -181,8 +220,9 @@ class Plan:
             targets.extend(self.photo_outputs(dataset, model))
         for experiment in self.experiment_names:
             folder = f"{self.results}/experiments/{experiment}"
-            targets += [f"{folder}/{name}" for name in
-                        ("report.md", "assignments.tsv", "metrics.json", "metrics.tsv", "people")]
+            targets += [
+                f"{folder}/{name}" for name in ("report.md", "assignments.tsv", "metrics.json", "metrics.tsv", "people")
+            ]
         return targets
 
 

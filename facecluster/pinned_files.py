@@ -1,4 +1,4 @@
-"""Model files a config names (FaceNet, Keras): there, and exactly the bytes the config pins.
+"""Model files a user downloads and a config pins (FaceNet, Keras): there, and exactly the bytes the config pins.
 
 Checked before the first job that uses the model; the dlib model ships in a
 package and has nothing to check. A file is pinned by its sha256, a folder
@@ -10,11 +10,10 @@ import os
 from pathlib import Path
 
 from facecluster.config import ConfigError
+from facecluster.embedders.crop import DOWNLOAD_HELP as HELP
 
-HELP = "models/README.md says where to download the models and where to put them"
 
-
-def check_model_files(name, settings):
+def check_pinned_files(name, settings):
     """ConfigError, saying what to download and where, unless model `name`'s files match its sha256."""
     embedder = settings["embedder"]
     if "path" not in embedder:
@@ -30,8 +29,7 @@ def check_model_files(name, settings):
     expected = embedder["sha256"]
     if path.is_dir() != isinstance(expected, dict):
         form = "each file's sha256 (file: sha256)" if path.is_dir() else "the file's sha256"
-        raise ConfigError(f"{key}.sha256: {str(path)!r} is a {'folder' if path.is_dir() else 'file'}: "
-                          f"give {form}")
+        raise ConfigError(f"{key}.sha256: {str(path)!r} is a {'folder' if path.is_dir() else 'file'}: give {form}")
     problems = _folder_problems(path, expected) if path.is_dir() else _file_problems(path, expected)
     if problems:
         raise ConfigError(

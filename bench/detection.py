@@ -1,0 +1,265 @@
+"""Face detection against ground truth: recall by face size, false faces per photo, photos/s per core.
+
+Three sets, all read from ../shared/datasets (see bench/README.md):
+
+- composites: faces of lfw-dev pasted, with known boxes, onto canvases of
+  4032x3024, 3024x4032, 1600x1200 and 640x480 (backgrounds: smooth colour
+  gradients with noise, or a no-face photo of negatives/ stretched over the
+  canvas): 0-15 faces each, sizes drawn log-uniformly in 16-400 px (as much
+  as the canvas holds), turned up to 30 degrees, blurred (Gaussian radius
+  0-1.5 px), the whole saved as JPEG of quality 60-95. Seeded.
+- negatives/: the no-face photos must give no face; the multi-face photos'
+  faces, counted by eye once, are in NEGATIVES_FACES below.
+- lfw-dev: one face each (a sample, seeded): the share of photos with a face.
+
+A face is found when a detection overlaps its box with IoU >= 0.4 (greedy
+matching, best overlaps first); a detection that matches no face is false.
+Each detector runs as the product runs it (BatchProcessor's decoding at the
+config's photo_max_side, the detector, its min_size), keeping every face,
+on one thread of one process: photos per second per core, decoding included.
+
+    .venv/bin/python bench/detection.py                        # every detector, ~20 minutes
+    .venv/bin/python bench/detection.py --detectors yunet --composites 20 --lfw 100
+"""
+
+import argparse
+import csv
+import math
+import os
+import random
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFilter
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(PROJECT_ROOT))
+
+CANVASES = [(4032, 3024), (3024, 4032), (1600, 1200), (640, 480)]
+SIZE_BINS = [(0, 24), (24, 40), (40, 80), (80, 160), (160, 10_000)]
+IOU = 0.4
+# The face's box in an lfw-dev photo (deep-funneled: faces aligned in the 250 px
+# frame). Between the boxes of dlib's HOG (67, 80)-(175, 187) and YuNet
+# (77, 65)-(171, 188), medians over 150 photos: IoU 0.89 and 0.86 with each.
+LFW_FACE = (70.0, 72.0, 174.0, 188.0)
+# Faces in negatives/multi_face/, counted by eye (every face whose eyes, nose
+# and mouth show, at least in profile).
+NEGATIVES_FACES = {"couple.jpg": 2, "group 2.jpg": 5, "multiface.jpg": 6}
+
+# The detectors measured: each a model's `detector:` settings and the config's
+# photo_max_side it runs under. "hog" is the default model before issue 16.
+DETECTORS = {
+    "hog": ({"name": "dlib_hog", "upsample": 1, "max_side": 1024, "min_size": 20}, 1600),
+    "mtcnn": ({"name": "mtcnn", "max_side": 1024, "min_size": 20}, 1600),
+}
+
+
+def face_size(box):
+    """A face's size: the geometric mean of its box's sides (pixels)."""
+    return math.sqrt((box[2] - box[0]) * (box[3] - box[1]))
+
+
+def iou(a, b):
+    width = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    height = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = width * height
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return inter / union if union > 0 else 0.0
+
+
+def match(truth, found):
+    """(truth boxes matched, count of found boxes matching none): greedy, best IoU first."""
+    pairs = sorted(((iou(t, f), i, j) for i, t in enumerate(truth) for j, f in enumerate(found)), reverse=True)
+    matched, used = set(), set()
+    for overlap, i, j in pairs:
+        if overlap < IOU:
+            break
+        if i not in matched and j not in used:
+            matched.add(i)
+            used.add(j)
+    return matched, len(found) - len(used)
+
+
+# --- the composites -------------------------------------------------------------------------
+
+
+def background(rng, size, no_face_photos):
+    width, height = size
+    if no_face_photos and rng.random() < 0.5:
+        photo = Image.open(rng.choice(no_face_photos)).convert("RGB")
+        return photo.resize(size, Image.Resampling.BILINEAR)
+    corners = np.array([[rng.randrange(256) for _ in range(3)] for _ in range(4)], np.float32)
+    y, x = np.mgrid[0:height, 0:width].astype(np.float32)
+    y, x = y[..., None] / height, x[..., None] / width
+    top = corners[0] * (1 - x) + corners[1] * x
+    bottom = corners[2] * (1 - x) + corners[3] * x
+    image = top * (1 - y) + bottom * y
+    image += np.random.default_rng(rng.randrange(2**32)).normal(0, 12, image.shape)
+    return Image.fromarray(np.clip(image, 0, 255).astype(np.uint8))
+
+
+def paste_face(canvas, source, size, angle, blur, centre):
+    """Paste the face of an lfw-dev photo, `size` px, turned `angle` degrees, at `centre`; its box."""
+    face = LFW_FACE
+    scale = size / face_size(face)
+    photo = Image.open(source).convert("RGB")
+    photo = photo.resize((max(1, round(250 * scale)), max(1, round(250 * scale))), Image.Resampling.LANCZOS)
+    face_centre = ((face[0] + face[2]) / 2 * scale, (face[1] + face[3]) / 2 * scale)
+    photo = photo.rotate(angle, resample=Image.Resampling.BICUBIC, center=face_centre)
+    if blur:
+        photo = photo.filter(ImageFilter.GaussianBlur(blur))
+    # A soft oval around the face, so that the photo's frame does not show.
+    mask = Image.new("L", photo.size, 0)
+    half_w, half_h = (face[2] - face[0]) * scale * 0.85, (face[3] - face[1]) * scale * 0.85
+    ImageDraw.Draw(mask).ellipse(
+        (face_centre[0] - half_w, face_centre[1] - half_h, face_centre[0] + half_w, face_centre[1] + half_h),
+        fill=255,
+    )
+    mask = mask.filter(ImageFilter.GaussianBlur(max(1.0, size / 12)))
+    offset = (round(centre[0] - face_centre[0]), round(centre[1] - face_centre[1]))
+    canvas.paste(photo, offset, mask)
+    width, height = (face[2] - face[0]) * scale, (face[3] - face[1]) * scale
+    # The face turns about its centre and keeps its size: an upright box of the same sides.
+    cx, cy = face_centre[0] + offset[0], face_centre[1] + offset[1]
+    return (cx - width / 2, cy - height / 2, cx + width / 2, cy + height / 2)
+
+
+def make_composites(count, folder, lfw_dir, negatives_dir, seed):
+    """Write `count` composites into folder; [(path, [boxes])]."""
+    rng = random.Random(seed)
+    sources = sorted(lfw_dir.glob("*/*.jpg"))
+    no_face_photos = sorted((negatives_dir / "no_face").glob("*")) if negatives_dir.is_dir() else []
+    folder.mkdir(parents=True, exist_ok=True)
+    composites = []
+    for index in range(count):
+        size = CANVASES[index % len(CANVASES)]
+        canvas = background(rng, size, no_face_photos)
+        boxes = []
+        for _ in range(rng.randint(0, 15)):
+            largest = min(400, min(size) / 3)
+            side = math.exp(rng.uniform(math.log(16), math.log(largest)))
+            for _attempt in range(50):  # a free place: no two faces overlap
+                centre = (rng.uniform(side, size[0] - side), rng.uniform(side, size[1] - side))
+                box = (centre[0] - side, centre[1] - side, centre[0] + side, centre[1] + side)
+                if all(
+                    iou(
+                        box,
+                        (
+                            b[0] - 0.5 * (b[2] - b[0]),
+                            b[1] - 0.5 * (b[3] - b[1]),
+                            b[2] + 0.5 * (b[2] - b[0]),
+                            b[3] + 0.5 * (b[3] - b[1]),
+                        ),
+                    )
+                    == 0
+                    for b in boxes
+                ):
+                    boxes.append(
+                        paste_face(
+                            canvas,
+                            rng.choice(sources),
+                            side,
+                            rng.uniform(-30, 30),
+                            rng.uniform(0, 1.5),
+                            centre,
+                        )
+                    )
+                    break
+        path = folder / f"composite-{index:03d}-{size[0]}x{size[1]}.jpg"
+        canvas.save(path, quality=rng.randint(60, 95))
+        composites.append((path, boxes))
+    with open(folder / "truth.tsv", "w", newline="") as handle:
+        writer = csv.writer(handle, delimiter="\t")
+        writer.writerow(["photo", "left", "top", "right", "bottom"])
+        for path, boxes in composites:
+            writer.writerows([path.name, *(round(v, 1) for v in box)] for box in boxes)
+    return composites
+
+
+# --- running a detector as the product does ---------------------------------------------------
+
+
+def run_detector(name, photos):
+    """[(original size, [boxes in original pixels])] per photo, and seconds (decode + detect)."""
+    from facecluster.config import validated_model
+    from facecluster.detectors import make_detector, select_faces
+    from facecluster.images import decode_bytes, read_bytes
+    from facecluster.plan import prepare_model_files
+
+    detector_settings, photo_max_side = DETECTORS[name]
+    settings = validated_model({"detector": detector_settings, "embedder": {"name": "dlib"}})
+    files = prepare_model_files(settings, PROJECT_ROOT / "models")
+    detector = make_detector(settings["detector"], files["detector"], threads=1)
+    keep, min_size = "all", settings["detector"]["min_size"]
+    results, started = [], time.perf_counter()
+    for path in photos:
+        photo = decode_bytes(read_bytes(path)[0], photo_max_side)
+        found = [d.scaled(1 / photo.scale) for d in detector.detect(photo.rgb)]
+        faces = select_faces(found, photo.original_size, keep=keep, min_size=min_size)
+        results.append((photo.original_size, [f.box for f in faces]))
+    return results, time.perf_counter() - started
+
+
+def score(composites, found):
+    """Recall per size bin, false faces per photo."""
+    hits, totals, false = [0] * len(SIZE_BINS), [0] * len(SIZE_BINS), 0
+    for (_, truth), (_, boxes) in zip(composites, found):
+        matched, unmatched = match(truth, boxes)
+        false += unmatched
+        for index, box in enumerate(truth):
+            size_bin = next(b for b, (low, high) in enumerate(SIZE_BINS) if low <= face_size(box) < high)
+            totals[size_bin] += 1
+            hits[size_bin] += index in matched
+    return [(h / t if t else None, t) for h, t in zip(hits, totals)], false / max(1, len(composites))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--datasets", type=Path, default=PROJECT_ROOT.parent / "shared" / "datasets")
+    parser.add_argument("--detectors", nargs="+", default=list(DETECTORS), choices=list(DETECTORS))
+    parser.add_argument("--composites", type=int, default=80)
+    parser.add_argument("--lfw", type=int, default=500, help="lfw-dev photos (a seeded sample)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--workdir", type=Path, default=Path("/tmp/facecluster-detection"))
+    args = parser.parse_args()
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+    lfw_dir, negatives = args.datasets / "lfw-dev", args.datasets / "negatives"
+    if not lfw_dir.is_dir():
+        sys.exit(f"{lfw_dir} is absent: see ../shared/datasets/README.md")
+    composites = make_composites(
+        args.composites, args.workdir / f"composites-{args.seed}", lfw_dir, negatives, args.seed
+    )
+    lfw = sorted(lfw_dir.glob("*/*.jpg"))
+    lfw = random.Random(args.seed).sample(lfw, min(args.lfw, len(lfw)))
+    no_face = sorted((negatives / "no_face").glob("*"))
+    multi = [negatives / "multi_face" / name for name in NEGATIVES_FACES]
+
+    bins = " | ".join(f"{low}-{high}" if high < 10_000 else f"> {low}" for low, high in SIZE_BINS)
+    print(
+        f"| detector | recall by face size (px): {bins} | false faces / composite | "
+        "no-face photos with a face | multi-face photos: found / by eye | lfw-dev: photos with a face | "
+        "photos/s per core: composites, lfw-dev |"
+    )
+    print("|---|" + "---:|" * (len(SIZE_BINS) + 5))
+    for name in args.detectors:
+        found, composite_seconds = run_detector(name, [path for path, _ in composites])
+        recalls, false_rate = score(composites, found)
+        no_face_found, _ = run_detector(name, no_face)
+        multi_found, _ = run_detector(name, multi)
+        lfw_found, lfw_seconds = run_detector(name, lfw)
+        recall_cells = " | ".join("-" if r is None else f"{r:.3f} ({t})" for r, t in recalls)
+        with_face = sum(bool(boxes) for _, boxes in no_face_found)
+        multi_cells = ", ".join(f"{len(boxes)}/{NEGATIVES_FACES[p.name]}" for p, (_, boxes) in zip(multi, multi_found))
+        lfw_rate = sum(bool(boxes) for _, boxes in lfw_found) / len(lfw)
+        print(
+            f"| {name} | {recall_cells} | {false_rate:.3f} | {with_face} of {len(no_face)} | {multi_cells} | "
+            f"{lfw_rate:.4f} | {len(composites) / composite_seconds:.2f}, {len(lfw) / lfw_seconds:.1f} |",
+            flush=True,
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,16 @@
+"""Spectral clustering of the nearest-neighbour graph."""
+
+from facecluster.cluster import spectral
+from facecluster.clusterers import CLUSTERERS, NEIGHBORS, Clusterer
+
+
+@CLUSTERERS.register
+class Spectral(Clusterer):
+    name = "spectral"
+    description = "spectral clustering of the nearest-neighbour graph (needs k)"
+    takes_k = "required"
+    settings = {**NEIGHBORS}
+
+    @classmethod
+    def cluster(cls, Y, k, settings, seed):
+        return spectral(Y, k=k, n_neighbors=settings["neighbors"], seed=seed)

@@ -1,0 +1,46 @@
+"""Face embedders (one module each, registered in EMBEDDERS): aligned face chips in, one vector per face out.
+
+An embedder is built once per job from its validated settings and model
+files. It aligns each photo's faces into chips (`align(rgb, detections) ->
+(chips, landmarks)`), and embeds the chips of many photos in one call
+(`embed(chips) -> (n, dim) float32`).
+
+The TensorFlow embedders (`facenet`, `keras`, `dlib_tf`) import TensorFlow
+when built, never at module import: the dlib path (numpy, or dlib's own
+runtime) does not load it.
+"""
+
+import numpy as np
+
+from facecluster.registry import Component, Registry, model_paths
+
+EMBEDDERS = Registry("embedder", "facecluster.embedders")
+
+
+class Embedder(Component):
+    """Built as `cls(settings, files, threads)`: the validated settings, the paths
+    of `model_files(settings)` in order, the job's thread count.
+
+    `thresholds`: {metric: distance} under which two faces may be one person,
+    calibrated on lfw-dev at a false-accept rate of 1e-3
+    (bench/calibrate_thresholds.py); None when not calibrated.
+    """
+
+    thresholds = None
+
+
+def make_embedder(settings, files=None, threads=1):
+    """Build the embedder a model's validated `embedder:` settings name (`threads`: the job's),
+    from its model files (default: where the workflow makes them)."""
+    embedder = EMBEDDERS[settings["name"]]
+    return embedder(settings, model_paths(embedder, settings, files), threads)
+
+
+def in_batches(run, chips, batch_size, dim):
+    """`run` on `batch_size` chips (float32) at a time: (n, dim) float32."""
+    batches = [run(chips[start : start + batch_size].astype(np.float32)) for start in range(0, len(chips), batch_size)]
+    return np.concatenate(batches or [np.zeros((0, dim))]).astype(np.float32)
+
+
+def no_chips(size):
+    return np.zeros((0, size, size, 3), np.uint8)
