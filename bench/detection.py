@@ -53,6 +53,7 @@ NEGATIVES_FACES = {"couple.jpg": 2, "group 2.jpg": 5, "multiface.jpg": 6}
 DETECTORS = {
     "hog": ({"name": "dlib_hog", "upsample": 1, "max_side": 1024, "min_size": 20}, 1600),
     "mtcnn": ({"name": "mtcnn", "max_side": 1024, "min_size": 20}, 1600),
+    "yunet": ({"name": "yunet"}, 4096),
 }
 
 

@@ -205,3 +205,24 @@ def test_keep_center_picks_the_face_nearest_the_centre_and_min_size_filters():
 
     assert select_faces(faces, (250, 250), keep="center", min_size=0) == [faces[1]]
     assert select_faces(faces, (250, 250), keep="all", min_size=35) == [faces[2], faces[1]][::-1]
+
+
+def test_yunet_finds_every_face_of_the_group_photos_and_none_elsewhere(datasets, make_model):
+    detector, _ = make_model({"detector": {"name": "yunet"}, "embedder": {"name": "dlib"}})
+    counts = {}
+    for path in sorted((datasets / "negatives").glob("*/*")):
+        faces = detector.detect(np.asarray(Image.open(path).convert("RGB")))
+        counts[path.name] = len(faces)
+        for face in faces:
+            left, top, right, bottom = face.box
+            assert len(face.landmarks) == 5 and 0.7 <= face.score <= 1
+            assert all(left <= x <= right and top <= y <= bottom for x, y in face.landmarks)
+    # Counted by eye (bench/detection.py); the couple's faces are ~600 px, found in a reduced copy.
+    assert counts == {
+        "couple.jpg": 2,
+        "group 2.jpg": 5,
+        "multiface.jpg": 6,
+        "cat.jpg": 0,
+        "noise_1.jpg": 0,
+        "park.jpg": 0,
+    }

@@ -12,7 +12,7 @@ from facecluster.registry import Registry, UnknownComponent
 
 
 def test_every_component_is_registered_from_its_own_module():
-    assert DETECTORS.names == ["dlib_hog", "mtcnn", "none"]
+    assert DETECTORS.names == ["dlib_hog", "mtcnn", "none", "yunet"]
     assert EMBEDDERS.names == ["dlib", "dlib_tf", "facenet", "keras"]
     assert CLUSTERERS.names == ["agglomerative", "dbscan", "graph", "hdbscan", "kmeans", "spectral"]
 
@@ -25,7 +25,9 @@ def test_the_schema_names_exactly_the_registered_components():
 
 
 def test_an_unknown_name_is_a_schema_error_listing_the_known_ones():
-    with pytest.raises(ConfigError, match=r"detector.name: 'retina' is not one of \['dlib_hog', 'mtcnn', 'none'\]"):
+    with pytest.raises(
+        ConfigError, match=r"detector.name: 'retina' is not one of \['dlib_hog', 'mtcnn', 'none', 'yunet'\]"
+    ):
         validated_model({"detector": {"name": "retina"}, "embedder": {"name": "dlib"}})
     with pytest.raises(UnknownComponent, match="unknown embedder 'arcface' \\(known: dlib, dlib_tf"):
         EMBEDDERS["arcface"]
