@@ -145,7 +145,7 @@ class BatchProcessor:
             cached = self.cache.load(row.sha256)
             if cached is not None:
                 return row.finish(cached), None
-            return row, decode_bytes(data, self.photo_max_side)
+            return row, decode_bytes(data, self.photo_max_side, member["path"])
         except RejectedPhoto as exc:
             logger.info("rejected %s: %s", member["path"], exc)
             return row.reject(str(exc)), None

@@ -1,6 +1,7 @@
 """Shared fixtures: the real photos in ../shared/datasets, a local HTTP server, Snakemake runs."""
 
 import csv
+import io
 import shutil
 import subprocess
 import sys
@@ -12,6 +13,7 @@ from types import SimpleNamespace
 
 import pytest
 import yaml
+from PIL import Image
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DATASETS = PROJECT_ROOT.parent / "shared" / "datasets"
@@ -60,6 +62,20 @@ def lfw_server(lfw_dir):
         server.shutdown()
         server.server_close()
         thread.join()
+
+
+def heic_on_its_side(upright):
+    """A HEIC file as a phone writes one: pixels stored on their side, the orientation (EXIF 6,
+    "rotate 90 degrees clockwise to display") in the EXIF and in the container (irot)."""
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    stored = upright.transpose(Image.Transpose.ROTATE_90)
+    buffer = io.BytesIO()
+    # Its writer only: Pillow's HEIF opener stays unregistered here, facecluster's reading registers it.
+    import pillow_heif
+
+    pillow_heif.from_pillow(stored).save(buffer, format="HEIF", exif=exif.tobytes(), quality=90)
+    return buffer.getvalue()
 
 
 def copy_photos(sources, folder):
@@ -159,8 +175,10 @@ def read_tsv(path):
         return list(csv.DictReader(handle, delimiter="\t"))
 
 
-def run_snakemake(workdir, *args, check=True):
-    """Run the project's workflow in workdir with workdir/config.yaml; return the CompletedProcess."""
+def run_snakemake(workdir, *args, check=True, env=None, timeout=None):
+    """Run the project's workflow in workdir with workdir/config.yaml; return the CompletedProcess.
+
+    `env`: the environment (default: this one's); `timeout`: seconds, after which it fails."""
     command = [
         str(SNAKEMAKE),
         "-s",
@@ -173,7 +191,7 @@ def run_snakemake(workdir, *args, check=True):
         "2",
         *args,
     ]
-    result = subprocess.run(command, capture_output=True, text=True)
+    result = subprocess.run(command, capture_output=True, text=True, env=env, timeout=timeout)
     if check and result.returncode != 0:
         raise AssertionError(f"snakemake failed ({result.returncode}):\n{result.stderr[-6000:]}")
     return result

@@ -6,9 +6,11 @@ produced; it is also written to corpus.md in the corpus's tmp folder.
 """
 
 import ast
+import csv
 import io
 import os
 import signal
+import socket
 import struct
 import subprocess
 import time
@@ -20,6 +22,7 @@ from conftest import (
     PROJECT_ROOT,
     SNAKEMAKE,
     copy_photos,
+    heic_on_its_side,
     lfw_sample,
     read_tsv,
     run_snakemake,
@@ -243,6 +246,48 @@ def test_the_huge_photo_box_is_in_its_own_pixels(corpus_run):
 def test_the_corpus_run_writes_only_under_results(corpus_run):
     _, _, _, stray = corpus_run
     assert stray == []
+
+
+def test_a_folder_of_things_that_are_not_plain_photos_finishes_with_every_file_in_the_ledger(lfw_dir, tmp_path):
+    """A phone's HEIC photo, a named pipe (which used to stall its batch for ever), a socket, a
+    folder named x.jpg, a dangling link, a link loop, a camera RAW file and names holding a tab
+    or a newline: the run ends, and each file has its row."""
+    folder = tmp_path / "odd"
+    face = Image.open(lfw_dir / FACE).convert("RGB")
+    copy_photos([(lfw_dir / name, f"x.jpg/{i}.jpg") for i, name in enumerate(OTHER_FACES[:2])], folder)
+    (folder / "IMG_0001.HEIC").write_bytes(heic_on_its_side(face))
+    (folder / "tab\tname.jpg").write_bytes((lfw_dir / OTHER_FACES[2]).read_bytes())
+    (folder / "new\nline.jpg").write_bytes((lfw_dir / OTHER_FACES[3]).read_bytes())
+    (folder / "DSC_0001.NEF").write_bytes(encoded(face, "TIFF"))
+    os.mkfifo(folder / "fifo.jpg")
+    with socket.socket(socket.AF_UNIX) as sock:
+        sock.bind(str(folder / "socket.jpg"))
+    (folder / "dangling.jpg").symlink_to("gone.jpg")
+    (folder / "loop.jpg").symlink_to("loop.jpg")
+    expected = {
+        "x.jpg/0.jpg": ("embedded", ""),
+        "x.jpg/1.jpg": ("embedded", ""),
+        "IMG_0001.HEIC": ("embedded", ""),
+        "tab\tname.jpg": ("embedded", ""),
+        "new\nline.jpg": ("embedded", ""),
+        "DSC_0001.NEF": ("rejected", "camera RAW photo (Nikon NEF): not read"),
+        "fifo.jpg": ("rejected", "not a regular file (a named pipe)"),
+        "socket.jpg": ("rejected", "not a regular file (a socket)"),
+        "dangling.jpg": ("rejected", "cannot read the file: No such file or directory"),
+        "loop.jpg": ("rejected", "cannot read the file: Too many levels of symbolic links"),
+    }
+    write_config(tmp_path, {"odd": {"path": "odd", "labels": "none"}})
+
+    run_snakemake(tmp_path, timeout=300)
+
+    # Read back as the README says, names with a tab or a newline included.
+    with open(tmp_path / "results/odd/dlib/ledger.tsv", newline="", encoding="utf-8") as handle:
+        header, *rows = csv.reader(handle, delimiter="\t")
+    ledger = {row["path"].removeprefix("odd/"): row for row in (dict(zip(header, row)) for row in rows)}
+    assert sorted(ledger) == sorted(expected)
+    for name, (status, reason) in expected.items():
+        assert (ledger[name]["status"], ledger[name]["reason"][: len(reason)]) == (status, reason), name
+    assert ledger["IMG_0001.HEIC"]["n_faces"] == "1"
 
 
 def assert_stops_before_any_job(work, message):
