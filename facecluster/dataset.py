@@ -5,6 +5,7 @@ file is a photo is decided later, by its content, in the per-photo stage.
 """
 
 import hashlib
+import math
 import os
 import re
 import unicodedata
@@ -114,7 +115,7 @@ def _boundaries(entries, batch_size):
     return keys == sliding_window_view(padded, before + after + 1).min(axis=1)
 
 
-def make_batches(entries, batch_size):
+def make_batches(entries, batch_size, parts=1):
     """Split sorted entries into batches whose membership is stable.
 
     Boundaries depend only on the ids next to them (content-defined chunking,
@@ -123,20 +124,33 @@ def make_batches(entries, batch_size):
     capped at 4x that. A batch is named after a hash of its first id, which
     does not move either.
 
+    `parts` is how many batches run at once (a local run's cores). A folder
+    smaller than `parts` x `batch_size` is cut into smaller batches, about
+    its size / `parts`, so that every core gets work; there the batches
+    follow the folder's size, and a photo added may move every boundary
+    (the content cache still computes only the new photo). Should the
+    boundaries still leave fewer than `parts` batches, the largest are
+    halved until there are `parts` (or one per photo).
+
     Returns {batch name: [entries]} in listing order.
     """
-    if batch_size < 1:
-        raise ValueError(f"batch_size must be >= 1, not {batch_size}")
-    batches = {}
+    if batch_size < 1 or parts < 1:
+        raise ValueError(f"batch_size and parts must be >= 1, not {batch_size} and {parts}")
+    batch_size = min(batch_size, max(1, math.ceil(len(entries) / parts)))
+    batches = []
     current = []
     for entry, ends_batch in zip(entries, _boundaries(entries, batch_size)):
         current.append(entry)
         if ends_batch or len(current) >= 4 * batch_size:
-            batches[_batch_name(current)] = current
+            batches.append(current)
             current = []
     if current:
-        batches[_batch_name(current)] = current
-    return batches
+        batches.append(current)
+    while len(batches) < min(parts, len(entries)):
+        largest = max(range(len(batches)), key=lambda i: len(batches[i]))
+        half = len(batches[largest]) // 2
+        batches[largest : largest + 1] = [batches[largest][:half], batches[largest][half:]]
+    return {_batch_name(members): members for members in batches}
 
 
 def _batch_name(members):

@@ -85,10 +85,16 @@ def prepare_model(name, folder):
 
 
 class Plan:
-    def __init__(self, config, results="results"):
+    def __init__(self, config, results="results", cores=1):
+        """`cores`: what the run has (a local run's --cores; 1 where batch_size alone should
+        decide, as on a cluster). A folder too small to give each of them a batch of
+        batch_size photos is split over them (facecluster.dataset.make_batches)."""
         self.config = config
         self.results = results
         self._checked_models = set()
+        threads = config["models"][config["default_model"]]["threads"]
+        # Batches that run at once: a job takes its model's threads.
+        self.parts = max(1, cores // threads)
 
     @property
     def dataset_names(self):
@@ -118,7 +124,7 @@ class Plan:
             raise ConfigError(f"{key}: folder {str(folder)!r} holds no files")
         if local:
             _require_a_photo(key, folder, entries)
-        return entries, make_batches(entries, self.config["batch_size"])
+        return entries, make_batches(entries, self.config["batch_size"], self.parts)
 
     def entries(self, dataset):
         return self._listings[dataset][0]
@@ -249,11 +255,11 @@ def _require_a_photo(key, folder, entries):
     )
 
 
-def write_listing(path, settings, batch_size):
-    """The id-to-path mapping of a dataset, with each photo's batch."""
+def write_listing(path, settings, batch_size, parts=1):
+    """The id-to-path mapping of a dataset, with each photo's batch (see Plan.parts)."""
     entries = dataset_entries(settings)
     with open(path, "w", newline="", encoding="utf-8", errors="backslashreplace") as handle:
         writer = csv.writer(handle, delimiter="\t", lineterminator="\n")
         writer.writerow(["id", "relpath", "path", "label", "batch"])
-        for batch, members in make_batches(entries, batch_size).items():
+        for batch, members in make_batches(entries, batch_size, parts).items():
             writer.writerows([e.id, e.relpath, e.path, e.label, batch] for e in members)

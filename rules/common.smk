@@ -14,8 +14,21 @@ os.environ.update(
 
 from facecluster.config import validate_config
 from facecluster.plan import Plan
+from snakemake.exceptions import WorkflowError
 
-PLAN = Plan(validate_config(config), results="results")
+
+def local_cores():
+    """The cores of a local run, over which a small folder's batches are spread; on a
+    cluster, 1: batch_size alone decides there (jobs start slower, cores are many)."""
+    if not workflow.local_exec:
+        return 1
+    try:
+        return workflow.cores
+    except WorkflowError:  # no --cores given (a dry run without it has 1)
+        return 1
+
+
+PLAN = Plan(validate_config(config), results="results", cores=local_cores())
 PLAN.check_pinned_files()
 RESULTS = PLAN.results
 

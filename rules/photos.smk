@@ -21,6 +21,7 @@ rule list_dataset:
         listing=dataset_listing_digest,
         dataset=dataset_settings,
         batch_size=PLAN.config["batch_size"],
+        parts=PLAN.parts,
     script:
         "../scripts/list_dataset.py"
 

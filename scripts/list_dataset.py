@@ -8,4 +8,4 @@ logging.basicConfig(stream=sys.stderr, level=logging.INFO)
 
 from facecluster.plan import write_listing
 
-write_listing(snakemake.output[0], snakemake.params.dataset, snakemake.params.batch_size)
+write_listing(snakemake.output[0], snakemake.params.dataset, snakemake.params.batch_size, snakemake.params.parts)

@@ -2,6 +2,8 @@
 
 import re
 
+import pytest
+
 from facecluster.dataset import entries_for, list_photos, make_batches, photo_id
 
 SAFE = re.compile(r"^[A-Za-z0-9_.-]+$")
@@ -82,3 +84,27 @@ def test_adding_photos_changes_only_the_batches_they_fall_into():
     # Photos added side by side (as in a new folder) change few batches.
     clustered = make_batches(sorted(entries + sample_entries(10, prefix="p000500x"), key=lambda e: e.relpath), 50)
     assert len({name for name, members in clustered.items() if before.get(name) != members}) <= 3
+
+
+@pytest.mark.parametrize("count, parts", [(40, 2), (40, 8), (100, 16), (5, 8), (127, 2)])
+def test_a_small_folder_gives_every_core_a_batch(count, parts):
+    entries = sample_entries(count, prefix=f"small{count}-")
+
+    batches = make_batches(entries, 64, parts)
+
+    assert [e for members in batches.values() for e in members] == entries
+    assert len(batches) >= min(parts, count)
+    # About count / parts each, not one core's batch of 64 and idle others.
+    assert max(len(m) for m in batches.values()) <= 4 * -(-count // parts)
+
+
+def test_a_folder_of_cores_x_batch_size_or_more_is_batched_as_before():
+    entries = sample_entries(1000)
+    assert make_batches(entries, 50, parts=2) == make_batches(entries, 50, parts=10) == make_batches(entries, 50)
+
+
+def test_many_seeds_a_small_folder_always_fills_every_core():
+    for seed in range(200):
+        entries = sample_entries(40, prefix=f"s{seed}-")
+        assert len(make_batches(entries, 64, parts=2)) >= 2
+        assert len(make_batches(entries, 64, parts=8)) >= 8
