@@ -42,10 +42,16 @@ def _registries():
     ]
 
 
+# What `photos` (one folder to sort: --config photos=PATH) becomes: a dataset, sorted by the
+# default model and the default clusterer, which needs no number of people.
+PHOTOS_DATASET = "photos"
+PHOTOS_EXPERIMENT = "photos"
+
+
 def validate_config(config):
     """A validated copy of `config` with schema defaults filled in; ConfigError if invalid."""
-    config = copy.deepcopy(config)
     schema = load_schema()
+    config = _with_photos_folder(copy.deepcopy(config), schema["properties"]["photos"])
     validator = jsonschema.Draft202012Validator(schema)
     errors = sorted(validator.iter_errors(config), key=lambda e: list(e.absolute_path))
     if errors:
@@ -54,6 +60,21 @@ def validate_config(config):
     _fill_defaults(config, schema, schema)
     _check_components(config)
     _check_references(config)
+    return config
+
+
+def _with_photos_folder(config, photos_schema):
+    """With `photos` (a folder, or {path, labels}), the config's datasets and experiments give
+    way to that folder alone: dataset `photos` (no labels unless given) and experiment `photos`
+    (the default clusterer). Models and the rest stay."""
+    photos = config.get("photos")
+    if isinstance(photos, int) and not isinstance(photos, bool):
+        photos = config["photos"] = str(photos)  # --config reads a folder named 2019 as a number
+    if "photos" not in config or not jsonschema.Draft202012Validator(photos_schema).is_valid(photos):
+        return config  # absent, or a mistake the schema names once, under photos
+    dataset = {"labels": "none", **({"path": photos} if isinstance(photos, str) else photos)}
+    config["datasets"] = {PHOTOS_DATASET: dataset}
+    config["experiments"] = {PHOTOS_EXPERIMENT: {"dataset": PHOTOS_DATASET, "cluster": {"method": "agglomerative"}}}
     return config
 
 

@@ -119,3 +119,39 @@ def test_snakemake_reports_every_mistake_at_once_before_any_job(tmp_path):
     ]:
         assert message in result.stderr
     assert not (tmp_path / "results").exists()
+
+
+def test_photos_replaces_the_datasets_and_experiments_by_one_folder_sorted_without_k():
+    config = validate_config({**SHIPPED, "photos": "/home/me/Pictures"})
+
+    assert config["datasets"] == {"photos": {"path": "/home/me/Pictures", "labels": "none"}}
+    assert list(config["experiments"]) == ["photos"]
+    experiment = config["experiments"]["photos"]
+    assert (experiment["dataset"], experiment["model"]) == ("photos", SHIPPED["default_model"])
+    assert experiment["cluster"]["method"] == "agglomerative" and "k" not in experiment["cluster"]
+    assert experiment["cluster"]["threshold"] > 0  # the embedder's calibrated one
+    assert config["models"] == validate_config(SHIPPED)["models"]
+
+
+@pytest.mark.parametrize(
+    "photos, dataset",
+    [
+        (2019, {"path": "2019", "labels": "none"}),  # --config photos=2019 arrives as a number
+        ({"path": "family", "labels": "folders"}, {"path": "family", "labels": "folders"}),
+    ],
+)
+def test_photos_other_forms(photos, dataset):
+    assert validate_config({**SHIPPED, "photos": photos})["datasets"] == {"photos": dataset}
+
+
+@pytest.mark.parametrize(
+    "photos, message",
+    [
+        (None, "photos: None is not a folder to sort, or {path: FOLDER, labels: folders or none}"),
+        ({"path": "x", "label": "folders"}, "unknown key photos.label (allowed here: labels, path)"),
+        ({"path": "x", "labels": "people"}, "photos.labels: 'people' is not one of ['folders', 'none']"),
+    ],
+)
+def test_photos_mistakes_name_the_key(photos, message):
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        validate_config({**SHIPPED, "photos": photos})
