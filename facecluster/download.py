@@ -13,6 +13,7 @@ import logging
 import os
 import re
 import shutil
+import socket
 import tempfile
 import time
 import urllib.error
@@ -30,6 +31,10 @@ SHA256_PATTERN = re.compile(r"[0-9a-f]{64}")
 
 class ChecksumError(ValueError):
     """A fetched file's sha256 differs from the one pinned in the manifest."""
+
+
+class DownloadError(OSError):
+    """A file could not be fetched; str(exc) says which, from where, why and what to do, in a few lines."""
 
 
 def sha256_file(path) -> str:
@@ -78,12 +83,14 @@ def _parse_entry(line) -> tuple[str, str]:
     return path, sha256
 
 
-def fetch_photos(manifest_path, base_url, dest_dir, *, timeout=30, retries=3) -> list[Path]:
+def fetch_photos(manifest_path, base_url, dest_dir, *, timeout=30, retries=3, setting="base_url") -> list[Path]:
     """Fetch every manifest entry into dest_dir and return the paths in manifest order.
 
     Files already there with the right sha256 are kept. A network error is
     retried ``retries`` more times with a growing pause; a sha256 mismatch
-    raises ChecksumError at once.
+    raises ChecksumError at once. A file that cannot be fetched raises
+    DownloadError, whose message names `setting` (where base_url is set) as
+    the way to a mirror or a local folder.
     """
     base_url = _as_url(base_url).rstrip("/")
     dest_dir = Path(dest_dir)
@@ -97,10 +104,42 @@ def fetch_photos(manifest_path, base_url, dest_dir, *, timeout=30, retries=3) ->
             continue
         url = f"{base_url}/{urllib.parse.quote(path)}"
         logger.info("fetching %s", url)
-        _fetch_verified(url, target, expected_sha256, timeout, retries)
+        try:
+            _fetch_verified(url, target, expected_sha256, timeout, retries)
+        except ChecksumError:
+            raise
+        except OSError as error:
+            raise DownloadError(_failure_message(path, url, error, dest_dir, manifest_path, setting)) from None
         fetched += 1
     logger.info("%d photos in %s, %d fetched", len(final_paths), dest_dir, fetched)
     return final_paths
+
+
+def _failure_message(path, url, error, dest_dir, manifest_path, setting):
+    return (
+        f"download failed: {path} could not be fetched into {dest_dir}\n"
+        f"  from: {url}\n"
+        f"  why:  {_why(error)}\n"
+        f"To fetch from elsewhere, set {setting} to a mirror's URL or to a local\n"
+        f"folder holding the files {manifest_path} lists (each is checked against its sha256);\n"
+        f"or put them in {dest_dir} yourself. Then run the same command again."
+    )
+
+
+def _why(error) -> str:
+    """What went wrong, in words, from what urllib raises."""
+    if isinstance(error, urllib.error.HTTPError):
+        return f"the server answered HTTP {error.code} {error.reason}"
+    reason = error.reason if isinstance(error, urllib.error.URLError) else error
+    if isinstance(reason, socket.gaierror):
+        return f"the host name could not be resolved (no network?): {reason.strerror or reason}"
+    if isinstance(reason, ConnectionRefusedError):
+        return "the connection was refused (nothing listens at that address)"
+    if isinstance(reason, TimeoutError | socket.timeout):
+        return "no answer in time"
+    if isinstance(reason, FileNotFoundError):
+        return "no such file in the local folder"
+    return str(getattr(reason, "strerror", None) or reason)
 
 
 def _as_url(base_url) -> str:
@@ -140,9 +179,13 @@ def _download_with_retries(url, destination: Path, timeout, retries):
                 shutil.copyfileobj(response, out, CHUNK_SIZE)
             return
         except OSError as error:  # URLError, HTTPError and timeouts are all OSErrors
-            # Only transient failures are worth another try: not a 404, not a missing local file.
-            transient = not url.startswith("file:") and not (
-                isinstance(error, urllib.error.HTTPError) and error.code < 500
+            # Only transient failures are worth another try: not a 404, not a missing local file,
+            # not a refused connection (nothing listens there).
+            reason = getattr(error, "reason", error)
+            transient = not (
+                url.startswith("file:")
+                or (isinstance(error, urllib.error.HTTPError) and error.code < 500)
+                or isinstance(reason, ConnectionRefusedError)
             )
             if not transient or attempt == retries:
                 raise
