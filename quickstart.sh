@@ -7,12 +7,16 @@ cd "$(dirname "$0")"
 python=${PYTHON:-python3.11}
 command -v "$python" >/dev/null || python=python3
 venv=.venv
-stamp="$venv/.installed-$(sha256sum pyproject.toml | cut -c1-16)"
+# The demo installs facecluster alone; the tests add the test extra (pytest, linters, and
+# pillow-heif to write HEIC files: GPL-2.0 wheels no user needs).
+extra=""
+[ "${1:-}" = test ] && extra="[test]"
+stamp="$venv/.installed$extra-$(sha256sum pyproject.toml | cut -c1-16)"
 if [ ! -f "$stamp" ]; then
   "$python" -c 'import sys; assert sys.version_info[:2] == (3, 11), "facecluster needs Python 3.11, found " + sys.version' 
   "$python" -m venv "$venv"
   "$venv/bin/pip" install --quiet --upgrade pip
-  "$venv/bin/pip" install --quiet -e ".[test]"
+  "$venv/bin/pip" install --quiet -e ".$extra"
   touch "$stamp"
 fi
 

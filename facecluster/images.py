@@ -25,7 +25,7 @@ class RejectedPhoto(Exception):
 # Pillow decodes under its decompression-bomb limit (89.5 Mpx, 16-bit RGBA: 716 MB) is larger.
 MAX_FILE_BYTES = 2**30
 
-# HEIF brands (the `ftyp` box's major brand), as pillow-heif recognises them: HEIC/HEIF photos.
+# HEIF brands (the `ftyp` box's major brand), as pi-heif recognises them: HEIC/HEIF photos.
 HEIF_BRANDS = (b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"hevm", b"hevs", b"mif1", b"msf1")
 
 # Camera RAW is recognised to be rejected with its format's name, not read: reading it takes
@@ -202,17 +202,20 @@ def _camera_raw_format(header, name):
 
 @cache
 def _register_heif_opener():
-    """Teach Pillow HEIC/HEIF (phones' photos), in the first process that meets one: pillow-heif
+    """Teach Pillow HEIC/HEIF (phones' photos), in the first process that meets one: pi-heif
     (libheif) costs about as much to import as Pillow itself, at every job start.
 
+    pi-heif is pillow-heif's decode-only build (libheif and libde265, LGPL; no
+    x265 encoder, whose GPL would cover pillow-heif's wheels): facecluster only
+    reads HEIF, and never imports pillow_heif (the tests use it to write one).
     libheif applies the container's rotation and mirroring (irot/imir: how
-    phones store orientation), and pillow-heif then resets the EXIF
-    orientation to 1, so that exif_transpose does not turn the photo twice.
-    Thumbnails, depth maps and auxiliary images are never used here.
+    phones store orientation), and pi-heif then resets the EXIF orientation to
+    1, so that exif_transpose does not turn the photo twice. Thumbnails, depth
+    maps and auxiliary images are never used here.
     """
-    import pillow_heif
+    import pi_heif
 
-    pillow_heif.register_heif_opener(thumbnails=False, depth_images=False, aux_images=False)
+    pi_heif.register_heif_opener(thumbnails=False, depth_images=False, aux_images=False)
 
 
 def _upright_size(image):

@@ -71,7 +71,8 @@ def heic_on_its_side(upright):
     exif[0x0112] = 6
     stored = upright.transpose(Image.Transpose.ROTATE_90)
     buffer = io.BytesIO()
-    # Its writer only: Pillow's HEIF opener stays unregistered here, facecluster's reading registers it.
+    # pillow-heif writes it (pi-heif, which facecluster reads with, cannot encode): the test extra only, as
+    # its wheels are GPL-2.0. Its Pillow opener is never registered; facecluster's reading registers pi-heif's.
     import pillow_heif
 
     pillow_heif.from_pillow(stored).save(buffer, format="HEIF", exif=exif.tobytes(), quality=90)

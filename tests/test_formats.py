@@ -4,12 +4,15 @@ files; and the TSV outputs read back with ordinary readers whatever the file nam
 import csv
 import io
 import os
+import re
 import socket
+import subprocess
+import sys
 import threading
 
 import numpy as np
 import pytest
-from conftest import heic_on_its_side
+from conftest import PROJECT_ROOT, heic_on_its_side
 from PIL import Image
 
 from facecluster.images import MAX_FILE_BYTES, RejectedPhoto, check_header, decode_bytes, read_bytes
@@ -36,6 +39,34 @@ def test_a_heic_photo_decodes_upright(lfw_dir, tmp_path):
     # The same pixels left on their side would be far off: the check above can fail.
     on_its_side = np.asarray(upright.transpose(Image.Transpose.ROTATE_90).resize((250, 200)), int)
     assert np.abs(decoded.rgb.astype(int) - on_its_side).mean() > 30
+
+
+# Decodes a HEIC file in a process where pillow-heif cannot be imported; prints the size and the opener's package.
+READ_WITHOUT_PILLOW_HEIF = """
+import sys
+sys.modules["pillow_heif"] = None  # importing it now raises ImportError
+from PIL import Image
+from facecluster.images import check_header, decode_bytes, read_bytes
+check_header(sys.argv[1])
+decoded = decode_bytes(read_bytes(sys.argv[1])[0], max_side=1600, name=sys.argv[1])
+print(decoded.original_size, decoded.rgb.shape, Image.OPEN["HEIF"][0].__module__)
+"""
+
+
+def test_heic_is_read_by_pi_heif_never_by_pillow_heif(lfw_dir, tmp_path):
+    """pillow-heif's wheels are GPL-2.0 (they bundle x265): it only writes the tests' HEIC files."""
+    upright = Image.open(lfw_dir / FACE).convert("RGB").crop((0, 0, 250, 200))
+    path = tmp_path / "IMG_0002.HEIC"
+    path.write_bytes(heic_on_its_side(upright))
+
+    result = subprocess.run(
+        [sys.executable, "-c", READ_WITHOUT_PILLOW_HEIF, str(path)], capture_output=True, text=True, cwd=PROJECT_ROOT
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["(250,", "200)", "(200,", "250,", "3)", "pi_heif.as_plugin"]
+    for source in [*(PROJECT_ROOT / "facecluster").rglob("*.py"), *(PROJECT_ROOT / "scripts").glob("*.py")]:
+        assert not re.search(r"^\s*(import|from)\s+pillow_heif\b", source.read_text(), re.M), f"{source} imports it"
 
 
 def encoded(image, image_format, **options):
