@@ -19,6 +19,7 @@ from facecluster.clusterers import CLUSTERERS
 from facecluster.gather import read_faces
 from facecluster.graph import enforce_cannot_link
 from facecluster.metrics import UNKNOWN, choose_k, matched_confusion
+from facecluster.tsv import tsv_writer
 
 ASSIGNMENT_COLUMNS = [
     "row",
@@ -146,7 +147,7 @@ def _rounded(scores):
 
 def _write_outputs(out_assignments, out_metrics, out_coords, out_table, faces, clusters, summary, coords):
     with open(out_assignments, "w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle, delimiter="\t", lineterminator="\n")
+        writer = tsv_writer(handle)
         writer.writerow(ASSIGNMENT_COLUMNS)
         for i, face in enumerate(faces):
             cluster = int(clusters[i]) if clusters is not None else -1
@@ -173,7 +174,7 @@ def _write_outputs(out_assignments, out_metrics, out_coords, out_table, faces, c
 def _write_score_table(path, per_k):
     columns = sorted({key for scores in per_k.values() for key in scores})
     with open(path, "w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle, delimiter="\t", lineterminator="\n")
+        writer = tsv_writer(handle)
         writer.writerow(["k", *columns])
         for k, scores in sorted(per_k.items(), key=lambda item: int(item[0])):
             writer.writerow([k, *("" if scores.get(c) is None else scores[c] for c in columns)])

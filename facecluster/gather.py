@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from facecluster.ledger import read_ledger, write_ledger
+from facecluster.tsv import tsv_writer
 
 FACE_COLUMNS = [
     "row",
@@ -59,7 +60,7 @@ def gather(batch_dirs, ledger_path, embeddings_path, faces_path):
     matrix = np.concatenate(vectors) if vectors else np.zeros((0, 0), np.float32)
     np.save(embeddings_path, matrix.astype(np.float32), allow_pickle=False)
     with open(faces_path, "w", newline="", encoding="utf-8", errors="backslashreplace") as handle:
-        writer = csv.writer(handle, delimiter="\t", lineterminator="\n")
+        writer = tsv_writer(handle)
         writer.writerow(FACE_COLUMNS)
         writer.writerows(faces)
     return rows

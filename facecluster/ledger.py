@@ -3,6 +3,8 @@
 import csv
 from dataclasses import astuple, dataclass, fields
 
+from facecluster.tsv import tsv_writer
+
 STATUSES = ("embedded", "no_face", "rejected")
 
 
@@ -34,9 +36,9 @@ COLUMNS = [f.name for f in fields(LedgerRow)]
 
 
 def write_ledger(path, rows):
-    """Tab-separated, with a header; fields holding tabs or newlines are quoted."""
+    """Tab-separated, with a header; fields holding tabs, newlines or carriage returns are quoted."""
     with open(path, "w", newline="", encoding="utf-8", errors="backslashreplace") as handle:
-        writer = csv.writer(handle, delimiter="\t", lineterminator="\n")
+        writer = tsv_writer(handle)
         writer.writerow(COLUMNS)
         writer.writerows(astuple(row) for row in rows)
 

@@ -9,7 +9,6 @@ people/
   unknown/                   faces no cluster took
 """
 
-import csv
 import os
 import shutil
 from collections import Counter, defaultdict
@@ -20,6 +19,7 @@ from PIL import Image
 from facecluster import plots
 from facecluster.experiment import LazyChips, read_assignments
 from facecluster.metrics import UNKNOWN
+from facecluster.tsv import tsv_dict_writer
 
 LINK_MODES = ("symlink", "copy")
 
@@ -99,8 +99,6 @@ def _index_row(folder, cluster, faces, n_photos):
 
 def _write_index(path, rows):
     with open(path, "w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(
-            handle, fieldnames=list(rows[0]) if rows else ["folder"], delimiter="\t", lineterminator="\n"
-        )
+        writer = tsv_dict_writer(handle, fieldnames=list(rows[0]) if rows else ["folder"])
         writer.writeheader()
         writer.writerows(rows)

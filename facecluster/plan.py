@@ -4,7 +4,6 @@ Kept out of the .smk files so it can be unit-tested and so the rules stay
 declarative. Dataset folders are listed once, lazily, without decoding.
 """
 
-import csv
 import hashlib
 import os
 from functools import cached_property
@@ -19,6 +18,7 @@ from facecluster.images import RejectedPhoto, check_header
 from facecluster.photos import model_fingerprint
 from facecluster.pinned_files import check_pinned_files
 from facecluster.registry import PREPARED_MODELS
+from facecluster.tsv import tsv_writer
 
 # The figures every experiment draws (see facecluster.experiment.plot_experiment).
 PLOTS = ("scatter", "thumbnails", "metrics_vs_k", "confusion", "contact_sheet")
@@ -259,7 +259,7 @@ def write_listing(path, settings, batch_size, parts=1):
     """The id-to-path mapping of a dataset, with each photo's batch (see Plan.parts)."""
     entries = dataset_entries(settings)
     with open(path, "w", newline="", encoding="utf-8", errors="backslashreplace") as handle:
-        writer = csv.writer(handle, delimiter="\t", lineterminator="\n")
+        writer = tsv_writer(handle)
         writer.writerow(["id", "relpath", "path", "label", "batch"])
         for batch, members in make_batches(entries, batch_size, parts).items():
             writer.writerows([e.id, e.relpath, e.path, e.label, batch] for e in members)

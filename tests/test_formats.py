@@ -17,6 +17,7 @@ from PIL import Image
 
 from facecluster.images import MAX_FILE_BYTES, RejectedPhoto, check_header, decode_bytes, read_bytes
 from facecluster.ledger import LedgerRow, read_ledger, write_ledger
+from facecluster.tsv import tsv_dict_writer, tsv_writer
 
 FACE = "Hans_Blix/Hans_Blix_0001.jpg"
 
@@ -155,7 +156,16 @@ def test_a_file_too_large_to_be_a_photo_is_rejected_unread(tmp_path):
         assert rejected_within(5, check, path).startswith("file too large to be a photo")
 
 
-ODD_NAMES = ["tab\there.jpg", "new\nline.jpg", 'it\'s "quoted".jpg', "plain.jpg", "NA"]
+ODD_NAMES = [
+    "tab\there.jpg",
+    "new\nline.jpg",
+    "carriage\rreturn.jpg",
+    "windows\r\nline end.jpg",
+    "ends in\r",
+    'it\'s "quoted".jpg',
+    "plain.jpg",
+    "NA",
+]
 
 
 @pytest.fixture
@@ -168,9 +178,10 @@ def odd_ledger(tmp_path):
     return path
 
 
-def test_names_with_tabs_and_newlines_are_quoted_and_read_back_by_csv(odd_ledger):
-    text = odd_ledger.read_text(encoding="utf-8")
+def test_names_with_tabs_newlines_and_carriage_returns_are_quoted_and_read_back_by_csv(odd_ledger):
+    text = odd_ledger.read_bytes().decode("utf-8")  # read_text would turn "\r" into "\n"
     assert '"photos/tab\there.jpg"' in text and '"photos/new\nline.jpg"' in text
+    assert '"photos/carriage\rreturn.jpg"' in text and '"photos/ends in\r"' in text
 
     # The reader settings the README gives.
     with open(odd_ledger, newline="", encoding="utf-8") as handle:
@@ -180,7 +191,7 @@ def test_names_with_tabs_and_newlines_are_quoted_and_read_back_by_csv(odd_ledger
     assert [row.path for row in read_ledger(odd_ledger)] == [f"photos/{name}" for name in ODD_NAMES]
 
 
-def test_names_with_tabs_and_newlines_are_read_back_by_pandas(odd_ledger):
+def test_names_with_tabs_newlines_and_carriage_returns_are_read_back_by_pandas(odd_ledger):
     pd = pytest.importorskip("pandas", reason="pandas is not installed (it is no dependency of facecluster)")
 
     # The reader settings the README gives.
@@ -188,3 +199,33 @@ def test_names_with_tabs_and_newlines_are_read_back_by_pandas(odd_ledger):
 
     assert table["path"].tolist() == [f"photos/{name}" for name in ODD_NAMES]
     assert table["label"].tolist() == [""] * len(ODD_NAMES)
+
+
+CELLS = [
+    ["id", "path", 3, 0.25, -1, None, "", 'say "cheese"', "a\tb", "a\nb", "plain name.jpg", "\udcff.jpg"],
+    ["", "x", 1e-07, True],
+]
+
+
+def test_the_shared_tsv_writers_change_no_byte_but_a_carriage_returns_quoting(tmp_path):
+    """tsv_writer writes what csv.writer(lineterminator="\n") wrote (runs compare outputs byte for byte),
+    except that a field holding a "\r" is quoted."""
+    written = {}
+    for name, make in [("before", lambda h: csv.writer(h, delimiter="\t", lineterminator="\n")), ("now", tsv_writer)]:
+        with open(tmp_path / name, "w", newline="", encoding="utf-8", errors="backslashreplace") as handle:
+            make(handle).writerows(CELLS)
+        written[name] = (tmp_path / name).read_bytes()
+    assert written["now"] == written["before"]
+
+    with open(tmp_path / "dict", "w", newline="", encoding="utf-8") as handle:
+        writer = tsv_dict_writer(handle, fieldnames=["folder", "top_label"])
+        writer.writeheader()
+        writer.writerows([{"folder": "person_0001", "top_label": "a\rb"}, {"folder": "unknown", "top_label": ""}])
+    assert (tmp_path / "dict").read_bytes() == b'folder\ttop_label\nperson_0001\t"a\rb"\nunknown\t\n'
+
+
+def test_every_tsv_output_is_written_through_the_shared_writers():
+    for source in (PROJECT_ROOT / "facecluster").rglob("*.py"):
+        if source.name != "tsv.py":
+            text = source.read_text()
+            assert "csv.writer(" not in text and "csv.DictWriter(" not in text, f"{source}: use facecluster.tsv"

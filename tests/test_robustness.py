@@ -250,14 +250,15 @@ def test_the_corpus_run_writes_only_under_results(corpus_run):
 
 def test_a_folder_of_things_that_are_not_plain_photos_finishes_with_every_file_in_the_ledger(lfw_dir, tmp_path):
     """A phone's HEIC photo, a named pipe (which used to stall its batch for ever), a socket, a
-    folder named x.jpg, a dangling link, a link loop, a camera RAW file and names holding a tab
-    or a newline: the run ends, and each file has its row."""
+    folder named x.jpg, a dangling link, a link loop, a camera RAW file and names holding a tab,
+    a newline or a carriage return: the run ends, and each file has its row."""
     folder = tmp_path / "odd"
     face = Image.open(lfw_dir / FACE).convert("RGB")
     copy_photos([(lfw_dir / name, f"x.jpg/{i}.jpg") for i, name in enumerate(OTHER_FACES[:2])], folder)
     (folder / "IMG_0001.HEIC").write_bytes(heic_on_its_side(face))
     (folder / "tab\tname.jpg").write_bytes((lfw_dir / OTHER_FACES[2]).read_bytes())
     (folder / "new\nline.jpg").write_bytes((lfw_dir / OTHER_FACES[3]).read_bytes())
+    (folder / "carriage\rreturn.jpg").write_bytes((lfw_dir / OTHER_FACES[1]).read_bytes())
     (folder / "DSC_0001.NEF").write_bytes(encoded(face, "TIFF"))
     os.mkfifo(folder / "fifo.jpg")
     with socket.socket(socket.AF_UNIX) as sock:
@@ -270,6 +271,7 @@ def test_a_folder_of_things_that_are_not_plain_photos_finishes_with_every_file_i
         "IMG_0001.HEIC": ("embedded", ""),
         "tab\tname.jpg": ("embedded", ""),
         "new\nline.jpg": ("embedded", ""),
+        "carriage\rreturn.jpg": ("embedded", ""),
         "DSC_0001.NEF": ("rejected", "camera RAW photo (Nikon NEF): not read"),
         "fifo.jpg": ("rejected", "not a regular file (a named pipe)"),
         "socket.jpg": ("rejected", "not a regular file (a socket)"),
@@ -280,7 +282,7 @@ def test_a_folder_of_things_that_are_not_plain_photos_finishes_with_every_file_i
 
     run_snakemake(tmp_path, timeout=300)
 
-    # Read back as the README says, names with a tab or a newline included.
+    # Read back as the README says, names with a tab, a newline or a carriage return included.
     with open(tmp_path / "results/odd/dlib/ledger.tsv", newline="", encoding="utf-8") as handle:
         header, *rows = csv.reader(handle, delimiter="\t")
     ledger = {row["path"].removeprefix("odd/"): row for row in (dict(zip(header, row)) for row in rows)}
