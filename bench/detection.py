@@ -49,12 +49,25 @@ LFW_FACE = (70.0, 72.0, 174.0, 188.0)
 NEGATIVES_FACES = {"couple.jpg": 2, "group 2.jpg": 5, "multiface.jpg": 6}
 
 # The detectors measured: each a model's `detector:` settings and the config's
-# photo_max_side it runs under. "hog" is the default model before issue 16.
+# photo_max_side it runs under. "default" is config.yaml's default model; "hog" the
+# default model before issue 16.
 DETECTORS = {
     "hog": ({"name": "dlib_hog", "upsample": 1, "max_side": 1024, "min_size": 20}, 1600),
     "mtcnn": ({"name": "mtcnn", "max_side": 1024, "min_size": 20}, 1600),
-    "yunet": ({"name": "yunet"}, 4096),
+    "yunet-2048": ({"name": "yunet", "min_size": 16, "score_threshold": 0.5}, 2048),
 }
+# The large canvases: issue 16's speed target is on these.
+PHONE_SIZE = {(4032, 3024), (3024, 4032)}
+
+
+def shipped_detector():
+    """config.yaml's default model's detector settings, and its photo_max_side."""
+    import yaml
+
+    from facecluster.config import validate_config
+
+    config = validate_config(yaml.safe_load((PROJECT_ROOT / "config.yaml").read_text()))
+    return config["models"][config["default_model"]]["detector"], config["photo_max_side"]
 
 
 def face_size(box):
@@ -70,8 +83,9 @@ def iou(a, b):
     return inter / union if union > 0 else 0.0
 
 
-def match(truth, found):
-    """(truth boxes matched, count of found boxes matching none): greedy, best IoU first."""
+def match(truth, found, ignored=()):
+    """(truth boxes matched, count of false boxes): greedy, best IoU first. A found box matching
+    no truth box is false unless its centre lies in one of the `ignored` boxes."""
     pairs = sorted(((iou(t, f), i, j) for i, t in enumerate(truth) for j, f in enumerate(found)), reverse=True)
     matched, used = set(), set()
     for overlap, i, j in pairs:
@@ -80,7 +94,13 @@ def match(truth, found):
         if i not in matched and j not in used:
             matched.add(i)
             used.add(j)
-    return matched, len(found) - len(used)
+    false = [box for j, box in enumerate(found) if j not in used and not any(_inside(box, zone) for zone in ignored)]
+    return matched, len(false)
+
+
+def _inside(box, zone):
+    x, y = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
+    return zone[0] <= x <= zone[2] and zone[1] <= y <= zone[3]
 
 
 # --- the composites -------------------------------------------------------------------------
@@ -111,7 +131,7 @@ def paste_face(canvas, source, size, angle, blur, centre):
     photo = photo.rotate(angle, resample=Image.Resampling.BICUBIC, center=face_centre)
     if blur:
         photo = photo.filter(ImageFilter.GaussianBlur(blur))
-    # A soft oval around the face, so that the photo's frame does not show.
+    # A soft oval around the face and its hair, so that the photo's frame does not show.
     mask = Image.new("L", photo.size, 0)
     half_w, half_h = (face[2] - face[0]) * scale * 0.85, (face[3] - face[1]) * scale * 0.85
     ImageDraw.Draw(mask).ellipse(
@@ -124,11 +144,23 @@ def paste_face(canvas, source, size, angle, blur, centre):
     width, height = (face[2] - face[0]) * scale, (face[3] - face[1]) * scale
     # The face turns about its centre and keeps its size: an upright box of the same sides.
     cx, cy = face_centre[0] + offset[0], face_centre[1] + offset[1]
-    return (cx - width / 2, cy - height / 2, cx + width / 2, cy + height / 2)
+    pasted = (cx - half_w, cy - half_h, cx + half_w, cy + half_h)
+    return (cx - width / 2, cy - height / 2, cx + width / 2, cy + height / 2), pasted
+
+
+def grown(box):
+    """The box grown by half its size on each side."""
+    width, height = box[2] - box[0], box[3] - box[1]
+    return (box[0] - width / 2, box[1] - height / 2, box[2] + width / 2, box[3] + height / 2)
 
 
 def make_composites(count, folder, lfw_dir, negatives_dir, seed):
-    """Write `count` composites into folder; [(path, [boxes])]."""
+    """Write `count` composites into folder; [(path, [face boxes], [pasted ovals' boxes])].
+
+    Some lfw-dev photos show another face beside the person's, partly inside
+    the pasted oval: a detection there that matches no face is not counted
+    as false (the oval is a "don't care" region, as in WIDER FACE's evaluation).
+    """
     rng = random.Random(seed)
     sources = sorted(lfw_dir.glob("*/*.jpg"))
     no_face_photos = sorted((negatives_dir / "no_face").glob("*")) if negatives_dir.is_dir() else []
@@ -137,44 +169,27 @@ def make_composites(count, folder, lfw_dir, negatives_dir, seed):
     for index in range(count):
         size = CANVASES[index % len(CANVASES)]
         canvas = background(rng, size, no_face_photos)
-        boxes = []
+        boxes, pasted = [], []
         for _ in range(rng.randint(0, 15)):
             largest = min(400, min(size) / 3)
             side = math.exp(rng.uniform(math.log(16), math.log(largest)))
-            for _attempt in range(50):  # a free place: no two faces overlap
+            for _attempt in range(50):  # a free place, away from the other faces
                 centre = (rng.uniform(side, size[0] - side), rng.uniform(side, size[1] - side))
                 box = (centre[0] - side, centre[1] - side, centre[0] + side, centre[1] + side)
-                if all(
-                    iou(
-                        box,
-                        (
-                            b[0] - 0.5 * (b[2] - b[0]),
-                            b[1] - 0.5 * (b[3] - b[1]),
-                            b[2] + 0.5 * (b[2] - b[0]),
-                            b[3] + 0.5 * (b[3] - b[1]),
-                        ),
+                if all(iou(box, grown(other)) == 0 for other in boxes):
+                    face, oval = paste_face(
+                        canvas, rng.choice(sources), side, rng.uniform(-30, 30), rng.uniform(0, 1.5), centre
                     )
-                    == 0
-                    for b in boxes
-                ):
-                    boxes.append(
-                        paste_face(
-                            canvas,
-                            rng.choice(sources),
-                            side,
-                            rng.uniform(-30, 30),
-                            rng.uniform(0, 1.5),
-                            centre,
-                        )
-                    )
+                    boxes.append(face)
+                    pasted.append(oval)
                     break
         path = folder / f"composite-{index:03d}-{size[0]}x{size[1]}.jpg"
         canvas.save(path, quality=rng.randint(60, 95))
-        composites.append((path, boxes))
+        composites.append((path, boxes, pasted))
     with open(folder / "truth.tsv", "w", newline="") as handle:
         writer = csv.writer(handle, delimiter="\t")
         writer.writerow(["photo", "left", "top", "right", "bottom"])
-        for path, boxes in composites:
+        for path, boxes, _ in composites:
             writer.writerows([path.name, *(round(v, 1) for v in box)] for box in boxes)
     return composites
 
@@ -183,31 +198,38 @@ def make_composites(count, folder, lfw_dir, negatives_dir, seed):
 
 
 def run_detector(name, photos):
-    """[(original size, [boxes in original pixels])] per photo, and seconds (decode + detect)."""
+    """[(original size, [boxes in original pixels], seconds to decode and detect)] per photo."""
     from facecluster.config import validated_model
     from facecluster.detectors import make_detector, select_faces
     from facecluster.images import decode_bytes, read_bytes
     from facecluster.plan import prepare_model_files
 
-    detector_settings, photo_max_side = DETECTORS[name]
+    detector_settings, photo_max_side = shipped_detector() if name == "default" else DETECTORS[name]
     settings = validated_model({"detector": detector_settings, "embedder": {"name": "dlib"}})
     files = prepare_model_files(settings, PROJECT_ROOT / "models")
     detector = make_detector(settings["detector"], files["detector"], threads=1)
     keep, min_size = "all", settings["detector"]["min_size"]
-    results, started = [], time.perf_counter()
+    results = []
     for path in photos:
+        started = time.perf_counter()
         photo = decode_bytes(read_bytes(path)[0], photo_max_side)
         found = [d.scaled(1 / photo.scale) for d in detector.detect(photo.rgb)]
         faces = select_faces(found, photo.original_size, keep=keep, min_size=min_size)
-        results.append((photo.original_size, [f.box for f in faces]))
-    return results, time.perf_counter() - started
+        results.append((photo.original_size, [f.box for f in faces], time.perf_counter() - started))
+    return results
+
+
+def rate(results, sizes=None):
+    """Photos per second (of those whose size is in `sizes`, or all)."""
+    chosen = [seconds for size, _, seconds in results if sizes is None or tuple(size) in sizes]
+    return len(chosen) / sum(chosen)
 
 
 def score(composites, found):
     """Recall per size bin, false faces per photo."""
     hits, totals, false = [0] * len(SIZE_BINS), [0] * len(SIZE_BINS), 0
-    for (_, truth), (_, boxes) in zip(composites, found):
-        matched, unmatched = match(truth, boxes)
+    for (_, truth, pasted), (_, boxes, _) in zip(composites, found):
+        matched, unmatched = match(truth, boxes, pasted)
         false += unmatched
         for index, box in enumerate(truth):
             size_bin = next(b for b, (low, high) in enumerate(SIZE_BINS) if low <= face_size(box) < high)
@@ -219,10 +241,12 @@ def score(composites, found):
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--datasets", type=Path, default=PROJECT_ROOT.parent / "shared" / "datasets")
-    parser.add_argument("--detectors", nargs="+", default=list(DETECTORS), choices=list(DETECTORS))
+    names = ["default", *DETECTORS]
+    parser.add_argument("--detectors", nargs="+", default=names, choices=names)
     parser.add_argument("--composites", type=int, default=80)
     parser.add_argument("--lfw", type=int, default=500, help="lfw-dev photos (a seeded sample)")
-    parser.add_argument("--seed", type=int, default=0)
+    # Settings were tuned on seed 0's composites; the table is seed 1's, which they never saw.
+    parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/facecluster-detection"))
     args = parser.parse_args()
     os.environ.setdefault("OMP_NUM_THREADS", "1")
@@ -242,22 +266,25 @@ def main():
     print(
         f"| detector | recall by face size (px): {bins} | false faces / composite | "
         "no-face photos with a face | multi-face photos: found / by eye | lfw-dev: photos with a face | "
-        "photos/s per core: composites, lfw-dev |"
+        "photos/s per core: 4032x3024 composites, all composites, lfw-dev |"
     )
     print("|---|" + "---:|" * (len(SIZE_BINS) + 5))
     for name in args.detectors:
-        found, composite_seconds = run_detector(name, [path for path, _ in composites])
+        found = run_detector(name, [path for path, _, _ in composites])
         recalls, false_rate = score(composites, found)
-        no_face_found, _ = run_detector(name, no_face)
-        multi_found, _ = run_detector(name, multi)
-        lfw_found, lfw_seconds = run_detector(name, lfw)
+        no_face_found = run_detector(name, no_face)
+        multi_found = run_detector(name, multi)
+        lfw_found = run_detector(name, lfw)
         recall_cells = " | ".join("-" if r is None else f"{r:.3f} ({t})" for r, t in recalls)
-        with_face = sum(bool(boxes) for _, boxes in no_face_found)
-        multi_cells = ", ".join(f"{len(boxes)}/{NEGATIVES_FACES[p.name]}" for p, (_, boxes) in zip(multi, multi_found))
-        lfw_rate = sum(bool(boxes) for _, boxes in lfw_found) / len(lfw)
+        with_face = sum(bool(boxes) for _, boxes, _ in no_face_found)
+        multi_cells = ", ".join(
+            f"{len(boxes)}/{NEGATIVES_FACES[p.name]}" for p, (_, boxes, _) in zip(multi, multi_found)
+        )
+        lfw_rate = sum(bool(boxes) for _, boxes, _ in lfw_found) / len(lfw)
+        speeds = f"{rate(found, PHONE_SIZE):.2f}, {rate(found):.2f}, {rate(lfw_found):.1f}"
         print(
             f"| {name} | {recall_cells} | {false_rate:.3f} | {with_face} of {len(no_face)} | {multi_cells} | "
-            f"{lfw_rate:.4f} | {len(composites) / composite_seconds:.2f}, {len(lfw) / lfw_seconds:.1f} |",
+            f"{lfw_rate:.4f} | {speeds} |",
             flush=True,
         )
 

@@ -14,7 +14,16 @@ SHIPPED = yaml.safe_load((PROJECT_ROOT / "config.yaml").read_text())
 
 def test_shipped_config_is_valid_and_defaults_are_filled():
     config = validate_config(SHIPPED)
-    assert config["models"]["dlib"]["detector"]["upsample"] == 1
+    # The shipped default keeps every face (issue 16); the demo's LFW crops keep the centre one.
+    assert config["models"]["dlib"]["detector"] == {
+        "name": "yunet",
+        "keep": "all",
+        "min_size": 16,
+        "score_threshold": 0.5,
+        "upsample_below": 1280,
+        "nms_threshold": 0.3,
+    }
+    assert {e["model"] for e in config["experiments"].values()} == {"lfw_crops"}
     assert config["datasets"]["demo"]["labels"] == "folders"
 
 

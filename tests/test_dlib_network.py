@@ -16,6 +16,7 @@ from facecluster.dlib_format import (
     read_network,
 )
 from facecluster.dlib_numpy import CHIPS_PER_PASS, NumpyFaceNet, prepared_layout
+from facecluster.embedders import EMBEDDERS
 from facecluster.embedders.dlib import PREPARED_NAME
 from facecluster.plan import prepare_model
 
@@ -205,7 +206,7 @@ def test_the_config_names_dlib_tf_with_its_defaults():
     )
 
     assert config["models"]["m"]["embedder"] == {"name": "dlib_tf", "batch_size": 64}
-    assert config["experiments"]["e"]["cluster"]["threshold"] == 0.5463  # dlib's calibration
+    assert config["experiments"]["e"]["cluster"]["threshold"] == EMBEDDERS["dlib"].thresholds["euclidean"]
 
 
 @pytest.mark.workflow

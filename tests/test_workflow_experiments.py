@@ -7,6 +7,8 @@ import pytest
 from conftest import copy_photos, lfw_sample, read_tsv, run_snakemake, write_config
 from PIL import Image
 
+from facecluster.embedders import EMBEDDERS
+
 pytestmark = pytest.mark.workflow
 
 DEMO_PEOPLE = ["Arnold_Schwarzenegger", "Hugo_Chavez", "Jennifer_Capriati", "Vladimir_Putin"]
@@ -130,7 +132,7 @@ def test_without_k_the_default_clusterer_finds_the_four_people(four_people):
     summary = metrics(four_people, "unknown_k")
     scores = summary["per_k"][str(summary["chosen_k"])]
 
-    assert summary["recipe"]["cluster"]["threshold"] == 0.5463  # calibrated, from "auto"
+    assert summary["recipe"]["cluster"]["threshold"] == EMBEDDERS["dlib"].thresholds["euclidean"]  # from "auto"
     # Four people, and at most one odd photo on its own: never two people merged.
     assert summary["chosen_k"] in (4, 5)
     assert scores["pairwise_precision"] == 1.0 and scores["bcubed_f1"] >= 0.95

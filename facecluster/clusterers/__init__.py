@@ -4,8 +4,8 @@ A clusterer says whether it takes a number of clusters K (`takes_k`:
 required, optional or never) and a distance threshold (`takes_threshold`),
 and clusters reduced embeddings Y (n, d): `sweep(Y, ks, settings, seed,
 notes)` once per K, `find(Y, settings, seed)` when it finds K itself. The
-maths is in facecluster.cluster; these modules declare each method and its
-settings.
+maths is in facecluster.cluster (`maths()`); these modules declare each
+method and its settings.
 """
 
 from facecluster.registry import Component, Registry
@@ -53,6 +53,14 @@ MIN_SAMPLES = {
 
 # The recipe in metrics.json lists every setting, so every default is filled whatever the method.
 CLUSTERERS = Registry("clusterer", "facecluster.clusterers", key="method", common=COMMON_SETTINGS, shared_defaults=True)
+
+
+def maths():
+    """facecluster.cluster, imported when a clusterer runs, not when the registry is read: it
+    brings scikit-learn, which the config's schema (read by every Snakemake start) does not need."""
+    from facecluster import cluster
+
+    return cluster
 
 
 class Clusterer(Component):

@@ -1,7 +1,6 @@
 """Hierarchical (agglomerative) clustering, cut at K clusters or at a distance threshold."""
 
-from facecluster.cluster import agglomerative
-from facecluster.clusterers import CLUSTERERS, METRIC, NEIGHBORS, Clusterer
+from facecluster.clusterers import CLUSTERERS, METRIC, NEIGHBORS, Clusterer, maths
 
 
 @CLUSTERERS.register
@@ -22,7 +21,7 @@ class Agglomerative(Clusterer):
 
     @classmethod
     def cluster(cls, Y, k, settings, seed):
-        return agglomerative(
+        return maths().agglomerative(
             Y,
             k=k,
             linkage=settings["linkage"],
@@ -33,7 +32,7 @@ class Agglomerative(Clusterer):
 
     @classmethod
     def find(cls, Y, settings, seed):
-        return agglomerative(
+        return maths().agglomerative(
             Y,
             distance_threshold=settings["threshold"],
             linkage=settings["linkage"],

@@ -1,7 +1,6 @@
 """Density-based clustering: DBSCAN and HDBSCAN; faces in no dense region are left out (-1)."""
 
-from facecluster.cluster import density
-from facecluster.clusterers import CLUSTERERS, METRIC, MIN_SAMPLES, Clusterer
+from facecluster.clusterers import CLUSTERERS, METRIC, MIN_SAMPLES, Clusterer, maths
 
 
 @CLUSTERERS.register
@@ -13,7 +12,7 @@ class Dbscan(Clusterer):
 
     @classmethod
     def find(cls, Y, settings, seed):
-        return density(
+        return maths().density(
             Y,
             method="dbscan",
             threshold=settings["threshold"],
@@ -39,7 +38,7 @@ class Hdbscan(Clusterer):
 
     @classmethod
     def find(cls, Y, settings, seed):
-        return density(
+        return maths().density(
             Y,
             method="hdbscan",
             metric=settings["metric"],

@@ -1,7 +1,6 @@
 """Graph clustering: faces linked to their near neighbours, the graph split into people."""
 
-from facecluster.cluster import neighbor_graph
-from facecluster.clusterers import CLUSTERERS, METRIC, NEIGHBORS, Clusterer
+from facecluster.clusterers import CLUSTERERS, METRIC, NEIGHBORS, Clusterer, maths
 
 
 @CLUSTERERS.register
@@ -21,7 +20,7 @@ class Graph(Clusterer):
 
     @classmethod
     def find(cls, Y, settings, seed):
-        return neighbor_graph(
+        return maths().neighbor_graph(
             Y,
             threshold=settings["threshold"],
             n_neighbors=settings["neighbors"],

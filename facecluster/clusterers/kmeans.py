@@ -1,7 +1,6 @@
 """K-means, the original experiment's clusterer."""
 
-from facecluster.cluster import kmeans_sweep
-from facecluster.clusterers import CLUSTERERS, Clusterer
+from facecluster.clusterers import CLUSTERERS, Clusterer, maths
 
 
 @CLUSTERERS.register
@@ -12,6 +11,6 @@ class KMeans(Clusterer):
 
     @classmethod
     def sweep(cls, Y, ks, settings, seed, notes):
-        labels_by_k, skipped = kmeans_sweep(Y, ks, seed=seed)
+        labels_by_k, skipped = maths().kmeans_sweep(Y, ks, seed=seed)
         notes.extend(skipped)
         return labels_by_k

@@ -1,7 +1,6 @@
 """Spectral clustering of the nearest-neighbour graph."""
 
-from facecluster.cluster import spectral
-from facecluster.clusterers import CLUSTERERS, NEIGHBORS, Clusterer
+from facecluster.clusterers import CLUSTERERS, NEIGHBORS, Clusterer, maths
 
 
 @CLUSTERERS.register
@@ -13,4 +12,4 @@ class Spectral(Clusterer):
 
     @classmethod
     def cluster(cls, Y, k, settings, seed):
-        return spectral(Y, k=k, n_neighbors=settings["neighbors"], seed=seed)
+        return maths().spectral(Y, k=k, n_neighbors=settings["neighbors"], seed=seed)

@@ -47,6 +47,9 @@ class Detection:
     box: tuple  # (left, top, right, bottom), pixels, float
     score: float
     landmarks: list = field(default_factory=list)  # [(x, y), ...] when the detector gives them
+    # The face's box as dlib's HOG detector draws it (square, brow to chin), for dlib's landmark
+    # predictor, which was trained on such boxes; None when `box` is one already.
+    align_box: tuple = None
 
     def scaled(self, factor):
         """The same detection in an image `factor` times as large."""
@@ -54,6 +57,7 @@ class Detection:
             box=tuple(v * factor for v in self.box),
             score=self.score,
             landmarks=[(x * factor, y * factor) for x, y in self.landmarks],
+            align_box=None if self.align_box is None else tuple(v * factor for v in self.align_box),
         )
 
 

@@ -16,6 +16,11 @@ from facecluster.registry import Component, Registry, model_paths
 
 EMBEDDERS = Registry("embedder", "facecluster.embedders")
 
+# The setting of the embedders that run their network on several chips per call.
+BATCH_SIZE = {
+    "batch_size": {"type": "integer", "minimum": 1, "default": 64, "description": "chips per network call"},
+}
+
 
 class Embedder(Component):
     """Built as `cls(settings, files, threads)`: the validated settings, the paths

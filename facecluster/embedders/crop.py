@@ -3,7 +3,7 @@
 import numpy as np
 from PIL import Image
 
-from facecluster.embedders import Embedder, in_batches, no_chips
+from facecluster.embedders import BATCH_SIZE, Embedder, in_batches, no_chips
 from facecluster.registry import ModelFile
 
 DOWNLOAD_HELP = "models/README.md says where to download the models and where to put them"
@@ -65,12 +65,7 @@ class CropEmbedder(Embedder):
             "fixed ((x - 127.5) / 128: what FaceNet 20180402-114759 "
             "was trained with), unit (x / 255) or none (0..255)",
         },
-        "batch_size": {
-            "type": "integer",
-            "minimum": 1,
-            "default": 64,
-            "description": "chips per network call",
-        },
+        **BATCH_SIZE,
     }
 
     @classmethod

@@ -1,7 +1,7 @@
 """dlib's ResNet run by TensorFlow: dlib's descriptors (within 1e-4), batched, on every thread or a GPU."""
 
 from facecluster.dlib_format import FACE_RESNET, packaged_model
-from facecluster.embedders import EMBEDDERS, in_batches
+from facecluster.embedders import BATCH_SIZE, EMBEDDERS, in_batches
 from facecluster.embedders.dlib import DlibAligner
 from facecluster.registry import prepared_model
 
@@ -26,14 +26,7 @@ class DlibTfEmbedder(DlibAligner):
 
     name = "dlib_tf"
     description = "dlib's ResNet and chips, run by TensorFlow: batched, on every thread or a GPU"
-    settings = {
-        "batch_size": {
-            "type": "integer",
-            "minimum": 1,
-            "default": 64,
-            "description": "chips per network call",
-        },
-    }
+    settings = {**BATCH_SIZE}
 
     @classmethod
     def model_files(cls, settings):

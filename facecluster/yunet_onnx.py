@@ -1,0 +1,201 @@
+"""YuNet, libfacedetection's face detector, as an ONNX graph run by onnxruntime.
+
+The `yuface` package (BSD-3-Clause, the libfacedetection project's own
+Python build) ships YuNet's network compiled into a C library, weights
+included, but built for no particular CPU: about 0.24 s a megapixel on one
+core. The weights are exported by that library (`param_pConvInfo`: 53
+convolutions, each 1x1 point-wise or 3x3 depth-wise, float32); here they are
+read with ctypes and laid out as an ONNX graph that follows libfacedetection's
+`objectdetect_cnn` (src/facedetectcnn-model.cpp) layer for layer, which
+onnxruntime runs several times faster on a CPU (bench/results.md) and which
+starts in a fraction of a second.
+
+The graph takes a BGR image (1, 3, H, W) float32 whose sides are multiples of
+32 (zero-padded, as libfacedetection pads) and returns, per stride 8, 16 and
+32, the raw class, box, landmark and objectness maps; `decode` turns them
+into scored boxes and landmarks as libfacedetection's `detection_output`.
+"""
+
+import ctypes
+from pathlib import Path
+
+import numpy as np
+
+STRIDES = (8, 16, 32)
+PAD = 32
+HEADS = ("cls", "reg", "kps", "obj")
+# The filters (indices into param_pConvInfo) of each stage, as objectdetect_cnn uses them.
+BACKBONE = [[3, 4, 5, 6], [7, 8, 9, 10], [11, 12, 13, 14], [15, 16, 17, 18], [19, 20, 21, 22]]
+NECK = {8: (23, 24), 16: (25, 26), 32: (27, 28)}
+HEAD_FILTERS = {  # (point-wise, depth-wise) per head and stride
+    "cls": {8: (29, 30), 16: (31, 32), 32: (33, 34)},
+    "reg": {8: (35, 36), 16: (37, 38), 32: (39, 40)},
+    "obj": {8: (41, 42), 16: (43, 44), 32: (45, 46)},
+    "kps": {8: (47, 48), 16: (49, 50), 32: (51, 52)},
+}
+CONVOLUTIONS = 53
+
+
+class _ConvInfo(ctypes.Structure):
+    # libfacedetection's ConvInfoStruct (src/facedetectcnn.h, float version).
+    _fields_ = [
+        ("channels", ctypes.c_int),
+        ("num_filters", ctypes.c_int),
+        ("is_depthwise", ctypes.c_bool),
+        ("is_pointwise", ctypes.c_bool),
+        ("with_relu", ctypes.c_bool),
+        ("weights", ctypes.POINTER(ctypes.c_float)),
+        ("biases", ctypes.POINTER(ctypes.c_float)),
+    ]
+
+
+def read_weights():
+    """[(kind, weights, biases)] of YuNet's 53 convolutions, from the yuface package's library.
+
+    kind "pw": weights (filters, channels); "dw": weights (9, channels), the
+    3x3 taps in row-major order; biases (filters,).
+    """
+    import yuface
+
+    library = ctypes.CDLL(str(Path(yuface.__file__).with_name("libfacedetection.so")))
+    infos = (_ConvInfo * CONVOLUTIONS).in_dll(library, "param_pConvInfo")
+    layers = []
+    for info in infos:
+        rows = 9 if info.is_depthwise else info.num_filters
+        weights = np.ctypeslib.as_array(info.weights, (rows * info.channels,)).reshape(rows, info.channels)
+        biases = np.ctypeslib.as_array(info.biases, (info.num_filters,))
+        layers.append(("dw" if info.is_depthwise else "pw", weights.copy(), biases.copy()))
+    return layers
+
+
+def build_model(layers):
+    """The ONNX model (onnx.ModelProto) of YuNet with these weights."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    nodes, initializers = [], []
+    counter = iter(range(10_000))
+
+    def constant(name, array):
+        initializers.append(numpy_helper.from_array(np.ascontiguousarray(array, np.float32), name))
+        return name
+
+    def conv(x, index, relu, **attributes):
+        kind, weights, biases = layers[index]
+        if index == 0:  # the 3x3 stride-2 convolution on the image, unrolled into 27 (of 32) channels
+            kernel = weights[:, :27].reshape(-1, 3, 3, 3).transpose(0, 3, 1, 2)  # (out, y, x, bgr) -> (out, bgr, y, x)
+            attributes = dict(kernel_shape=[3, 3], strides=[2, 2], pads=[1, 1, 1, 1])
+        elif kind == "pw":
+            kernel = weights[:, :, None, None]
+            attributes = dict(kernel_shape=[1, 1])
+        else:
+            kernel = weights.T.reshape(-1, 1, 3, 3)
+            attributes = dict(kernel_shape=[3, 3], pads=[1, 1, 1, 1], group=kernel.shape[0])
+        out = f"conv{index}_{next(counter)}"
+        nodes.append(
+            helper.make_node(
+                "Conv", [x, constant(f"w{index}", kernel), constant(f"b{index}", biases)], [out], **attributes
+            )
+        )
+        if relu:
+            nodes.append(helper.make_node("Relu", [out], [out + "_relu"]))
+            out += "_relu"
+        return out
+
+    def dp(x, pointwise, depthwise, relu=True):
+        return conv(conv(x, pointwise, False), depthwise, relu)
+
+    def pool(x):
+        out = f"pool{next(counter)}"
+        nodes.append(helper.make_node("MaxPool", [x], [out], kernel_shape=[2, 2], strides=[2, 2]))
+        return out
+
+    def upsample_add(small, large):
+        up, out = f"up{next(counter)}", f"add{next(counter)}"
+        scales = constant(f"scales{next(counter)}", np.array([1, 1, 2, 2], np.float32))
+        nodes.append(helper.make_node("Resize", [small, "", scales], [up], mode="nearest"))
+        nodes.append(helper.make_node("Add", [up, large], [out]))
+        return out
+
+    x = conv("image", 0, True)
+    x = pool(dp(x, 1, 2))
+    x = dp(dp(x, *BACKBONE[0][:2]), *BACKBONE[0][2:])
+    x = dp(dp(x, *BACKBONE[1][:2]), *BACKBONE[1][2:])
+    features = {}
+    for stride, stage in zip(STRIDES, BACKBONE[2:]):
+        x = dp(dp(pool(x), *stage[:2]), *stage[2:])
+        features[stride] = x
+    features[32] = dp(features[32], *NECK[32])
+    features[16] = dp(upsample_add(features[32], features[16]), *NECK[16])
+    features[8] = dp(upsample_add(features[16], features[8]), *NECK[8])
+    outputs = []
+    for head in HEADS:
+        for stride in STRIDES:
+            last = dp(features[stride], *HEAD_FILTERS[head][stride], relu=False)
+            nodes.append(helper.make_node("Identity", [last], [f"{head}_{stride}"]))
+            outputs.append(helper.make_tensor_value_info(f"{head}_{stride}", TensorProto.FLOAT, [1, None, None, None]))
+    graph = helper.make_graph(
+        nodes,
+        "yunet",
+        [helper.make_tensor_value_info("image", TensorProto.FLOAT, [1, 3, None, None])],
+        outputs,
+        initializers,
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], producer_name="facecluster")
+    onnx.checker.check_model(model)
+    return model
+
+
+def save_model(path):
+    """YuNet's weights from the yuface package, saved as an ONNX model at `path`."""
+    import onnx
+
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    onnx.save(build_model(read_weights()), str(path))
+
+
+class YunetNetwork:
+    """The ONNX model run by onnxruntime on `threads` threads: `(bgr image) -> (scores, boxes, landmarks)`."""
+
+    def __init__(self, path, threads=1):
+        import onnxruntime
+
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        # A GPU where onnxruntime has one (the onnxruntime-gpu build on a CUDA machine), else the CPU.
+        available = onnxruntime.get_available_providers()
+        providers = [p for p in ("CUDAExecutionProvider", "CPUExecutionProvider") if p in available]
+        self._session = onnxruntime.InferenceSession(str(path), options, providers=providers)
+
+    def __call__(self, bgr, score_threshold):
+        """Faces of a BGR image (h, w, 3) uint8 scoring at least score_threshold, before suppression:
+        scores (n,), boxes (n, 4) as left, top, right, bottom, landmarks (n, 5, 2)."""
+        height, width = bgr.shape[:2]
+        padded = np.zeros((1, 3, -(-height // PAD) * PAD, -(-width // PAD) * PAD), np.float32)
+        padded[0, :, :height, :width] = bgr.transpose(2, 0, 1)
+        maps = dict(zip((f"{h}_{s}" for h in HEADS for s in STRIDES), self._session.run(None, {"image": padded})))
+        return decode(maps, score_threshold)
+
+
+def decode(maps, score_threshold):
+    """libfacedetection's decoding: per stride, each cell's box (centre offset and log size in
+    strides), 5 landmarks (offsets in strides), and score sqrt(sigmoid(cls) * sigmoid(obj))."""
+    scores, boxes, landmarks = [], [], []
+    for stride in STRIDES:
+        cls, obj = (_sigmoid(maps[f"{head}_{stride}"][0, 0]) for head in ("cls", "obj"))
+        score = np.sqrt(cls * obj)
+        rows, cols = np.nonzero(score >= score_threshold)
+        reg = maps[f"reg_{stride}"][0][:, rows, cols]
+        kps = maps[f"kps_{stride}"][0][:, rows, cols]
+        x, y = cols * stride, rows * stride
+        cx, cy = reg[0] * stride + x, reg[1] * stride + y
+        w, h = np.exp(reg[2]) * stride, np.exp(reg[3]) * stride
+        scores.append(score[rows, cols])
+        boxes.append(np.stack([cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2], axis=1))
+        landmarks.append(np.stack([kps[0::2] * stride + x, kps[1::2] * stride + y], axis=2).transpose(1, 0, 2))
+    return np.concatenate(scores), np.concatenate(boxes), np.concatenate(landmarks)
+
+
+def _sigmoid(values):
+    return 1 / (1 + np.exp(-np.clip(values, -88.3762626647949, 88.3762626647949)))
