@@ -80,6 +80,7 @@ def parse_args():
         help="a YAML file of one model's settings (as under config.yaml's models:) "
         "for the photo lines; default: config.yaml's default model",
     )
+    parser.add_argument("--batch-size", type=int, help="photos per per-photo job; default: config.yaml's")
     parser.add_argument("--cores", type=int, default=2)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--slow-seconds", type=float, default=120)
@@ -103,7 +104,7 @@ class Suite:
         # The product's defaults: the model and batch size users run.
         product = validate_config(yaml.safe_load((PROJECT_ROOT / "config.yaml").read_text()))
         self.model = self.validated_model(args.model) if args.model else product["models"][product["default_model"]]
-        self.batch_size = product["batch_size"]
+        self.batch_size = args.batch_size or product["batch_size"]
         self.photo_max_side = product["photo_max_side"]
         self.entries = list_photos(args.dataset)[: args.photos + args.added]
         self.paths = [os.path.abspath(entry.path) for entry in self.entries]
