@@ -177,6 +177,35 @@ def _check_references(config):
         _require_defined(f"experiments.{name}.model", experiment["model"], config["models"], "models")
         embedder = config["models"][experiment["model"]]["embedder"]["name"]
         _check_clustering(f"experiments.{name}", experiment, embedder)
+        _check_naming(config, name, experiment, embedder)
+
+
+def naming_dataset(experiment, key):
+    """The dataset a `known` or `find` folder of an experiment becomes."""
+    return f"{experiment}-{key}"
+
+
+def _check_naming(config, name, experiment, embedder):
+    """Resolve naming_threshold auto; make the known and find folders datasets of their own
+    (processed, cached and in a ledger like any dataset), labelled by their sub-folders."""
+    from facecluster.embedders import EMBEDDERS
+
+    key = f"experiments.{name}"
+    if experiment["naming_threshold"] == "auto":
+        calibrated = EMBEDDERS[embedder].thresholds
+        experiment["naming_threshold"] = calibrated["euclidean"] if calibrated else None
+    for part in ("known", "find"):
+        if part not in experiment:
+            continue
+        if experiment["naming_threshold"] is None:
+            raise ConfigError(
+                f"{key}.naming_threshold: embedder {embedder!r} has no calibrated threshold, which {part} "
+                "needs; give one (see bench/calibrate_thresholds.py)"
+            )
+        dataset, settings = naming_dataset(name, part), {"path": experiment[part], "labels": "folders"}
+        if config["datasets"].get(dataset, settings) != settings:
+            raise ConfigError(f"{key}.{part}: a dataset is already named {dataset!r}; rename it or the experiment")
+        config["datasets"][dataset] = settings
 
 
 def _check_clustering(key, experiment, embedder):
