@@ -46,6 +46,8 @@ def _registries():
 # default model and the default clusterer, which needs no number of people.
 PHOTOS_DATASET = "photos"
 PHOTOS_EXPERIMENT = "photos"
+# What `photos` may also say, for its experiment: reference photos, corrections, queries.
+NAMING_KEYS = ("known", "corrections", "find")
 
 
 def validate_config(config):
@@ -64,17 +66,20 @@ def validate_config(config):
 
 
 def _with_photos_folder(config, photos_schema):
-    """With `photos` (a folder, or {path, labels}), the config's datasets and experiments give
-    way to that folder alone: dataset `photos` (no labels unless given) and experiment `photos`
-    (the default clusterer). Models and the rest stay."""
+    """With `photos` (a folder, or {path, labels, known, corrections, find}), the config's datasets
+    and experiments give way to that folder alone: dataset `photos` (no labels unless given) and
+    experiment `photos` (the default clusterer, and the naming keys given). Models and the rest stay."""
     photos = config.get("photos")
     if isinstance(photos, int) and not isinstance(photos, bool):
         photos = config["photos"] = str(photos)  # --config reads a folder named 2019 as a number
     if "photos" not in config or not jsonschema.Draft202012Validator(photos_schema).is_valid(photos):
         return config  # absent, or a mistake the schema names once, under photos
     dataset = {"labels": "none", **({"path": photos} if isinstance(photos, str) else photos)}
+    naming = {key: dataset.pop(key) for key in NAMING_KEYS if key in dataset}
     config["datasets"] = {PHOTOS_DATASET: dataset}
-    config["experiments"] = {PHOTOS_EXPERIMENT: {"dataset": PHOTOS_DATASET, "cluster": {"method": "agglomerative"}}}
+    config["experiments"] = {
+        PHOTOS_EXPERIMENT: {"dataset": PHOTOS_DATASET, "cluster": {"method": "agglomerative"}, **naming}
+    }
     return config
 
 
