@@ -37,6 +37,7 @@ import yaml
 from facecluster.config import validate_config
 from facecluster.experiment import cluster_experiment, read_assignments
 from facecluster.gather import FACE_COLUMNS, read_faces
+from facecluster.ledger import LedgerRow, write_ledger
 from facecluster.tsv import tsv_writer
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -143,6 +144,14 @@ def write_faces(centre, folder, name, rows):
     return folder / f"{name}.npy", folder / f"{name}.tsv"
 
 
+def write_references_ledger(centre, folder, rows):
+    """The ledger of the reference photos (every one embedded, as the per-photo run found them)."""
+    faces, _ = centre
+    ledger = [LedgerRow(faces[r]["photo_id"], faces[r]["path"], faces[r]["label"], status="embedded") for r in rows]
+    write_ledger(folder / "known-ledger.tsv", ledger)
+    return folder / "known-ledger.tsv"
+
+
 def experiment_settings(cluster, threshold):
     experiment = {"dataset": "d", "cluster": cluster, "naming_threshold": threshold}
     config = validate_config({"datasets": {"d": {"path": "."}}, "experiments": {"e": experiment}, **MODELS})
@@ -171,7 +180,7 @@ def lfw_split(args, centre, folder, seed, cluster, threshold):
         folder,
         write_faces(centre, folder, "faces", to_sort),
         settings,
-        known=write_faces(centre, folder, "known", references),
+        known=(*write_faces(centre, folder, "known", references), write_references_ledger(centre, folder, references)),
     )
     of_known = [face for face in assignments if face["label"] in known]
     others = [face for face in assignments if face["label"] not in known]

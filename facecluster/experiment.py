@@ -23,6 +23,7 @@ from facecluster.cluster import canonical_labels, evaluate_sweep, parse_k, reduc
 from facecluster.clusterers import CLUSTERERS
 from facecluster.gather import read_faces
 from facecluster.graph import enforce_cannot_link
+from facecluster.ledger import read_ledger
 from facecluster.metrics import UNKNOWN, choose_k, matched_confusion
 from facecluster.naming import UNKNOWN_PERSON, KnownPeople, NamingState, name_people, read_corrections
 from facecluster.tsv import tsv_writer
@@ -62,7 +63,7 @@ def cluster_experiment(
     """Sample, reduce, cluster over the K sweep, score, choose K, name the people; write the
     four outputs.
 
-    known: (embeddings path, faces path) of the processed reference photos, or None;
+    known: (embeddings, faces, ledger) paths of the processed reference photos, or None;
     corrections: the user's corrections file (facecluster.naming), or None;
     state: the folder keeping the names between runs (read, then rewritten), or None.
     """
@@ -137,8 +138,9 @@ def _name(faces, X, clusters, settings, known, corrections, state):
     corrections_read, problem = read_corrections(corrections)
     known_people = None
     if known is not None:
-        known_embeddings, known_faces = known
+        known_embeddings, known_faces, known_ledger = known
         known_people = KnownPeople.from_faces(read_faces(known_faces), np.load(known_embeddings, allow_pickle=False))
+        in_folder = {row.label for row in read_ledger(known_ledger) if row.label}
     persons, new_state, report = name_people(
         faces,
         X,
@@ -152,6 +154,8 @@ def _name(faces, X, clusters, settings, known, corrections, state):
         report["corrections"].insert(0, {"correction": "(the whole file)", "honoured": False, "reason": problem})
     if known_people is not None:
         report["known_people"] = known_people.people
+        # A sub-folder whose photos show no face (or are no photos): see the known dataset's ledger.
+        report["known_without_reference"] = sorted(in_folder - set(known_people.people))
     if state is not None:
         new_state.write(state)
     return persons, report

@@ -230,7 +230,11 @@ class Plan:
         inputs = {}
         if "known" in settings:
             base = f"{self.results}/{naming_dataset(experiment, 'known')}/{settings['model']}"
-            inputs.update(known_embeddings=f"{base}/embeddings.npy", known_faces=f"{base}/faces.tsv")
+            inputs.update(
+                known_embeddings=f"{base}/embeddings.npy",
+                known_faces=f"{base}/faces.tsv",
+                known_ledger=f"{base}/ledger.tsv",
+            )
         if "corrections" in settings and Path(settings["corrections"]).is_file():
             inputs["corrections"] = settings["corrections"]
         return inputs

@@ -107,6 +107,9 @@ def _naming(naming):
     if "known_people" in naming:
         found = ", ".join(f"{name} ({faces} faces)" for name, faces in naming["known"].items()) or "none"
         lines += [f"- known people found: {found} (of {len(naming['known_people'])} with reference photos)"]
+        if naming["known_without_reference"]:
+            missing = ", ".join(naming["known_without_reference"])
+            lines += [f"- **no face in the reference photos of**: {missing} (see their ledger)"]
     lines += [f"- names kept from the previous run: {len(naming['kept'])}; new: {len(naming['new'])}"]
     honoured = [c for c in naming["corrections"] if c["honoured"]]
     if naming["corrections"]:

@@ -20,7 +20,11 @@ with threadpool_limits(snakemake.threads):
         out_metrics=snakemake.output.metrics,
         out_coords=snakemake.output.coords,
         out_table=snakemake.output.table,
-        known=(snakemake.input.known_embeddings, snakemake.input.known_faces) if "known" in settings else None,
+        known=(
+            (snakemake.input.known_embeddings, snakemake.input.known_faces, snakemake.input.known_ledger)
+            if "known" in settings
+            else None
+        ),
         corrections=settings.get("corrections"),
         state=snakemake.params.state,
     )

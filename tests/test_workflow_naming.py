@@ -24,12 +24,17 @@ def known_people(datasets, tmp_path_factory):
     if not KNOWN_PEOPLE.is_dir():
         pytest.skip(f"{KNOWN_PEOPLE} is absent (see ../shared/datasets/README)")
     work = tmp_path_factory.mktemp("known")
+    known = shutil.copytree(KNOWN_PEOPLE / "known", work / "known")
+    # A person whose only reference photo shows no face: recorded, not fatal.
+    (known / "nobody").mkdir()
+    shutil.copyfile(DATASETS / "negatives/no_face/park.jpg", known / "nobody/park.jpg")
+    (work / "corrections.yaml").write_text("rename: {person_0099: grandma}\n")  # nobody had that name
     experiment = {
         "dataset": "photos",
         "cluster": {"method": "agglomerative"},
-        "known": str(KNOWN_PEOPLE / "known"),
+        "known": str(known),
         "find": str(KNOWN_PEOPLE / "known"),
-        "corrections": str(work / "corrections.yaml"),  # absent: recorded, not fatal
+        "corrections": str(work / "corrections.yaml"),
     }
     write_config(
         work,
@@ -67,10 +72,13 @@ def test_one_name_per_person_in_folders_tables_and_sheets(known_people):
     summary = json.loads((known_people / "experiments/named/metrics.json").read_text())
     assert summary["naming"]["known"]["obama"] == 2
     (problem,) = summary["naming"]["corrections"]
-    assert not problem["honoured"] and "does not exist" in problem["reason"]
+    assert not problem["honoured"] and "no face of person_0099 in the previous run" in problem["reason"]
+    assert summary["naming"]["known_without_reference"] == ["nobody"]
+    report = (known_people / "experiments/named/report.md").read_text()
+    assert "rename person_0099 to grandma: no face of person_0099" in report and "nobody" in report
     # The reference photos went through the per-photo stage, with a ledger.
     ledger = read_tsv(known_people / "named-known/dlib/ledger.tsv")
-    assert len(ledger) == 9 and {row["status"] for row in ledger} == {"embedded"}
+    assert len(ledger) == 10 and sorted(row["status"] for row in ledger).count("embedded") == 9
 
 
 def test_find_lists_every_photo_of_the_person_nearest_first(known_people):
