@@ -77,15 +77,20 @@ class NamingState:
 
     def resolve(self, name):
         """The name `name` goes by now (following renames and merges)."""
-        seen = set()
-        while name in self.aliases and name not in seen:
-            seen.add(name)
-            name = self.aliases[name]
-        return name
+        return _follow(self.aliases, name)
 
     def highest_number(self):
         names = set(self.faces.values()) | set(self.aliases) | set(self.aliases.values())
         return max((int(m.group(1)) for m in map(NUMBERED.fullmatch, names) if m), default=0)
+
+
+def _follow(aliases, name):
+    """`name` after its aliases (a cycle, from names given back and forth, stops where it closes)."""
+    seen = set()
+    while name in aliases and name not in seen:
+        seen.add(name)
+        name = aliases[name]
+    return name
 
 
 def _read_tsv(path):
@@ -213,11 +218,8 @@ class _Naming:
         ]
 
     def _resolve(self, name):
-        seen = set()
-        while name in self.aliases and name not in seen:
-            seen.add(name)
-            name = self.aliases[name]
-        return name
+        """The name `name` goes by now, this run's renames and merges included."""
+        return _follow(self.aliases, name)
 
     def _main_group(self, rows):
         """The group holding most of `rows` (a cluster over the unknown faces)."""
