@@ -174,7 +174,12 @@ def name_people(faces, X, clusters, *, threshold, known=None, previous=None, cor
     report: {"known": {name: faces}, "kept": names carried over, "new": new names,
     "corrections": [{"correction", "honoured", "reason"}]}.
     """
-    naming = _Naming(faces, np.asarray(X, np.float64), clusters, threshold, previous or NamingState())
+    previous = previous or NamingState()
+    keys = {(face["path"], face["face_index"]) for face in faces}
+    if not any(key in keys for key in previous.faces):
+        # Another folder altogether (photos=PATH run on a new one): its people start at person_0001.
+        previous = NamingState()
+    naming = _Naming(faces, np.asarray(X, np.float64), clusters, threshold, previous)
     corrections = corrections or {kind: [] for kind in CORRECTION_KINDS}
     for names in corrections["merge"]:
         naming.merge(names)

@@ -176,3 +176,15 @@ def test_a_state_folder_lost_starts_the_numbering_again(growing_folder):
     run_snakemake(work, "--forcerun", "cluster_experiment")
     persons = {row["person"] for row in assignments(work)}
     assert "person_0001" in persons and "arnold" not in persons
+
+
+def test_another_folder_numbers_its_people_afresh(known_people, lfw_dir):
+    work = known_people.parent
+    photos = copy_photos(lfw_sample(FOUR[:1], 3), work / "other")
+    config = yaml.safe_load((work / "config.yaml").read_text())
+    config["datasets"]["photos"]["path"] = str(photos)
+    config["experiments"]["named"].pop("corrections")
+    (work / "config.yaml").write_text(yaml.safe_dump(config))
+    run_snakemake(work)
+
+    assert {face["person"] for face in read_tsv(known_people / "experiments/named/assignments.tsv")} == {"person_0001"}
