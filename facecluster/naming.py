@@ -379,6 +379,9 @@ class _Naming:
                 (r for (path, index), r in self.key_row.items() if index == face and Path(path).resolve() == wanted),
                 None,
             )
+        if row is None and "/" not in photo:  # a file name alone, as the people folders show it: if unique
+            rows = [r for (path, index), r in self.key_row.items() if index == face and Path(path).name == photo]
+            row = rows[0] if len(rows) == 1 else None
         return row
 
     def _nearest_other_group(self, row):
