@@ -46,6 +46,8 @@ def _registries():
 # default model and the default clusterer, which needs no number of people.
 PHOTOS_DATASET = "photos"
 PHOTOS_EXPERIMENT = "photos"
+# What `photos` may also say, for its experiment: reference photos, corrections, queries.
+NAMING_KEYS = ("known", "corrections", "find")
 
 
 def validate_config(config):
@@ -64,17 +66,20 @@ def validate_config(config):
 
 
 def _with_photos_folder(config, photos_schema):
-    """With `photos` (a folder, or {path, labels}), the config's datasets and experiments give
-    way to that folder alone: dataset `photos` (no labels unless given) and experiment `photos`
-    (the default clusterer). Models and the rest stay."""
+    """With `photos` (a folder, or {path, labels, known, corrections, find}), the config's datasets
+    and experiments give way to that folder alone: dataset `photos` (no labels unless given) and
+    experiment `photos` (the default clusterer, and the naming keys given). Models and the rest stay."""
     photos = config.get("photos")
     if isinstance(photos, int) and not isinstance(photos, bool):
         photos = config["photos"] = str(photos)  # --config reads a folder named 2019 as a number
     if "photos" not in config or not jsonschema.Draft202012Validator(photos_schema).is_valid(photos):
         return config  # absent, or a mistake the schema names once, under photos
     dataset = {"labels": "none", **({"path": photos} if isinstance(photos, str) else photos)}
+    naming = {key: dataset.pop(key) for key in NAMING_KEYS if key in dataset}
     config["datasets"] = {PHOTOS_DATASET: dataset}
-    config["experiments"] = {PHOTOS_EXPERIMENT: {"dataset": PHOTOS_DATASET, "cluster": {"method": "agglomerative"}}}
+    config["experiments"] = {
+        PHOTOS_EXPERIMENT: {"dataset": PHOTOS_DATASET, "cluster": {"method": "agglomerative"}, **naming}
+    }
     return config
 
 
@@ -177,6 +182,35 @@ def _check_references(config):
         _require_defined(f"experiments.{name}.model", experiment["model"], config["models"], "models")
         embedder = config["models"][experiment["model"]]["embedder"]["name"]
         _check_clustering(f"experiments.{name}", experiment, embedder)
+        _check_naming(config, name, experiment, embedder)
+
+
+def naming_dataset(experiment, key):
+    """The dataset a `known` or `find` folder of an experiment becomes."""
+    return f"{experiment}-{key}"
+
+
+def _check_naming(config, name, experiment, embedder):
+    """Resolve naming_threshold auto; make the known and find folders datasets of their own
+    (processed, cached and in a ledger like any dataset), labelled by their sub-folders."""
+    from facecluster.embedders import EMBEDDERS
+
+    key = f"experiments.{name}"
+    if experiment["naming_threshold"] == "auto":
+        calibrated = EMBEDDERS[embedder].thresholds
+        experiment["naming_threshold"] = calibrated["euclidean"] if calibrated else None
+    for part in ("known", "find"):
+        if part not in experiment:
+            continue
+        if experiment["naming_threshold"] is None:
+            raise ConfigError(
+                f"{key}.naming_threshold: embedder {embedder!r} has no calibrated threshold, which {part} "
+                "needs; give one (see bench/calibrate_thresholds.py)"
+            )
+        dataset, settings = naming_dataset(name, part), {"path": experiment[part], "labels": "folders"}
+        if config["datasets"].get(dataset, settings) != settings:
+            raise ConfigError(f"{key}.{part}: a dataset is already named {dataset!r}; rename it or the experiment")
+        config["datasets"][dataset] = settings
 
 
 def _check_clustering(key, experiment, embedder):

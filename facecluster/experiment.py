@@ -1,14 +1,19 @@
 """One experiment end to end: gathered embeddings in; assignments, metrics and plots out.
 
 assignments.tsv  one row per face clustered: row, photo_id, path, face_index,
-                 left, top, right, bottom, label, cluster (at the chosen K), chips
-metrics.json     the recipe, the chosen K and why, notes, and every score for every K
+                 left, top, right, bottom, label, cluster (at the chosen K), chips,
+                 person (a known person's name, a name kept from the previous run
+                 or given by a correction, person_NNNN, or unknown: facecluster.naming)
+metrics.json     the recipe, the chosen K and why, notes, every score for every K, and
+                 naming: the known people found, names kept and new, corrections
+                 honoured or not and why
 metrics.tsv      the scores as a table, one row per K
 coords.npy       (faces, 2) float64, the 2-D PCA view the plots draw
 """
 
 import csv
 import json
+from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +23,9 @@ from facecluster.cluster import canonical_labels, evaluate_sweep, parse_k, reduc
 from facecluster.clusterers import CLUSTERERS
 from facecluster.gather import read_faces
 from facecluster.graph import enforce_cannot_link
+from facecluster.ledger import read_ledger
 from facecluster.metrics import UNKNOWN, choose_k, matched_confusion
+from facecluster.naming import UNKNOWN_PERSON, KnownPeople, NamingState, name_people, read_corrections
 from facecluster.tsv import tsv_writer
 
 ASSIGNMENT_COLUMNS = [
@@ -33,14 +40,33 @@ ASSIGNMENT_COLUMNS = [
     "label",
     "cluster",
     "chips",
+    "person",
 ]
 # Scores are rounded so that results do not depend on floating-point summation
 # order (thread counts, BLAS builds): reruns give byte-identical files.
 DIGITS = 6
 
 
-def cluster_experiment(embeddings_path, faces_path, settings, out_assignments, out_metrics, out_coords, out_table):
-    """Sample, reduce, cluster over the K sweep, score, choose K; write the three outputs."""
+def cluster_experiment(
+    embeddings_path,
+    faces_path,
+    settings,
+    out_assignments,
+    out_metrics,
+    out_coords,
+    out_table,
+    *,
+    known=None,
+    corrections=None,
+    state=None,
+):
+    """Sample, reduce, cluster over the K sweep, score, choose K, name the people; write the
+    four outputs.
+
+    known: (embeddings, faces, ledger) paths of the processed reference photos, or None;
+    corrections: the user's corrections file (facecluster.naming), or None;
+    state: the folder keeping the names between runs (read, then rewritten), or None.
+    """
     embeddings = np.load(embeddings_path, allow_pickle=False)
     faces = read_faces(faces_path)
     rows = sample_faces(faces, **settings.get("sample", {}))
@@ -71,6 +97,7 @@ def cluster_experiment(embeddings_path, faces_path, settings, out_assignments, o
             out_table,
             chosen_faces,
             None,
+            [UNKNOWN_PERSON] * len(rows),
             summary,
             np.zeros((len(rows), 2)),
         )
@@ -91,6 +118,7 @@ def cluster_experiment(embeddings_path, faces_path, settings, out_assignments, o
         per_k={str(k): _rounded(v) for k, v in per_k.items()},
     )
     summary["notes"] += reduce_info["notes"] + notes
+    persons, summary["naming"] = _name(chosen_faces, X, labels_by_k[chosen_k], settings, known, corrections, state)
     _write_outputs(
         out_assignments,
         out_metrics,
@@ -98,10 +126,39 @@ def cluster_experiment(embeddings_path, faces_path, settings, out_assignments, o
         out_table,
         chosen_faces,
         labels_by_k[chosen_k],
+        persons,
         summary,
         coords,
     )
     return summary
+
+
+def _name(faces, X, clusters, settings, known, corrections, state):
+    """(person per face, what naming did) with facecluster.naming; the state folder is rewritten."""
+    corrections_read, problem = read_corrections(corrections)
+    known_people = None
+    if known is not None:
+        known_embeddings, known_faces, known_ledger = known
+        known_people = KnownPeople.from_faces(read_faces(known_faces), np.load(known_embeddings, allow_pickle=False))
+        in_folder = {row.label for row in read_ledger(known_ledger) if row.label}
+    persons, new_state, report = name_people(
+        faces,
+        X,
+        clusters,
+        threshold=settings.get("naming_threshold"),
+        known=known_people,
+        previous=NamingState.read(state) if state is not None else None,
+        corrections=corrections_read,
+    )
+    if problem:
+        report["corrections"].insert(0, {"correction": "(the whole file)", "honoured": False, "reason": problem})
+    if known_people is not None:
+        report["known_people"] = known_people.people
+        # A sub-folder whose photos show no face (or are no photos): see the known dataset's ledger.
+        report["known_without_reference"] = sorted(in_folder - set(known_people.people))
+    if state is not None:
+        new_state.write(state)
+    return persons, report
 
 
 def _cluster(Y, settings, seed, photo_ids, notes):
@@ -145,7 +202,7 @@ def _rounded(scores):
     return {key: round(value, DIGITS) if isinstance(value, float) else value for key, value in scores.items()}
 
 
-def _write_outputs(out_assignments, out_metrics, out_coords, out_table, faces, clusters, summary, coords):
+def _write_outputs(out_assignments, out_metrics, out_coords, out_table, faces, clusters, persons, summary, coords):
     with open(out_assignments, "w", newline="", encoding="utf-8") as handle:
         writer = tsv_writer(handle)
         writer.writerow(ASSIGNMENT_COLUMNS)
@@ -164,6 +221,7 @@ def _write_outputs(out_assignments, out_metrics, out_coords, out_table, faces, c
                     face["label"],
                     cluster,
                     face["chips"],
+                    persons[i],
                 ]
             )
     Path(out_metrics).write_text(json.dumps(summary, indent=1, sort_keys=True) + "\n")
@@ -208,7 +266,8 @@ def plot_experiment(name, assignments_path, metrics_path, coords_path, out):
     faces = read_assignments(assignments_path)
     summary = json.loads(Path(metrics_path).read_text())
     coords = np.load(coords_path, allow_pickle=False)
-    clusters = np.array([face["cluster"] for face in faces], np.int64)
+    # Every figure shows a person by the name the people folders and tables use.
+    persons = [None if face["person"] == UNKNOWN_PERSON else face["person"] for face in faces]
     labels = [face["label"] for face in faces]
     has_labels = bool(faces) and all(labels)
     if summary["status"] != "clustered":
@@ -217,13 +276,13 @@ def plot_experiment(name, assignments_path, metrics_path, coords_path, out):
         return
     chosen = summary["chosen_k"]
     plots.scatter_clusters(
-        out["scatter"], coords, clusters, labels if has_labels else None, title=f"{name}: PCA 2-D, K={chosen}"
+        out["scatter"], coords, persons, labels if has_labels else None, title=f"{name}: PCA 2-D, K={chosen}"
     )
     plots.thumbnail_scatter(
         out["thumbnails"],
         coords,
         LazyChips(faces),
-        clusters,
+        persons,
         title=f"{name}: faces at their PCA 2-D positions, K={chosen}",
     )
     per_k = {int(k): v for k, v in summary["per_k"].items()}
@@ -234,13 +293,15 @@ def plot_experiment(name, assignments_path, metrics_path, coords_path, out):
         title=f"{name}: scores against K (K chosen by {summary['choose_k_by']})",
     )
     if has_labels:
-        matrix, row_names, col_labels = matched_confusion(labels, clusters)
+        names = sorted({p for p in persons if p is not None})
+        codes = np.array([UNKNOWN if p is None else names.index(p) for p in persons], np.int64)
+        matrix, row_names, col_codes = matched_confusion(labels, codes)
         plots.confusion_matrix(
             out["confusion"],
             matrix,
             row_names,
-            col_labels,
-            title=f"{name}: people x clusters, matched pairs on the diagonal",
+            [UNKNOWN if c == UNKNOWN else names[c] for c in col_codes],
+            title=f"{name}: true people x people found, matched pairs on the diagonal",
         )
     else:
         plots.message(
@@ -248,15 +309,15 @@ def plot_experiment(name, assignments_path, metrics_path, coords_path, out):
             title=f"{name}: no confusion matrix",
             message="the dataset has no labels (labels: none)",
         )
-    first_chips, sizes = _chips_by_cluster(faces, clusters)
-    plots.contact_sheet(out["contact_sheet"], first_chips, sizes=sizes, title=f"{name}: faces per cluster, K={chosen}")
+    first_chips, sizes = _chips_by_person(faces, persons)
+    plots.contact_sheet(out["contact_sheet"], first_chips, sizes=sizes, title=f"{name}: faces per person, K={chosen}")
 
 
-def _chips_by_cluster(faces, clusters, per_cluster=12):
-    """({cluster: its first chips}, {cluster: size}), biggest clusters first, unknown last."""
+def _chips_by_person(faces, persons, per_person=12):
+    """({person: their first chips}, {person: faces}), most faces first, unknown (None) last."""
     chips = LazyChips(faces)
-    ids, counts = np.unique(clusters, return_counts=True)
-    sizes = {int(c): int(n) for c, n in zip(ids, counts)}
-    order = sorted(sizes, key=lambda c: (c == -1, -sizes[c], c))
-    first_chips = {c: [chips[i] for i in np.flatnonzero(clusters == c)[:per_cluster]] for c in order}
-    return first_chips, sizes
+    rows = defaultdict(list)
+    for i, person in enumerate(persons):
+        rows[person].append(i)
+    order = sorted(rows, key=lambda p: (p is None, -len(rows[p]), p or ""))
+    return {p: [chips[i] for i in rows[p][:per_person]] for p in order}, {p: len(rows[p]) for p in order}

@@ -1,11 +1,17 @@
-"""People folders: one folder per cluster, something a person can browse.
+"""People folders: one folder per person, something a person can browse.
+
+Each folder is named after the person as assignments.tsv's `person` column names them
+(facecluster.naming): a known person's name (`obama/`), a name kept from the previous
+run or given by a correction, or a number (`person_0001/`, the biggest cluster on a
+first run; a person keeps their number on later runs).
 
 people/
-  people.tsv                 folder, cluster, faces, photos, most common label and its share
-  person_0001/               the biggest cluster first
+  people.tsv                 folder (the person), clusters (the clusterer's ids), faces,
+                             photos, most common label and its share; most faces first
+  <person>/
     <photo name>             a link to (or copy of) each original photo with a face here
-    <photo name>.face<i>.png the face itself (the aligned chip), per face in this cluster
-    contact_sheet.png        every face of the cluster on one page
+    <photo name>.face<i>.png the face itself (the aligned chip), per face of this person
+    contact_sheet.png        every face of the person on one page
   unknown/                   faces no cluster took
 """
 
@@ -18,7 +24,7 @@ from PIL import Image
 
 from facecluster import plots
 from facecluster.experiment import LazyChips, read_assignments
-from facecluster.metrics import UNKNOWN
+from facecluster.naming import UNKNOWN_PERSON
 from facecluster.tsv import tsv_dict_writer
 
 LINK_MODES = ("symlink", "copy")
@@ -32,31 +38,31 @@ def write_people_folders(assignments_path, out_dir, *, mode="symlink"):
     chips = LazyChips(faces)
     members = defaultdict(list)
     for position, face in enumerate(faces):
-        members[face["cluster"]].append(position)
+        members[face["person"]].append(position)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     index = []
-    for rank, cluster in enumerate(_by_size(members), start=1):
-        folder = out_dir / ("unknown" if cluster == UNKNOWN else f"person_{rank:04d}")
+    for person in _by_size(members):
+        folder = out_dir / person
         folder.mkdir()
-        in_cluster = [faces[p] for p in members[cluster]]
-        names = _place_photos(in_cluster, folder, mode)
-        for position in members[cluster]:
+        in_folder = [faces[p] for p in members[person]]
+        names = _place_photos(in_folder, folder, mode)
+        for position in members[person]:
             face = faces[position]
             Image.fromarray(chips[position]).save(folder / f"{names[face['photo_id']]}.face{face['face_index']}.png")
         plots.face_grid(
             folder / "contact_sheet.png",
-            [chips[p] for p in members[cluster]],
-            title=f"{folder.name}: {len(in_cluster)} faces",
+            [chips[p] for p in members[person]],
+            title=f"{person}: {len(in_folder)} faces",
         )
-        index.append(_index_row(folder.name, cluster, in_cluster, len(names)))
+        index.append(_index_row(person, in_folder, len(names)))
     _write_index(out_dir / "people.tsv", index)
     return index
 
 
 def _by_size(members):
-    """Cluster ids, biggest first (ties by id), unknown last."""
-    return sorted(members, key=lambda c: (c == UNKNOWN, -len(members[c]), c))
+    """Person names, most faces first (ties by name), unknown last."""
+    return sorted(members, key=lambda p: (p == UNKNOWN_PERSON, -len(members[p]), p))
 
 
 def _place_photos(faces, folder, mode):
@@ -84,12 +90,12 @@ def _free_name(folder, name):
     return candidate
 
 
-def _index_row(folder, cluster, faces, n_photos):
+def _index_row(folder, faces, n_photos):
     labels = Counter(face["label"] for face in faces if face["label"])
     top, count = labels.most_common(1)[0] if labels else ("", 0)
     return {
         "folder": folder,
-        "cluster": cluster,
+        "clusters": ",".join(str(c) for c in sorted({face["cluster"] for face in faces})),
         "faces": len(faces),
         "photos": n_photos,
         "top_label": top,

@@ -9,7 +9,7 @@ import os
 from functools import cached_property
 from pathlib import Path
 
-from facecluster.config import ConfigError
+from facecluster.config import ConfigError, naming_dataset
 from facecluster.dataset import entries_for, list_photos, make_batches
 from facecluster.detectors import DETECTORS
 from facecluster.download import read_manifest
@@ -214,6 +214,44 @@ class Plan:
         settings = self.config["experiments"][experiment]
         return f"{self.results}/{settings['dataset']}/{settings['model']}/{filename}"
 
+    def naming_datasets(self):
+        """The datasets made of experiments' known and find folders (built for those experiments)."""
+        return {
+            naming_dataset(name, part)
+            for name, settings in self.config["experiments"].items()
+            for part in ("known", "find")
+            if part in settings
+        }
+
+    def naming_inputs(self, experiment):
+        """Inputs of an experiment's clustering besides its faces: the processed reference photos
+        (`known`) and the corrections file, when it exists (a missing one is recorded by the job)."""
+        settings = self.config["experiments"][experiment]
+        inputs = {}
+        if "known" in settings:
+            base = f"{self.results}/{naming_dataset(experiment, 'known')}/{settings['model']}"
+            inputs.update(
+                known_embeddings=f"{base}/embeddings.npy",
+                known_faces=f"{base}/faces.tsv",
+                known_ledger=f"{base}/ledger.tsv",
+            )
+        if "corrections" in settings and Path(settings["corrections"]).is_file():
+            inputs["corrections"] = settings["corrections"]
+        return inputs
+
+    def find_inputs(self, experiment):
+        """The processed query photos of an experiment's `find` folder."""
+        settings = self.config["experiments"][experiment]
+        base = f"{self.results}/{naming_dataset(experiment, 'find')}/{settings['model']}"
+        return {
+            name: f"{base}/{name}.{ext}" for name, ext in (("embeddings", "npy"), ("faces", "tsv"), ("ledger", "tsv"))
+        }
+
+    def naming_state(self, experiment):
+        """Where an experiment keeps its names between runs: outside its outputs, which
+        Snakemake deletes before the job that makes them runs."""
+        return f"{self.results}/state/{experiment}"
+
     def experiment_figures(self, experiment):
         folder = f"{self.results}/experiments/{experiment}/plots"
         return {name: f"{folder}/{name}.png" for name in PLOTS}
@@ -221,14 +259,18 @@ class Plan:
     def targets(self):
         model = self.config["default_model"]
         targets = []
+        naming = self.naming_datasets()  # built with their experiment's model, for it
         for dataset in self.dataset_names:
-            targets.append(f"{self.results}/{dataset}/photos.tsv")
-            targets.extend(self.photo_outputs(dataset, model))
+            if dataset not in naming:
+                targets.append(f"{self.results}/{dataset}/photos.tsv")
+                targets.extend(self.photo_outputs(dataset, model))
         for experiment in self.experiment_names:
             folder = f"{self.results}/experiments/{experiment}"
             targets += [
                 f"{folder}/{name}" for name in ("report.md", "assignments.tsv", "metrics.json", "metrics.tsv", "people")
             ]
+            if "find" in self.config["experiments"][experiment]:
+                targets.append(f"{folder}/find")
         return targets
 
 

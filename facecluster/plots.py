@@ -51,9 +51,10 @@ INTERNAL_METRICS = {
 
 
 def scatter_clusters(path, coords, clusters, labels=None, *, title):
-    """2-D scatter coloured by cluster, and beside it by true person when labels are given."""
+    """2-D scatter coloured by person found (a cluster's name or number), and beside it by true
+    person when labels are given."""
     coords = np.asarray(coords, dtype=float)
-    panels = [(clusters, "cluster", "clusters")]
+    panels = [(clusters, "person found", "people found")]
     if labels is not None:
         panels.append((labels, "true person", "people"))
     fig = _new_figure((6.5 * len(panels), 5.5))
@@ -64,7 +65,7 @@ def scatter_clusters(path, coords, clusters, labels=None, *, title):
 
 
 def thumbnail_scatter(path, coords, chips, clusters, *, title, max_faces=400, thumb_px=40, seed=0):
-    """Face chips drawn at their 2-D positions, framed in their cluster's colour.
+    """Face chips drawn at their 2-D positions, framed in their person's (cluster's) colour.
 
     Draws a seeded random subset when there are more than max_faces faces;
     returns the number of faces drawn.
@@ -103,7 +104,7 @@ def thumbnail_scatter(path, coords, chips, clusters, *, title, max_faces=400, th
             )
             for key, colour in colours.items()
         ]
-        ax.legend(handles=handles, title="cluster", loc="upper left", bbox_to_anchor=(1.01, 1))
+        ax.legend(handles=handles, title="person", loc="upper left", bbox_to_anchor=(1.01, 1))
     ax.set(title=title, xlabel="PC 1", ylabel="PC 2")
     _save(fig, path)
     return len(drawn)
@@ -204,16 +205,17 @@ def confusion_matrix(path, matrix, row_names, col_labels, *, title):
 
 
 def contact_sheet(path, chips_by_cluster, *, title, per_cluster=12, thumb_px=64, sizes=None):
-    """One row of face chips per cluster, composed directly with PIL (fast for hundreds of rows).
+    """One row of face chips per person (keyed by their name, or by cluster number, UNKNOWN or
+    None for the faces no cluster took), composed directly with PIL (fast for hundreds of rows).
 
-    `sizes` gives each cluster's face count when the chips given are only its first few.
+    `sizes` gives each person's face count when the chips given are only its first few.
     """
     gap = 4
     title_font = ImageFont.load_default(size=20)
     caption_font = ImageFont.load_default(size=14)
     sizes = sizes or {}
     captions = [
-        f"{'unknown' if key == UNKNOWN else f'cluster {key}'} ({sizes.get(key, len(chips))} faces)"
+        f"{_group_name(_group_key(key))} ({sizes.get(key, len(chips))} faces)"
         for key, chips in chips_by_cluster.items()
     ]
     measure = ImageDraw.Draw(Image.new("RGB", (1, 1)))

@@ -45,6 +45,7 @@ def write_report(name, metrics_path, ledger_path, plots, out_path):
     lines += _recipe(summary, statuses)
     if summary["status"] == "clustered":
         lines += _results(summary)
+        lines += _naming(summary["naming"])
     else:
         lines += ["## Not clustered", "", summary["reason"], ""]
     lines += ["## Figures", ""]
@@ -97,6 +98,25 @@ def _results(summary):
     for k, scores in sorted(per_k.items()):
         mark = f"**{k}**" if k == chosen else str(k)
         lines.append(f"| {mark} | " + " | ".join(_number(scores.get(c)) for c in columns) + " |")
+    return lines + [""]
+
+
+def _naming(naming):
+    """Who was recognised, what was kept, and every correction that could not be honoured."""
+    lines = ["## Names", ""]
+    if "known_people" in naming:
+        found = ", ".join(f"{name} ({faces} faces)" for name, faces in naming["known"].items()) or "none"
+        lines += [f"- known people found: {found} (of {len(naming['known_people'])} with reference photos)"]
+        if naming["known_without_reference"]:
+            missing = ", ".join(naming["known_without_reference"])
+            lines += [f"- **no face in the reference photos of**: {missing} (see their ledger)"]
+    lines += [f"- names kept from the previous run: {len(naming['kept'])}; new: {len(naming['new'])}"]
+    honoured = [c for c in naming["corrections"] if c["honoured"]]
+    if naming["corrections"]:
+        lines += [f"- corrections honoured: {len(honoured)} of {len(naming['corrections'])}"]
+    lines += [
+        f"- **not honoured**: {c['correction']}: {c['reason']}" for c in naming["corrections"] if not c["honoured"]
+    ]
     return lines + [""]
 
 

@@ -131,6 +131,19 @@ def experiment_figure_outputs(experiment):
     }
 
 
+def experiment_naming_inputs(wildcards):
+    """{known_embeddings, known_faces, corrections}: those the experiment has."""
+    return PLAN.naming_inputs(wildcards.experiment)
+
+
+def experiment_find_inputs(wildcards):
+    return PLAN.find_inputs(wildcards.experiment)
+
+
+def naming_state(wildcards):
+    return PLAN.naming_state(wildcards.experiment)
+
+
 def experiment_people(wildcards):
     return PLAN.config["experiments"][wildcards.experiment]["people_folders"]
 

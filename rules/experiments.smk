@@ -1,9 +1,13 @@
 # The aggregate stage: per experiment, cluster the gathered embeddings over a
-# K sweep, score every K, draw the figures and write a report.
+# K sweep, score every K, name the people, draw the figures and write a report.
 
 
+# The names given are kept in params.state (results/state/<experiment>/), read
+# and rewritten by the job: Snakemake deletes a job's outputs before it runs, and
+# the next run needs this run's names to keep them (facecluster.naming).
 rule cluster_experiment:
     input:
+        unpack(experiment_naming_inputs),
         embeddings=experiment_input("embeddings.npy"),
         faces=experiment_input("faces.tsv"),
     output:
@@ -29,6 +33,7 @@ rule cluster_experiment:
         runtime=120,
     params:
         settings=experiment_settings,
+        state=naming_state,
     script:
         "../scripts/cluster_experiment.py"
 
@@ -96,3 +101,28 @@ rule people_folders:
         mode=experiment_people,
     script:
         "../scripts/people_folders.py"
+
+
+# Every photo of the folder holding the person of each query (a sub-folder of the
+# experiment's `find` folder), ranked by distance: a table and a contact sheet each.
+rule find_person:
+    input:
+        unpack(experiment_find_inputs),
+        assignments=rules.cluster_experiment.output.assignments,
+        folder_embeddings=experiment_input("embeddings.npy"),
+    output:
+        directory(f"{RESULTS}/experiments/{{experiment}}/find"),
+    log:
+        f"{RESULTS}/logs/find_person/{{experiment}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/find_person/{{experiment}}.tsv"
+    conda:
+        "../envs/aggregate.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=30,
+    params:
+        threshold=lambda wildcards: experiment_settings(wildcards)["naming_threshold"],
+    script:
+        "../scripts/find_person.py"

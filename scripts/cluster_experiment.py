@@ -1,4 +1,4 @@
-"""Snakemake script: cluster one experiment's faces over its K sweep and score every K."""
+"""Snakemake script: cluster one experiment's faces over its K sweep, score every K, name the people."""
 
 import logging
 import sys
@@ -10,13 +10,21 @@ from threadpoolctl import threadpool_limits
 
 from facecluster.experiment import cluster_experiment
 
+settings = snakemake.params.settings
 with threadpool_limits(snakemake.threads):
     cluster_experiment(
         snakemake.input.embeddings,
         snakemake.input.faces,
-        snakemake.params.settings,
+        settings,
         out_assignments=snakemake.output.assignments,
         out_metrics=snakemake.output.metrics,
         out_coords=snakemake.output.coords,
         out_table=snakemake.output.table,
+        known=(
+            (snakemake.input.known_embeddings, snakemake.input.known_faces, snakemake.input.known_ledger)
+            if "known" in settings
+            else None
+        ),
+        corrections=settings.get("corrections"),
+        state=snakemake.params.state,
     )

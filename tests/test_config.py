@@ -157,10 +157,39 @@ def test_photos_other_forms(photos, dataset):
     "photos, message",
     [
         (None, "photos: None is not a folder to sort, or {path: FOLDER, labels: folders or none}"),
-        ({"path": "x", "label": "folders"}, "unknown key photos.label (allowed here: labels, path)"),
+        (
+            {"path": "x", "label": "folders"},
+            "unknown key photos.label (allowed here: corrections, find, known, labels, path)",
+        ),
         ({"path": "x", "labels": "people"}, "photos.labels: 'people' is not one of ['folders', 'none']"),
     ],
 )
 def test_photos_mistakes_name_the_key(photos, message):
     with pytest.raises(ConfigError, match=re.escape(message)):
         validate_config({**SHIPPED, "photos": photos})
+
+
+def test_known_and_find_folders_become_datasets_of_their_experiment_with_the_calibrated_threshold():
+    photos = {
+        "path": "/home/me/Pictures",
+        "known": "/home/me/known",
+        "find": "/home/me/queries",
+        "corrections": "f.yaml",
+    }
+    config = validate_config({**SHIPPED, "photos": photos})
+
+    assert config["datasets"] == {
+        "photos": {"path": "/home/me/Pictures", "labels": "none"},
+        "photos-known": {"path": "/home/me/known", "labels": "folders"},
+        "photos-find": {"path": "/home/me/queries", "labels": "folders"},
+    }
+    experiment = config["experiments"]["photos"]
+    assert (experiment["known"], experiment["corrections"]) == ("/home/me/known", "f.yaml")
+    assert experiment["naming_threshold"] == experiment["cluster"]["threshold"]  # both the calibrated one
+
+
+def test_a_known_folder_whose_dataset_name_is_taken_names_the_key():
+    config = mutated(lambda c: c["datasets"].update({"default-known": {"path": "data/demo"}}))
+    config["experiments"]["default"]["known"] = "/home/me/known"
+    with pytest.raises(ConfigError, match="experiments.default.known: a dataset is already named 'default-known'"):
+        validate_config(config)

@@ -120,6 +120,7 @@ def test_one_command_sorts_a_folder_into_people(own_folder_run):
     assert sorted(p.name for p in results.iterdir() if p.name not in ("logs", "benchmarks", "cache")) == [
         "experiments",
         "photos",
+        "state",  # the names, kept for the next run
     ]
     assert [p.name for p in (results / "experiments").iterdir()] == ["photos"]
     ledger = read_tsv(results / "photos/dlib/ledger.tsv")
@@ -129,7 +130,7 @@ def test_one_command_sorts_a_folder_into_people(own_folder_run):
     clusters = {}
     for row in read_tsv(results / "experiments/photos/assignments.tsv"):
         person = next(name for name in TWO_PEOPLE if os.path.basename(row["path"]).startswith(name))
-        clusters.setdefault(row["cluster"], set()).add(person)
+        clusters.setdefault(row["person"], set()).add(person)
     # Each person found, nobody merged with the other.
     assert all(len(found) == 1 for found in clusters.values()), clusters
     assert set().union(*clusters.values()) == set(TWO_PEOPLE)

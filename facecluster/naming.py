@@ -1,0 +1,420 @@
+"""Naming the people of a clustering: reference photos, names kept across runs, corrections.
+
+A clustering gives anonymous groups; `name_people` turns them into the name of a
+person per face, in this order of precedence:
+
+1. merges the user asked for ("person_0003 and person_0011 are one person"): the
+   faces those people had in the previous run are put in one group;
+2. reference photos (`known:`): a group takes a known person's name when most of
+   its faces lie within the embedder's calibrated distance of that person's
+   nearest reference face, that person having the most such faces, and at least
+   two face-reference pairs are that close (one for one face and one reference);
+   groups that take one name become one group (a known person is never split);
+3. renames the user asked for ("person_0007 is obama");
+4. the previous run's names: a group keeps the name of the previous person it
+   shares most faces with (each name taken once, the biggest overlaps first);
+5. new people get new numbers, after the highest number ever given;
+6. moves out the user asked for ("this face is not person_0002"): the face joins
+   the nearest other group within the distance, or becomes a person of its own.
+
+State kept between runs (a folder outside the outputs Snakemake deletes):
+    names.tsv     path, face_index, person: the name every face got
+    aliases.tsv   name, now: names that became another (renamed, merged, known)
+so that a correction naming an old name keeps meaning the same person.
+"""
+
+import csv
+import re
+from collections import Counter, defaultdict
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+from facecluster.metrics import UNKNOWN
+from facecluster.tsv import tsv_writer
+
+UNKNOWN_PERSON = "unknown"
+NUMBERED = re.compile(r"person_(\d+)")
+# A name becomes a folder name: one path component, not hidden.
+SAFE_NAME = re.compile(r"[^/\\\0]+")
+CORRECTION_KINDS = ("rename", "merge", "move_out")
+
+
+def person_number(number):
+    return f"person_{number:04d}"
+
+
+class NamingState:
+    """The names of the previous run: {(path, face_index): person} and {old name: its name now}."""
+
+    def __init__(self, faces=None, aliases=None):
+        self.faces = faces or {}
+        self.aliases = aliases or {}
+
+    @classmethod
+    def read(cls, folder):
+        folder = Path(folder)
+        faces, aliases = {}, {}
+        if (folder / "names.tsv").exists():
+            for row in _read_tsv(folder / "names.tsv"):
+                faces[(row["path"], int(row["face_index"]))] = row["person"]
+        if (folder / "aliases.tsv").exists():
+            aliases = {row["name"]: row["now"] for row in _read_tsv(folder / "aliases.tsv")}
+        return cls(faces, aliases)
+
+    def write(self, folder):
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        with open(folder / "names.tsv", "w", newline="", encoding="utf-8") as handle:
+            writer = tsv_writer(handle)
+            writer.writerow(["path", "face_index", "person"])
+            writer.writerows([path, index, person] for (path, index), person in sorted(self.faces.items()))
+        with open(folder / "aliases.tsv", "w", newline="", encoding="utf-8") as handle:
+            writer = tsv_writer(handle)
+            writer.writerow(["name", "now"])
+            writer.writerows(sorted(self.aliases.items()))
+
+    def resolve(self, name):
+        """The name `name` goes by now (following renames and merges)."""
+        return _follow(self.aliases, name)
+
+    def highest_number(self):
+        names = set(self.faces.values()) | set(self.aliases) | set(self.aliases.values())
+        return max((int(m.group(1)) for m in map(NUMBERED.fullmatch, names) if m), default=0)
+
+
+def _follow(aliases, name):
+    """`name` after its aliases (a cycle, from names given back and forth, stops where it closes)."""
+    seen = set()
+    while name in aliases and name not in seen:
+        seen.add(name)
+        name = aliases[name]
+    return name
+
+
+def _read_tsv(path):
+    with open(path, newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle, delimiter="\t"))
+
+
+def read_corrections(path):
+    """(corrections, problem): {kind: entries} read from a YAML file, and why it could not be
+    read (None when it could). A missing or malformed file gives no corrections, never an error."""
+    empty = {kind: [] for kind in CORRECTION_KINDS}
+    if path is None:
+        return empty, None
+    path = Path(path)
+    if not path.exists():
+        return empty, f"corrections file {str(path)!r} does not exist"
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        return empty, f"corrections file {str(path)!r} is not valid YAML: {exc}"
+    if not isinstance(data, dict) or set(data) - set(CORRECTION_KINDS):
+        return empty, f"corrections file {str(path)!r}: expected a mapping with keys {', '.join(CORRECTION_KINDS)}"
+    rename = data.get("rename") or {}
+    merge = data.get("merge") or []
+    move_out = data.get("move_out") or []
+    if not isinstance(rename, dict) or not isinstance(merge, list) or not isinstance(move_out, list):
+        return empty, (
+            f"corrections file {str(path)!r}: rename is a mapping (old: new), merge a list of name lists, "
+            "move_out a list of {photo, face, person}"
+        )
+    return {
+        "rename": [(str(old), str(new)) for old, new in rename.items()],
+        "merge": merge,
+        "move_out": move_out,
+    }, None
+
+
+class KnownPeople:
+    """Reference faces: one embedding per reference photo, with the person's name."""
+
+    def __init__(self, names, embeddings):
+        self.names = list(names)
+        self.embeddings = np.asarray(embeddings, np.float64)
+        self.people = sorted(set(self.names))
+
+    @classmethod
+    def from_faces(cls, faces, embeddings):
+        """From a processed `known:` folder (faces.tsv rows, labels = sub-folder names): the biggest
+        face of each reference photo, as a reference photo may show someone else too."""
+        biggest = {}
+        for row, face in enumerate(faces):
+            area = (face["right"] - face["left"]) * (face["bottom"] - face["top"])
+            if face["label"] and (face["photo_id"] not in biggest or area > biggest[face["photo_id"]][0]):
+                biggest[face["photo_id"]] = (area, row)
+        rows = sorted(row for _, row in biggest.values())
+        return cls([faces[r]["label"] for r in rows], np.asarray(embeddings)[rows])
+
+    def distances(self, X):
+        """(faces, references) Euclidean distances."""
+        X = np.asarray(X, np.float64)
+        return np.linalg.norm(X[:, None, :] - self.embeddings[None, :, :], axis=2)
+
+    def references_of(self, person):
+        """A mask over the references: those of `person` (an index into people)."""
+        return np.array([name == self.people[person] for name in self.names])
+
+    def nearest(self, distances):
+        """(person index, distance) per face: the known person whose nearest reference is closest."""
+        per_person = np.stack([distances[:, self.references_of(p)].min(axis=1) for p in range(len(self.people))], 1)
+        best = per_person.argmin(axis=1)
+        return best, per_person[np.arange(len(distances)), best]
+
+
+def name_people(faces, X, clusters, *, threshold, known=None, previous=None, corrections=None):
+    """Name every face; returns (persons, state, report).
+
+    faces: the clustered faces (dicts with path, face_index, photo_id); X: their raw
+    embeddings; clusters: (n,) cluster ids, UNKNOWN for faces no cluster took;
+    threshold: the embedder's calibrated euclidean distance; known: KnownPeople or None;
+    previous: the last run's NamingState; corrections: read_corrections' mapping.
+    report: {"known": {name: faces}, "kept": names carried over, "new": new names,
+    "corrections": [{"correction", "honoured", "reason"}]}.
+    """
+    previous = previous or NamingState()
+    keys = {(face["path"], face["face_index"]) for face in faces}
+    if not any(key in keys for key in previous.faces):
+        # Another folder altogether (photos=PATH run on a new one): its people start at person_0001.
+        previous = NamingState()
+    naming = _Naming(faces, np.asarray(X, np.float64), clusters, threshold, previous)
+    corrections = corrections or {kind: [] for kind in CORRECTION_KINDS}
+    for names in corrections["merge"]:
+        naming.merge(names)
+    if known is not None and len(known.names):
+        naming.name_known(known)
+    for old, new in corrections["rename"]:
+        naming.rename(old, new)
+    naming.carry_previous_names()
+    naming.number_the_rest()
+    for entry in corrections["move_out"]:
+        naming.move_out(entry)
+    return naming.result()
+
+
+class _Naming:
+    def __init__(self, faces, X, clusters, threshold, previous):
+        self.faces, self.X, self.threshold, self.previous = faces, X, threshold, previous
+        self.group = np.asarray(clusters, np.int64).copy()
+        self.name = {}  # group id -> person name
+        self.aliases = dict(previous.aliases)
+        self.corrections = []
+        self.known_names = set()
+        self.key_row = {(face["path"], face["face_index"]): row for row, face in enumerate(faces)}
+        # The previous run's person of each face still here, under the name it goes by now.
+        self.before = [previous.resolve(previous.faces.get(key)) for key in self._keys()]
+
+    def _keys(self):
+        return [(face["path"], face["face_index"]) for face in self.faces]
+
+    def _groups(self):
+        return sorted(set(self.group.tolist()) - {UNKNOWN})
+
+    def _record(self, correction, honoured, reason=""):
+        self.corrections.append({"correction": correction, "honoured": honoured, "reason": reason})
+
+    def _rows_of(self, name):
+        """Rows whose face the previous run gave `name` (or a name that became it)."""
+        current = self._resolve(name)
+        return [
+            row for row, before in enumerate(self.before) if before is not None and self._resolve(before) == current
+        ]
+
+    def _resolve(self, name):
+        """The name `name` goes by now, this run's renames and merges included."""
+        return _follow(self.aliases, name)
+
+    def _main_group(self, rows):
+        """The group holding most of `rows` (a cluster over the unknown faces)."""
+        counts = Counter(int(self.group[r]) for r in rows)
+        clustered = [(n, -g) for g, n in counts.items() if g != UNKNOWN]
+        return -max(clustered)[1] if clustered else None
+
+    def _join(self, keep, other):
+        """Group `other` becomes part of group `keep`."""
+        if keep != other:
+            self.group[self.group == other] = keep
+            self.name.pop(other, None)
+
+    def _new_group(self):
+        return int(self.group.max()) + 1 if len(self.group) else 0
+
+    def merge(self, names):
+        text = f"merge {names}"
+        if not isinstance(names, list) or len(names) < 2:
+            self._record(text, False, "a merge lists two or more names")
+            return
+        names = [str(n) for n in names]
+        found = {n: self._rows_of(n) for n in names}
+        missing = [n for n, rows in found.items() if not rows]
+        if missing:
+            self._record(text, False, f"no face of {', '.join(missing)} in the previous run's names (or gone since)")
+            return
+        rows = [r for n in names for r in found[n]]
+        target = self._main_group(rows)
+        if target is None:
+            target = self._new_group()
+        self.group[rows] = target
+        first = self._resolve(names[0])
+        for n in names[1:]:
+            if self._resolve(n) != first:
+                self.aliases[self._resolve(n)] = first
+        self._record(text, True)
+
+    def name_known(self, known):
+        distances = known.distances(self.X)
+        best, distance = known.nearest(distances)
+        by_person = defaultdict(list)
+        for g in self._groups():
+            rows = np.flatnonzero(self.group == g)
+            votes = Counter(int(best[r]) for r in rows if distance[r] < self.threshold)
+            if not votes:
+                continue
+            person, count = votes.most_common(1)[0]
+            references = known.references_of(person)
+            # Evidence from two face-reference pairs at least (one when one face meets one
+            # reference): a lone face near one of many references is too often someone else
+            # (bench/naming.py: 6.7 % of the others named, 3.6 % with this rule).
+            pairs = int((distances[np.ix_(rows, references)] < self.threshold).sum())
+            if 2 * count > len(rows) and pairs >= min(2, len(rows) * int(references.sum())):
+                by_person[known.people[person]].append(g)
+        for person, groups in by_person.items():
+            keep = max(groups, key=lambda g: (np.sum(self.group == g), -g))
+            for g in groups:
+                self._join(keep, g)
+            self.name[keep] = person
+            self.known_names.add(person)
+
+    def rename(self, old, new):
+        text = f"rename {old} to {new}"
+        if not SAFE_NAME.fullmatch(new) or new in (".", "..", UNKNOWN_PERSON) or new.startswith("."):
+            self._record(text, False, f"{new!r} cannot be a folder name")
+            return
+        rows = self._rows_of(old)
+        if not rows:
+            self._record(text, False, f"no face of {old} in the previous run's names (or gone since)")
+            return
+        target = self._main_group(rows)
+        if target is None:
+            self._record(text, False, f"the faces of {old} are all unclustered now")
+            return
+        for g, name in list(self.name.items()):
+            if name == new and g != target:
+                self._join(target, g)
+        self.name[target] = new
+        current = self._resolve(old)
+        if current != new:
+            self.aliases[current] = new
+        self.aliases.pop(new, None)
+        self._record(text, True)
+
+    def carry_previous_names(self):
+        taken = set(self.name.values())
+        overlaps = Counter(
+            (int(self.group[row]), self._resolve(before))
+            for row, before in enumerate(self.before)
+            if before is not None and self.group[row] != UNKNOWN and before != UNKNOWN_PERSON
+        )
+        for (g, before), _ in sorted(overlaps.items(), key=lambda item: (-item[1], item[0])):
+            if g in self.name:
+                if before != self.name[g] and before not in taken and NUMBERED.fullmatch(before):
+                    # The people once called `before` are now known by another name.
+                    self.aliases.setdefault(before, self.name[g])
+                continue
+            if before in taken:
+                continue
+            self.name[g] = before
+            taken.add(before)
+
+    def number_the_rest(self):
+        number = self._highest_number()
+        ids, first, sizes = np.unique(self.group, return_index=True, return_counts=True)
+        order = sorted(zip(-sizes, first, ids.tolist()))  # biggest first, then first seen
+        for _, _, g in order:
+            if g == UNKNOWN or g in self.name:
+                continue
+            number += 1
+            self.name[g] = person_number(number)
+
+    def move_out(self, entry):
+        if not isinstance(entry, dict) or not {"photo", "face", "person"} <= set(entry):
+            self._record(f"move_out {entry}", False, "a move_out entry has photo, face and person")
+            return
+        photo, face, person = str(entry["photo"]), entry["face"], str(entry["person"])
+        text = f"face {face} of {photo} is not {person}"
+        row = self._find_face(photo, face)
+        if row is None:
+            self._record(text, False, f"no face {face} of photo {photo!r} in this experiment")
+            return
+        current = self._resolve(person)
+        if self.name.get(int(self.group[row])) != current:
+            self._record(text, True, "already elsewhere")
+            return
+        self.group[row] = self._group_moved_to(row, current)
+        if self.group[row] not in self.name:
+            self.name[int(self.group[row])] = person_number(self._highest_number() + 1)
+        self._record(text, True)
+
+    def _group_moved_to(self, row, excluded):
+        """Where the previous run had the face, when that was someone else (a move out sticks),
+        else the nearest other group."""
+        before = self._resolve(self.before[row]) if self.before[row] else None
+        if before not in (None, excluded, UNKNOWN_PERSON):
+            holder = next((g for g, name in self.name.items() if name == before), None)
+            if holder is None:
+                holder = self._new_group()
+                self.name[holder] = before
+            return holder
+        return self._nearest_other_group(row)
+
+    def _find_face(self, photo, face):
+        if not isinstance(face, int):
+            return None
+        row = self.key_row.get((photo, face))
+        if row is None:  # the same photo written another way (absolute, ./...)
+            wanted = Path(photo).resolve()
+            row = next(
+                (r for (path, index), r in self.key_row.items() if index == face and Path(path).resolve() == wanted),
+                None,
+            )
+        if row is None and "/" not in photo:  # a file name alone, as the people folders show it: if unique
+            rows = [r for (path, index), r in self.key_row.items() if index == face and Path(path).name == photo]
+            row = rows[0] if len(rows) == 1 else None
+        return row
+
+    def _nearest_other_group(self, row):
+        """The group nearest the face (mean distance) other than its own, within the threshold and
+        holding no other face of its photo; else a new group."""
+        own, photo = int(self.group[row]), self.faces[row]["photo_id"]
+        best, best_distance = None, self.threshold or 0.0
+        for g in self._groups():
+            members = np.flatnonzero(self.group == g)
+            if g == own or any(self.faces[m]["photo_id"] == photo for m in members):
+                continue
+            distance = float(np.linalg.norm(self.X[members] - self.X[row], axis=1).mean())
+            if distance < best_distance:
+                best, best_distance = g, distance
+        return best if best is not None else self._new_group()
+
+    def _highest_number(self):
+        return max(
+            self.previous.highest_number(),
+            max((int(m.group(1)) for m in map(NUMBERED.fullmatch, self.name.values()) if m), default=0),
+        )
+
+    def result(self):
+        persons = [UNKNOWN_PERSON if g == UNKNOWN else self.name[int(g)] for g in self.group.tolist()]
+        state = NamingState(dict(zip(self._keys(), persons)), self.aliases)
+        # A name in use is nobody's alias: a name given back (rename to an old name) wins.
+        for name in set(persons):
+            state.aliases.pop(name, None)
+        previous_names = {p for p in self.before if p}
+        report = {
+            "known": dict(sorted(Counter(p for p in persons if p in self.known_names).items())),
+            "kept": sorted(set(persons) & previous_names - {UNKNOWN_PERSON}),
+            "new": sorted(set(persons) - previous_names - {UNKNOWN_PERSON}),
+            "corrections": self.corrections,
+        }
+        return persons, state, report

@@ -1,0 +1,190 @@
+"""Naming the people, run by Snakemake: reference photos, names kept across runs, corrections, find a person."""
+
+import json
+import os
+import shutil
+from collections import Counter, defaultdict
+
+import pytest
+import yaml
+from conftest import DATASETS, copy_photos, lfw_sample, read_tsv, run_snakemake, write_config
+
+pytestmark = pytest.mark.workflow
+
+KNOWN_PEOPLE = DATASETS / "known-people"
+FOUR = ["Arnold_Schwarzenegger", "Hugo_Chavez", "Jennifer_Capriati", "Vladimir_Putin"]
+NEWCOMER = "Gloria_Macapagal_Arroyo"
+# Every face of a photo kept, as the product's default model does.
+MODEL = {"detector": {"name": "yunet", "keep": "all", "min_size": 16}, "embedder": {"name": "dlib"}}
+CENTRE_MODEL = {"detector": {"name": "yunet", "keep": "center", "min_size": 16}, "embedder": {"name": "dlib"}}
+
+
+@pytest.fixture(scope="module")
+def known_people(datasets, tmp_path_factory):
+    if not KNOWN_PEOPLE.is_dir():
+        pytest.skip(f"{KNOWN_PEOPLE} is absent (see ../shared/datasets/README)")
+    work = tmp_path_factory.mktemp("known")
+    known = shutil.copytree(KNOWN_PEOPLE / "known", work / "known")
+    # A person whose only reference photo shows no face: recorded, not fatal.
+    (known / "nobody").mkdir()
+    shutil.copyfile(DATASETS / "negatives/no_face/park.jpg", known / "nobody/park.jpg")
+    (work / "corrections.yaml").write_text("rename: {person_0099: grandma}\n")  # nobody had that name
+    experiment = {
+        "dataset": "photos",
+        "cluster": {"method": "agglomerative"},
+        "known": str(known),
+        "find": str(KNOWN_PEOPLE / "known"),
+        "corrections": str(work / "corrections.yaml"),
+    }
+    write_config(
+        work,
+        {"photos": {"path": str(KNOWN_PEOPLE / "photos"), "labels": "none"}},
+        models={"dlib": MODEL},
+        experiments={"named": experiment},
+    )
+    run_snakemake(work)
+    return work / "results"
+
+
+def test_every_face_of_a_known_person_takes_their_name_and_nobody_else_does(known_people):
+    expected = {row["photo"]: set(row["people"].split(",")) for row in read_tsv(KNOWN_PEOPLE / "expected.tsv")}
+    known = {p.name for p in (KNOWN_PEOPLE / "known").iterdir()}
+    named = defaultdict(list)
+    for face in read_tsv(known_people / "experiments/named/assignments.tsv"):
+        named[os.path.basename(face["path"])].append(face["person"])
+
+    for photo, people in expected.items():
+        known_here = [person for person in named[photo] if person in known]
+        assert sorted(known_here) == sorted(people), photo  # each once, nobody else named
+    others = [person for persons in named.values() for person in persons if person not in known]
+    assert all(person.startswith("person_") or person == "unknown" for person in others)
+
+
+def test_one_name_per_person_in_folders_tables_and_sheets(known_people):
+    people = known_people / "experiments/named/people"
+    index = read_tsv(people / "people.tsv")
+    persons = {face["person"] for face in read_tsv(known_people / "experiments/named/assignments.tsv")}
+
+    assert {row["folder"] for row in index} == persons
+    assert {"obama", "biden", "kit_harington"} <= persons
+    assert all((people / person).is_dir() for person in persons)
+    assert len(list((people / "obama").glob("*.face*.png"))) == 2  # one folder for both photos of him
+    summary = json.loads((known_people / "experiments/named/metrics.json").read_text())
+    assert summary["naming"]["known"]["obama"] == 2
+    (problem,) = summary["naming"]["corrections"]
+    assert not problem["honoured"] and "no face of person_0099 in the previous run" in problem["reason"]
+    assert summary["naming"]["known_without_reference"] == ["nobody"]
+    report = (known_people / "experiments/named/report.md").read_text()
+    assert "rename person_0099 to grandma: no face of person_0099" in report and "nobody" in report
+    # The reference photos went through the per-photo stage, with a ledger.
+    ledger = read_tsv(known_people / "named-known/dlib/ledger.tsv")
+    assert len(ledger) == 10 and sorted(row["status"] for row in ledger).count("embedded") == 9
+
+
+def test_find_lists_every_photo_of_the_person_nearest_first(known_people):
+    found = known_people / "experiments/named/find"
+    summary = {row["query"]: row for row in read_tsv(found / "summary.tsv")}
+    obama = read_tsv(found / "obama.tsv")
+
+    assert summary["obama"]["person"] == "obama" and summary["obama"]["photos"] == "2"
+    assert {os.path.basename(row["path"]) for row in obama} == {"obama1.jpg", "obama_and_biden.jpg"}
+    assert [float(row["distance"]) for row in obama] == sorted(float(row["distance"]) for row in obama)
+    assert (found / "obama.png").stat().st_size > 0
+
+
+@pytest.fixture(scope="module")
+def growing_folder(lfw_dir, tmp_path_factory):
+    """Four people, 9 photos each, then 10 % more photos (one more of two of them, two of a newcomer)."""
+    work = tmp_path_factory.mktemp("growing")
+    photos = copy_photos(lfw_sample(FOUR, 9), work / "photos")
+    experiment = {"dataset": "four", "cluster": {"method": "agglomerative"}, "corrections": str(work / "fix.yaml")}
+    write_config(
+        work,
+        {"four": {"path": str(photos), "labels": "folders"}},
+        models={"dlib": CENTRE_MODEL},
+        experiments={"four": experiment},
+    )
+    run_snakemake(work)
+    first = read_tsv(work / "results/experiments/four/assignments.tsv")
+    copy_photos(lfw_sample(FOUR[:2], 1, offset=9) + lfw_sample([NEWCOMER], 2), photos)
+    run_snakemake(work)
+    return work, first
+
+
+def assignments(work):
+    return read_tsv(work / "results/experiments/four/assignments.tsv")
+
+
+def person_of(rows):
+    return {(os.path.basename(row["path"]), row["face_index"]): row["person"] for row in rows}
+
+
+def test_adding_photos_renumbers_nobody_and_numbers_the_newcomer(growing_folder):
+    work, first = growing_folder
+    before, after = person_of(first), person_of(assignments(work))
+
+    assert len(after) == len(before) + 4
+    assert {face: after[face] for face in before} == before  # every face kept its person
+    numbers = sorted(set(before.values()))
+    assert numbers[0] == "person_0001" and len(numbers) >= 4
+    newcomer = {person for (photo, _), person in after.items() if photo.startswith(NEWCOMER)}
+    assert len(newcomer) == 1 and newcomer.pop() > numbers[-1]  # a new number, after the others'
+
+
+def main_person(rows):
+    """{label: the person holding most of its faces}."""
+    counts = defaultdict(Counter)
+    for row in rows:
+        counts[row["label"]][row["person"]] += 1
+    return {label: people.most_common(1)[0][0] for label, people in counts.items()}
+
+
+def test_corrections_are_honoured_and_stick(growing_folder):
+    work, _ = growing_folder
+    rows = assignments(work)
+    arnold, hugo, jennifer, vladimir = (main_person(rows)[name] for name in FOUR)
+    moved = next(row for row in rows if row["person"] == vladimir)
+    corrections = {
+        "rename": {arnold: "arnold"},
+        "merge": [[hugo, jennifer]],
+        "move_out": [
+            {"photo": os.path.basename(moved["path"]), "face": int(moved["face_index"]), "person": vladimir},
+            {"photo": "nowhere.jpg", "face": 0, "person": vladimir},
+        ],
+    }
+    (work / "fix.yaml").write_text(yaml.safe_dump(corrections))
+    run_snakemake(work)  # the corrections file is an input: editing it reruns the clustering
+    run_snakemake(work, "--forcerun", "cluster_experiment")  # and a later run keeps them
+
+    after = assignments(work)
+    before, now = person_of(rows), person_of(after)
+    renamed = [face for face, person in before.items() if person == arnold]
+    merged = [face for face, person in before.items() if person in (hugo, jennifer)]
+    assert {now[face] for face in renamed} == {"arnold"}
+    assert {now[face] for face in merged} == {hugo}
+    assert person_of(after)[(os.path.basename(moved["path"]), moved["face_index"])] != vladimir
+    assert (work / "results/experiments/four/people/arnold").is_dir()
+    report = json.loads((work / "results/experiments/four/metrics.json").read_text())["naming"]["corrections"]
+    assert [c["honoured"] for c in report] == [True, True, True, False]
+    assert "nowhere.jpg" in report[-1]["reason"]
+
+
+def test_a_state_folder_lost_starts_the_numbering_again(growing_folder):
+    work, _ = growing_folder
+    shutil.rmtree(work / "results/state")
+    (work / "fix.yaml").unlink()
+    run_snakemake(work, "--forcerun", "cluster_experiment")
+    persons = {row["person"] for row in assignments(work)}
+    assert "person_0001" in persons and "arnold" not in persons
+
+
+def test_another_folder_numbers_its_people_afresh(known_people, lfw_dir):
+    work = known_people.parent
+    photos = copy_photos(lfw_sample(FOUR[:1], 3), work / "other")
+    config = yaml.safe_load((work / "config.yaml").read_text())
+    config["datasets"]["photos"]["path"] = str(photos)
+    config["experiments"]["named"].pop("corrections")
+    (work / "config.yaml").write_text(yaml.safe_dump(config))
+    run_snakemake(work)
+
+    assert {face["person"] for face in read_tsv(known_people / "experiments/named/assignments.tsv")} == {"person_0001"}
