@@ -164,3 +164,30 @@ def test_photos_other_forms(photos, dataset):
 def test_photos_mistakes_name_the_key(photos, message):
     with pytest.raises(ConfigError, match=re.escape(message)):
         validate_config({**SHIPPED, "photos": photos})
+
+
+@pytest.mark.parametrize(
+    "experiment, method, choose_k_by",
+    [
+        ({"dataset": "demo"}, "agglomerative", "silhouette"),  # no cluster: K not given
+        ({"dataset": "demo", "cluster": {}}, "agglomerative", "silhouette"),
+        ({"dataset": "demo", "cluster": {"k": 13}}, "agglomerative", "silhouette"),  # K given
+        ({"dataset": "demo", "cluster": {"k": {"from": 2, "to": 20}}}, "agglomerative", "threshold"),  # K swept
+        ({"dataset": "demo", "cluster": {"method": "spectral", "k": [2, 4]}}, "spectral", "threshold"),
+        ({"dataset": "demo", "reduce": {"method": "pca"}, "cluster": {"k": [2, 4]}}, "agglomerative", "silhouette"),
+    ],
+)
+def test_cluster_without_a_method_gets_the_default_of_its_way_of_giving_k(experiment, method, choose_k_by):
+    config = validate_config(mutated(lambda c: c.update(experiments={"e": experiment})))
+
+    chosen = config["experiments"]["e"]
+    assert (chosen["cluster"]["method"], chosen["choose_k_by"]) == (method, choose_k_by)
+    assert ("k" in chosen["cluster"]) == ("threshold" not in chosen["cluster"])
+    assert (chosen.get("choose_k_threshold") is not None) == (choose_k_by == "threshold")
+
+
+def test_choosing_k_by_threshold_needs_the_calibrated_one_to_apply():
+    experiment = {"dataset": "demo", "reduce": {"method": "pca"}, "cluster": {"k": [2, 4]}, "choose_k_by": "threshold"}
+
+    with pytest.raises(ConfigError, match=r"experiments\.e\.choose_k_by: threshold needs the embedder"):
+        validate_config(mutated(lambda c: c.update(experiments={"e": experiment})))
