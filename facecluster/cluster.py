@@ -295,6 +295,8 @@ def spectral(Y, *, k, n_neighbors=10, seed=0) -> np.ndarray:
     """
     Y = np.asarray(Y)
     _require_faces(Y, "spectral clustering")
+    if k == len(Y):  # the one partition into n clusters, which the eigensolver cannot reach (k < n)
+        return np.arange(len(Y), dtype=np.int64)
     model = SpectralClustering(
         n_clusters=k,
         affinity="nearest_neighbors",
