@@ -128,7 +128,7 @@ def _cluster(Y, settings, seed, photo_ids, notes):
 def _cluster_unconstrained(Y, settings, seed, notes):
     clusterer = CLUSTERERS[settings["method"]]
     if "k" not in settings:
-        return {0: clusterer.find(Y, settings, seed)}
+        return {0: clusterer.find(Y, settings, seed, notes)}
     return clusterer.sweep(Y, parse_k(settings["k"]), settings, seed, notes)
 
 

@@ -46,10 +46,11 @@ class Agglomerative(Clusterer):
         )
 
     @classmethod
-    def find(cls, Y, settings, seed):
+    def find(cls, Y, settings, seed, notes):
         threshold = settings["threshold"]
         if settings["cut"] == "gap":
             threshold = folder_threshold(Y, threshold, linkage=settings["linkage"], metric=settings["metric"])
+            notes.append(f"cut at {threshold:.4f}: the widest gap near the threshold {settings['threshold']}")
         return maths().agglomerative(
             Y,
             distance_threshold=threshold,
