@@ -238,6 +238,20 @@ def agglomerative(
     return canonical_labels(_per_component(Y, linked, distance_threshold, linkage, metric))
 
 
+def agglomerative_sweep(Y, ks, *, linkage="average", metric="euclidean") -> dict[int, np.ndarray]:
+    """{K: (n,) canonical labels} for each K of `ks` (at most n), all cut from one dendrogram of
+    Y (n, d) rather than one clustering per K. Up to neighbors.EXACT_MAX_ROWS faces."""
+    from scipy.cluster.hierarchy import cut_tree
+    from scipy.cluster.hierarchy import linkage as linkage_tree
+
+    Y = np.asarray(Y, np.float64)
+    _require_faces(Y, "agglomerative clustering")
+    ks = sorted({k for k in ks if k <= len(Y)}, reverse=True)
+    # cut_tree returns its columns in the order it meets the cuts, from n clusters down: asked so.
+    cuts = cut_tree(linkage_tree(Y, method=linkage, metric=metric), n_clusters=ks)
+    return {k: canonical_labels(cuts[:, i]) for i, k in enumerate(ks)}
+
+
 def _per_component(Y, linked, threshold, method, metric):
     """Threshold linkage run separately inside each connected component of `linked`."""
     from scipy.cluster.hierarchy import fcluster
@@ -281,6 +295,8 @@ def spectral(Y, *, k, n_neighbors=10, seed=0) -> np.ndarray:
     """
     Y = np.asarray(Y)
     _require_faces(Y, "spectral clustering")
+    if k == len(Y):  # the one partition into n clusters, which the eigensolver cannot reach (k < n)
+        return np.arange(len(Y), dtype=np.int64)
     model = SpectralClustering(
         n_clusters=k,
         affinity="nearest_neighbors",

@@ -54,6 +54,7 @@ def validate_config(config):
     """A validated copy of `config` with schema defaults filled in; ConfigError if invalid."""
     schema = load_schema()
     config = _with_photos_folder(copy.deepcopy(config), schema["properties"]["photos"])
+    _with_default_method(config)
     validator = jsonschema.Draft202012Validator(schema)
     errors = sorted(validator.iter_errors(config), key=lambda e: list(e.absolute_path))
     if errors:
@@ -77,10 +78,26 @@ def _with_photos_folder(config, photos_schema):
     dataset = {"labels": "none", **({"path": photos} if isinstance(photos, str) else photos)}
     naming = {key: dataset.pop(key) for key in NAMING_KEYS if key in dataset}
     config["datasets"] = {PHOTOS_DATASET: dataset}
-    config["experiments"] = {
-        PHOTOS_EXPERIMENT: {"dataset": PHOTOS_DATASET, "cluster": {"method": "agglomerative"}, **naming}
-    }
+    config["experiments"] = {PHOTOS_EXPERIMENT: {"dataset": PHOTOS_DATASET, **naming}}
     return config
+
+
+# The clusterer of an experiment whose `cluster:` names no method, whether it gives K, a K to
+# sweep or none: average linkage, the best worst case of each way over the folder shapes of
+# bench/shapes.py (bench/results.md).
+DEFAULT_METHOD = "agglomerative"
+
+
+def _with_default_method(config):
+    """An experiment without `cluster:` or without its method gets the default method."""
+    experiments = config.get("experiments")
+    if not isinstance(experiments, dict):
+        return
+    for experiment in experiments.values():
+        if isinstance(experiment, dict):
+            cluster = experiment.setdefault("cluster", {})
+            if isinstance(cluster, dict):
+                cluster.setdefault("method", DEFAULT_METHOD)
 
 
 def validated_model(settings):
@@ -235,6 +252,34 @@ def _check_clustering(key, experiment, embedder):
         cluster["threshold"] = _threshold(
             key, cluster.get("threshold", "auto"), cluster["metric"], experiment["reduce"], embedder
         )
+    _choose_k_by(key.removesuffix(".cluster"), experiment, embedder, several_k=_several(k))
+
+
+def _several(k):
+    """Whether a K setting sweeps more than one K."""
+    if isinstance(k, dict):
+        return k["to"] > k["from"]
+    return isinstance(k, list) and len(set(k)) > 1
+
+
+def _choose_k_by(key, experiment, embedder, several_k):
+    """Fill choose_k_by: threshold (facecluster.choose) for a sweep where the embedder's calibrated
+    threshold applies, else silhouette; with threshold, that threshold is the experiment's
+    `choose_k_threshold`."""
+    metric, reduce = experiment["cluster"]["metric"], experiment["reduce"]
+    try:
+        calibrated = _threshold(key, "auto", metric, reduce, embedder)
+    except ConfigError:
+        calibrated = None
+    if "choose_k_by" not in experiment:
+        experiment["choose_k_by"] = "threshold" if several_k and calibrated else "silhouette"
+    if experiment["choose_k_by"] == "threshold":
+        if calibrated is None:
+            raise ConfigError(
+                f"{key}.choose_k_by: threshold needs the embedder's calibrated threshold, valid on raw "
+                "embeddings (reduce: {method: none}); choose K by silhouette here"
+            )
+        experiment["choose_k_threshold"] = calibrated
 
 
 def _threshold(key, threshold, metric, reduce, embedder):

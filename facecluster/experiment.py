@@ -18,7 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
-from facecluster import plots
+from facecluster import choose, plots
+from facecluster.choose import BY_THRESHOLD
 from facecluster.cluster import canonical_labels, evaluate_sweep, parse_k, reduce, sample_faces
 from facecluster.clusterers import CLUSTERERS
 from facecluster.gather import read_faces
@@ -109,7 +110,7 @@ def cluster_experiment(
     labels_by_k = _cluster(Y, settings["cluster"], settings["seed"], photo_ids, notes)
     labels_true = [face["label"] for face in chosen_faces]
     per_k = evaluate_sweep(Y, labels_true, labels_by_k)
-    chosen_k = _choose(per_k, settings["choose_k_by"], summary["notes"])
+    chosen_k = _choose(Y, labels_by_k, per_k, settings, summary["notes"])
     coords = Y if Y.shape[1] == 2 else reduce(X, method="pca", components=2, seed=settings["seed"])[0]
     summary.update(
         status="clustered",
@@ -184,13 +185,16 @@ def _cluster(Y, settings, seed, photo_ids, notes):
 def _cluster_unconstrained(Y, settings, seed, notes):
     clusterer = CLUSTERERS[settings["method"]]
     if "k" not in settings:
-        return {0: clusterer.find(Y, settings, seed)}
+        return {0: clusterer.find(Y, settings, seed, notes)}
     return clusterer.sweep(Y, parse_k(settings["k"]), settings, seed, notes)
 
 
-def _choose(per_k, score, notes):
+def _choose(Y, labels_by_k, per_k, settings, notes):
     if len(per_k) == 1:
         return next(iter(per_k))
+    score = settings["choose_k_by"]
+    if score == BY_THRESHOLD:
+        return choose.choose_k(Y, labels_by_k, score, settings["choose_k_threshold"], settings["cluster"]["metric"])
     try:
         return choose_k(per_k, score)
     except ValueError as exc:

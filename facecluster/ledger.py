@@ -25,8 +25,9 @@ class LedgerRow:
     def finish(self, record):
         """Fill status from a per-photo record (dict with 'faces')."""
         self.n_faces = len(record["faces"])
-        if self.n_faces:
-            self.status, self.reason = "embedded", ""
+        if self.n_faces:  # the reason says how the faces were found where the detector tells (a crop's)
+            self.status = "embedded"
+            self.reason = "; ".join(sorted({face["how"] for face in record["faces"] if face.get("how")}))
         else:
             self.status, self.reason = "no_face", "no face found by the detector"
         return self

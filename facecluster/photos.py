@@ -192,6 +192,7 @@ class BatchProcessor:
                     "box": [round(v, 2) for v in face.box],
                     "score": round(face.score, 4),
                     "landmarks": _landmarks(points, photo.scale),
+                    **({"how": face.how} if face.how else {}),
                 }
                 for face, points in zip(faces, landmarks)
             ],

@@ -270,3 +270,9 @@ def test_evaluate_sweep_without_full_truth_gives_internal_scores_only():
     for labels_true in (None, [""] + truth[1:]):
         scores = evaluate_sweep(X, labels_true, labels_by_k)[4]
         assert "silhouette" in scores and "bcubed_f1" not in scores
+
+
+def test_spectral_with_as_many_clusters_as_faces_puts_each_face_alone():
+    X, _ = blobs(people=2, per_person=3)
+
+    np.testing.assert_array_equal(cluster.spectral(X, k=len(X)), np.arange(len(X)))

@@ -193,3 +193,30 @@ def test_a_known_folder_whose_dataset_name_is_taken_names_the_key():
     config["experiments"]["default"]["known"] = "/home/me/known"
     with pytest.raises(ConfigError, match="experiments.default.known: a dataset is already named 'default-known'"):
         validate_config(config)
+
+
+@pytest.mark.parametrize(
+    "experiment, method, choose_k_by",
+    [
+        ({"dataset": "demo"}, "agglomerative", "silhouette"),  # no cluster: K not given
+        ({"dataset": "demo", "cluster": {}}, "agglomerative", "silhouette"),
+        ({"dataset": "demo", "cluster": {"k": 13}}, "agglomerative", "silhouette"),  # K given
+        ({"dataset": "demo", "cluster": {"k": {"from": 2, "to": 20}}}, "agglomerative", "threshold"),  # K swept
+        ({"dataset": "demo", "cluster": {"method": "spectral", "k": [2, 4]}}, "spectral", "threshold"),
+        ({"dataset": "demo", "reduce": {"method": "pca"}, "cluster": {"k": [2, 4]}}, "agglomerative", "silhouette"),
+    ],
+)
+def test_cluster_without_a_method_gets_the_default_of_its_way_of_giving_k(experiment, method, choose_k_by):
+    config = validate_config(mutated(lambda c: c.update(experiments={"e": experiment})))
+
+    chosen = config["experiments"]["e"]
+    assert (chosen["cluster"]["method"], chosen["choose_k_by"]) == (method, choose_k_by)
+    assert ("k" in chosen["cluster"]) == ("threshold" not in chosen["cluster"])
+    assert (chosen.get("choose_k_threshold") is not None) == (choose_k_by == "threshold")
+
+
+def test_choosing_k_by_threshold_needs_the_calibrated_one_to_apply():
+    experiment = {"dataset": "demo", "reduce": {"method": "pca"}, "cluster": {"k": [2, 4]}, "choose_k_by": "threshold"}
+
+    with pytest.raises(ConfigError, match=r"experiments\.e\.choose_k_by: threshold needs the embedder"):
+        validate_config(mutated(lambda c: c.update(experiments={"e": experiment})))

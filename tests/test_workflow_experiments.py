@@ -26,7 +26,10 @@ def experiments():
             "dataset": "four",
             "reduce": {"method": "none"},
             "cluster": {"method": "kmeans", "k": {"from": 2, "to": 60, "step": 2}},
+            "choose_k_by": "silhouette",
         },
+        # K swept with the defaults: agglomerative, the K nearest the number found without K.
+        "default_sweep": {"dataset": "four", "cluster": {"k": {"from": 2, "to": 8}}},
         "lonely": {
             "dataset": "four",
             "sample": {"people": 1, "photos_per_person": 1},
@@ -86,6 +89,14 @@ def test_the_sweep_chooses_k_by_silhouette_and_skips_impossible_k(four_people):
     assert summary["per_k"]["4"]["same_person_share"] == 1.0
 
 
+def test_the_default_sweep_chooses_the_k_nearest_the_people_found_without_k(four_people):
+    summary = metrics(four_people, "default_sweep")
+
+    assert (summary["recipe"]["cluster"]["method"], summary["choose_k_by"]) == ("agglomerative", "threshold")
+    assert summary["chosen_k"] == metrics(four_people, "unknown_k")["chosen_k"] in (4, 5)
+    assert summary["per_k"][str(summary["chosen_k"])]["bcubed_f1"] >= 0.95
+
+
 def test_one_face_is_a_clear_message_not_a_crash(four_people):
     summary = metrics(four_people, "lonely")
     report = (four_people / "results/experiments/lonely/report.md").read_text()
@@ -133,6 +144,7 @@ def test_without_k_the_default_clusterer_finds_the_four_people(four_people):
     scores = summary["per_k"][str(summary["chosen_k"])]
 
     assert summary["recipe"]["cluster"]["threshold"] == EMBEDDERS["dlib"].thresholds["euclidean"]  # from "auto"
+    assert any(note.startswith("cut at ") and "widest gap near the threshold" in note for note in summary["notes"])
     # Four people, and at most one odd photo on its own: never two people merged.
     assert summary["chosen_k"] in (4, 5)
     assert scores["pairwise_precision"] == 1.0 and scores["bcubed_f1"] >= 0.95

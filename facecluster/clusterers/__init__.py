@@ -3,7 +3,7 @@
 A clusterer says whether it takes a number of clusters K (`takes_k`:
 required, optional or never) and a distance threshold (`takes_threshold`),
 and clusters reduced embeddings Y (n, d): `sweep(Y, ks, settings, seed,
-notes)` once per K, `find(Y, settings, seed)` when it finds K itself. The
+notes)` once per K, `find(Y, settings, seed, notes)` when it finds K itself. The
 maths is in facecluster.cluster (`maths()`); these modules declare each
 method and its settings.
 """
@@ -79,6 +79,6 @@ class Clusterer(Component):
         raise NotImplementedError(f"{cls.name} finds the number of clusters itself")
 
     @classmethod
-    def find(cls, Y, settings, seed):
-        """(n,) labels, K found by the method (-1: in no cluster)."""
+    def find(cls, Y, settings, seed, notes):
+        """(n,) labels, K found by the method (-1: in no cluster); a note for what the folder decided."""
         raise NotImplementedError(f"{cls.name} needs k")

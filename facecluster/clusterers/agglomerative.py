@@ -1,6 +1,8 @@
 """Hierarchical (agglomerative) clustering, cut at K clusters or at a distance threshold."""
 
+from facecluster import neighbors
 from facecluster.clusterers import CLUSTERERS, METRIC, NEIGHBORS, Clusterer, maths
+from facecluster.threshold import folder_threshold
 
 
 @CLUSTERERS.register
@@ -15,9 +17,22 @@ class Agglomerative(Clusterer):
             "default": "average",
             "description": "how the distance between two clusters is measured",
         },
+        "cut": {
+            "enum": ["gap", "threshold"],
+            "default": "gap",
+            "description": "without k: cut the dendrogram in its widest gap near the threshold (the folder "
+            "chooses, bench/shapes.py) or exactly at the threshold",
+        },
         **METRIC,
         **NEIGHBORS,
     }
+
+    @classmethod
+    def sweep(cls, Y, ks, settings, seed, notes):
+        if len(Y) > neighbors.EXACT_MAX_ROWS:  # merges follow the neighbour graph, a tree per K
+            return super().sweep(Y, ks, settings, seed, notes)
+        notes.extend(f"K={k} skipped: only {len(Y)} faces" for k in ks if k > len(Y))
+        return maths().agglomerative_sweep(Y, ks, linkage=settings["linkage"], metric=settings["metric"])
 
     @classmethod
     def cluster(cls, Y, k, settings, seed):
@@ -31,10 +46,14 @@ class Agglomerative(Clusterer):
         )
 
     @classmethod
-    def find(cls, Y, settings, seed):
+    def find(cls, Y, settings, seed, notes):
+        threshold = settings["threshold"]
+        if settings["cut"] == "gap":
+            threshold = folder_threshold(Y, threshold, linkage=settings["linkage"], metric=settings["metric"])
+            notes.append(f"cut at {threshold:.4f}: the widest gap near the threshold {settings['threshold']}")
         return maths().agglomerative(
             Y,
-            distance_threshold=settings["threshold"],
+            distance_threshold=threshold,
             linkage=settings["linkage"],
             metric=settings["metric"],
             n_neighbors=settings["neighbors"],

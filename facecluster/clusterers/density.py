@@ -11,7 +11,7 @@ class Dbscan(Clusterer):
     settings = {**METRIC, **MIN_SAMPLES}
 
     @classmethod
-    def find(cls, Y, settings, seed):
+    def find(cls, Y, settings, seed, notes):
         return maths().density(
             Y,
             method="dbscan",
@@ -37,7 +37,7 @@ class Hdbscan(Clusterer):
     }
 
     @classmethod
-    def find(cls, Y, settings, seed):
+    def find(cls, Y, settings, seed, notes):
         return maths().density(
             Y,
             method="hdbscan",

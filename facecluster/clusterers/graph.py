@@ -19,7 +19,7 @@ class Graph(Clusterer):
     }
 
     @classmethod
-    def find(cls, Y, settings, seed):
+    def find(cls, Y, settings, seed, notes):
         return maths().neighbor_graph(
             Y,
             threshold=settings["threshold"],

@@ -50,14 +50,26 @@ class Detection:
     # The face's box as dlib's HOG detector draws it (square, brow to chin), for dlib's landmark
     # predictor, which was trained on such boxes; None when `box` is one already.
     align_box: tuple = None
+    how: str = ""  # how the face was found, when the ledger should say (a crop's face: detector none)
 
     def scaled(self, factor):
         """The same detection in an image `factor` times as large."""
+        return self._mapped(lambda x, y: (x * factor, y * factor))
+
+    def shifted(self, offset):
+        """The same detection with every point moved by `offset` pixels (right and down)."""
+        return self._mapped(lambda x, y: (x + offset, y + offset))
+
+    def _mapped(self, point):
+        def box(b):
+            return None if b is None else (*point(b[0], b[1]), *point(b[2], b[3]))
+
         return Detection(
-            box=tuple(v * factor for v in self.box),
+            box=box(self.box),
             score=self.score,
-            landmarks=[(x * factor, y * factor) for x, y in self.landmarks],
-            align_box=None if self.align_box is None else tuple(v * factor for v in self.align_box),
+            landmarks=[point(x, y) for x, y in self.landmarks],
+            align_box=box(self.align_box),
+            how=self.how,
         )
 
 

@@ -1,0 +1,40 @@
+"""Choosing K among a sweep's clusterings.
+
+silhouette, davies_bouldin and calinski_harabasz score each K's clusters
+(facecluster.metrics.choose_k); `threshold` takes the K nearest the number of
+people found without K (average linkage cut near the embedder's calibrated
+distance, facecluster.threshold): the shape sweep (bench/shapes.py) shows
+silhouette prefers too few, coarse clusters of faces, while the calibrated
+distance, a property of the embedder, holds across folders.
+"""
+
+import numpy as np
+
+from facecluster.cluster import agglomerative, evaluate_sweep
+from facecluster.metrics import choose_k as choose_by_score
+from facecluster.threshold import folder_threshold
+
+BY_THRESHOLD = "threshold"
+
+
+def choose_k(Y, labels_by_k, how, threshold=None, metric="euclidean"):
+    """The K of `labels_by_k` ({K: (n,) labels} of points Y) chosen `how`; ValueError when none can be.
+
+    `threshold`: the embedder's calibrated distance in `metric`, for `how` threshold.
+    """
+    if how != BY_THRESHOLD:
+        return choose_by_score(evaluate_sweep(Y, None, labels_by_k), how)
+    if threshold is None:
+        raise ValueError("choosing K by threshold needs the embedder's calibrated threshold")
+    return k_nearest(labels_by_k, people_without_k(Y, threshold, metric))
+
+
+def people_without_k(Y, threshold, metric="euclidean"):
+    """How many clusters average linkage makes of the points Y cut in the folder's gap near `threshold`."""
+    cut = folder_threshold(Y, threshold, metric=metric)
+    return len(np.unique(agglomerative(Y, distance_threshold=cut, metric=metric)))
+
+
+def k_nearest(labels_by_k, target):
+    """The K of the sweep nearest `target` (the smaller on a tie)."""
+    return min(sorted(labels_by_k), key=lambda k: abs(k - target))
