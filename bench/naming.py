@@ -50,7 +50,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lfw-results", type=Path, default=PROJECT_ROOT / "results/lfw-dev/dlib")
     parser.add_argument("--known-people", type=Path, default=DATASETS / "known-people")
-    parser.add_argument("--cluster", default="{method: agglomerative}", help="the experiment's cluster: (YAML)")
+    parser.add_argument("--cluster", default="{}", help="the experiment's cluster: (YAML; default: the default)")
     parser.add_argument("--thresholds", default="auto,0.5,0.45", help="naming_threshold values, comma-separated")
     parser.add_argument("--seeds", type=int, default=3, help="splits drawn (seeds 0..N-1)")
     parser.add_argument("--references", type=int, default=3)
