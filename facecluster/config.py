@@ -197,7 +197,7 @@ def _check_references(config):
         experiment.setdefault("model", config["default_model"])
         _require_defined(f"experiments.{name}.dataset", experiment["dataset"], config["datasets"], "datasets")
         _require_defined(f"experiments.{name}.model", experiment["model"], config["models"], "models")
-        embedder = config["models"][experiment["model"]]["embedder"]["name"]
+        embedder = config["models"][experiment["model"]]["embedder"]
         _check_clustering(f"experiments.{name}", experiment, embedder)
         _check_naming(config, name, experiment, embedder)
 
@@ -210,18 +210,18 @@ def naming_dataset(experiment, key):
 def _check_naming(config, name, experiment, embedder):
     """Resolve naming_threshold auto; make the known and find folders datasets of their own
     (processed, cached and in a ledger like any dataset), labelled by their sub-folders."""
-    from facecluster.embedders import EMBEDDERS
+    from facecluster.embedders import calibrated_thresholds
 
     key = f"experiments.{name}"
     if experiment["naming_threshold"] == "auto":
-        calibrated = EMBEDDERS[embedder].thresholds
+        calibrated = calibrated_thresholds(embedder)
         experiment["naming_threshold"] = calibrated["euclidean"] if calibrated else None
     for part in ("known", "find"):
         if part not in experiment:
             continue
         if experiment["naming_threshold"] is None:
             raise ConfigError(
-                f"{key}.naming_threshold: embedder {embedder!r} has no calibrated threshold, which {part} "
+                f"{key}.naming_threshold: embedder {embedder['name']!r} has no calibrated threshold, which {part} "
                 "needs; give one (see bench/calibrate_thresholds.py)"
             )
         dataset, settings = naming_dataset(name, part), {"path": experiment[part], "labels": "folders"}
@@ -283,14 +283,14 @@ def _choose_k_by(key, experiment, embedder, several_k):
 
 
 def _threshold(key, threshold, metric, reduce, embedder):
-    from facecluster.embedders import EMBEDDERS
+    from facecluster.embedders import calibrated_thresholds
 
     if threshold != "auto":
         return threshold
-    calibrated = EMBEDDERS[embedder].thresholds
+    calibrated = calibrated_thresholds(embedder)
     if calibrated is None:
         raise ConfigError(
-            f"{key}.threshold: embedder {embedder!r} has no calibrated threshold; "
+            f"{key}.threshold: embedder {embedder['name']!r} has no calibrated threshold; "
             "give one (see bench/calibrate_thresholds.py)"
         )
     if reduce["method"] != "none" or (metric == "euclidean" and reduce["l2_normalize"]):

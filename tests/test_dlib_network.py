@@ -173,12 +173,34 @@ def test_jitter_is_dlibs_own_runtime_only(dlib_embedder, chips):
         "name": "dlib",
         "jitter": 2,
         "runtime": "dlib",
+        "flip": False,
     }
 
     jittered = embedder(name="dlib", jitter=2, runtime="dlib").embed(chips[:2])
     plain = dlib_embedder.embed(chips[:2])
     # Jittered copies move the descriptor a little, not to another person.
     assert 1e-4 < np.abs(jittered - plain).max() and np.linalg.norm(jittered - plain, axis=1).max() < 0.3
+
+
+def test_flip_averages_each_chip_with_its_mirror_and_has_its_own_thresholds(chips, make_model):
+    _, plain = make_model({"detector": {"name": "none"}, "embedder": {"name": "dlib"}})
+    _, flipped = make_model({"detector": {"name": "none"}, "embedder": {"name": "dlib", "flip": True}})
+    as_is, mirrored = plain.embed(chips), plain.embed(np.ascontiguousarray(chips[:, :, ::-1]))
+
+    np.testing.assert_allclose(flipped.embed(chips), (as_is + mirrored) / 2, atol=1e-6)
+    # A face's mirror image is another view of the same person: near it, not equal to it.
+    distances = np.linalg.norm(mirrored - as_is, axis=1)
+    assert 0.01 < distances.min() and distances.max() < EMBEDDERS["dlib"].thresholds["euclidean"]
+    config = validate_config(
+        {
+            "datasets": {"d": {"path": "x"}},
+            "models": {"m": {"detector": {"name": "none"}, "embedder": {"name": "dlib", "flip": True}}},
+            "default_model": "m",
+            "experiments": {"e": {"dataset": "d"}},
+        }
+    )
+    assert config["experiments"]["e"]["cluster"]["threshold"] == EMBEDDERS["dlib"].flip_thresholds["euclidean"]
+    assert config["experiments"]["e"]["naming_threshold"] == 0.5347
 
 
 def test_batch_size_does_not_change_the_descriptors(converted, chips):

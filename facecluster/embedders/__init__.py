@@ -28,10 +28,20 @@ class Embedder(Component):
 
     `thresholds`: {metric: distance} under which two faces may be one person,
     calibrated on lfw-dev at a false-accept rate of 1e-3
-    (bench/calibrate_thresholds.py); None when not calibrated.
+    (bench/calibrate_thresholds.py); None when not calibrated. `calibrated(settings)`
+    gives those of an embedder's settings, where a setting changes them.
     """
 
     thresholds = None
+
+    @classmethod
+    def calibrated(cls, settings):
+        return cls.thresholds
+
+
+def calibrated_thresholds(settings):
+    """{metric: distance} calibrated for a validated `embedder:`, or None."""
+    return EMBEDDERS[settings["name"]].calibrated(settings)
 
 
 def make_embedder(settings, files=None, threads=1):
