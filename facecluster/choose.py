@@ -12,7 +12,7 @@ import numpy as np
 
 from facecluster.cluster import agglomerative, evaluate_sweep
 from facecluster.metrics import choose_k as choose_by_score
-from facecluster.threshold import folder_threshold
+from facecluster.threshold import folder_cut
 
 BY_THRESHOLD = "threshold"
 
@@ -31,8 +31,10 @@ def choose_k(Y, labels_by_k, how, threshold=None, metric="euclidean"):
 
 def people_without_k(Y, threshold, metric="euclidean"):
     """How many clusters average linkage makes of the points Y cut in the folder's gap near `threshold`."""
-    cut = folder_threshold(Y, threshold, metric=metric)
-    return len(np.unique(agglomerative(Y, distance_threshold=cut, metric=metric)))
+    cut, labels = folder_cut(Y, threshold, metric=metric)
+    if labels is None:
+        labels = agglomerative(Y, distance_threshold=cut, metric=metric)
+    return len(np.unique(labels))
 
 
 def k_nearest(labels_by_k, target):

@@ -36,6 +36,7 @@ def find_people(queries, assignments_path, embeddings_path, threshold, out_dir):
     query_faces = read_faces(queries["faces"])
     reference = KnownPeople.from_faces(query_faces, np.load(queries["embeddings"], allow_pickle=False))
     names = sorted({row.label for row in read_ledger(queries["ledger"]) if row.label})
+    distances = reference.distances(X)
     summary = []
     for name in names:
         rows = [i for i, query in enumerate(reference.names) if query == name]
@@ -43,7 +44,7 @@ def find_people(queries, assignments_path, embeddings_path, threshold, out_dir):
             note = "no face found in the query photos (see the find dataset's ledger)"
             summary.append(_empty(out_dir, name, note))
             continue
-        distance = np.linalg.norm(X[:, None, :] - reference.embeddings[None, rows, :], axis=2).min(axis=1)
+        distance = distances[:, rows].min(axis=1)
         summary.append(_one_query(out_dir, name, folder_faces, distance, threshold))
     with open(out_dir / "summary.tsv", "w", newline="", encoding="utf-8") as handle:
         writer = tsv_writer(handle)

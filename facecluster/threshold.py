@@ -23,20 +23,23 @@ WIDTH = 0.15
 FULL_WINDOW_FACES = 200
 
 
-def folder_threshold(Y, calibrated, *, linkage="average", metric="euclidean"):
-    """The cut, near `calibrated`, in the widest weighted gap of the dendrogram of Y (n, d).
-
-    Above neighbors.EXACT_MAX_ROWS faces (no full dendrogram) the calibrated value.
-    """
+def folder_cut(Y, calibrated, *, linkage="average", metric="euclidean"):
+    """(the cut near `calibrated` in the widest weighted gap of the dendrogram of Y (n, d), the
+    clusters that cut makes as canonical labels), from one dendrogram. Above
+    neighbors.EXACT_MAX_ROWS faces (no full dendrogram), or under 3: (calibrated, None)."""
+    from scipy.cluster.hierarchy import fcluster
     from scipy.cluster.hierarchy import linkage as linkage_tree
 
+    from facecluster.cluster import canonical_labels
+
     if len(Y) < 3 or len(Y) > neighbors.EXACT_MAX_ROWS:
-        return calibrated
-    heights = linkage_tree(np.asarray(Y, np.float64), method=linkage, metric=metric)[:, 2]
+        return calibrated, None
+    tree = linkage_tree(np.asarray(Y, np.float64), method=linkage, metric=metric)
+    heights = tree[:, 2]
     low = WINDOW[0] * calibrated
     high = calibrated * (1 + (WINDOW[1] - 1) * min(1.0, FULL_WINDOW_FACES / len(Y)))
     edges = np.concatenate([[low], np.sort(heights[(heights > low) & (heights < high)]), [high]])
     middles = (edges[:-1] + edges[1:]) / 2
     weighted = np.diff(edges) * np.exp(-0.5 * ((middles - calibrated) / (WIDTH * calibrated)) ** 2)
-    best = int(np.argmax(weighted))
-    return float(middles[best])
+    cut = float(middles[int(np.argmax(weighted))])
+    return cut, canonical_labels(fcluster(tree, cut, criterion="distance"))

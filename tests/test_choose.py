@@ -8,7 +8,7 @@ from facecluster import neighbors
 from facecluster.choose import choose_k, k_nearest, people_without_k
 from facecluster.cluster import agglomerative, agglomerative_sweep
 from facecluster.metrics import external_metrics
-from facecluster.threshold import WINDOW, folder_threshold
+from facecluster.threshold import WINDOW, folder_cut
 
 CALIBRATED = 0.5459  # dlib's Euclidean threshold
 
@@ -17,7 +17,7 @@ def test_the_folder_cuts_its_dendrogram_in_a_gap_near_the_calibrated_threshold()
     X, truth = blobs(people=6, per_person=8, spread=0.05)
     heights = linkage(X.astype(np.float64), method="average")[:, 2]
 
-    cut = folder_threshold(X, CALIBRATED)
+    cut = folder_cut(X, CALIBRATED)[0]
 
     assert WINDOW[0] * CALIBRATED < cut < WINDOW[1] * CALIBRATED
     below, above = heights[heights < cut].max(), heights[heights > cut].min()
@@ -25,11 +25,19 @@ def test_the_folder_cuts_its_dendrogram_in_a_gap_near_the_calibrated_threshold()
     assert external_metrics(truth, agglomerative(X, distance_threshold=cut))["bcubed_f1"] == 1.0
 
 
+def test_the_folders_cut_gives_the_clusters_of_agglomerative_clustering_at_that_cut():
+    X, _ = blobs(people=7, per_person=6, spread=0.3)
+
+    cut, labels = folder_cut(X, CALIBRATED)
+
+    np.testing.assert_array_equal(labels, agglomerative(X, distance_threshold=cut))
+
+
 def test_without_a_full_dendrogram_the_calibrated_threshold_is_kept(monkeypatch):
     X, _ = blobs(people=3, per_person=5)
     monkeypatch.setattr(neighbors, "EXACT_MAX_ROWS", 10)
 
-    assert folder_threshold(X, CALIBRATED) == CALIBRATED
+    assert folder_cut(X, CALIBRATED) == (CALIBRATED, None)
 
 
 def test_one_dendrogram_cut_at_each_k_equals_one_clustering_per_k():

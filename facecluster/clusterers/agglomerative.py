@@ -2,7 +2,7 @@
 
 from facecluster import neighbors
 from facecluster.clusterers import CLUSTERERS, METRIC, NEIGHBORS, Clusterer, maths
-from facecluster.threshold import folder_threshold
+from facecluster.threshold import folder_cut
 
 
 @CLUSTERERS.register
@@ -49,8 +49,10 @@ class Agglomerative(Clusterer):
     def find(cls, Y, settings, seed, notes):
         threshold = settings["threshold"]
         if settings["cut"] == "gap":
-            threshold = folder_threshold(Y, threshold, linkage=settings["linkage"], metric=settings["metric"])
+            threshold, labels = folder_cut(Y, threshold, linkage=settings["linkage"], metric=settings["metric"])
             notes.append(f"cut at {threshold:.4f}: the widest gap near the threshold {settings['threshold']}")
+            if labels is not None:  # cut from the dendrogram that chose the cut, not built again
+                return labels
         return maths().agglomerative(
             Y,
             distance_threshold=threshold,

@@ -41,7 +41,9 @@ class WholeImageDetector(Detector):
     def __init__(self, settings, files, threads):
         self._yunet = None
         if settings["locate"]:
-            yunet_settings = {"score_threshold": 0.5, "nms_threshold": 0.3, "upsample_below": 0}
+            # YuNet's defaults; a crop is enlarged here already, never searched again at twice its size.
+            yunet_settings = {name: spec["default"] for name, spec in YunetDetector.settings.items()}
+            yunet_settings["upsample_below"] = 0
             self._yunet = YunetDetector(yunet_settings, files, threads)
 
     def detect(self, rgb):
