@@ -1,9 +1,9 @@
-"""dlib's network run by numpy and by TensorFlow (dlib_tf), against dlib's own runtime, on lfw-dev face chips.
+"""dlib's network run by onnxruntime, numpy and TensorFlow (dlib_tf), against dlib's own runtime, on lfw-dev chips.
 
 The chips are dlib's own 150 px chips of a per-photo run of lfw-dev (spread
-evenly over its faces); dlib's `compute_face_descriptor`, the numpy runtime
-and the converted TensorFlow network each embed them, and the largest
-absolute difference to dlib's is printed (acceptance: under 1e-4).
+evenly over its faces); dlib's `compute_face_descriptor`, the onnx and numpy
+runtimes and the converted TensorFlow network each embed them, and
+the largest absolute difference to dlib's is printed (acceptance: under 1e-4).
 
     .venv/bin/snakemake --cores 2 --configfile presets/lfw-dev.yaml results/lfw-dev/dlib/faces.tsv
     .venv/bin/python bench/dlib_equality.py results/lfw-dev/dlib --chips 500
@@ -27,13 +27,14 @@ def sample_chips(results, count):
     return np.stack([chips[i] for i in range(count)])
 
 
-def converted_model(folder):
-    """dlib's network converted into `folder`, as rule convert_dlib_tf does: the model's path."""
-    from facecluster.dlib_tf import convert
+def dlib_embedder(folder, threads=1, **settings):
+    """The embedder of `embedder: settings`, its model files made in `folder`."""
+    from facecluster.config import validated_model
+    from facecluster.embedders import make_embedder
+    from facecluster.plan import prepare_model_files
 
-    path = Path(folder) / "dlib_face_recognition_resnet_model_v1.keras"
-    convert(path)
-    return path
+    model = validated_model({"detector": {"name": "none"}, "embedder": settings})
+    return make_embedder(model["embedder"], prepare_model_files(model, folder)["embedder"], threads)
 
 
 def main():
@@ -42,13 +43,12 @@ def main():
     parser.add_argument("--chips", type=int, default=500)
     args = parser.parse_args()
     chips = sample_chips(args.results, args.chips)
-    from facecluster.embed import DlibEmbedder, DlibTfEmbedder
-
-    dlib = DlibEmbedder(runtime="dlib").embed(chips)
     with tempfile.TemporaryDirectory() as folder:
+        dlib = dlib_embedder(folder, name="dlib", runtime="dlib").embed(chips)
         runtimes = {
-            "numpy": DlibEmbedder(runtime="numpy").embed(chips),
-            "TensorFlow (dlib_tf)": DlibTfEmbedder(converted_model(folder), threads=2).embed(chips),
+            "onnx": dlib_embedder(folder, name="dlib", runtime="onnx").embed(chips),
+            "numpy": dlib_embedder(folder, name="dlib", runtime="numpy").embed(chips),
+            "TensorFlow (dlib_tf)": dlib_embedder(folder, threads=2, name="dlib_tf").embed(chips),
         }
     print("| runtime | chips | max abs difference to dlib | mean abs difference | largest descriptor value |")
     print("|---|---|---|---|---|")

@@ -1,8 +1,8 @@
-"""Descriptor throughput: dlib's own runtime against numpy's and TensorFlow's (dlib_tf), on the same cores.
+"""Descriptor throughput: dlib's own runtime against onnxruntime's, numpy's and TensorFlow's (dlib_tf).
 
-The same lfw-dev chips (see dlib_equality.py) are embedded by dlib's own
-runtime in one process and in `--cores` processes side by side, by the numpy
-runtime on 1 and `--cores` threads, and by dlib_tf with `--cores` threads at
+The same lfw-dev chips (see dlib_equality.py) are embedded by
+dlib's own runtime in one process and in `--cores` processes side by side, by
+the onnx and numpy runtimes on 1 and `--cores` threads, and by dlib_tf with `--cores` threads at
 batch sizes 32 and 64. Chip alignment is not timed: it
 is the same dlib code for both. The measurements are taken in `--rounds`
 interleaved rounds and each keeps its best, so that a neighbour's load on a
@@ -18,16 +18,15 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
-from dlib_equality import converted_model, sample_chips
+from dlib_equality import dlib_embedder, sample_chips
 
-from facecluster.embed import DlibEmbedder, DlibTfEmbedder
-
-DLIB, NUMPY, TENSORFLOW = "dlib (dlib's runtime)", "dlib (numpy runtime)", "dlib_tf"
+DLIB, ONNX, NUMPY, TENSORFLOW = "dlib (dlib's runtime)", "dlib (onnx runtime)", "dlib (numpy runtime)", "dlib_tf"
 _worker = {}
 
 
 def _load_dlib():
-    _worker["dlib"] = DlibEmbedder(runtime="dlib")
+    with tempfile.TemporaryDirectory() as folder:
+        _worker["dlib"] = dlib_embedder(folder, name="dlib", runtime="dlib")
 
 
 def _dlib_embed(chips):
@@ -70,10 +69,10 @@ def main():
             embed(chips[: args.cores])  # dlib's processes start (fork) before TensorFlow does
         for threads in sorted({1, args.cores}):
             where = f"{threads} thread" + ("s" if threads > 1 else "")
-            engines[(NUMPY, where, "-")] = DlibEmbedder(threads=threads).embed
-        model = converted_model(folder)
+            for name, runtime in ((ONNX, "onnx"), (NUMPY, "numpy")):
+                engines[(name, where, "-")] = dlib_embedder(folder, threads, name="dlib", runtime=runtime).embed
         for batch in (32, 64):
-            embed = DlibTfEmbedder(model, batch_size=batch, threads=args.cores).embed
+            embed = dlib_embedder(folder, args.cores, name="dlib_tf", batch_size=batch).embed
             embed(chips[:batch])  # TensorFlow traces the network on its first call
             engines[(TENSORFLOW, f"{args.cores} threads", batch)] = embed
         best = dict.fromkeys(engines, 0.0)
@@ -89,7 +88,7 @@ def main():
     # dlib cannot beat perfect scaling; a neighbour's load can keep it below.
     ceiling = max(side_by_side, args.cores * single)
     print()
-    for runtime in (NUMPY, TENSORFLOW):
+    for runtime in (ONNX, NUMPY, TENSORFLOW):
         fastest = max(speed for (name, _, _), speed in best.items() if name == runtime)
         print(
             f"{runtime} / dlib's runtime on the same {args.cores} cores: {fastest / side_by_side:.1f}x "

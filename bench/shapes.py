@@ -26,11 +26,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from facecluster import choose  # noqa: E402
 from facecluster.clusterers import CLUSTERERS  # noqa: E402
+from facecluster.embedders import EMBEDDERS  # noqa: E402
 from facecluster.experiment import _cluster  # noqa: E402
 from facecluster.gather import read_faces  # noqa: E402
 from facecluster.metrics import external_metrics  # noqa: E402
 
-THRESHOLD = 0.5459  # dlib's calibrated Euclidean threshold (bench/calibrate_thresholds.py)
+# The default dlib embedder's calibrated Euclidean threshold (bench/calibrate_thresholds.py).
+THRESHOLD = EMBEDDERS["dlib"].thresholds["euclidean"]
 SIZE_BANDS = [(1, 1, "1"), (2, 4, "2-4"), (5, 19, "5-19"), (20, math.inf, ">=20")]
 
 

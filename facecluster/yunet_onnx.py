@@ -21,6 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
+from facecluster.onnx_session import onnx_session
+
 STRIDES = (8, 16, 32)
 PAD = 32
 HEADS = ("cls", "reg", "kps", "obj")
@@ -158,15 +160,7 @@ class YunetNetwork:
     """The ONNX model run by onnxruntime on `threads` threads: `(bgr image) -> (scores, boxes, landmarks)`."""
 
     def __init__(self, path, threads=1):
-        import onnxruntime
-
-        options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads = threads
-        options.inter_op_num_threads = 1
-        # A GPU where onnxruntime has one (the onnxruntime-gpu build on a CUDA machine), else the CPU.
-        available = onnxruntime.get_available_providers()
-        providers = [p for p in ("CUDAExecutionProvider", "CPUExecutionProvider") if p in available]
-        self._session = onnxruntime.InferenceSession(str(path), options, providers=providers)
+        self._session = onnx_session(path, threads)
 
     def __call__(self, bgr, score_threshold):
         """Faces of a BGR image (h, w, 3) uint8 scoring at least score_threshold, before suppression:

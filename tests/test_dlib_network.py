@@ -1,4 +1,4 @@
-"""dlib's face ResNet read without dlib, run by numpy and by TensorFlow: dlib's own descriptors on real face chips."""
+"""dlib's face ResNet read without dlib, run by onnxruntime, numpy and TensorFlow: dlib's own descriptors."""
 
 import numpy as np
 import pytest
@@ -16,8 +16,9 @@ from facecluster.dlib_format import (
     read_network,
 )
 from facecluster.dlib_numpy import CHIPS_PER_PASS, NumpyFaceNet, prepared_layout
+from facecluster.dlib_onnx import CHIPS_PER_CALL, OnnxFaceNet
 from facecluster.embedders import EMBEDDERS
-from facecluster.embedders.dlib import PREPARED_NAME
+from facecluster.embedders.dlib import ONNX_NAME, PREPARED_NAME
 from facecluster.plan import prepare_model
 
 DLIB_MODEL = packaged_model(FACE_RESNET)
@@ -118,12 +119,27 @@ def test_tensorflow_descriptors_equal_dlib_on_real_face_chips(converted, dlib_em
     assert_equal_to_dlib(embedder([converted], name="dlib_tf").embed(chips), dlib_embedder.embed(chips))
 
 
-def test_numpy_descriptors_equal_dlib_on_real_face_chips(dlib_embedder, chips, make_model):
-    _, numpy_embedder = make_model({"detector": {"name": "none"}, "embedder": {"name": "dlib"}})
-    ours = numpy_embedder.embed(chips)  # runtime numpy, the default
+@pytest.mark.parametrize("runtime", ["onnx", "numpy"])
+def test_onnx_and_numpy_descriptors_equal_dlib_on_real_face_chips(dlib_embedder, chips, make_model, runtime):
+    _, ours = make_model({"detector": {"name": "none"}, "embedder": {"name": "dlib", "runtime": runtime}})
+    descriptors = ours.embed(chips)
 
-    assert_equal_to_dlib(ours, dlib_embedder.embed(chips))
-    assert np.abs(ours - dlib_embedder.embed(chips)).max() < 1e-5
+    assert_equal_to_dlib(descriptors, dlib_embedder.embed(chips))
+    assert np.abs(descriptors - dlib_embedder.embed(chips)).max() < 1e-5
+
+
+def test_onnx_calls_do_not_change_the_descriptors(tmp_path, chips):
+    folder = tmp_path / "models/dlib_onnx"
+    prepare_model("dlib_onnx", folder)
+    network = OnnxFaceNet(folder / ONNX_NAME)
+    all_at_once = network(chips)
+
+    np.testing.assert_allclose(network(chips[:3]), all_at_once[:3], atol=1e-6)
+    np.testing.assert_allclose(OnnxFaceNet(folder / ONNX_NAME, threads=2)(chips), all_at_once, atol=1e-6)
+    assert network(chips[:0]).shape == (0, 128)
+    many = np.concatenate([chips, chips, chips])  # more than one call's chips
+    assert len(many) > CHIPS_PER_CALL
+    np.testing.assert_allclose(network(many), np.concatenate([all_at_once] * 3), atol=1e-6)
 
 
 def test_numpy_passes_and_threads_do_not_change_the_descriptors(chips):
@@ -143,19 +159,20 @@ def test_the_prepared_copy_gives_the_same_descriptors(tmp_path, chips):
     prepared = folder / PREPARED_NAME
 
     np.testing.assert_array_equal(NumpyFaceNet.from_prepared(prepared)(chips), from_dlib_file(chips))
-    np.testing.assert_array_equal(embedder([folder], name="dlib").embed(chips), from_dlib_file(chips))
+    numpy_runtime = {"name": "dlib", "runtime": "numpy"}
+    np.testing.assert_array_equal(embedder([folder], **numpy_runtime).embed(chips), from_dlib_file(chips))
     # The embedder runs the prepared copy's weights, whatever they are.
     weights = np.load(prepared)
     np.save(prepared, np.zeros_like(weights))
-    assert not embedder([folder], name="dlib").embed(chips).any()
+    assert not embedder([folder], **numpy_runtime).embed(chips).any()
     np.save(prepared, weights)
     # Absent, or written in another layout: an error that says what to do, never a silent fallback.
     with pytest.raises(FileNotFoundError, match="rule prepare_model"):
-        embedder([tmp_path / "absent"], name="dlib")
+        embedder([tmp_path / "absent"], **numpy_runtime)
     layout = prepared_layout(prepared)
     layout.write_text(layout.read_text().replace('"format": 1', '"format": 0'))
     with pytest.raises(ValueError, match="prepared in another layout"):
-        embedder([folder], name="dlib")
+        embedder([folder], **numpy_runtime)
 
 
 def test_jitter_is_dlibs_own_runtime_only(dlib_embedder, chips):
@@ -191,16 +208,17 @@ def test_flip_averages_each_chip_with_its_mirror_and_has_its_own_thresholds(chip
     # A face's mirror image is another view of the same person: near it, not equal to it.
     distances = np.linalg.norm(mirrored - as_is, axis=1)
     assert 0.01 < distances.min() and distances.max() < EMBEDDERS["dlib"].thresholds["euclidean"]
-    config = validate_config(
-        {
-            "datasets": {"d": {"path": "x"}},
-            "models": {"m": {"detector": {"name": "none"}, "embedder": {"name": "dlib", "flip": True}}},
-            "default_model": "m",
-            "experiments": {"e": {"dataset": "d"}},
-        }
-    )
-    assert config["experiments"]["e"]["cluster"]["threshold"] == EMBEDDERS["dlib"].flip_thresholds["euclidean"]
-    assert config["experiments"]["e"]["naming_threshold"] == 0.5347
+    for flip, threshold in ((True, 0.5347), (False, 0.5459)):
+        config = validate_config(
+            {
+                "datasets": {"d": {"path": "x"}},
+                "models": {"m": {"detector": {"name": "none"}, "embedder": {"name": "dlib", "flip": flip}}},
+                "default_model": "m",
+                "experiments": {"e": {"dataset": "d"}},
+            }
+        )
+        assert config["experiments"]["e"]["cluster"]["threshold"] == threshold
+        assert config["experiments"]["e"]["naming_threshold"] == threshold
 
 
 def test_batch_size_does_not_change_the_descriptors(converted, chips):
@@ -228,7 +246,7 @@ def test_the_config_names_dlib_tf_with_its_defaults():
     )
 
     assert config["models"]["m"]["embedder"] == {"name": "dlib_tf", "batch_size": 64}
-    assert config["experiments"]["e"]["cluster"]["threshold"] == EMBEDDERS["dlib"].thresholds["euclidean"]
+    assert config["experiments"]["e"]["cluster"]["threshold"] == EMBEDDERS["dlib"].thresholds["euclidean"] == 0.5459
 
 
 @pytest.mark.workflow

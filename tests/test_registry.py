@@ -45,7 +45,7 @@ def test_defaults_come_from_the_named_component_only():
         "batch_size": 8,
         "max_side": 1024,
     }
-    assert model["embedder"] == {"name": "dlib", "runtime": "numpy", "jitter": 0, "flip": False}
+    assert model["embedder"] == {"name": "dlib", "runtime": "onnx", "jitter": 0, "flip": False}
 
 
 def test_a_setting_of_another_component_is_named():

