@@ -24,7 +24,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from facecluster import choose  # noqa: E402
+from facecluster import choose, threshold  # noqa: E402
 from facecluster.clusterers import CLUSTERERS  # noqa: E402
 from facecluster.embedders import EMBEDDERS  # noqa: E402
 from facecluster.experiment import _cluster  # noqa: E402
@@ -139,6 +139,21 @@ def product(settings):
     return run
 
 
+def without_floor_and_join(run):
+    """A recipe run with facecluster.threshold's cut as issue 17 first made it: the gap alone, no
+    floor under it, lone faces left alone."""
+
+    def run_as_before(Y, photo_ids, k, seed):
+        saved = threshold.FLOOR, threshold.JOIN_MAX_FACES
+        threshold.FLOOR, threshold.JOIN_MAX_FACES = 0.0, 0
+        try:
+            return run(Y, photo_ids, k, seed)
+        finally:
+            threshold.FLOOR, threshold.JOIN_MAX_FACES = saved
+
+    return run_as_before
+
+
 def eigengap_k(Y, ks, neighbors=10):
     """The K of `ks` after which the normalised Laplacian of the neighbour graph (spectral
     clustering's) has its largest eigengap."""
@@ -153,8 +168,12 @@ def eigengap_k(Y, ks, neighbors=10):
 
 RECIPES = {
     "no K": {
-        "agglomerative average, cut in the folder's gap near the calibrated threshold (default)": product({}),
-        "agglomerative average, cut at the calibrated threshold (before)": product({"cut": "threshold"}),
+        "agglomerative average, cut in the folder's gap near the calibrated threshold, lone faces joined "
+        "(default)": product({}),
+        "agglomerative average, cut in the folder's gap, without floor and join (before)": without_floor_and_join(
+            product({})
+        ),
+        "agglomerative average, cut at the calibrated threshold": product({"cut": "threshold"}),
         "agglomerative average, cut at 0.50": product({"cut": "threshold", "threshold": 0.50}),
         "agglomerative average, cut at 0.60": product({"cut": "threshold", "threshold": 0.60}),
         "agglomerative complete, calibrated threshold": product({"linkage": "complete", "cut": "threshold"}),
@@ -163,15 +182,18 @@ RECIPES = {
     },
     "K given": {
         "agglomerative average, k (default)": product({"k": "true"}),
-        "spectral, k (before)": product({"method": "spectral", "k": "true"}),
+        "spectral, k (before issue 17)": product({"method": "spectral", "k": "true"}),
         "kmeans, k": product({"method": "kmeans", "k": "true"}),
     },
     "K swept 2..2K": {
         "agglomerative average, K nearest the number found without K (default)": product(
             {"k": "range", "choose_k_by": "threshold"}
         ),
+        "agglomerative average, K nearest the number found without K, without floor and join (before)": (
+            without_floor_and_join(product({"k": "range", "choose_k_by": "threshold"}))
+        ),
         "agglomerative average, silhouette": product({"k": "range"}),
-        "spectral, silhouette (before)": product({"method": "spectral", "k": "range"}),
+        "spectral, silhouette (before issue 17)": product({"method": "spectral", "k": "range"}),
         "spectral, eigengap": product({"method": "spectral", "k": "range", "choose_k_by": "eigengap"}),
     },
 }

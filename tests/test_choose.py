@@ -1,14 +1,15 @@
 """The folder's own threshold (facecluster.threshold) and choosing K by it (facecluster.choose)."""
 
 import numpy as np
+import pytest
 from scipy.cluster.hierarchy import linkage
 from test_cluster import blobs
 
-from facecluster import neighbors
+from facecluster import neighbors, threshold
 from facecluster.choose import choose_k, k_nearest, people_without_k
 from facecluster.cluster import agglomerative, agglomerative_sweep
 from facecluster.metrics import external_metrics
-from facecluster.threshold import WINDOW, folder_cut
+from facecluster.threshold import FLOOR, JOIN, WINDOW, folder_cut, join_lone_faces
 
 CALIBRATED = 0.5459  # dlib's Euclidean threshold
 
@@ -19,18 +20,52 @@ def test_the_folder_cuts_its_dendrogram_in_a_gap_near_the_calibrated_threshold()
 
     cut = folder_cut(X, CALIBRATED)[0]
 
-    assert WINDOW[0] * CALIBRATED < cut < WINDOW[1] * CALIBRATED
+    assert FLOOR * CALIBRATED < cut < WINDOW[1] * CALIBRATED
     below, above = heights[heights < cut].max(), heights[heights > cut].min()
     assert np.isclose(cut, (max(below, WINDOW[0] * CALIBRATED) + min(above, WINDOW[1] * CALIBRATED)) / 2)
     assert external_metrics(truth, agglomerative(X, distance_threshold=cut))["bcubed_f1"] == 1.0
 
 
-def test_the_folders_cut_gives_the_clusters_of_agglomerative_clustering_at_that_cut():
+def test_the_cut_goes_no_lower_than_the_floor(monkeypatch):
+    X, _ = blobs(people=6, per_person=8, spread=0.05)
+    gap = folder_cut(X, CALIBRATED)[0]
+    monkeypatch.setattr(threshold, "FLOOR", gap / CALIBRATED + 0.1)  # a floor above the widest gap
+
+    cut, labels = folder_cut(X, CALIBRATED)
+
+    assert cut == pytest.approx(gap + 0.1 * CALIBRATED)
+    np.testing.assert_array_equal(labels, agglomerative(X, distance_threshold=cut))
+
+
+def test_the_folders_cut_gives_the_clusters_of_agglomerative_clustering_at_that_cut_lone_faces_joined():
     X, _ = blobs(people=7, per_person=6, spread=0.3)
 
     cut, labels = folder_cut(X, CALIBRATED)
 
-    np.testing.assert_array_equal(labels, agglomerative(X, distance_threshold=cut))
+    at_cut = agglomerative(X, distance_threshold=cut)
+    np.testing.assert_array_equal(labels, join_lone_faces(X, at_cut, JOIN * CALIBRATED))
+
+
+def test_a_lone_face_joins_the_cluster_it_is_near_on_average_a_far_one_stays_alone():
+    person = np.array([[0, 0], [0.1, 0], [0.05, 0.1]])
+    odd_photo = [[0.58, 0]]  # 0.53 from the person's faces on average: under JOIN x 0.5459 = 0.58
+    stranger = [[0, 3]]
+    X = np.concatenate([person, [[2, 0], [2.1, 0]], odd_photo, stranger])
+
+    joined = join_lone_faces(X, np.array([1, 1, 1, 2, 2, 3, 4]), JOIN * CALIBRATED)
+
+    assert joined.tolist() == [1, 1, 1, 2, 2, 1, 4]
+    assert join_lone_faces(X[5:], np.array([3, 4]), JOIN * CALIBRATED).tolist() == [3, 4]  # no cluster to join
+
+
+def test_lone_faces_join_only_in_small_folders(monkeypatch):
+    # The odd photo 0.573 from the person's faces on average: above the cut (0.535), under the join's 0.58.
+    person, pair, odd_photo = [[0, 0], [0.1, 0], [0.05, 0.1]], [[2, 0], [2.1, 0]], [[0.62, 0]]
+    X = np.array(person + pair + odd_photo, np.float32)
+
+    assert folder_cut(X, CALIBRATED)[1].tolist() == [0, 0, 0, 1, 1, 0]
+    monkeypatch.setattr(threshold, "JOIN_MAX_FACES", len(X) - 1)
+    assert folder_cut(X, CALIBRATED)[1].tolist() == [0, 0, 0, 1, 1, 2]
 
 
 def test_without_a_full_dendrogram_the_calibrated_threshold_is_kept(monkeypatch):

@@ -1,8 +1,8 @@
 """Hierarchical (agglomerative) clustering, cut at K clusters or at a distance threshold."""
 
 from facecluster import neighbors
+from facecluster import threshold as folder_threshold
 from facecluster.clusterers import CLUSTERERS, METRIC, NEIGHBORS, Clusterer, maths
-from facecluster.threshold import folder_cut
 
 
 @CLUSTERERS.register
@@ -20,8 +20,10 @@ class Agglomerative(Clusterer):
         "cut": {
             "enum": ["gap", "threshold"],
             "default": "gap",
-            "description": "without k: cut the dendrogram in its widest gap near the threshold (the folder "
-            "chooses, bench/shapes.py) or exactly at the threshold",
+            "description": "without k: cut the dendrogram in its widest gap near the threshold, no lower "
+            "than 0.98 of it, then in a folder of at most 200 faces a face left alone joins the cluster "
+            "it is within 1.0625x the threshold of on average (the folder chooses, bench/shapes.py); or "
+            "exactly at the threshold",
         },
         **METRIC,
         **NEIGHBORS,
@@ -49,8 +51,13 @@ class Agglomerative(Clusterer):
     def find(cls, Y, settings, seed, notes):
         threshold = settings["threshold"]
         if settings["cut"] == "gap":
-            threshold, labels = folder_cut(Y, threshold, linkage=settings["linkage"], metric=settings["metric"])
-            notes.append(f"cut at {threshold:.4f}: the widest gap near the threshold {settings['threshold']}")
+            threshold, labels = folder_threshold.folder_cut(
+                Y, threshold, linkage=settings["linkage"], metric=settings["metric"]
+            )
+            notes.append(
+                f"cut at {threshold:.4f}: the widest gap near the threshold {settings['threshold']}"
+                + (", lone faces joined to a near cluster" if len(Y) <= folder_threshold.JOIN_MAX_FACES else "")
+            )
             if labels is not None:  # cut from the dendrogram that chose the cut, not built again
                 return labels
         return maths().agglomerative(
