@@ -30,10 +30,13 @@ def choose_k(Y, labels_by_k, how, threshold=None, metric="euclidean"):
 
 
 def people_without_k(Y, threshold, metric="euclidean"):
-    """How many clusters average linkage makes of the points Y cut in the folder's gap near `threshold`."""
-    cut, labels = folder_cut(Y, threshold, metric=metric)
+    """How many people K not given finds in the points Y: average linkage cut in the folder's gap
+    near `threshold`, lone faces joined (facecluster.threshold). The sweep's clusters at that K
+    are the dendrogram's cut at K, which joins no lone face: the two can differ a little."""
+    chosen = folder_cut(Y, threshold, metric=metric)
+    labels = chosen.labels
     if labels is None:
-        labels = agglomerative(Y, distance_threshold=cut, metric=metric)
+        labels = agglomerative(Y, distance_threshold=chosen.cut, metric=metric)
     return len(np.unique(labels))
 
 

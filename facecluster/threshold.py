@@ -14,6 +14,8 @@ faces are on average within JOIN of (worst 0.915 -> 0.928, K within 10 % in
 81 -> 90 % of folders).
 """
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from facecluster import neighbors
@@ -33,47 +35,73 @@ JOIN = 1.0625
 JOIN_MAX_FACES = 200
 
 
+@dataclass(frozen=True)
+class FolderCut:
+    """What folder_cut chose: the cut, the clusters as canonical labels (None without a full
+    dendrogram), whether the floor set the cut, and how many lone faces joined a cluster."""
+
+    cut: float
+    labels: object = None
+    floored: bool = False
+    joined: int = 0
+
+    def note(self, calibrated):
+        """One line for an experiment's notes."""
+        if self.labels is None:
+            return f"cut at the threshold {calibrated}: too few or too many faces for the folder's own cut"
+        why = f"the floor, {FLOOR} of" if self.floored else "the widest gap near"
+        joined = f"; {self.joined} lone faces joined a near cluster" if self.joined else ""
+        return f"cut at {self.cut:.4f}: {why} the threshold {calibrated}{joined}"
+
+
 def folder_cut(Y, calibrated, *, linkage="average", metric="euclidean"):
-    """(the cut near `calibrated` in the widest weighted gap of the dendrogram of Y (n, d), the
-    clusters that cut makes as canonical labels, lone faces joined), from one dendrogram. Above
-    neighbors.EXACT_MAX_ROWS faces (no full dendrogram), or under 3: (calibrated, None)."""
+    """The FolderCut of Y (n, d): the cut near `calibrated` in the widest weighted gap of its
+    dendrogram, no lower than FLOOR of it, and the clusters that cut makes, lone faces joined,
+    from one dendrogram. Above neighbors.EXACT_MAX_ROWS faces (no full dendrogram), or under 3:
+    the calibrated threshold, no labels."""
     from scipy.cluster.hierarchy import fcluster
     from scipy.cluster.hierarchy import linkage as linkage_tree
 
     from facecluster.cluster import canonical_labels
 
     if len(Y) < 3 or len(Y) > neighbors.EXACT_MAX_ROWS:
-        return calibrated, None
-    tree = linkage_tree(np.asarray(Y, np.float64), method=linkage, metric=metric)
+        return FolderCut(calibrated)
+    Y = np.asarray(Y, np.float64)
+    tree = linkage_tree(Y, method=linkage, metric=metric)
     heights = tree[:, 2]
     low = WINDOW[0] * calibrated
     high = calibrated * (1 + (WINDOW[1] - 1) * min(1.0, FULL_WINDOW_FACES / len(Y)))
     edges = np.concatenate([[low], np.sort(heights[(heights > low) & (heights < high)]), [high]])
     middles = (edges[:-1] + edges[1:]) / 2
     weighted = np.diff(edges) * np.exp(-0.5 * ((middles - calibrated) / (WIDTH * calibrated)) ** 2)
-    cut = max(float(middles[int(np.argmax(weighted))]), FLOOR * calibrated)
+    gap = float(middles[int(np.argmax(weighted))])
+    cut = max(gap, FLOOR * calibrated)
     labels = fcluster(tree, cut, criterion="distance")
+    joined = 0
     if len(Y) <= JOIN_MAX_FACES:
+        before = labels
         labels = join_lone_faces(Y, labels, JOIN * calibrated, metric)
-    return cut, canonical_labels(labels)
+        joined = int((labels != before).sum())
+    return FolderCut(cut, canonical_labels(labels), floored=cut > gap, joined=joined)
 
 
 def join_lone_faces(Y, labels, limit, metric="euclidean"):
-    """The labels with each face alone in its cluster moved, in order, to the cluster of two or
-    more faces whose faces lie nearest it on average, when that mean distance is under `limit`."""
+    """The labels with each face alone in its cluster moved to the cluster of two or more faces
+    whose faces lie nearest it on average, when that mean distance is under `limit`. Each lone
+    face is measured against the clusters as given, so the order of the faces does not matter
+    and one joined face never draws in another."""
     from scipy.spatial.distance import cdist
 
-    labels = np.array(labels)
-    sizes = dict(zip(*np.unique(labels, return_counts=True)))
-    for face in [i for i, label in enumerate(labels) if sizes[label] == 1]:
-        groups = [label for label, size in sizes.items() if size >= 2]
-        if not groups:
-            break
-        distances = cdist(np.asarray(Y[face : face + 1], np.float64), np.asarray(Y, np.float64), metric=metric)[0]
-        means = [distances[labels == group].mean() for group in groups]
-        nearest = int(np.argmin(means))
-        if means[nearest] < limit:
-            sizes[labels[face]] -= 1
-            labels[face] = groups[nearest]
-            sizes[groups[nearest]] += 1
-    return labels
+    labels = np.asarray(labels)
+    groups, sizes = np.unique(labels, return_counts=True)
+    alone = np.flatnonzero(np.isin(labels, groups[sizes == 1]))
+    groups = groups[sizes >= 2]
+    if not len(alone) or not len(groups):
+        return labels
+    distances = cdist(np.asarray(Y, np.float64)[alone], np.asarray(Y, np.float64), metric=metric)
+    means = np.stack([distances[:, labels == group].mean(axis=1) for group in groups], axis=1)
+    nearest = means.argmin(axis=1)
+    joins = means[np.arange(len(alone)), nearest] < limit
+    joined = labels.copy()
+    joined[alone[joins]] = groups[nearest[joins]]
+    return joined

@@ -36,6 +36,8 @@ HEAD_FILTERS = {  # (point-wise, depth-wise) per head and stride
     "kps": {8: (47, 48), 16: (49, 50), 32: (51, 52)},
 }
 CONVOLUTIONS = 53
+# The layout of build_model's graphs; a saved model of another layout is not used (onnx_session).
+GRAPH_FORMAT = 1
 
 
 class _ConvInfo(ctypes.Structure):
@@ -144,6 +146,7 @@ def build_model(layers):
         initializers,
     )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], producer_name="facecluster")
+    helper.set_model_props(model, {"facecluster_format": str(GRAPH_FORMAT)})
     onnx.checker.check_model(model)
     return model
 
@@ -160,7 +163,7 @@ class YunetNetwork:
     """The ONNX model run by onnxruntime on `threads` threads: `(bgr image) -> (scores, boxes, landmarks)`."""
 
     def __init__(self, path, threads=1):
-        self._session = onnx_session(path, threads)
+        self._session = onnx_session(path, threads, GRAPH_FORMAT)
 
     def __call__(self, bgr, score_threshold):
         """Faces of a BGR image (h, w, 3) uint8 scoring at least score_threshold, before suppression:

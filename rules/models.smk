@@ -1,7 +1,7 @@
 # Model files the workflow makes itself, once, into models/<name>/: each is
 # declared by the detector or embedder that loads it (facecluster.registry's
-# prepared_model), e.g. dlib's HOG detector saved to a file, dlib's ResNet
-# prepared for the numpy runtime or converted for TensorFlow.
+# prepared_model), e.g. YuNet's and dlib's ResNet's ONNX graphs, dlib's HOG
+# detector saved to a file, dlib's ResNet prepared for numpy or converted for TensorFlow.
 from facecluster.plan import prepared_model_sources, prepared_models
 
 

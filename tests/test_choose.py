@@ -18,7 +18,7 @@ def test_the_folder_cuts_its_dendrogram_in_a_gap_near_the_calibrated_threshold()
     X, truth = blobs(people=6, per_person=8, spread=0.05)
     heights = linkage(X.astype(np.float64), method="average")[:, 2]
 
-    cut = folder_cut(X, CALIBRATED)[0]
+    cut = folder_cut(X, CALIBRATED).cut
 
     assert FLOOR * CALIBRATED < cut < WINDOW[1] * CALIBRATED
     below, above = heights[heights < cut].max(), heights[heights > cut].min()
@@ -28,22 +28,23 @@ def test_the_folder_cuts_its_dendrogram_in_a_gap_near_the_calibrated_threshold()
 
 def test_the_cut_goes_no_lower_than_the_floor(monkeypatch):
     X, _ = blobs(people=6, per_person=8, spread=0.05)
-    gap = folder_cut(X, CALIBRATED)[0]
+    gap = folder_cut(X, CALIBRATED).cut
     monkeypatch.setattr(threshold, "FLOOR", gap / CALIBRATED + 0.1)  # a floor above the widest gap
 
-    cut, labels = folder_cut(X, CALIBRATED)
+    chosen = folder_cut(X, CALIBRATED)
 
-    assert cut == pytest.approx(gap + 0.1 * CALIBRATED)
-    np.testing.assert_array_equal(labels, agglomerative(X, distance_threshold=cut))
+    assert chosen.floored and chosen.cut == pytest.approx(gap + 0.1 * CALIBRATED)
+    np.testing.assert_array_equal(chosen.labels, agglomerative(X, distance_threshold=chosen.cut))
+    assert "the floor" in chosen.note(CALIBRATED)
 
 
 def test_the_folders_cut_gives_the_clusters_of_agglomerative_clustering_at_that_cut_lone_faces_joined():
     X, _ = blobs(people=7, per_person=6, spread=0.3)
 
-    cut, labels = folder_cut(X, CALIBRATED)
+    chosen = folder_cut(X, CALIBRATED)
 
-    at_cut = agglomerative(X, distance_threshold=cut)
-    np.testing.assert_array_equal(labels, join_lone_faces(X, at_cut, JOIN * CALIBRATED))
+    at_cut = agglomerative(X, distance_threshold=chosen.cut)
+    np.testing.assert_array_equal(chosen.labels, join_lone_faces(X, at_cut, JOIN * CALIBRATED))
 
 
 def test_a_lone_face_joins_the_cluster_it_is_near_on_average_a_far_one_stays_alone():
@@ -58,21 +59,31 @@ def test_a_lone_face_joins_the_cluster_it_is_near_on_average_a_far_one_stays_alo
     assert join_lone_faces(X[5:], np.array([3, 4]), JOIN * CALIBRATED).tolist() == [3, 4]  # no cluster to join
 
 
+def test_lone_faces_join_whatever_their_order_and_never_through_one_another():
+    # The second odd photo is near the first (0.2) but 0.65 from the person on average: it stays alone.
+    X = np.array([[0, 0], [0.1, 0], [0.55, 0], [0.75, 0]])
+
+    assert join_lone_faces(X, np.array([1, 1, 2, 3]), 0.6).tolist() == [1, 1, 1, 3]
+    assert join_lone_faces(X[[0, 1, 3, 2]], np.array([1, 1, 3, 2]), 0.6).tolist() == [1, 1, 3, 1]
+
+
 def test_lone_faces_join_only_in_small_folders(monkeypatch):
     # The odd photo 0.573 from the person's faces on average: above the cut (0.535), under the join's 0.58.
     person, pair, odd_photo = [[0, 0], [0.1, 0], [0.05, 0.1]], [[2, 0], [2.1, 0]], [[0.62, 0]]
     X = np.array(person + pair + odd_photo, np.float32)
 
-    assert folder_cut(X, CALIBRATED)[1].tolist() == [0, 0, 0, 1, 1, 0]
+    chosen = folder_cut(X, CALIBRATED)
+    assert chosen.labels.tolist() == [0, 0, 0, 1, 1, 0] and chosen.joined == 1
+    assert chosen.note(CALIBRATED).endswith("1 lone faces joined a near cluster")
     monkeypatch.setattr(threshold, "JOIN_MAX_FACES", len(X) - 1)
-    assert folder_cut(X, CALIBRATED)[1].tolist() == [0, 0, 0, 1, 1, 2]
+    assert folder_cut(X, CALIBRATED).labels.tolist() == [0, 0, 0, 1, 1, 2]
 
 
 def test_without_a_full_dendrogram_the_calibrated_threshold_is_kept(monkeypatch):
     X, _ = blobs(people=3, per_person=5)
     monkeypatch.setattr(neighbors, "EXACT_MAX_ROWS", 10)
 
-    assert folder_cut(X, CALIBRATED) == (CALIBRATED, None)
+    assert folder_cut(X, CALIBRATED) == threshold.FolderCut(CALIBRATED)
 
 
 def test_one_dendrogram_cut_at_each_k_equals_one_clustering_per_k():

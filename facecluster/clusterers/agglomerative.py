@@ -21,9 +21,10 @@ class Agglomerative(Clusterer):
             "enum": ["gap", "threshold"],
             "default": "gap",
             "description": "without k: cut the dendrogram in its widest gap near the threshold, no lower "
-            "than 0.98 of it, then in a folder of at most 200 faces a face left alone joins the cluster "
-            "it is within 1.0625x the threshold of on average (the folder chooses, bench/shapes.py); or "
-            "exactly at the threshold",
+            f"than {folder_threshold.FLOOR} of it, then in a folder of at most {folder_threshold.JOIN_MAX_FACES} "
+            f"faces a face left alone joins the cluster it is within {folder_threshold.JOIN}x the threshold of "
+            "on average (the folder chooses; measured with Euclidean distance and average linkage, "
+            "bench/shapes.py); or exactly at the threshold",
         },
         **METRIC,
         **NEIGHBORS,
@@ -51,15 +52,11 @@ class Agglomerative(Clusterer):
     def find(cls, Y, settings, seed, notes):
         threshold = settings["threshold"]
         if settings["cut"] == "gap":
-            threshold, labels = folder_threshold.folder_cut(
-                Y, threshold, linkage=settings["linkage"], metric=settings["metric"]
-            )
-            notes.append(
-                f"cut at {threshold:.4f}: the widest gap near the threshold {settings['threshold']}"
-                + (", lone faces joined to a near cluster" if len(Y) <= folder_threshold.JOIN_MAX_FACES else "")
-            )
-            if labels is not None:  # cut from the dendrogram that chose the cut, not built again
-                return labels
+            chosen = folder_threshold.folder_cut(Y, threshold, linkage=settings["linkage"], metric=settings["metric"])
+            notes.append(chosen.note(threshold))
+            if chosen.labels is not None:  # cut from the dendrogram that chose the cut, not built again
+                return chosen.labels
+            threshold = chosen.cut
         return maths().agglomerative(
             Y,
             distance_threshold=threshold,

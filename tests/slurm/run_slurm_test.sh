@@ -72,7 +72,7 @@ if ! command -v slurmctld >/dev/null || ! command -v munged >/dev/null; then
   apt-get install -y -qq --no-install-recommends slurm-wlm munge >"$state/apt.log" 2>&1 ||
     { tail -n 30 "$state/apt.log"; fail "apt-get install slurm-wlm munge"; }
 fi
-say "$(slurmctld -V), $(munged --version 2>&1 | head -n 1)"
+say "$(slurmctld -V), $(munged --version 2>&1 | sed -n 1p)"
 
 # Our own munged, key and socket (slurm.conf's AuthInfo names the socket).
 mkdir -m 755 "$state/munge"
@@ -104,7 +104,9 @@ say "cluster up: node $node idle, CPUs=2 RealMemory=${memory_mb}MB (munged, slur
 work=$state/work
 for person in Arnold_Schwarzenegger Hugo_Chavez Vladimir_Putin; do
   mkdir -p "$work/photos/$person"
-  find "$lfw/$person" -type f | sort | head -n 4 | xargs cp -t "$work/photos/$person"
+  # Not `| head`: with pipefail, sort killed by SIGPIPE when head stops reading ends the script (141).
+  mapfile -t photos < <(find "$lfw/$person" -type f | sort)
+  cp -t "$work/photos/$person" "${photos[@]:0:4}"
 done
 for run in local slurm; do
   mkdir -p "$work/$run"
