@@ -180,7 +180,15 @@ def lfw_split(args, centre, folder, seed, cluster, threshold):
         folder,
         write_faces(centre, folder, "faces", to_sort),
         settings,
-        known=(*write_faces(centre, folder, "known", references), write_references_ledger(centre, folder, references)),
+        known=dict(
+            zip(
+                ("embeddings", "faces", "ledger"),
+                (
+                    *write_faces(centre, folder, "known", references),
+                    write_references_ledger(centre, folder, references),
+                ),
+            )
+        ),
     )
     of_known = [face for face in assignments if face["label"] in known]
     others = [face for face in assignments if face["label"] not in known]

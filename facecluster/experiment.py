@@ -24,7 +24,6 @@ from facecluster.cluster import canonical_labels, evaluate_sweep, parse_k, reduc
 from facecluster.clusterers import CLUSTERERS
 from facecluster.gather import read_faces
 from facecluster.graph import enforce_cannot_link
-from facecluster.ledger import read_ledger
 from facecluster.metrics import UNKNOWN, choose_k, matched_confusion
 from facecluster.naming import UNKNOWN_PERSON, KnownPeople, NamingState, name_people, read_corrections
 from facecluster.tsv import tsv_writer
@@ -64,7 +63,7 @@ def cluster_experiment(
     """Sample, reduce, cluster over the K sweep, score, choose K, name the people; write the
     four outputs.
 
-    known: (embeddings, faces, ledger) paths of the processed reference photos, or None;
+    known: {"embeddings", "faces", "ledger"} paths of the processed reference photos, or None;
     corrections: the user's corrections file (facecluster.naming), or None;
     state: the folder keeping the names between runs (read, then rewritten), or None.
     """
@@ -139,9 +138,7 @@ def _name(faces, X, clusters, settings, known, corrections, state):
     corrections_read, problem = read_corrections(corrections)
     known_people = None
     if known is not None:
-        known_embeddings, known_faces, known_ledger = known
-        known_people = KnownPeople.from_faces(read_faces(known_faces), np.load(known_embeddings, allow_pickle=False))
-        in_folder = {row.label for row in read_ledger(known_ledger) if row.label}
+        known_people, folders = KnownPeople.read(known)
     persons, new_state, report = name_people(
         faces,
         X,
@@ -156,7 +153,7 @@ def _name(faces, X, clusters, settings, known, corrections, state):
     if known_people is not None:
         report["known_people"] = known_people.people
         # A sub-folder whose photos show no face (or are no photos): see the known dataset's ledger.
-        report["known_without_reference"] = sorted(in_folder - set(known_people.people))
+        report["known_without_reference"] = sorted(set(folders) - set(known_people.people))
     if state is not None:
         new_state.write(state)
     return persons, report

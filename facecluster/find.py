@@ -19,8 +19,6 @@ import numpy as np
 
 from facecluster import plots
 from facecluster.experiment import LazyChips, read_assignments
-from facecluster.gather import read_faces
-from facecluster.ledger import read_ledger
 from facecluster.naming import UNKNOWN_PERSON, KnownPeople
 from facecluster.tsv import tsv_writer
 
@@ -33,9 +31,7 @@ def find_people(queries, assignments_path, embeddings_path, threshold, out_dir):
     out_dir.mkdir(parents=True, exist_ok=True)
     folder_faces = read_assignments(assignments_path)
     X = np.load(embeddings_path, allow_pickle=False)[[int(face["row"]) for face in folder_faces]]
-    query_faces = read_faces(queries["faces"])
-    reference = KnownPeople.from_faces(query_faces, np.load(queries["embeddings"], allow_pickle=False))
-    names = sorted({row.label for row in read_ledger(queries["ledger"]) if row.label})
+    reference, names = KnownPeople.read(queries)
     distances = reference.distances(X)
     summary = []
     for name in names:

@@ -31,6 +31,8 @@ from pathlib import Path
 import numpy as np
 import yaml
 
+from facecluster.gather import read_faces
+from facecluster.ledger import read_ledger
 from facecluster.metrics import UNKNOWN
 from facecluster.tsv import tsv_writer
 
@@ -148,10 +150,19 @@ class KnownPeople:
         rows = sorted(row for _, row in biggest.values())
         return cls([faces[r]["label"] for r in rows], np.asarray(embeddings)[rows])
 
+    @classmethod
+    def read(cls, processed):
+        """(KnownPeople, the folder's sub-folder names) of a processed folder, from its
+        {"embeddings", "faces", "ledger"} paths: a sub-folder whose photos show no face has a
+        name but no reference."""
+        people = cls.from_faces(read_faces(processed["faces"]), np.load(processed["embeddings"], allow_pickle=False))
+        return people, sorted({row.label for row in read_ledger(processed["ledger"]) if row.label})
+
     def distances(self, X):
-        """(faces, references) Euclidean distances."""
-        X = np.asarray(X, np.float64)
-        return np.linalg.norm(X[:, None, :] - self.embeddings[None, :, :], axis=2)
+        """(faces, references) Euclidean distances (cdist: no (faces, references, dim) array in memory)."""
+        from scipy.spatial.distance import cdist
+
+        return cdist(np.asarray(X, np.float64), self.embeddings)
 
     def references_of(self, person):
         """A mask over the references: those of `person` (an index into people)."""

@@ -206,9 +206,13 @@ class Plan:
         fingerprint = model_fingerprint(settings, self.config["photo_max_side"])
         return f"{self.results}/cache/{model}-{fingerprint}"
 
-    def photo_outputs(self, dataset, model):
+    def processed(self, dataset, model):
+        """{"ledger", "embeddings", "faces"}: the gathered per-photo outputs of a dataset and model."""
         base = f"{self.results}/{dataset}/{model}"
-        return [f"{base}/ledger.tsv", f"{base}/embeddings.npy", f"{base}/faces.tsv"]
+        return {"ledger": f"{base}/ledger.tsv", "embeddings": f"{base}/embeddings.npy", "faces": f"{base}/faces.tsv"}
+
+    def photo_outputs(self, dataset, model):
+        return list(self.processed(dataset, model).values())
 
     def experiment_input(self, experiment, filename):
         settings = self.config["experiments"][experiment]
@@ -229,23 +233,15 @@ class Plan:
         settings = self.config["experiments"][experiment]
         inputs = {}
         if "known" in settings:
-            base = f"{self.results}/{naming_dataset(experiment, 'known')}/{settings['model']}"
-            inputs.update(
-                known_embeddings=f"{base}/embeddings.npy",
-                known_faces=f"{base}/faces.tsv",
-                known_ledger=f"{base}/ledger.tsv",
-            )
+            known = self.processed(naming_dataset(experiment, "known"), settings["model"])
+            inputs.update({f"known_{name}": path for name, path in known.items()})
         if "corrections" in settings and Path(settings["corrections"]).is_file():
             inputs["corrections"] = settings["corrections"]
         return inputs
 
     def find_inputs(self, experiment):
         """The processed query photos of an experiment's `find` folder."""
-        settings = self.config["experiments"][experiment]
-        base = f"{self.results}/{naming_dataset(experiment, 'find')}/{settings['model']}"
-        return {
-            name: f"{base}/{name}.{ext}" for name, ext in (("embeddings", "npy"), ("faces", "tsv"), ("ledger", "tsv"))
-        }
+        return self.processed(naming_dataset(experiment, "find"), self.config["experiments"][experiment]["model"])
 
     def naming_state(self, experiment):
         """Where an experiment keeps its names between runs: outside its outputs, which

@@ -132,7 +132,7 @@ def experiment_figure_outputs(experiment):
 
 
 def experiment_naming_inputs(wildcards):
-    """{known_embeddings, known_faces, corrections}: those the experiment has."""
+    """{known_embeddings, known_faces, known_ledger, corrections}: those the experiment has."""
     return PLAN.naming_inputs(wildcards.experiment)
 
 

@@ -21,7 +21,7 @@ with threadpool_limits(snakemake.threads):
         out_coords=snakemake.output.coords,
         out_table=snakemake.output.table,
         known=(
-            (snakemake.input.known_embeddings, snakemake.input.known_faces, snakemake.input.known_ledger)
+            {part: getattr(snakemake.input, f"known_{part}") for part in ("embeddings", "faces", "ledger")}
             if "known" in settings
             else None
         ),
