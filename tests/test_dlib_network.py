@@ -8,17 +8,17 @@ from PIL import Image
 
 from facecluster.config import ConfigError, validate_config
 from facecluster.detectors import select_faces
-from facecluster.dlib_format import (
+from facecluster.embedders import EMBEDDERS
+from facecluster.embedders.dlib import ONNX_NAME, PREPARED_NAME
+from facecluster.networks.dlib_format import (
     FACE_RESNET,
     FIVE_POINT_LANDMARKS,
     FormatError,
     packaged_model,
     read_network,
 )
-from facecluster.dlib_numpy import CHIPS_PER_PASS, NumpyFaceNet, prepared_layout
-from facecluster.dlib_onnx import CHIPS_PER_CALL, OnnxFaceNet
-from facecluster.embedders import EMBEDDERS
-from facecluster.embedders.dlib import ONNX_NAME, PREPARED_NAME
+from facecluster.networks.dlib_numpy import CHIPS_PER_PASS, NumpyFaceNet, prepared_layout
+from facecluster.networks.dlib_onnx import CHIPS_PER_CALL, OnnxFaceNet
 from facecluster.plan import prepare_model
 
 DLIB_MODEL = packaged_model(FACE_RESNET)

@@ -7,7 +7,7 @@ import pytest
 from PIL import Image
 
 from facecluster.detectors.yunet import suppress
-from facecluster.yunet_onnx import YunetNetwork, save_model
+from facecluster.networks.yunet_onnx import YunetNetwork, save_model
 
 
 @pytest.fixture(scope="module")

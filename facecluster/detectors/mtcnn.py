@@ -41,7 +41,7 @@ class MtcnnDetector(Detector):
     }
 
     def __init__(self, settings, files, threads):
-        from facecluster.tfruntime import import_tensorflow
+        from facecluster.networks.tfruntime import import_tensorflow
 
         tf = import_tensorflow(threads)
         from mtcnn import MTCNN

@@ -4,8 +4,8 @@ import numpy as np
 from PIL import Image
 
 from facecluster.detectors import DETECTORS, Detection, Detector, downscale
+from facecluster.networks.yunet_onnx import YunetNetwork, save_model
 from facecluster.registry import prepared_model
-from facecluster.yunet_onnx import YunetNetwork, save_model
 
 ONNX_NAME = "yunet.onnx"
 PREPARED = prepared_model("yunet", lambda folder: save_model(f"{folder}/{ONNX_NAME}"))

@@ -2,10 +2,10 @@
 
 import numpy as np
 
-from facecluster import dlib_onnx
-from facecluster.dlib_format import FACE_RESNET, FIVE_POINT_LANDMARKS, packaged_model
-from facecluster.dlib_numpy import NumpyFaceNet
 from facecluster.embedders import EMBEDDERS, Embedder, no_chips
+from facecluster.networks import dlib_onnx
+from facecluster.networks.dlib_format import FACE_RESNET, FIVE_POINT_LANDMARKS, packaged_model
+from facecluster.networks.dlib_numpy import NumpyFaceNet
 from facecluster.registry import prepared_model
 
 PREPARED_NAME = "dlib_face_recognition_resnet_model_v1.npy"

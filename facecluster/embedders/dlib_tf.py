@@ -1,15 +1,15 @@
 """dlib's ResNet run by TensorFlow: dlib's descriptors (within 1e-4), batched, on every thread or a GPU."""
 
-from facecluster.dlib_format import FACE_RESNET, packaged_model
 from facecluster.embedders import BATCH_SIZE, EMBEDDERS, in_batches
 from facecluster.embedders.dlib import DlibAligner
+from facecluster.networks.dlib_format import FACE_RESNET, packaged_model
 from facecluster.registry import prepared_model
 
 CONVERTED_NAME = "dlib_face_recognition_resnet_model_v1.keras"
 
 
 def _convert(folder):
-    from facecluster.dlib_tf import convert
+    from facecluster.networks.dlib_tf import convert
 
     convert(f"{folder}/{CONVERTED_NAME}")
 
@@ -19,7 +19,7 @@ CONVERTED = prepared_model("dlib_tf", _convert, sources=[packaged_model(FACE_RES
 
 @EMBEDDERS.register
 class DlibTfEmbedder(DlibAligner):
-    """The network converted once by `facecluster.dlib_tf` (rule prepare_model);
+    """The network converted once by `facecluster.networks.dlib_tf` (rule prepare_model);
     `batch_size` chips go through it per call. Starting TensorFlow costs seconds
     per job: it pays where the descriptor dominates (a GPU, many faces, big batches).
     """
@@ -34,10 +34,10 @@ class DlibTfEmbedder(DlibAligner):
 
     def __init__(self, settings, files, threads):
         super().__init__()
-        from facecluster.tfruntime import import_tensorflow
+        from facecluster.networks.tfruntime import import_tensorflow
 
         import_tensorflow(threads)
-        from facecluster.dlib_tf import load_model
+        from facecluster.networks.dlib_tf import load_model
 
         (folder,) = files
         self._model = load_model(f"{folder}/{CONVERTED_NAME}")

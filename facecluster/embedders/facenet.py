@@ -43,7 +43,7 @@ class FacenetEmbedder(CropEmbedder):
 
     def __init__(self, settings, files, threads):
         super().__init__(settings)
-        from facecluster.tfruntime import import_tensorflow
+        from facecluster.networks.tfruntime import import_tensorflow
 
         (path,) = files
         input_tensor, embeddings_tensor = settings["input_tensor"], settings["embeddings_tensor"]

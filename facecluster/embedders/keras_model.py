@@ -33,7 +33,7 @@ class KerasEmbedder(CropEmbedder):
 
     def __init__(self, settings, files, threads):
         super().__init__(settings)
-        from facecluster.tfruntime import import_tensorflow
+        from facecluster.networks.tfruntime import import_tensorflow
 
         tf = import_tensorflow(threads)
         path, output = Path(files[0]), settings.get("output")

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from facecluster.onnx_session import onnx_session
+from facecluster.networks.onnx_session import onnx_session
 
 STRIDES = (8, 16, 32)
 PAD = 32

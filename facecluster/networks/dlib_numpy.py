@@ -17,7 +17,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 from threadpoolctl import threadpool_limits
 
-from facecluster.dlib_format import Layer, fold_affine, read_network
+from facecluster.networks.dlib_format import Layer, fold_affine, read_network
 
 # The layout of save_prepared's files; a prepared copy of another layout is not used.
 PREPARED_FORMAT = 1

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
-from facecluster.dlib_format import FACE_RESNET, fold_affine, packaged_model, read_network
-from facecluster.onnx_session import onnx_session
+from facecluster.networks.dlib_format import FACE_RESNET, fold_affine, packaged_model, read_network
+from facecluster.networks.onnx_session import onnx_session
 
 # Chips per network call: bounds the memory of the activations (about 0.7 MB a chip after the
 # first convolution) while keeping onnxruntime's per-call cost small.

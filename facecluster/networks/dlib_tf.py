@@ -18,7 +18,7 @@ import keras
 import numpy as np
 from keras import layers
 
-from facecluster.dlib_format import FACE_RESNET, fold_affine, packaged_model, read_network
+from facecluster.networks.dlib_format import FACE_RESNET, fold_affine, packaged_model, read_network
 
 logger = logging.getLogger(__name__)
 
@@ -122,6 +122,6 @@ def load_model(path):
     if not Path(path).is_file():
         raise FileNotFoundError(
             f"{path}: no converted dlib model there; the workflow's rule "
-            "convert_dlib_tf makes it (facecluster.dlib_tf.convert)"
+            "convert_dlib_tf makes it (facecluster.networks.dlib_tf.convert)"
         )
     return keras.saving.load_model(path, compile=False, safe_mode=True)
