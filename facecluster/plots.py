@@ -217,9 +217,14 @@ def contact_sheet(path, chips_by_cluster, *, title, per_cluster=12, thumb_px=64,
     """One row of face chips per person (keyed by their name, or by cluster number, UNKNOWN or
     None for the faces no cluster took), composed directly with PIL (fast for hundreds of rows).
 
-    `sizes` gives each person's face count when the chips given are only its first few.
+    `sizes` gives each person's face count when the chips given are only its first few. Rows past
+    MAX_SIDE pixels are left out (the title says how many are shown).
     """
-    gap = 4
+    gap, top, row_height = 4, 40, thumb_px + 4
+    most = (MAX_SIDE - top - gap) // row_height
+    if len(chips_by_cluster) > most:
+        title = f"{title} (the first {most} of {len(chips_by_cluster)} rows)"
+        chips_by_cluster = dict(list(chips_by_cluster.items())[:most])
     title_font = ImageFont.load_default(size=20)
     caption_font = ImageFont.load_default(size=14)
     sizes = sizes or {}
@@ -230,8 +235,6 @@ def contact_sheet(path, chips_by_cluster, *, title, per_cluster=12, thumb_px=64,
     measure = ImageDraw.Draw(Image.new("RGB", (1, 1)))
     caption_width = max((measure.textlength(c, font=caption_font) for c in captions), default=0)
     left = int(caption_width) + 2 * gap
-    top = 40
-    row_height = thumb_px + gap
     width = max(left + per_cluster * (thumb_px + gap) + gap, int(measure.textlength(title, font=title_font)) + 2 * gap)
     sheet = Image.new("RGB", (width, top + len(captions) * row_height + gap), "white")
     draw = ImageDraw.Draw(sheet)

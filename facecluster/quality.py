@@ -17,20 +17,23 @@ from PIL import Image
 
 TOO_SMALL, LOW_SCORE, BLURRED = "too_small", "low_score", "blurred"
 REASONS = (TOO_SMALL, LOW_SCORE, BLURRED)
-# The chip is measured at this size, its middle half (the face, not its surroundings): the
-# same measure whatever size the embedder's chips are.
-MEASURED_SIDE = 128
+# The middle half of the chip (the face, not its surroundings) is measured at this size: the
+# detail a face needs to be told from another at about 32 px, whatever the chip's size. Finer,
+# the measure reads the chip's noise and interpolation as much as the face (a face blurred
+# more could measure sharper).
+MEASURED_SIDE = 32
 
 
 def sharpness(chip):
-    """How much fine detail the face holds: the variance of the Laplacian of the chip's middle
-    half (grey, resized to MEASURED_SIDE), over the variance of its grey levels. Dividing by
-    the contrast makes a dim or low-contrast face no blurrier than a bright one; measuring at
-    one size makes chips of any embedder comparable. About 0.05 to 0.3 for a sharp face,
-    under 0.02 for a face blurred beyond recognition or upscaled from a few pixels."""
-    grey = Image.fromarray(np.asarray(chip, np.uint8)).convert("L").resize((MEASURED_SIDE, MEASURED_SIDE))
-    quarter = MEASURED_SIDE // 4
-    grey = np.asarray(grey, np.float64)[quarter:-quarter, quarter:-quarter]
+    """How much detail the face holds: the variance of the Laplacian of the chip's middle half
+    (grey, reduced to MEASURED_SIDE px by averaging), over the variance of its grey levels, so
+    that a dim or low-contrast face is no blurrier than a bright one. On 40 lfw-dev faces
+    (issue 25): 0.12 and more sharp, 0.06 and more at 30 px, 0.04 and more blurred by a
+    Gaussian of 2 px on a 90-px face; a median of 0.02 blurred by 5 px."""
+    grey = Image.fromarray(np.asarray(chip, np.uint8)).convert("L")
+    side = min(grey.size)
+    middle = grey.crop((side // 4, side // 4, side - side // 4, side - side // 4))
+    grey = np.asarray(middle.resize((MEASURED_SIDE, MEASURED_SIDE), Image.Resampling.BOX), np.float64)
     laplacian = grey[1:-1, :-2] + grey[1:-1, 2:] + grey[:-2, 1:-1] + grey[2:, 1:-1] - 4 * grey[1:-1, 1:-1]
     contrast = grey.var()
     return float(laplacian.var() / contrast) if contrast > 0 else 0.0
