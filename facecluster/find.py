@@ -50,9 +50,7 @@ def find_people(queries, assignments_path, embeddings_path, threshold, out_dir):
 
 
 def _one_query(out_dir, name, faces, distance, threshold):
-    votes = Counter(
-        faces[i]["person"] for i in np.flatnonzero(distance < threshold) if faces[i]["person"] != OTHERS
-    )
+    votes = Counter(faces[i]["person"] for i in np.flatnonzero(distance < threshold) if faces[i]["person"] != OTHERS)
     if not votes:
         return _empty(out_dir, name, f"no face of the folder within distance {threshold} of the query")
     person = votes.most_common(1)[0][0]

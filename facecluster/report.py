@@ -78,15 +78,16 @@ def _people(summary, folder, out_dir):
     people = summary["people"]
     min_photos = summary["recipe"].get("min_photos", 1)
     aside = ", ".join(f"{people['set_aside'][r]} {r.replace('_', ' ')}" for r in REASONS if people["set_aside"][r])
-    lines = [
-        "## People",
-        "",
-        f"{people['persons']} persons: {people['person_faces']} faces in {people['person_photos']} photos. "
+    others = (
         f"Others: {people['others_faces']} faces in no person's cluster (a person needs faces in "
-        f"{min_photos} photos, or a name)" + (f", {sum(people['set_aside'].values())} set aside ({aside})" if aside else "")
-        + (f": [others]({_link(folder / OTHERS, out_dir)}/)." if len(persons) < len(index) else "."),
-        "",
-    ]
+        f"{min_photos} photos, or a name)"
+    )
+    if aside:
+        others += f", {sum(people['set_aside'].values())} set aside as not worth sorting ({aside})"
+    if len(persons) < len(index):
+        others += f": [others/]({_link(folder / OTHERS, out_dir)})"
+    persons_line = f"{people['persons']} persons: {people['person_faces']} faces in {people['person_photos']} photos."
+    lines = ["## People", "", f"{persons_line} {others}.", ""]
     if persons:
         lines += ["| person | photos | faces |", "|---|---:|---:|"]
         for row in persons[:INDEX_PERSONS]:

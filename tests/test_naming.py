@@ -60,7 +60,8 @@ def test_a_bystander_seen_again_later_becomes_the_next_person_and_the_others_kee
     _, state, _ = name_people(faces, X, clusters, threshold=0.5, min_photos=3)
     later, later_clusters = faces_in([5, 3, 4])  # cluster 2 seen in two more photos
 
-    persons, _, report = name_people(later, np.zeros((12, 128)), later_clusters, threshold=0.5, previous=state, min_photos=3)
+    X = np.zeros((len(later), 128))
+    persons, _, report = name_people(later, X, later_clusters, threshold=0.5, previous=state, min_photos=3)
 
     assert persons == ["person_0001"] * 5 + ["person_0002"] * 3 + ["person_0003"] * 4
     assert report["kept"] == ["person_0001", "person_0002"] and report["new"] == ["person_0003"]
@@ -72,6 +73,7 @@ def test_a_name_given_makes_a_person_of_a_cluster_under_min_photos():
     _, state, _ = name_people(faces, X, clusters, threshold=0.5, min_photos=1)
     corrections = {"rename": [("person_0002", "grandma")], "merge": [], "move_out": []}
 
-    persons, _, _ = name_people(faces, X, clusters, threshold=0.5, previous=state, corrections=corrections, min_photos=3)
+    renamed = {"previous": state, "corrections": corrections}
+    persons, _, _ = name_people(faces, X, clusters, threshold=0.5, min_photos=3, **renamed)
 
     assert persons == ["person_0001"] * 5 + ["grandma"]

@@ -15,8 +15,9 @@ MODEL = {"detector": {"name": "yunet", "keep": "all", "min_size": 16}, "embedder
 @pytest.fixture(scope="module")
 def defaults():
     """An experiment's set_aside as the config fills it in for the default detector."""
+    experiments = {"e": {"dataset": "any"}}
     config = validate_config(
-        {"datasets": {"any": {"path": "."}}, "models": {"m": MODEL}, "default_model": "m", "experiments": {"e": {"dataset": "any"}}}
+        {"datasets": {"any": {"path": "."}}, "models": {"m": MODEL}, "default_model": "m", "experiments": experiments}
     )
     return config["experiments"]["e"]["set_aside"]
 
@@ -40,7 +41,7 @@ def reasons_of(make_processor, tmp_path_factory, defaults):
             faces = json.loads((out / f"{row.id}.json").read_text())["faces"] if row.status == "embedded" else []
             chips = np.load(out / f"{row.id}.chips.npy") if faces else []
             found[row.label] = [
-                set_aside_reason(_as_row(face), lambda i=i: chips[i], defaults) for i, face in enumerate(faces)
+                set_aside_reason(_as_row(face), lambda chip=chip: chip, defaults) for face, chip in zip(faces, chips)
             ]
         return found
 
