@@ -19,19 +19,21 @@ import json
 import logging
 import os
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from facecluster.detectors import make_detector, select_faces
 from facecluster.embedders import make_embedder
-from facecluster.images import RejectedPhoto, decode_bytes, read_bytes
+from facecluster.images import DecodedPhoto, RejectedPhoto, decode_bytes, read_bytes
 from facecluster.ledger import LedgerRow, write_ledger
 
 logger = logging.getLogger(__name__)
 
 # Bump when a change to this stage changes its results, to invalidate caches.
-STAGE_VERSION = 1
+# 2: YuNet searches a phone's photo at half its size (its search_side), decoded reduced.
+STAGE_VERSION = 2
 
 
 def model_fingerprint(model_settings, photo_max_side):
@@ -87,6 +89,22 @@ class ContentCache:
                 _atomic_write_bytes(target, source.read_bytes())
 
 
+def search_side(detector, photo_max_side):
+    """The long side of the copy of a photo the detector searches: its own search_side, at most
+    photo_max_side."""
+    return min(photo_max_side, detector.search_side or photo_max_side)
+
+
+@dataclass
+class PhotoToCompute:
+    """A photo decoded for its search (`copy`), with its bytes: it is decoded again at
+    photo_max_side to cut the chips only when it has faces and the copy is smaller."""
+
+    copy: DecodedPhoto
+    data: bytes
+    name: str
+
+
 class BatchProcessor:
     """Loads a model's detector and embedder once; processes batches of photos.
 
@@ -107,6 +125,7 @@ class BatchProcessor:
         self.keep = model_settings["detector"]["keep"]
         self.min_size = model_settings["detector"]["min_size"]
         self.photo_max_side = photo_max_side
+        self.search_side = search_side(self.detector, photo_max_side)
         self.embed_batch = embed_batch
         self.detect_batch = self.detector.batch_size
         self.cache = ContentCache(cache_dir)
@@ -145,10 +164,14 @@ class BatchProcessor:
             cached = self.cache.load(row.sha256)
             if cached is not None:
                 return row.finish(cached), None
-            return row, decode_bytes(data, self.photo_max_side, member["path"])
+            return row, self.decode(data, member["path"])
         except RejectedPhoto as exc:
             logger.info("rejected %s: %s", member["path"], exc)
             return row.reject(str(exc)), None
+
+    def decode(self, data, name=""):
+        """The PhotoToCompute of a photo's bytes (RejectedPhoto with the reason when it is none)."""
+        return PhotoToCompute(decode_bytes(data, self.search_side, name), data, name)
 
     def _read_and_align_all(self, members):
         """(ledger row, (record, chips) of a photo to embed or None when cached or rejected), in order."""
@@ -159,7 +182,7 @@ class BatchProcessor:
 
     def _read_and_align(self, member):
         row, photo = self._read(member)
-        return row, None if photo is None else self._align(photo, self.detector.detect(photo.rgb))
+        return row, None if photo is None else self._align(photo, self.detector.detect(photo.copy.rgb))
 
     def _read_and_align_in_calls(self, members):
         # Photos are decoded a detector call's worth at a time, to bound memory.
@@ -173,31 +196,40 @@ class BatchProcessor:
         """(row, (record, chips)) for each (row, photo), the photos detected in one call."""
         if not decoded:
             return []
-        found = self.detector.detect_many([photo.rgb for _, photo in decoded])
+        found = self.detector.detect_many([photo.copy.rgb for _, photo in decoded])
         return [(row, self._align(photo, detections)) for (row, photo), detections in zip(decoded, found)]
 
     def _align(self, photo, detections):
         """The photo's record (faces in original pixels) and its aligned chips."""
+        copy = photo.copy
         faces = select_faces(
-            [d.scaled(1 / photo.scale) for d in detections],
-            photo.original_size,
+            [d.scaled(1 / copy.scale) for d in detections],
+            copy.original_size,
             keep=self.keep,
             min_size=self.min_size,
         )
-        chips, landmarks = self.embedder.align(photo.rgb, [f.scaled(photo.scale) for f in faces])
+        full = self._at_photo_max_side(photo) if faces else copy
+        chips, landmarks = self.embedder.align(full.rgb, [f.scaled(full.scale) for f in faces])
         record = {
-            "image_size": list(photo.original_size),
+            "image_size": list(copy.original_size),
             "faces": [
                 {
                     "box": [round(v, 2) for v in face.box],
                     "score": round(face.score, 4),
-                    "landmarks": _landmarks(points, photo.scale),
+                    "landmarks": _landmarks(points, full.scale),
                     **({"how": face.how} if face.how else {}),
                 }
                 for face, points in zip(faces, landmarks)
             ],
         }
         return record, chips
+
+    def _at_photo_max_side(self, photo):
+        """The photo decoded at photo_max_side, where the chips are cut: its search copy when that
+        is it already."""
+        if self.search_side >= min(self.photo_max_side, max(photo.copy.original_size)):
+            return photo.copy
+        return decode_bytes(photo.data, self.photo_max_side, photo.name)
 
     def _embed_and_store(self, pending):
         """Embed the chips of all pending photos in few network calls, then cache each photo."""

@@ -82,6 +82,9 @@ class Detector(Component):
 
     batch_size = 1
     concurrent = False
+    # The long side of the copy of a photo the detector searches (the photo is decoded to it, the
+    # chips cut from the photo at photo_max_side); None: the photo as decoded.
+    search_side = None
 
     def detect_many(self, images):
         return [self.detect(rgb) for rgb in images]
