@@ -17,14 +17,14 @@ How a library is made (seeded: the same seed, size and count give the same files
 - each face: lfw-dev's face (bench/composites.py: the photo scaled so that its face box is the
   drawn size, in a soft oval) pasted at a free place (none within half a face of another), its
   size drawn log-uniformly from 40 to 400 px (at most a third of the photo's short side),
-  turned up to 20 degrees, and BLUR_SHARE of the faces blurred (Gaussian, radius 1-4 % of the
-  face's size). Backgrounds as bench/detection.py's composites: a no-face photo of negatives/
-  stretched over the canvas, or a noisy colour gradient.
+  turned up to 20 degrees, and BLUR_SHARE of the faces blurred (Gaussian, radius 0.5-2 % of the
+  face's size: 0.2-0.8 px at 40 px, 2-8 px at 400 px). Backgrounds as bench/detection.py's
+  composites: a no-face photo of negatives/ stretched over the canvas, or a noisy colour gradient.
 - ground truth: truth.tsv beside the photos, a row per pasted face: photo, box (the face, as
   bench/detection.py boxes it), identity, role (family or bystander), size, blur.
 
-The library is kept in /tmp/fc-library-<seed>-<n>-<size>/ (photos/, truth.tsv written last) and
-reused by later runs. Then the real workflow runs in a fresh folder:
+The library is kept in /tmp/fc-library-v<LIBRARY_VERSION>-<seed>-<n>-<size>/ (photos/, truth.tsv
+written last) and reused by later runs. Then the real workflow runs in a fresh folder:
 `snakemake --cores 2 --configfile config.yaml --config photos=LIBRARY/photos`, and this prints:
 
 - family faces found (detected, and sorted: not set aside) out of the family faces pasted;
@@ -77,11 +77,13 @@ BYSTANDER_SHARE = 0.6
 FACE_SIDES = (40, 400)
 MOST_TURN = 20
 BLUR_SHARE = 0.2
-BLUR_OF_SIZE = (0.01, 0.04)
+BLUR_OF_SIZE = (0.005, 0.02)
 PORTRAIT_SHARE = 0.25
 NOT_A_PERSON = {"unknown", "others", ""}
 TRUTH_COLUMNS = ["photo", "left", "top", "right", "bottom", "identity", "role", "size", "blur"]
 LARGEST_IMAGE = 4096
+# Bump when a change above changes the libraries made: it names their folders.
+LIBRARY_VERSION = 2
 
 
 # --- making a library ---------------------------------------------------------------------------
@@ -236,13 +238,15 @@ def _number(text):
 
 
 def largest_image(folder):
-    """(longest side, path) over the PNG and JPEG images under folder."""
-    largest = (0, None)
+    """(longest side, its path, images with a side over LARGEST_IMAGE) over the PNG and JPEG images
+    written under folder (links to the photos are not)."""
+    sides = []
     for path in folder.rglob("*"):
         if path.suffix.lower() in (".png", ".jpg", ".jpeg") and path.is_file() and not path.is_symlink():
             with Image.open(path) as image:
-                largest = max(largest, (max(image.size), str(path)))
-    return largest
+                sides.append((max(image.size), str(path)))
+    side, path = max(sides, default=(0, None))
+    return side, path, sum(s > LARGEST_IMAGE for s, _ in sides)
 
 
 # --- scoring ------------------------------------------------------------------------------------
@@ -341,7 +345,7 @@ def report(figures, costs, wall, largest):
         f"| person folders (of them a family person's) | {figures['person_folders']} "
         f"({figures['family_folders']}); {figures['person_folders'] / figures['family_people']:.2f} x the family |",
         f"| faces set aside (family faces among them) | {set_aside} ({figures['family_set_aside']}): {reasons} |",
-        f"| largest image written | {largest[0]} px ({largest[1]}) |",
+        f"| largest image written; images over {LARGEST_IMAGE} px | {largest[0]} px ({largest[1]}); {largest[2]} |",
         "",
         f"wall time {wall:.0f} s; per stage (rule):",
         "",
@@ -363,14 +367,14 @@ def main():
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--cores", type=int, default=2)
     parser.add_argument("--configfile", type=Path, default=PROJECT_ROOT / "config.yaml")
-    parser.add_argument("--library", type=Path, help="default /tmp/fc-library-<seed>-<photos>-<size>")
+    parser.add_argument("--library", type=Path, help="default /tmp/fc-library-v<version>-<seed>-<photos>-<size>")
     parser.add_argument("--workdir", type=Path, help="default: the library's folder + '-run' (wiped first)")
     args = parser.parse_args()
     size = tuple(int(side) for side in args.size.split("x"))
     lfw_dir, negatives = args.datasets / "lfw-dev", args.datasets / "negatives"
     if not lfw_dir.is_dir():
         sys.exit(f"{lfw_dir} is absent: see ../shared/datasets/README.md")
-    library = args.library or Path(f"/tmp/fc-library-{args.seed}-{args.photos}-{args.size}")
+    library = args.library or Path(f"/tmp/fc-library-v{LIBRARY_VERSION}-{args.seed}-{args.photos}-{args.size}")
     workdir = args.workdir or Path(f"{library}-run")
 
     started = time.perf_counter()
