@@ -369,6 +369,7 @@ def main():
     parser.add_argument("--configfile", type=Path, default=PROJECT_ROOT / "config.yaml")
     parser.add_argument("--library", type=Path, help="default /tmp/fc-library-v<version>-<seed>-<photos>-<size>")
     parser.add_argument("--workdir", type=Path, help="default: the library's folder + '-run' (wiped first)")
+    parser.add_argument("--make-only", action="store_true", help="make the library, do not run the workflow")
     args = parser.parse_args()
     size = tuple(int(side) for side in args.size.split("x"))
     lfw_dir, negatives = args.datasets / "lfw-dev", args.datasets / "negatives"
@@ -380,6 +381,8 @@ def main():
     started = time.perf_counter()
     truth = make_library(library, lfw_dir, negatives, args.photos, size, args.seed, args.cores)
     print(f"library {library}: {time.perf_counter() - started:.0f} s (0 when reused)", flush=True)
+    if args.make_only:
+        return
     wall = run_workflow(library / "photos", workdir, args.cores, args.configfile)
     results = workdir / "results"
     figures = score(truth, library / "photos", results)
