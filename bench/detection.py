@@ -14,11 +14,10 @@ Three sets, all read from ../shared/datasets (see bench/README.md):
 
 A face is found when a detection overlaps its box with IoU >= 0.4 (greedy
 matching, best overlaps first); a detection that matches no face is false.
-Each detector runs as the product runs it (BatchProcessor's decoding of the copy
-it searches: the photo at the config's photo_max_side, or smaller where the
-detector says, as YuNet's search_side; the detector, its min_size), keeping every
-face, on one thread of one process: photos per second per core, decoding
-included (not the decoding at photo_max_side that cuts the chips).
+Each detector runs as the product runs it (BatchProcessor's decoding at the
+config's photo_max_side, the copy the detector searches where it says, as
+YuNet's search_side; the detector, its min_size), keeping every face, on one
+thread of one process: photos per second per core, decoding included.
 
     .venv/bin/python bench/detection.py                        # every detector, ~20 minutes
     .venv/bin/python bench/detection.py --detectors yunet --composites 20 --lfw 100
@@ -115,19 +114,20 @@ def run_detector(name, photos):
     from facecluster.config import validated_model
     from facecluster.detectors import make_detector, select_faces
     from facecluster.images import decode_bytes, read_bytes
-    from facecluster.photos import search_side
+    from facecluster.photos import find_faces, search_side
     from facecluster.plan import prepare_model_files
 
     detector_settings, photo_max_side = shipped_detector() if name == "default" else DETECTORS[name]
     settings = validated_model({"detector": detector_settings, "embedder": {"name": "dlib"}})
     files = prepare_model_files(settings, PROJECT_ROOT / "models")
     detector = make_detector(settings["detector"], files["detector"], threads=1)
+    side = search_side(detector, photo_max_side)
     keep, min_size = "all", settings["detector"]["min_size"]
     results = []
     for path in photos:
         started = time.perf_counter()
-        photo = decode_bytes(read_bytes(path)[0], search_side(detector, photo_max_side))
-        found = [d.scaled(1 / photo.scale) for d in detector.detect(photo.rgb)]
+        photo = decode_bytes(read_bytes(path)[0], photo_max_side)
+        found = [d.scaled(1 / photo.scale) for d in find_faces(detector, photo.rgb, side)]
         faces = select_faces(found, photo.original_size, keep=keep, min_size=min_size)
         results.append((photo.original_size, [f.box for f in faces], time.perf_counter() - started))
     return results

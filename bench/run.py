@@ -507,17 +507,17 @@ def _report(queue, index, function, args):
 
 
 def _model_only(paths, model, photo_max_side, home, barrier):
-    """Load the models (the files in `home`/models), decode `paths` for their search, wait for the
-    other processes; seconds to detect (decoding again where the chips need it) and embed."""
+    """Decode `paths`, load the models (the files in `home`/models), wait for the other processes;
+    seconds to detect and embed."""
     import numpy as np
 
-    from facecluster.images import read_bytes
+    from facecluster.images import decode_bytes, read_bytes
     from facecluster.photos import BatchProcessor
 
+    photos = [(None, decode_bytes(read_bytes(path)[0], photo_max_side)) for path in paths]
     # The product's own steps (BatchProcessor's detect/align and embed), without files.
     os.chdir(home)
     processor = BatchProcessor(model, cache_dir=os.devnull, photo_max_side=photo_max_side)
-    photos = [(None, processor.decode(read_bytes(path)[0])) for path in paths]
     barrier.wait()
     started = time.perf_counter()
     step = processor.detect_batch
@@ -537,15 +537,15 @@ def _one_by_one(paths, model, photo_max_side, home, out):
     decode, detect, embed face by face, save."""
     import numpy as np
 
-    from facecluster.images import read_bytes
-    from facecluster.photos import BatchProcessor
+    from facecluster.images import decode_bytes, read_bytes
+    from facecluster.photos import BatchProcessor, find_faces
 
     os.chdir(home)
     started = time.perf_counter()
     processor = BatchProcessor(model, cache_dir=os.devnull, photo_max_side=photo_max_side)
     for index, path in enumerate(paths):
-        photo = processor.decode(read_bytes(path)[0])
-        _, chips = processor._align(photo, processor.detector.detect(photo.copy.rgb))
+        photo = decode_bytes(read_bytes(path)[0], photo_max_side)
+        _, chips = processor._align(photo, find_faces(processor.detector, photo.rgb, processor.search_side))
         vectors = [processor.embedder.embed(chip[None]) for chip in chips]
         empty = np.zeros((0, processor.embedder.dim), np.float32)
         np.save(out / f"{index}.npy", np.concatenate(vectors) if vectors else empty)

@@ -19,20 +19,19 @@ import json
 import logging
 import os
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from facecluster.detectors import make_detector, select_faces
+from facecluster.detectors import downscale, make_detector, select_faces
 from facecluster.embedders import make_embedder
-from facecluster.images import DecodedPhoto, RejectedPhoto, decode_bytes, read_bytes
+from facecluster.images import RejectedPhoto, decode_bytes, read_bytes
 from facecluster.ledger import LedgerRow, write_ledger
 
 logger = logging.getLogger(__name__)
 
 # Bump when a change to this stage changes its results, to invalidate caches.
-# 2: YuNet searches a phone's photo at half its size (its search_side), decoded reduced.
+# 2: YuNet searches a copy of at most its search_side; photos over photo_max_side decoded by draft.
 STAGE_VERSION = 2
 
 
@@ -95,14 +94,10 @@ def search_side(detector, photo_max_side):
     return min(photo_max_side, detector.search_side or photo_max_side)
 
 
-@dataclass
-class PhotoToCompute:
-    """A photo decoded for its search (`copy`), with its bytes: it is decoded again at
-    photo_max_side to cut the chips only when it has faces and the copy is smaller."""
-
-    copy: DecodedPhoto
-    data: bytes
-    name: str
+def find_faces(detector, rgb, side):
+    """The detector's faces in a copy of `rgb` of at most `side` (long side), in rgb's pixels."""
+    copy, factor = downscale(rgb, side)
+    return [d.scaled(1 / factor) for d in detector.detect(copy)]
 
 
 class BatchProcessor:
@@ -164,14 +159,10 @@ class BatchProcessor:
             cached = self.cache.load(row.sha256)
             if cached is not None:
                 return row.finish(cached), None
-            return row, self.decode(data, member["path"])
+            return row, decode_bytes(data, self.photo_max_side, member["path"])
         except RejectedPhoto as exc:
             logger.info("rejected %s: %s", member["path"], exc)
             return row.reject(str(exc)), None
-
-    def decode(self, data, name=""):
-        """The PhotoToCompute of a photo's bytes (RejectedPhoto with the reason when it is none)."""
-        return PhotoToCompute(decode_bytes(data, self.search_side, name), data, name)
 
     def _read_and_align_all(self, members):
         """(ledger row, (record, chips) of a photo to embed or None when cached or rejected), in order."""
@@ -182,7 +173,9 @@ class BatchProcessor:
 
     def _read_and_align(self, member):
         row, photo = self._read(member)
-        return row, None if photo is None else self._align(photo, self.detector.detect(photo.copy.rgb))
+        return row, None if photo is None else self._align(
+            photo, find_faces(self.detector, photo.rgb, self.search_side)
+        )
 
     def _read_and_align_in_calls(self, members):
         # Photos are decoded a detector call's worth at a time, to bound memory.
@@ -196,40 +189,35 @@ class BatchProcessor:
         """(row, (record, chips)) for each (row, photo), the photos detected in one call."""
         if not decoded:
             return []
-        found = self.detector.detect_many([photo.copy.rgb for _, photo in decoded])
-        return [(row, self._align(photo, detections)) for (row, photo), detections in zip(decoded, found)]
+        copies = [downscale(photo.rgb, self.search_side) for _, photo in decoded]
+        found = self.detector.detect_many([copy for copy, _ in copies])
+        return [
+            (row, self._align(photo, [d.scaled(1 / factor) for d in detections]))
+            for (row, photo), detections, (_, factor) in zip(decoded, found, copies)
+        ]
 
     def _align(self, photo, detections):
         """The photo's record (faces in original pixels) and its aligned chips."""
-        copy = photo.copy
         faces = select_faces(
-            [d.scaled(1 / copy.scale) for d in detections],
-            copy.original_size,
+            [d.scaled(1 / photo.scale) for d in detections],
+            photo.original_size,
             keep=self.keep,
             min_size=self.min_size,
         )
-        full = self._at_photo_max_side(photo) if faces else copy
-        chips, landmarks = self.embedder.align(full.rgb, [f.scaled(full.scale) for f in faces])
+        chips, landmarks = self.embedder.align(photo.rgb, [f.scaled(photo.scale) for f in faces])
         record = {
-            "image_size": list(copy.original_size),
+            "image_size": list(photo.original_size),
             "faces": [
                 {
                     "box": [round(v, 2) for v in face.box],
                     "score": round(face.score, 4),
-                    "landmarks": _landmarks(points, full.scale),
+                    "landmarks": _landmarks(points, photo.scale),
                     **({"how": face.how} if face.how else {}),
                 }
                 for face, points in zip(faces, landmarks)
             ],
         }
         return record, chips
-
-    def _at_photo_max_side(self, photo):
-        """The photo decoded at photo_max_side, where the chips are cut: its search copy when that
-        is it already."""
-        if self.search_side >= min(self.photo_max_side, max(photo.copy.original_size)):
-            return photo.copy
-        return decode_bytes(photo.data, self.photo_max_side, photo.name)
 
     def _embed_and_store(self, pending):
         """Embed the chips of all pending photos in few network calls, then cache each photo."""

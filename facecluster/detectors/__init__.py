@@ -82,8 +82,8 @@ class Detector(Component):
 
     batch_size = 1
     concurrent = False
-    # The long side of the copy of a photo the detector searches (the photo is decoded to it, the
-    # chips cut from the photo at photo_max_side); None: the photo as decoded.
+    # The long side of the copy of a photo the detector searches (the chips are cut from the photo
+    # as decoded); None: the photo as decoded.
     search_side = None
 
     def detect_many(self, images):
