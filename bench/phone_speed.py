@@ -45,11 +45,12 @@ def timed_run(checkout, photos, workdir):
         shutil.rmtree(workdir)
     workdir.mkdir(parents=True)
     base = [str(SNAKEMAKE), "-s", str(checkout / "Snakefile"), "--directory", str(workdir)]
-    base += ["--configfile", str(checkout / "config.yaml"), "--cores", "2", "--config", f"photos={photos}"]
+    base += ["--configfile", str(checkout / "config.yaml"), "--cores", "2"]
+    config = ["--config", f"photos={photos}"]
     with open(workdir / "snakemake.log", "w") as log:
-        subprocess.run([*base, "models/yunet", "models/dlib_onnx"], stdout=log, stderr=log, check=True)
+        subprocess.run([*base, "models/yunet", "models/dlib_onnx", *config], stdout=log, stderr=log, check=True)
         started = time.perf_counter()
-        subprocess.run(base, stdout=log, stderr=log, check=True)
+        subprocess.run([*base, *config], stdout=log, stderr=log, check=True)
         wall = time.perf_counter() - started
     _, _, cpu, _ = stage_costs(workdir / "results")["process_batch"]
     batches = Counter(row["batch"] for row in read_tsv(workdir / "results" / "photos" / "photos.tsv"))
