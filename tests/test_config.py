@@ -28,9 +28,9 @@ def test_shipped_config_is_valid_and_defaults_are_filled():
     assert config["datasets"]["demo"]["labels"] == "folders"
 
 
-def test_persons_need_three_photos_and_the_set_aside_score_is_the_detectors_own():
+def test_persons_need_four_photos_and_the_set_aside_score_is_the_detectors_own():
     photos = validate_config({**SHIPPED, "photos": "data/demo"})["experiments"]["photos"]
-    assert photos["min_photos"] == 3
+    assert photos["min_photos"] == 4
     assert photos["set_aside"] == {"min_side": 32, "min_score": 0.8, "min_sharpness": 0.03}  # yunet's score
     hog = copy.deepcopy(SHIPPED)
     hog["models"]["dlib"]["detector"] = {"name": "dlib_hog"}
