@@ -118,7 +118,8 @@ def _recipe(summary, statuses):
         f"- sample: {_describe(recipe.get('sample')) or 'every face'}",
         f"- reduction: {_describe_reduction(recipe['reduce'])}",
         f"- clustering: {_describe_clustering(recipe['cluster'])}",
-        f"- {summary['n_faces']} faces from {summary['n_photos']} photos of {summary['n_people']} labelled people",
+        f"- {summary['n_faces']} faces clustered, from {summary['n_photos']} photos"
+        + (f" of {summary['n_people']} labelled people" if summary["n_people"] else ""),
         "",
     ]
     for note in summary["notes"]:
