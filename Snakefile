@@ -21,6 +21,7 @@ include: "rules/download.smk"
 include: "rules/models.smk"
 include: "rules/photos.smk"
 include: "rules/experiments.smk"
+include: "rules/review.smk"
 include: "rules/exit.smk"
 
 

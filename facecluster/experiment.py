@@ -3,7 +3,8 @@
 assignments.tsv  one row per face clustered: row, photo_id, path, face_index,
                  left, top, right, bottom, label, cluster (at the chosen K), chips,
                  person (a known person's name, a name kept from the previous run
-                 or given by a correction, person_NNNN, or unknown: facecluster.naming)
+                 or given by a correction, person_NNNN, or unknown: facecluster.naming),
+                 hidden (yes when a correction hid the person: no people folder, no review card)
 metrics.json     the recipe, the chosen K and why, notes, every score for every K, and
                  naming: the known people found, names kept and new, corrections
                  honoured or not and why
@@ -41,6 +42,7 @@ ASSIGNMENT_COLUMNS = [
     "cluster",
     "chips",
     "person",
+    "hidden",
 ]
 # Scores are rounded so that results do not depend on floating-point summation
 # order (thread counts, BLAS builds): reruns give byte-identical files.
@@ -204,6 +206,7 @@ def _rounded(scores):
 
 
 def _write_outputs(out_assignments, out_metrics, out_coords, out_table, faces, clusters, persons, summary, coords):
+    hidden = set(summary.get("naming", {}).get("hidden", []))
     with open(out_assignments, "w", newline="", encoding="utf-8") as handle:
         writer = tsv_writer(handle)
         writer.writerow(ASSIGNMENT_COLUMNS)
@@ -223,6 +226,7 @@ def _write_outputs(out_assignments, out_metrics, out_coords, out_table, faces, c
                     cluster,
                     face["chips"],
                     persons[i],
+                    "yes" if persons[i] in hidden else "",
                 ]
             )
     Path(out_metrics).write_text(json.dumps(summary, indent=1, sort_keys=True) + "\n")

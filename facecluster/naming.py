@@ -15,7 +15,11 @@ person per face, in this order of precedence:
    shares most faces with (each name taken once, the biggest overlaps first);
 5. new people get new numbers, after the highest number ever given;
 6. moves out the user asked for ("this face is not person_0002"): the face joins
-   the nearest other group within the distance, or becomes a person of its own.
+   the person the entry names (`to: person_0005`), or nobody (`to: nobody`: the faces
+   no cluster took), or else the nearest other group within the distance, or becomes
+   a person of its own;
+7. people the user hid (`hide: [person_0009]`): their faces keep their person, marked
+   hidden (no people folder, no review card).
 
 State kept between runs (a folder outside the outputs Snakemake deletes):
     names.tsv     path, face_index, person: the name every face got
@@ -40,7 +44,9 @@ UNKNOWN_PERSON = "unknown"
 NUMBERED = re.compile(r"person_(\d+)")
 # A name becomes a folder name: one path component, not hidden.
 SAFE_NAME = re.compile(r"[^/\\\0]+")
-CORRECTION_KINDS = ("rename", "merge", "move_out")
+CORRECTION_KINDS = ("rename", "merge", "move_out", "hide")
+# A move_out's `to:` for "nobody": the face goes with the faces no cluster took.
+NOBODY = "nobody"
 
 
 def person_number(number):
@@ -118,15 +124,18 @@ def read_corrections(path):
     rename = data.get("rename") or {}
     merge = data.get("merge") or []
     move_out = data.get("move_out") or []
-    if not isinstance(rename, dict) or not isinstance(merge, list) or not isinstance(move_out, list):
+    hide = data.get("hide") or []
+    shapes = ((rename, dict), (merge, list), (move_out, list), (hide, list))
+    if not all(isinstance(value, kind) for value, kind in shapes):
         return empty, (
             f"corrections file {str(path)!r}: rename is a mapping (old: new), merge a list of name lists, "
-            "move_out a list of {photo, face, person}"
+            "move_out a list of {photo, face, person, to (optional)}, hide a list of names"
         )
     return {
         "rename": [(str(old), str(new)) for old, new in rename.items()],
         "merge": merge,
         "move_out": move_out,
+        "hide": [str(name) for name in hide],
     }, None
 
 
@@ -183,7 +192,7 @@ def name_people(faces, X, clusters, *, threshold, known=None, previous=None, cor
     threshold: the embedder's calibrated euclidean distance; known: KnownPeople or None;
     previous: the last run's NamingState; corrections: read_corrections' mapping.
     report: {"known": {name: faces}, "kept": names carried over, "new": new names,
-    "corrections": [{"correction", "honoured", "reason"}]}.
+    "corrections": [{"correction", "honoured", "reason"}], "hidden": the names hidden}.
     """
     previous = previous or NamingState()
     keys = {(face["path"], face["face_index"]) for face in faces}
@@ -202,6 +211,8 @@ def name_people(faces, X, clusters, *, threshold, known=None, previous=None, cor
     naming.number_the_rest()
     for entry in corrections["move_out"]:
         naming.move_out(entry)
+    for name in corrections.get("hide", []):
+        naming.hide(name)
     return naming.result()
 
 
@@ -213,6 +224,7 @@ class _Naming:
         self.aliases = dict(previous.aliases)
         self.corrections = []
         self.known_names = set()
+        self.hidden = set()
         self.key_row = {(face["path"], face["face_index"]): row for row, face in enumerate(faces)}
         # The previous run's person of each face still here, under the name it goes by now.
         self.before = [previous.resolve(previous.faces.get(key)) for key in self._keys()]
@@ -354,18 +366,41 @@ class _Naming:
             self._record(f"move_out {entry}", False, "a move_out entry has photo, face and person")
             return
         photo, face, person = str(entry["photo"]), entry["face"], str(entry["person"])
-        text = f"face {face} of {photo} is not {person}"
+        to = str(entry["to"]) if entry.get("to") is not None else None
+        text = f"face {face} of {photo} is not {person}" + (f", it is {to}" if to else "")
         row = self._find_face(photo, face)
         if row is None:
             self._record(text, False, f"no face {face} of photo {photo!r} in this experiment")
             return
         current = self._resolve(person)
-        if self.name.get(int(self.group[row])) != current:
+        holder = UNKNOWN_PERSON if self.group[row] == UNKNOWN else self.name.get(int(self.group[row]))
+        if holder != current:
             self._record(text, True, "already elsewhere")
             return
-        self.group[row] = self._group_moved_to(row, current)
-        if self.group[row] not in self.name:
+        if to is None:
+            self.group[row] = self._group_moved_to(row, current)
+        elif to == NOBODY:
+            self.group[row] = UNKNOWN
+        else:
+            holder = self._group_named(self._resolve(to))
+            if holder is None:
+                self._record(text, False, f"no person {to} in this run")
+                return
+            self.group[row] = holder
+        if self.group[row] != UNKNOWN and self.group[row] not in self.name:
             self.name[int(self.group[row])] = person_number(self._highest_number() + 1)
+        self._record(text, True)
+
+    def _group_named(self, name):
+        return next((g for g, given in self.name.items() if given == name and np.any(self.group == g)), None)
+
+    def hide(self, name):
+        text = f"hide {name}"
+        current = self._resolve(name)
+        if self._group_named(current) is None:
+            self._record(text, False, f"no person {name} in this run")
+            return
+        self.hidden.add(current)
         self._record(text, True)
 
     def _group_moved_to(self, row, excluded):
@@ -427,5 +462,6 @@ class _Naming:
             "kept": sorted(set(persons) & previous_names - {UNKNOWN_PERSON}),
             "new": sorted(set(persons) - previous_names - {UNKNOWN_PERSON}),
             "corrections": self.corrections,
+            "hidden": sorted(self.hidden),
         }
         return persons, state, report

@@ -13,6 +13,7 @@ people/
     <photo name>.face<i>.png the face itself (the aligned chip), per face of this person
     contact_sheet.png        every face of the person on one page
   unknown/                   faces no cluster took
+A person the corrections hide (assignments.tsv's `hidden`) gets no folder.
 """
 
 import os
@@ -38,7 +39,8 @@ def write_people_folders(assignments_path, out_dir, *, mode="symlink"):
     chips = LazyChips(faces)
     members = defaultdict(list)
     for position, face in enumerate(faces):
-        members[face["person"]].append(position)
+        if not face.get("hidden"):
+            members[face["person"]].append(position)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     index = []

@@ -24,6 +24,10 @@ from facecluster.tsv import tsv_writer
 PLOTS = ("scatter", "thumbnails", "metrics_vs_k", "confusion", "contact_sheet")
 
 
+# What every experiment makes, in results/experiments/<name>/.
+EXPERIMENT_OUTPUTS = ("report.md", "assignments.tsv", "metrics.json", "metrics.tsv", "people", "review")
+
+
 def dataset_entries(settings):
     """The PhotoEntry list of a dataset's settings (a downloaded one is listed from its manifest)."""
     if "download" in settings:
@@ -262,9 +266,7 @@ class Plan:
                 targets.extend(self.photo_outputs(dataset, model))
         for experiment in self.experiment_names:
             folder = f"{self.results}/experiments/{experiment}"
-            targets += [
-                f"{folder}/{name}" for name in ("report.md", "assignments.tsv", "metrics.json", "metrics.tsv", "people")
-            ]
+            targets += [f"{folder}/{name}" for name in EXPERIMENT_OUTPUTS]
             if "find" in self.config["experiments"][experiment]:
                 targets.append(f"{folder}/find")
         return targets

@@ -136,6 +136,12 @@ def experiment_naming_inputs(wildcards):
     return PLAN.naming_inputs(wildcards.experiment)
 
 
+def experiment_corrections(wildcards):
+    """{corrections: the file}, when the experiment has one that exists."""
+    inputs = PLAN.naming_inputs(wildcards.experiment)
+    return {key: inputs[key] for key in ("corrections",) if key in inputs}
+
+
 def experiment_find_inputs(wildcards):
     return PLAN.find_inputs(wildcards.experiment)
 
