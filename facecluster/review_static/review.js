@@ -8,7 +8,8 @@
   const FACES_PER_PAGE = 60;
   const CARDS_PER_PAGE = 48;
   const FACES_PER_CARD = 6;
-  const PREVIEWED = 12;
+  const PREVIEWED_FACES = 8;
+  const PREVIEWED_SPLITS = 5;
   const NOBODY = "nobody";
   // Names a person may not be given: the others' buckets, and what a folder name cannot be.
   const RESERVED = ["unknown", "others", NOBODY, "set aside", ".", ".."];
@@ -230,6 +231,12 @@
     });
   }
 
+  function small(id) {
+    const image = thumb(id);
+    image.className = "small";
+    return image;
+  }
+
   function counts(person) {
     const faces = person.faces.length;
     return person.photos + (person.photos === 1 ? " photo, " : " photos, ") + faces + (faces === 1 ? " face" : " faces");
@@ -318,29 +325,33 @@
 
   function renderChecks(preview) {
     if (!D.near.length && !D.split.length) return null;
-    const near = preview ? D.near.slice(0, PREVIEWED) : D.near;
+    const near = preview ? D.near.slice(0, PREVIEWED_FACES) : D.near;
+    const split = preview ? D.split.slice(0, PREVIEWED_SPLITS) : D.split;
     const moved = movedFaces();
     const parts = [el("h2", {}, "Check these first")];
-    if (D.split.length) {
+    if (split.length) {
       parts.push(
         el("h3", {}, "People whose faces fall into two groups"),
         el(
+          "p",
+          { class: "hint" },
+          "The two groups lie farther apart than the faces within them (how many times, in brackets)."
+        ),
+        el(
           "ul",
-          { class: "plain" },
-          (preview ? D.split.slice(0, PREVIEWED) : D.split).map((s) =>
-            el(
-              "li",
-              {},
-              personLink(s.person),
-              " \u2014 two groups " + (s.between / s.within).toFixed(2) + "\u00d7 farther apart than within"
-            )
-          )
+          { class: "plain split" },
+          split.map((s) => el("li", {}, personLink(s.person), " (" + (s.between / s.within).toFixed(2) + "\u00d7)"))
         )
       );
     }
     if (near.length) {
       parts.push(
         el("h3", {}, "Faces almost as near another person as their own"),
+        el(
+          "p",
+          { class: "hint" },
+          "In brackets: the face's distance to its own person over that to the other; over 1, it is nearer the other."
+        ),
         el(
           "ul",
           { class: "near" },
@@ -357,6 +368,7 @@
                 "div",
                 {},
                 el("p", {}, personLink(n.person), ", nearly ", personLink(n.other), " (" + n.ratio.toFixed(2) + ")"),
+                el("p", { class: "hint" }, D.persons[n.other].name + ":", D.persons[n.other].faces.slice(0, 2).map(small)),
                 done
                   ? el("p", { class: "badge" }, "moving to " + (done.to || "the nearest other person"))
                   : el(
@@ -373,9 +385,10 @@
           })
         )
       );
-      if (preview && D.near.length > near.length) {
-        parts.push(el("p", {}, el("a", { href: "#check" }, "All " + D.near.length + " faces to check")));
-      }
+    }
+    if (preview && (D.near.length > near.length || D.split.length > split.length)) {
+      const all = D.near.length + " faces and " + D.split.length + " people to check";
+      parts.push(el("p", {}, el("a", { href: "#check" }, "All " + all)));
     }
     return el("section", { class: "checks", "aria-label": "Check these first" }, parts);
   }
