@@ -64,7 +64,10 @@ def write_review(
     X = np.asarray(embeddings[[int(face["row"]) for face in faces]], np.float64) if faces else np.zeros((0, 1))
     data = review_data(faces, X, experiment=experiment, threshold=threshold, corrections=corrections)
     naming = json.loads(Path(metrics_path).read_text()).get("naming", {})
-    data["not_honoured"] = [c for c in naming.get("corrections", []) if not c["honoured"]]
+    # A problem with the whole file is corrections_problem's (a file not written yet is none).
+    data["not_honoured"] = [
+        c for c in naming.get("corrections", []) if not c["honoured"] and c["correction"] != "(the whole file)"
+    ]
     data["run"] = hashlib.sha256(Path(assignments_path).read_bytes()).hexdigest()[:16]
     out_dir = Path(out_dir)
     (out_dir / "faces").mkdir(parents=True, exist_ok=True)

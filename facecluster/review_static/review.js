@@ -219,6 +219,12 @@
     return photo.split(/[\\/]/).pop();
   }
 
+  // A long file name keeps its end, where cameras and LFW put the number.
+  function shortName(photo) {
+    const name = fileName(photo);
+    return name.length > 18 ? "\u2026" + name.slice(-17) : name;
+  }
+
   function thumb(id) {
     const [photo, face] = D.faces[id];
     return el("img", {
@@ -279,7 +285,7 @@
     const pages = Math.max(1, Math.ceil(cards.length / CARDS_PER_PAGE));
     page = Math.min(page, pages);
     const faces = people.reduce((n, p) => n + p.faces.length, 0);
-    const rest = D.persons.filter((p) => p.kind !== "person");
+    const rest = D.persons.filter((p) => p.kind !== "person" && p.faces.length);
     return [
       el("h1", { tabindex: "-1" }, people.length + (people.length === 1 ? " person, " : " people, ") + faces + " faces"),
       renderChecks(true),
@@ -291,12 +297,10 @@
         cards.slice((page - 1) * CARDS_PER_PAGE, page * CARDS_PER_PAGE).map(card)
       ),
       pager(page, pages, "#", "People pages, bottom"),
-      el("h2", { id: "rest-title" }, "Not sorted into a person"),
-      el(
-        "ul",
-        { class: "cards", "aria-labelledby": "rest-title" },
-        rest.map((p) => card(D.persons.indexOf(p)))
-      ),
+      rest.length ? el("h2", { id: "rest-title" }, "Not sorted into a person") : null,
+      rest.length
+        ? el("ul", { class: "cards", "aria-labelledby": "rest-title" }, rest.map((p) => card(D.persons.indexOf(p))))
+        : null,
       renderHidden(),
     ];
   }
@@ -526,7 +530,7 @@
         { for: "face-" + id, title: photo },
         movable ? box : null,
         thumb(id),
-        el("span", { class: "file" }, fileName(photo) + (face ? " #" + face : "")),
+        el("span", { class: "file" }, shortName(photo) + (face ? " #" + face : "")),
         caption ? el("span", { class: "badge" }, caption) : null
       )
     );
@@ -629,6 +633,9 @@
   document.getElementById("experiment").textContent = "experiment " + D.experiment;
   document.title = D.experiment + ": facecluster review";
   document.getElementById("save").addEventListener("click", save);
+  document.getElementById("corrections-where").textContent = D.corrections_path
+    ? "This experiment reads its corrections from " + D.corrections_path + "."
+    : "This experiment has no corrections file yet (corrections: in config.yaml).";
   const problems = [];
   if (D.corrections_problem) problems.push(D.corrections_problem);
   D.not_honoured.forEach((c) => problems.push(c.correction + ": " + c.reason));
