@@ -1,17 +1,19 @@
 """The corrections file: a mistake in it is recorded with its reason, never fatal."""
 
-from facecluster.naming import read_corrections
+import numpy as np
+
+from facecluster.naming import UNKNOWN_PERSON, name_people, read_corrections
 
 
 def test_a_missing_or_malformed_corrections_file_gives_no_corrections_and_says_why(tmp_path):
     missing, problem = read_corrections(tmp_path / "none.yaml")
-    assert missing == {"rename": [], "merge": [], "move_out": []} and "does not exist" in problem
+    assert missing == {"rename": [], "merge": [], "move_out": [], "hide": []} and "does not exist" in problem
 
     (tmp_path / "bad.yaml").write_text("rename: [unclosed\n")
     assert "not valid YAML" in read_corrections(tmp_path / "bad.yaml")[1]
 
     (tmp_path / "keys.yaml").write_text("renames: {person_0001: obama}\n")
-    assert "expected a mapping with keys rename, merge, move_out" in read_corrections(tmp_path / "keys.yaml")[1]
+    assert "expected a mapping with keys rename, merge, move_out, hide" in read_corrections(tmp_path / "keys.yaml")[1]
 
     (tmp_path / "shape.yaml").write_text("rename: [person_0001, obama]\n")
     assert "rename is a mapping" in read_corrections(tmp_path / "shape.yaml")[1]
@@ -27,3 +29,50 @@ def test_a_corrections_file_is_read_as_written(tmp_path):
     assert corrections["rename"] == [("person_0007", "obama")]
     assert corrections["merge"] == [["person_0003", "person_0011"]]
     assert corrections["move_out"] == [{"photo": "a.jpg", "face": 1, "person": "person_0002"}]
+
+
+def test_a_corrections_file_may_hide_people_and_send_a_face_somewhere(tmp_path):
+    (tmp_path / "fix.yaml").write_text(
+        "hide: [person_0009]\nmove_out: [{photo: a.jpg, face: 0, person: person_0002, to: nobody}]\n"
+    )
+    corrections, problem = read_corrections(tmp_path / "fix.yaml")
+    assert problem is None and corrections["hide"] == ["person_0009"]
+    assert corrections["move_out"][0]["to"] == "nobody"
+    (tmp_path / "bad.yaml").write_text("hide: person_0009\n")
+    assert "hide a list of names" in read_corrections(tmp_path / "bad.yaml")[1]
+
+
+def three_people():
+    """Three people of four faces each, one photo a face: about 0.1 apart within a person, 4 between."""
+    rng = np.random.default_rng(0)
+    centres = np.eye(3, 8) * 3
+    X = np.concatenate([centre + rng.normal(0, 0.03, (4, 8)) for centre in centres])
+    faces = [{"path": f"p{i}.jpg", "face_index": 0, "photo_id": f"p{i}"} for i in range(12)]
+    return faces, X, np.repeat([0, 1, 2], 4)
+
+
+def test_a_face_moves_to_the_person_named_or_to_nobody_and_a_hidden_person_is_reported():
+    faces, X, clusters = three_people()
+    persons, state, _ = name_people(faces, X, clusters, threshold=0.5)
+    assert persons[:4] == ["person_0001"] * 4  # first seen, on a tie of sizes
+    corrections = {
+        "rename": [],
+        "merge": [],
+        "move_out": [
+            {"photo": "p0.jpg", "face": 0, "person": "person_0001", "to": "person_0003"},
+            {"photo": "p1.jpg", "face": 0, "person": "person_0001", "to": "nobody"},
+            {"photo": "p2.jpg", "face": 0, "person": "person_0001", "to": "person_0042"},
+        ],
+        "hide": ["person_0002", "person_0077"],
+    }
+    persons, _, report = name_people(faces, X, clusters, threshold=0.5, previous=state, corrections=corrections)
+
+    assert persons[0] == "person_0003" and persons[1] == UNKNOWN_PERSON and persons[2] == "person_0001"
+    assert report["hidden"] == ["person_0002"]
+    assert [(c["honoured"], c["reason"]) for c in report["corrections"]] == [
+        (True, ""),
+        (True, ""),
+        (False, "no person person_0042 in this run"),
+        (True, ""),
+        (False, "no person person_0077 in this run"),
+    ]

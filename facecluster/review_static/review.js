@@ -219,10 +219,12 @@
     return photo.split(/[\\/]/).pop();
   }
 
-  // A long file name keeps its end, where cameras and LFW put the number.
+  // A long file name keeps its end, where cameras and LFW put the number (the whole path is the tile's title).
   function shortName(photo) {
     const name = fileName(photo);
-    return name.length > 18 ? "\u2026" + name.slice(-17) : name;
+    if (name.length <= 12) return name;
+    const stem = name.replace(/\.[^.]*$/, "");
+    return "\u2026" + stem.slice(-11);
   }
 
   function thumb(id) {
@@ -237,9 +239,11 @@
     });
   }
 
+  // A face of another person, to compare with (its alt names the person).
   function small(id) {
     const image = thumb(id);
     image.className = "small";
+    image.alt = D.persons[D.faces[id][2]].name + ", " + image.alt;
     return image;
   }
 
@@ -372,7 +376,7 @@
                 "div",
                 {},
                 el("p", {}, personLink(n.person), ", nearly ", personLink(n.other), " (" + n.ratio.toFixed(2) + ")"),
-                el("p", { class: "hint" }, D.persons[n.other].name + ":", D.persons[n.other].faces.slice(0, 2).map(small)),
+                el("p", { class: "compare" }, D.persons[n.other].faces.slice(0, 3).map(small)),
                 done
                   ? el("p", { class: "badge" }, "moving to " + (done.to || "the nearest other person"))
                   : el(
