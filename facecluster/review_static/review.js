@@ -491,6 +491,8 @@
         },
       },
       el("span", { id: "selected-count", role: "status" }, selected.size + " selected"),
+      el("button", { type: "button", onclick: () => selectPage(true) }, "Select this page"),
+      el("button", { type: "button", onclick: () => selectPage(false) }, "Clear"),
       el("label", { for: "move-to" }, "Move selected to"),
       moveSelect,
       el("button", { type: "submit" }, "Move"),
@@ -511,7 +513,17 @@
     );
   }
 
-  function tile(id, index, movable, moved) {
+  function selectPage(on) {
+    main.querySelectorAll(".tile input").forEach((box) => {
+      const id = Number(box.id.slice("face-".length));
+      box.checked = on;
+      if (on) selected.add(id);
+      else selected.delete(id);
+    });
+    document.getElementById("selected-count").textContent = selected.size + " selected";
+  }
+
+  function tile(id, movable, moved) {
     const [photo, face, , reason] = D.faces[id];
     const done = moved.get(faceKey(photo, face));
     const box = el("input", {
@@ -555,7 +567,7 @@
       if (person.split_at && first + i === person.split_at) {
         items.push(el("li", { class: "group" }, "Group 2: " + (person.faces.length - person.split_at) + " faces"));
       }
-      items.push(tile(id, index, movable, moved));
+      items.push(tile(id, movable, moved));
     });
     const note = pending(person.name);
     const base = "#person=" + index + "&";
