@@ -63,7 +63,10 @@ def write_sidecars(assignments_path, listing_path, out_dir):
         ]
         path = out_dir / f"{relpaths[photo_id]}.xmp"
         path.parent.mkdir(parents=True, exist_ok=True)
-        ET.ElementTree(sidecar(width, height, regions)).write(path, encoding="utf-8", xml_declaration=True)
+        document = sidecar(width, height, regions)
+        ET.indent(document)
+        text = ET.tostring(document, encoding="unicode")
+        path.write_text(f'<?xml version="1.0" encoding="UTF-8"?>\n{text}\n', encoding="utf-8")
     return {"photos": len(by_photo), "regions": len(faces)}
 
 
