@@ -154,6 +154,10 @@ def experiment_naming_inputs(wildcards):
     return PLAN.naming_inputs(wildcards.experiment)
 
 
+def experiment_listing(wildcards):
+    return PLAN.experiment_listing(wildcards.experiment)
+
+
 def experiment_find_inputs(wildcards):
     return PLAN.find_inputs(wildcards.experiment)
 

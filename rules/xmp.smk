@@ -3,10 +3,6 @@
 # (docs/xmp.md: how to copy them there for digiKam, Lightroom or Immich).
 
 
-def experiment_listing(wildcards):
-    return PLAN.experiment_listing(wildcards.experiment)
-
-
 rule xmp_sidecars:
     input:
         assignments=rules.cluster_experiment.output.assignments,
