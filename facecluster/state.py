@@ -168,7 +168,7 @@ def check_corrections(path):
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        problem = getattr(exc, "problem", None) or str(exc)
+        problem = "; ".join(filter(None, [getattr(exc, "context", None), getattr(exc, "problem", None)])) or str(exc)
         raise CorrectionsError(path, mark.line + 1 if mark else None, f"not valid YAML: {problem}") from None
     try:
         _check_corrections_form(root)
