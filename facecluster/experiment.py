@@ -26,7 +26,8 @@ from facecluster.clusterers import CLUSTERERS
 from facecluster.gather import read_faces
 from facecluster.graph import enforce_cannot_link
 from facecluster.metrics import UNKNOWN, choose_k, matched_confusion
-from facecluster.naming import UNKNOWN_PERSON, KnownPeople, NamingState, name_people, read_corrections
+from facecluster.naming import UNKNOWN_PERSON, KnownPeople, name_people
+from facecluster.state import NamingState, read_corrections
 from facecluster.tsv import tsv_writer
 
 ASSIGNMENT_COLUMNS = [

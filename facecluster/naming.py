@@ -21,122 +21,30 @@ person per face, in this order of precedence:
 7. people the user hid (`hide: [person_0009]`): their faces keep their person, marked
    hidden (no people folder, no review card).
 
-State kept between runs (a folder outside the outputs Snakemake deletes):
-    names.tsv     path, face_index, person: the name every face got
-    aliases.tsv   name, now: names that became another (renamed, merged, known)
-so that a correction naming an old name keeps meaning the same person.
+The names kept between runs and the corrections file are read, checked and written by
+facecluster.state.
 """
 
-import csv
 import re
 from collections import Counter, defaultdict
 from pathlib import Path
 
 import numpy as np
-import yaml
 
 from facecluster.gather import read_faces
 from facecluster.ledger import read_ledger
 from facecluster.metrics import UNKNOWN
-from facecluster.tsv import tsv_writer
+from facecluster.state import CORRECTION_KINDS, NUMBERED, NamingState, follow_aliases
 
 UNKNOWN_PERSON = "unknown"
-NUMBERED = re.compile(r"person_(\d+)")
 # A name becomes a folder name: one path component, not hidden.
 SAFE_NAME = re.compile(r"[^/\\\0]+")
-CORRECTION_KINDS = ("rename", "merge", "move_out", "hide")
 # A move_out's `to:` for "nobody": the face goes with the faces no cluster took.
 NOBODY = "nobody"
 
 
 def person_number(number):
     return f"person_{number:04d}"
-
-
-class NamingState:
-    """The names of the previous run: {(path, face_index): person} and {old name: its name now}."""
-
-    def __init__(self, faces=None, aliases=None):
-        self.faces = faces or {}
-        self.aliases = aliases or {}
-
-    @classmethod
-    def read(cls, folder):
-        folder = Path(folder)
-        faces, aliases = {}, {}
-        if (folder / "names.tsv").exists():
-            for row in _read_tsv(folder / "names.tsv"):
-                faces[(row["path"], int(row["face_index"]))] = row["person"]
-        if (folder / "aliases.tsv").exists():
-            aliases = {row["name"]: row["now"] for row in _read_tsv(folder / "aliases.tsv")}
-        return cls(faces, aliases)
-
-    def write(self, folder):
-        folder = Path(folder)
-        folder.mkdir(parents=True, exist_ok=True)
-        with open(folder / "names.tsv", "w", newline="", encoding="utf-8") as handle:
-            writer = tsv_writer(handle)
-            writer.writerow(["path", "face_index", "person"])
-            writer.writerows([path, index, person] for (path, index), person in sorted(self.faces.items()))
-        with open(folder / "aliases.tsv", "w", newline="", encoding="utf-8") as handle:
-            writer = tsv_writer(handle)
-            writer.writerow(["name", "now"])
-            writer.writerows(sorted(self.aliases.items()))
-
-    def resolve(self, name):
-        """The name `name` goes by now (following renames and merges)."""
-        return _follow(self.aliases, name)
-
-    def highest_number(self):
-        names = set(self.faces.values()) | set(self.aliases) | set(self.aliases.values())
-        return max((int(m.group(1)) for m in map(NUMBERED.fullmatch, names) if m), default=0)
-
-
-def _follow(aliases, name):
-    """`name` after its aliases (a cycle, from names given back and forth, stops where it closes)."""
-    seen = set()
-    while name in aliases and name not in seen:
-        seen.add(name)
-        name = aliases[name]
-    return name
-
-
-def _read_tsv(path):
-    with open(path, newline="", encoding="utf-8") as handle:
-        return list(csv.DictReader(handle, delimiter="\t"))
-
-
-def read_corrections(path):
-    """(corrections, problem): {kind: entries} read from a YAML file, and why it could not be
-    read (None when it could). A missing or malformed file gives no corrections, never an error."""
-    empty = {kind: [] for kind in CORRECTION_KINDS}
-    if path is None:
-        return empty, None
-    path = Path(path)
-    if not path.exists():
-        return empty, f"corrections file {str(path)!r} does not exist"
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        return empty, f"corrections file {str(path)!r} is not valid YAML: {exc}"
-    if not isinstance(data, dict) or set(data) - set(CORRECTION_KINDS):
-        return empty, f"corrections file {str(path)!r}: expected a mapping with keys {', '.join(CORRECTION_KINDS)}"
-    rename = data.get("rename") or {}
-    merge = data.get("merge") or []
-    move_out = data.get("move_out") or []
-    hide = data.get("hide") or []
-    shapes = ((rename, dict), (merge, list), (move_out, list), (hide, list))
-    if not all(isinstance(value, kind) for value, kind in shapes):
-        return empty, (
-            f"corrections file {str(path)!r}: rename is a mapping (old: new), merge a list of name lists, "
-            "move_out a list of {photo, face, person, to (optional)}, hide a list of names"
-        )
-    return {
-        "rename": [(str(old), str(new)) for old, new in rename.items()],
-        "merge": merge,
-        "move_out": move_out,
-        "hide": [str(name) for name in hide],
-    }, None
 
 
 class KnownPeople:
@@ -247,7 +155,7 @@ class _Naming:
 
     def _resolve(self, name):
         """The name `name` goes by now, this run's renames and merges included."""
-        return _follow(self.aliases, name)
+        return follow_aliases(self.aliases, name)
 
     def _main_group(self, rows):
         """The group holding most of `rows` (a cluster over the unknown faces)."""

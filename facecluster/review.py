@@ -33,7 +33,8 @@ import numpy as np
 from PIL import Image
 
 from facecluster.experiment import read_assignments
-from facecluster.naming import UNKNOWN_PERSON, read_corrections
+from facecluster.naming import UNKNOWN_PERSON
+from facecluster.state import read_corrections
 
 STATIC_FILES = ("index.html", "review.css", "review.js")
 # The faces of nobody in particular: those no cluster took (and, with min_photos, the others).
