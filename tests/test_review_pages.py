@@ -44,6 +44,8 @@ def browser(tmp_path_factory):
     )
     driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
     driver.set_window_size(1280, 900)
+    # A link's view is drawn on the hashchange event, after the click returns: wait for what it shows.
+    driver.implicitly_wait(5)
     driver.downloads = downloads
     yield driver
     driver.quit()
