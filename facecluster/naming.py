@@ -15,11 +15,17 @@ person per face, in this order of precedence:
    shares most faces with (each name taken once, the biggest overlaps first);
 5. new people get new numbers, after the highest number ever given;
 6. moves out the user asked for ("this face is not person_0002"): the face joins
-   the person the entry names (`to: person_0005`), or nobody (`to: nobody`: the faces
-   no cluster took), or else the nearest other group within the distance, or becomes
-   a person of its own;
+   the person the entry names (`to: person_0005`), or nobody (`to: nobody`: the others),
+   or else the nearest other group within the distance, or a group of its own;
 7. people the user hid (`hide: [person_0009]`): their faces keep their person, marked
    hidden (no people folder, no review card).
+
+A group becomes a person (a name or number, a people folder) only when it holds faces of
+at least `min_photos` photos, or when a known person's name, a correction or a name a
+person gave in an earlier run names it: in a library most faces are bystanders seen once,
+who are nobody's person. Every other face is `others` (OTHERS), its cluster kept in
+assignments.tsv, so that someone seen again in later photos becomes a person then.
+Numbers go to persons only.
 
 The names kept between runs and the corrections file are read, checked and written by
 facecluster.state.
@@ -36,7 +42,10 @@ from facecluster.ledger import read_ledger
 from facecluster.metrics import UNKNOWN
 from facecluster.state import CORRECTION_KINDS, NUMBERED, NamingState, follow_aliases
 
-UNKNOWN_PERSON = "unknown"
+# The person of every face no person holds (a cluster under min_photos, or no cluster).
+OTHERS = "others"
+# What such faces were called before issue 25, as a previous run's state may hold it: no name.
+NO_PERSON = (OTHERS, "unknown")
 # A name becomes a folder name: one path component, not hidden.
 SAFE_NAME = re.compile(r"[^/\\\0]+")
 # A move_out's `to:` for "nobody": the face goes with the faces no cluster took.
@@ -92,13 +101,14 @@ class KnownPeople:
         return best, per_person[np.arange(len(distances)), best]
 
 
-def name_people(faces, X, clusters, *, threshold, known=None, previous=None, corrections=None):
+def name_people(faces, X, clusters, *, threshold, known=None, previous=None, corrections=None, min_photos=1):
     """Name every face; returns (persons, state, report).
 
     faces: the clustered faces (dicts with path, face_index, photo_id); X: their raw
     embeddings; clusters: (n,) cluster ids, UNKNOWN for faces no cluster took;
     threshold: the embedder's calibrated euclidean distance; known: KnownPeople or None;
-    previous: the last run's NamingState; corrections: read_corrections' mapping.
+    previous: the last run's NamingState; corrections: read_corrections' mapping; min_photos:
+    the photos a group needs to become a person unless a name given to it says so (else OTHERS).
     report: {"known": {name: faces}, "kept": names carried over, "new": new names,
     "corrections": [{"correction", "honoured", "reason"}], "hidden": the names hidden}.
     """
@@ -107,7 +117,7 @@ def name_people(faces, X, clusters, *, threshold, known=None, previous=None, cor
     if not any(key in keys for key in previous.faces):
         # Another folder altogether (photos=PATH run on a new one): its people start at person_0001.
         previous = NamingState()
-    naming = _Naming(faces, np.asarray(X, np.float64), clusters, threshold, previous)
+    naming = _Naming(faces, np.asarray(X, np.float64), clusters, threshold, previous, min_photos)
     corrections = corrections or {kind: [] for kind in CORRECTION_KINDS}
     for names in corrections["merge"]:
         naming.merge(names)
@@ -125,10 +135,12 @@ def name_people(faces, X, clusters, *, threshold, known=None, previous=None, cor
 
 
 class _Naming:
-    def __init__(self, faces, X, clusters, threshold, previous):
+    def __init__(self, faces, X, clusters, threshold, previous, min_photos):
         self.faces, self.X, self.threshold, self.previous = faces, X, threshold, previous
+        self.min_photos = min_photos
         self.group = np.asarray(clusters, np.int64).copy()
         self.name = {}  # group id -> person name
+        self.merged = set()  # groups a merge made: a correction says they are someone
         self.aliases = dict(previous.aliases)
         self.corrections = []
         self.known_names = set()
@@ -172,6 +184,13 @@ class _Naming:
     def _new_group(self):
         return int(self.group.max()) + 1 if len(self.group) else 0
 
+    def _is_person(self, g):
+        """Whether group g holds faces of min_photos photos at least, or a merge made it."""
+        if g in self.merged:
+            return True
+        photos = {self.faces[row]["photo_id"] for row in np.flatnonzero(self.group == g)}
+        return len(photos) >= self.min_photos
+
     def merge(self, names):
         text = f"merge {names}"
         if not isinstance(names, list) or len(names) < 2:
@@ -188,6 +207,7 @@ class _Naming:
         if target is None:
             target = self._new_group()
         self.group[rows] = target
+        self.merged.add(target)
         first = self._resolve(names[0])
         for n in names[1:]:
             if self._resolve(n) != first:
@@ -220,7 +240,7 @@ class _Naming:
 
     def rename(self, old, new):
         text = f"rename {old} to {new}"
-        if not SAFE_NAME.fullmatch(new) or new in (".", "..", UNKNOWN_PERSON) or new.startswith("."):
+        if not SAFE_NAME.fullmatch(new) or new in (".", "..", *NO_PERSON) or new.startswith("."):
             self._record(text, False, f"{new!r} cannot be a folder name")
             return
         rows = self._rows_of(old)
@@ -246,7 +266,7 @@ class _Naming:
         overlaps = Counter(
             (int(self.group[row]), self._resolve(before))
             for row, before in enumerate(self.before)
-            if before is not None and self.group[row] != UNKNOWN and before != UNKNOWN_PERSON
+            if before is not None and self.group[row] != UNKNOWN and before not in NO_PERSON
         )
         for (g, before), _ in sorted(overlaps.items(), key=lambda item: (-item[1], item[0])):
             if g in self.name:
@@ -254,7 +274,9 @@ class _Naming:
                     # The people once called `before` are now known by another name.
                     self.aliases.setdefault(before, self.name[g])
                 continue
-            if before in taken:
+            # A number is a person's while their group holds min_photos photos; a name someone
+            # gave (a correction, reference photos) stays a person's.
+            if before in taken or (NUMBERED.fullmatch(before) and not self._is_person(g)):
                 continue
             self.name[g] = before
             taken.add(before)
@@ -264,7 +286,7 @@ class _Naming:
         ids, first, sizes = np.unique(self.group, return_index=True, return_counts=True)
         order = sorted(zip(-sizes, first, ids.tolist()))  # biggest first, then first seen
         for _, _, g in order:
-            if g == UNKNOWN or g in self.name:
+            if g == UNKNOWN or g in self.name or not self._is_person(g):
                 continue
             number += 1
             self.name[g] = person_number(number)
@@ -280,9 +302,8 @@ class _Naming:
         if row is None:
             self._record(text, False, f"no face {face} of photo {photo!r} in this experiment")
             return
-        current = self._resolve(person)
-        holder = UNKNOWN_PERSON if self.group[row] == UNKNOWN else self.name.get(int(self.group[row]))
-        if holder != current:
+        current = OTHERS if person in NO_PERSON else self._resolve(person)
+        if self.name.get(int(self.group[row]), OTHERS) != current:
             self._record(text, True, "already elsewhere")
             return
         if to is None:
@@ -295,7 +316,8 @@ class _Naming:
                 self._record(text, False, f"no person {to} in this run")
                 return
             self.group[row] = holder
-        if self.group[row] != UNKNOWN and self.group[row] not in self.name:
+        group = int(self.group[row])
+        if group != UNKNOWN and group not in self.name and self._is_person(group):
             self.name[int(self.group[row])] = person_number(self._highest_number() + 1)
         self._record(text, True)
 
@@ -315,7 +337,7 @@ class _Naming:
         """Where the previous run had the face, when that was someone else (a move out sticks),
         else the nearest other group."""
         before = self._resolve(self.before[row]) if self.before[row] else None
-        if before not in (None, excluded, UNKNOWN_PERSON):
+        if before not in (None, excluded, *NO_PERSON):
             holder = next((g for g, name in self.name.items() if name == before), None)
             if holder is None:
                 holder = self._new_group()
@@ -359,7 +381,7 @@ class _Naming:
         )
 
     def result(self):
-        persons = [UNKNOWN_PERSON if g == UNKNOWN else self.name[int(g)] for g in self.group.tolist()]
+        persons = [self.name.get(int(g), OTHERS) for g in self.group.tolist()]
         state = NamingState(dict(zip(self._keys(), persons)), self.aliases)
         # A name in use is nobody's alias: a name given back (rename to an old name) wins.
         for name in set(persons):
@@ -367,8 +389,8 @@ class _Naming:
         previous_names = {p for p in self.before if p}
         report = {
             "known": dict(sorted(Counter(p for p in persons if p in self.known_names).items())),
-            "kept": sorted(set(persons) & previous_names - {UNKNOWN_PERSON}),
-            "new": sorted(set(persons) - previous_names - {UNKNOWN_PERSON}),
+            "kept": sorted(set(persons) & previous_names - {OTHERS}),
+            "new": sorted(set(persons) - previous_names - {OTHERS}),
             "corrections": self.corrections,
             "hidden": sorted(self.hidden),
         }

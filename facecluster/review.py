@@ -33,12 +33,10 @@ import numpy as np
 from PIL import Image
 
 from facecluster.experiment import read_assignments
-from facecluster.naming import UNKNOWN_PERSON
+from facecluster.naming import NO_PERSON
 from facecluster.state import read_corrections
 
 STATIC_FILES = ("index.html", "review.css", "review.js")
-# The faces of nobody in particular: those no cluster took (and, with min_photos, the others).
-OTHERS = (UNKNOWN_PERSON, "others")
 THUMB_PX = 80
 THUMB_QUALITY = 82
 NEAR_RATIO = 0.9
@@ -94,7 +92,7 @@ def review_data(faces, X, *, experiment, threshold=None, corrections=None):
             hidden.add(face["person"])
         elif face.get("set_aside"):
             set_aside.append(position)
-        elif face["person"] in OTHERS:
+        elif face["person"] in NO_PERSON:
             others.append(position)
         else:
             members[face["person"]].append(position)
@@ -153,7 +151,7 @@ def review_data(faces, X, *, experiment, threshold=None, corrections=None):
 def _bucket(face):
     if face.get("set_aside"):
         return "set aside"
-    return "others" if face["person"] in OTHERS else face["person"]
+    return "others" if face["person"] in NO_PERSON else face["person"]
 
 
 def _person(name, kind, positions, faces):

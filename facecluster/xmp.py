@@ -18,7 +18,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from facecluster.gather import record_path
-from facecluster.naming import UNKNOWN_PERSON
+from facecluster.naming import NO_PERSON
 
 NAMESPACES = {
     "x": "adobe:ns:meta/",
@@ -30,7 +30,7 @@ NAMESPACES = {
 for _prefix, _uri in NAMESPACES.items():
     ET.register_namespace(_prefix, _uri)
 # Faces told to no photo manager: nobody's, and the faces of non-persons (issue 25).
-NOT_A_PERSON = {UNKNOWN_PERSON, "others"}
+NOT_A_PERSON = set(NO_PERSON)
 # assignments.tsv columns that, set, keep a face out: set aside as too poor (issue 25), or its
 # person hidden by a correction (issue 26). Read where the table has them.
 LEFT_OUT = ("set_aside", "hidden")

@@ -21,6 +21,7 @@ def test_shipped_config_is_valid_and_defaults_are_filled():
         "min_size": 16,
         "score_threshold": 0.5,
         "upsample_below": 1280,
+        "search_side": 3072,
         "nms_threshold": 0.3,
     }
     assert {e["model"] for e in config["experiments"].values()} == {"lfw_crops"}
