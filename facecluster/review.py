@@ -78,7 +78,7 @@ def write_review(
         "window.REVIEW_DATA = " + json.dumps(data, ensure_ascii=False, separators=(",", ":")) + ";\n",
         encoding="utf-8",
     )
-    _write_thumbnails(faces, data["shown"], out_dir / "faces")
+    _write_thumbnails(faces, [int(position) for position in data["faces"]], out_dir / "faces")
     return data
 
 
@@ -144,7 +144,6 @@ def review_data(faces, X, *, experiment, threshold=None, corrections=None):
             {"person": i, "between": round(s["between"], 3), "within": round(s["within"], 3)}
             for i, s in sorted(splits.items(), key=lambda item: -item[1]["between"] / item[1]["within"])
         ],
-        "shown": shown,
     }
 
 
