@@ -11,6 +11,8 @@ assignments.tsv  one row per face of the experiment (its sample): row, photo_id,
                  A face is a person's exactly when person is not `others`; a face of
                  `others` with an empty set_aside is in a cluster of fewer than min_photos
                  photos (a bystander, until seen again), one with a reason was set aside.
+                 hidden (issue 26): yes when a correction hid the person (no people folder,
+                 no review card, no XMP region)
 metrics.json     the recipe, the chosen K and why, notes, every score for every K (over the
                  faces clustered: set-aside faces are not), people (persons, their faces,
                  the faces of others, the faces set aside by reason), and
@@ -34,7 +36,8 @@ from facecluster.clusterers import CLUSTERERS
 from facecluster.gather import read_faces
 from facecluster.graph import enforce_cannot_link
 from facecluster.metrics import UNKNOWN, choose_k, matched_confusion
-from facecluster.naming import OTHERS, KnownPeople, NamingState, name_people, read_corrections
+from facecluster.naming import OTHERS, KnownPeople, name_people
+from facecluster.state import NamingState, read_corrections
 from facecluster.tsv import tsv_writer
 
 ASSIGNMENT_COLUMNS = [
@@ -51,6 +54,7 @@ ASSIGNMENT_COLUMNS = [
     "chips",
     "person",
     "set_aside",
+    "hidden",
 ]
 # Scores are rounded so that results do not depend on floating-point summation
 # order (thread counts, BLAS builds): reruns give byte-identical files.
@@ -241,6 +245,7 @@ def _rounded(scores):
 def _write_outputs(
     out_assignments, out_metrics, out_coords, out_table, faces, clusters, persons, reasons, summary, coords
 ):
+    hidden = set(summary.get("naming", {}).get("hidden", []))
     with open(out_assignments, "w", newline="", encoding="utf-8") as handle:
         writer = tsv_writer(handle)
         writer.writerow(ASSIGNMENT_COLUMNS)
@@ -260,6 +265,7 @@ def _write_outputs(
                     face["chips"],
                     persons[i],
                     reasons[i],
+                    "yes" if persons[i] in hidden else "",
                 ]
             )
     Path(out_metrics).write_text(json.dumps(summary, indent=1, sort_keys=True) + "\n")

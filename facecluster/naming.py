@@ -15,7 +15,10 @@ person per face, in this order of precedence:
    shares most faces with (each name taken once, the biggest overlaps first);
 5. new people get new numbers, after the highest number ever given;
 6. moves out the user asked for ("this face is not person_0002"): the face joins
-   the nearest other group within the distance, or a group of its own.
+   the person the entry names (`to: person_0005`), or nobody (`to: nobody`: the others),
+   or else the nearest other group within the distance, or a group of its own;
+7. people the user hid (`hide: [person_0009]`): their faces keep their person, marked
+   hidden (no people folder, no review card).
 
 A group becomes a person (a name or number, a people folder) only when it holds faces of
 at least `min_photos` photos, or when a known person's name, a correction or a name a
@@ -24,120 +27,33 @@ who are nobody's person. Every other face is `others` (OTHERS), its cluster kept
 assignments.tsv, so that someone seen again in later photos becomes a person then.
 Numbers go to persons only.
 
-State kept between runs (a folder outside the outputs Snakemake deletes):
-    names.tsv     path, face_index, person: the name every face got
-    aliases.tsv   name, now: names that became another (renamed, merged, known)
-so that a correction naming an old name keeps meaning the same person.
+The names kept between runs and the corrections file are read, checked and written by
+facecluster.state.
 """
 
-import csv
 import re
 from collections import Counter, defaultdict
 from pathlib import Path
 
 import numpy as np
-import yaml
 
 from facecluster.gather import read_faces
 from facecluster.ledger import read_ledger
 from facecluster.metrics import UNKNOWN
-from facecluster.tsv import tsv_writer
+from facecluster.state import CORRECTION_KINDS, NUMBERED, NamingState, follow_aliases
 
 # The person of every face no person holds (a cluster under min_photos, or no cluster).
 OTHERS = "others"
 # What such faces were called before issue 25, as a previous run's state may hold it: no name.
 NO_PERSON = (OTHERS, "unknown")
-NUMBERED = re.compile(r"person_(\d+)")
 # A name becomes a folder name: one path component, not hidden.
 SAFE_NAME = re.compile(r"[^/\\\0]+")
-CORRECTION_KINDS = ("rename", "merge", "move_out")
+# A move_out's `to:` for "nobody": the face goes with the faces no cluster took.
+NOBODY = "nobody"
 
 
 def person_number(number):
     return f"person_{number:04d}"
-
-
-class NamingState:
-    """The names of the previous run: {(path, face_index): person} and {old name: its name now}."""
-
-    def __init__(self, faces=None, aliases=None):
-        self.faces = faces or {}
-        self.aliases = aliases or {}
-
-    @classmethod
-    def read(cls, folder):
-        folder = Path(folder)
-        faces, aliases = {}, {}
-        if (folder / "names.tsv").exists():
-            for row in _read_tsv(folder / "names.tsv"):
-                faces[(row["path"], int(row["face_index"]))] = row["person"]
-        if (folder / "aliases.tsv").exists():
-            aliases = {row["name"]: row["now"] for row in _read_tsv(folder / "aliases.tsv")}
-        return cls(faces, aliases)
-
-    def write(self, folder):
-        folder = Path(folder)
-        folder.mkdir(parents=True, exist_ok=True)
-        with open(folder / "names.tsv", "w", newline="", encoding="utf-8") as handle:
-            writer = tsv_writer(handle)
-            writer.writerow(["path", "face_index", "person"])
-            writer.writerows([path, index, person] for (path, index), person in sorted(self.faces.items()))
-        with open(folder / "aliases.tsv", "w", newline="", encoding="utf-8") as handle:
-            writer = tsv_writer(handle)
-            writer.writerow(["name", "now"])
-            writer.writerows(sorted(self.aliases.items()))
-
-    def resolve(self, name):
-        """The name `name` goes by now (following renames and merges)."""
-        return _follow(self.aliases, name)
-
-    def highest_number(self):
-        names = set(self.faces.values()) | set(self.aliases) | set(self.aliases.values())
-        return max((int(m.group(1)) for m in map(NUMBERED.fullmatch, names) if m), default=0)
-
-
-def _follow(aliases, name):
-    """`name` after its aliases (a cycle, from names given back and forth, stops where it closes)."""
-    seen = set()
-    while name in aliases and name not in seen:
-        seen.add(name)
-        name = aliases[name]
-    return name
-
-
-def _read_tsv(path):
-    with open(path, newline="", encoding="utf-8") as handle:
-        return list(csv.DictReader(handle, delimiter="\t"))
-
-
-def read_corrections(path):
-    """(corrections, problem): {kind: entries} read from a YAML file, and why it could not be
-    read (None when it could). A missing or malformed file gives no corrections, never an error."""
-    empty = {kind: [] for kind in CORRECTION_KINDS}
-    if path is None:
-        return empty, None
-    path = Path(path)
-    if not path.exists():
-        return empty, f"corrections file {str(path)!r} does not exist"
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        return empty, f"corrections file {str(path)!r} is not valid YAML: {exc}"
-    if not isinstance(data, dict) or set(data) - set(CORRECTION_KINDS):
-        return empty, f"corrections file {str(path)!r}: expected a mapping with keys {', '.join(CORRECTION_KINDS)}"
-    rename = data.get("rename") or {}
-    merge = data.get("merge") or []
-    move_out = data.get("move_out") or []
-    if not isinstance(rename, dict) or not isinstance(merge, list) or not isinstance(move_out, list):
-        return empty, (
-            f"corrections file {str(path)!r}: rename is a mapping (old: new), merge a list of name lists, "
-            "move_out a list of {photo, face, person}"
-        )
-    return {
-        "rename": [(str(old), str(new)) for old, new in rename.items()],
-        "merge": merge,
-        "move_out": move_out,
-    }, None
 
 
 class KnownPeople:
@@ -194,7 +110,7 @@ def name_people(faces, X, clusters, *, threshold, known=None, previous=None, cor
     previous: the last run's NamingState; corrections: read_corrections' mapping; min_photos:
     the photos a group needs to become a person unless a name given to it says so (else OTHERS).
     report: {"known": {name: faces}, "kept": names carried over, "new": new names,
-    "corrections": [{"correction", "honoured", "reason"}]}.
+    "corrections": [{"correction", "honoured", "reason"}], "hidden": the names hidden}.
     """
     previous = previous or NamingState()
     keys = {(face["path"], face["face_index"]) for face in faces}
@@ -213,6 +129,8 @@ def name_people(faces, X, clusters, *, threshold, known=None, previous=None, cor
     naming.number_the_rest()
     for entry in corrections["move_out"]:
         naming.move_out(entry)
+    for name in corrections.get("hide", []):
+        naming.hide(name)
     return naming.result()
 
 
@@ -226,6 +144,7 @@ class _Naming:
         self.aliases = dict(previous.aliases)
         self.corrections = []
         self.known_names = set()
+        self.hidden = set()
         self.key_row = {(face["path"], face["face_index"]): row for row, face in enumerate(faces)}
         # The previous run's person of each face still here, under the name it goes by now.
         self.before = [previous.resolve(previous.faces.get(key)) for key in self._keys()]
@@ -248,7 +167,7 @@ class _Naming:
 
     def _resolve(self, name):
         """The name `name` goes by now, this run's renames and merges included."""
-        return _follow(self.aliases, name)
+        return follow_aliases(self.aliases, name)
 
     def _main_group(self, rows):
         """The group holding most of `rows` (a cluster over the unknown faces)."""
@@ -387,18 +306,41 @@ class _Naming:
             self._record(f"move_out {entry}", False, "a move_out entry has photo, face and person")
             return
         photo, face, person = str(entry["photo"]), entry["face"], str(entry["person"])
-        text = f"face {face} of {photo} is not {person}"
+        to = str(entry["to"]) if entry.get("to") is not None else None
+        text = f"face {face} of {photo} is not {person}" + (f", it is {to}" if to else "")
         row = self._find_face(photo, face)
         if row is None:
             self._record(text, False, f"no face {face} of photo {photo!r} in this experiment")
             return
-        current = self._resolve(person)
-        if self.name.get(int(self.group[row])) != current:
+        current = OTHERS if person in NO_PERSON else self._resolve(person)
+        if self.name.get(int(self.group[row]), OTHERS) != current:
             self._record(text, True, "already elsewhere")
             return
-        self.group[row] = self._group_moved_to(row, current)
-        if self.group[row] not in self.name and self._is_person(int(self.group[row])):
+        if to is None:
+            self.group[row] = self._group_moved_to(row, current)
+        elif to == NOBODY:
+            self.group[row] = UNKNOWN
+        else:
+            holder = self._group_named(self._resolve(to))
+            if holder is None:
+                self._record(text, False, f"no person {to} in this run")
+                return
+            self.group[row] = holder
+        group = int(self.group[row])
+        if group != UNKNOWN and group not in self.name and self._is_person(group):
             self.name[int(self.group[row])] = person_number(self._highest_number() + 1)
+        self._record(text, True)
+
+    def _group_named(self, name):
+        return next((g for g, given in self.name.items() if given == name and np.any(self.group == g)), None)
+
+    def hide(self, name):
+        text = f"hide {name}"
+        current = self._resolve(name)
+        if self._group_named(current) is None:
+            self._record(text, False, f"no person {name} in this run")
+            return
+        self.hidden.add(current)
         self._record(text, True)
 
     def _group_moved_to(self, row, excluded):
@@ -460,5 +402,6 @@ class _Naming:
             "kept": sorted(set(persons) & previous_names - {OTHERS}),
             "new": sorted(set(persons) - previous_names - {OTHERS}),
             "corrections": self.corrections,
+            "hidden": sorted(self.hidden),
         }
         return persons, state, report

@@ -19,6 +19,7 @@ people/
                              fewer than min_photos photos (by cluster), then those set
                              aside (by reason); contact_sheet.png, contact_sheet_2.png, ...
                              show them all
+A person the corrections hide (assignments.tsv's `hidden`) gets no folder.
 """
 
 import os
@@ -44,7 +45,8 @@ def write_people_folders(assignments_path, out_dir, *, mode="symlink"):
     chips = LazyChips(faces)
     members = defaultdict(list)
     for position, face in enumerate(faces):
-        members[face["person"]].append(position)
+        if not face.get("hidden"):
+            members[face["person"]].append(position)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     index = []

@@ -174,6 +174,19 @@ def _naming(naming):
     return lines + [""]
 
 
+def describe_unhonoured(by_experiment, results="results"):
+    """Lines for the end of a run: per experiment, the corrections not honoured and why (as in its
+    report.md); none when every correction was honoured."""
+    lines = []
+    for experiment, corrections in sorted(by_experiment.items()):
+        report = f"{results}/experiments/{experiment}/report.md"
+        lines.append(
+            f"facecluster: {len(corrections)} correction(s) of experiment {experiment} not honoured (see {report}):"
+        )
+        lines += [f"  {c['correction']}: {c['reason']}" for c in corrections]
+    return lines
+
+
 def _describe_clustering(settings):
     method = settings["method"]
     if "k" in settings:
