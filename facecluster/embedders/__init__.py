@@ -34,6 +34,8 @@ class Embedder(Component):
     """
 
     thresholds = None
+    # What to do where clustering or naming needs a threshold the embedder was not calibrated for.
+    calibrate_help = "give one (see bench/calibrate_thresholds.py)"
 
     @classmethod
     def calibrated(cls, settings):
@@ -43,6 +45,11 @@ class Embedder(Component):
 def calibrated_thresholds(settings):
     """{metric: distance} calibrated for a validated `embedder:`, or None."""
     return EMBEDDERS[settings["name"]].calibrated(settings)
+
+
+def calibrate_help(settings):
+    """What to do when a validated `embedder:` has no calibrated thresholds."""
+    return EMBEDDERS[settings["name"]].calibrate_help
 
 
 def make_embedder(settings, files=None, threads=1):
