@@ -4,11 +4,11 @@ folder's wall time on 2 cores, for this checkout and (in the same run) another o
 The photos: the first `--photos` of a bench/library.py library of 4032x3024 photos (seed 1; lfw-dev
 faces of 40-400 px pasted, one to four a photo; a quarter portrait), JPEG quality 75-95.
 
-For each checkout (and config file: `--variant`), `--repeats` times, alternating: a fresh folder, the model files made first
-(`snakemake models/yunet models/dlib_onnx`), then `snakemake --cores 2 --config photos=FOLDER`
-timed (wall, the whole run) and its process_batch benchmark files read (CPU seconds of the
-per-photo jobs; each job's photos from photos.tsv). Pillow's full decode: `Image.open(path)
-.convert("RGB")`, CPU seconds, the best of 3 passes over the photos.
+For each checkout (and config file: `--variant`), `--repeats` times, alternating: a fresh
+folder, the model files made first (`snakemake models/yunet models/dlib_onnx`), then
+`snakemake --cores 2 --config photos=FOLDER` timed (wall, the whole run) and its process_batch
+benchmark files read (CPU seconds of the per-photo jobs; each job's photos from photos.tsv).
+Pillow's full decode: `Image.open(path).convert("RGB")`, CPU seconds, the best of 3 passes.
 
     flock /tmp/fc-heavy.lock .venv/bin/python bench/phone_speed.py --before /tmp/fc-before
 """
