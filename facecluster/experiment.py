@@ -339,7 +339,7 @@ def plot_experiment(name, assignments_path, metrics_path, coords_path, out):
     _confusion(out["confusion"], name, labels if has_labels else None, persons)
     first_chips, sizes = _chips_by_person(faces, persons)
     n_persons = len(sizes) - (None in sizes)
-    shown = "per person" if n_persons <= SHEET_PERSONS else f"the first {SHEET_PERSONS} of {n_persons} persons, others"
+    shown = "per person" if n_persons <= SHEET_PERSONS else f"of {SHEET_PERSONS} persons of {n_persons} (most first)"
     plots.contact_sheet(out["contact_sheet"], first_chips, sizes=sizes, title=f"{name}: faces {shown}, K={chosen}")
 
 

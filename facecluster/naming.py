@@ -265,12 +265,20 @@ class _Naming:
     def _new_group(self):
         return int(self.group.max()) + 1 if len(self.group) else 0
 
-    def _is_person(self, g):
-        """Whether group g holds faces of min_photos photos at least, or a merge made it."""
+    def _photos_per_group(self):
+        """{group: the photos its faces are in}, in one pass over the faces."""
+        photos = defaultdict(set)
+        for g, face in zip(self.group.tolist(), self.faces):
+            photos[g].add(face["photo_id"])
+        return {g: len(ids) for g, ids in photos.items()}
+
+    def _is_person(self, g, photos=None):
+        """Whether group g holds faces of min_photos photos at least, or a merge made it
+        (photos: _photos_per_group's, when the groups did not change since)."""
         if g in self.merged:
             return True
-        photos = {self.faces[row]["photo_id"] for row in np.flatnonzero(self.group == g)}
-        return len(photos) >= self.min_photos
+        photos = photos if photos is not None else self._photos_per_group()
+        return photos.get(g, 0) >= self.min_photos
 
     def merge(self, names):
         text = f"merge {names}"
@@ -344,6 +352,7 @@ class _Naming:
 
     def carry_previous_names(self):
         taken = set(self.name.values())
+        photos = self._photos_per_group()
         overlaps = Counter(
             (int(self.group[row]), self._resolve(before))
             for row, before in enumerate(self.before)
@@ -357,17 +366,18 @@ class _Naming:
                 continue
             # A number is a person's while their group holds min_photos photos; a name someone
             # gave (a correction, reference photos) stays a person's.
-            if before in taken or (NUMBERED.fullmatch(before) and not self._is_person(g)):
+            if before in taken or (NUMBERED.fullmatch(before) and not self._is_person(g, photos)):
                 continue
             self.name[g] = before
             taken.add(before)
 
     def number_the_rest(self):
         number = self._highest_number()
+        photos = self._photos_per_group()
         ids, first, sizes = np.unique(self.group, return_index=True, return_counts=True)
         order = sorted(zip(-sizes, first, ids.tolist()))  # biggest first, then first seen
         for _, _, g in order:
-            if g == UNKNOWN or g in self.name or not self._is_person(g):
+            if g == UNKNOWN or g in self.name or not self._is_person(g, photos):
                 continue
             number += 1
             self.name[g] = person_number(number)

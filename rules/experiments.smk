@@ -63,7 +63,6 @@ rule report_experiment:
     input:
         plots=experiment_figure_files,
         metrics=rules.cluster_experiment.output.metrics,
-        assignments=rules.cluster_experiment.output.assignments,
         ledger=experiment_input("ledger.tsv"),
         # The report shows the first persons' contact sheets and links the rest.
         people=f"{RESULTS}/experiments/{{experiment}}/people",

@@ -12,7 +12,6 @@ write_report(
     snakemake.wildcards.experiment,
     metrics_path=snakemake.input.metrics,
     ledger_path=snakemake.input.ledger,
-    assignments_path=snakemake.input.assignments,
     people_folder=snakemake.input.people,
     plots=snakemake.params.plots,
     out_path=snakemake.output[0],

@@ -28,6 +28,16 @@ def test_shipped_config_is_valid_and_defaults_are_filled():
     assert config["datasets"]["demo"]["labels"] == "folders"
 
 
+def test_persons_need_three_photos_and_the_set_aside_score_is_the_detectors_own():
+    photos = validate_config({**SHIPPED, "photos": "data/demo"})["experiments"]["photos"]
+    assert photos["min_photos"] == 3
+    assert photos["set_aside"] == {"min_side": 32, "min_score": 0.8, "min_sharpness": 0.03}  # yunet's score
+    hog = copy.deepcopy(SHIPPED)
+    hog["models"]["dlib"]["detector"] = {"name": "dlib_hog"}
+    config = validate_config({**hog, "photos": "data/demo"})
+    assert config["experiments"]["photos"]["set_aside"]["min_score"] == 0  # HOG's margins say no likelihood
+
+
 def mutated(change):
     config = copy.deepcopy(SHIPPED)
     change(config)
