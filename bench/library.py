@@ -7,7 +7,7 @@ How a library is made (seeded: the same seed, size and count give the same files
   face, three group photos whose faces have no ground truth), copied as they are.
 - the family: FAMILY_PEOPLE lfw-dev people drawn among those with at least FAMILY_MIN_PHOTOS
   photos. Zipf-like counts: the k-th (by lfw-dev photos, most first) appears with weight 1/k, so
-  a few are in many photos and the last in a few (600 photos: about 240 faces down to 8). Each
+  a few are in many photos and the last in a few (600 photos: 234 faces down to 6). Each
   appearance pastes the person's next lfw-dev photo (shuffled, reused once all are used: a
   reused photo gets another size, angle, blur and place).
 - faces per photo: one to four (uniform). The first is always family; of the others

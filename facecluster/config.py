@@ -220,7 +220,7 @@ def naming_dataset(experiment, key):
 def _check_naming(config, name, experiment, embedder):
     """Resolve naming_threshold auto; make the known and find folders datasets of their own
     (processed, cached and in a ledger like any dataset), labelled by their sub-folders."""
-    from facecluster.embedders import calibrated_thresholds
+    from facecluster.embedders import calibrate_help, calibrated_thresholds
 
     key = f"experiments.{name}"
     if experiment["naming_threshold"] == "auto":
@@ -232,7 +232,7 @@ def _check_naming(config, name, experiment, embedder):
         if experiment["naming_threshold"] is None:
             raise ConfigError(
                 f"{key}.naming_threshold: embedder {embedder['name']!r} has no calibrated threshold, which {part} "
-                "needs; give one (see bench/calibrate_thresholds.py)"
+                f"needs; {calibrate_help(embedder)}"
             )
         dataset, settings = naming_dataset(name, part), {"path": experiment[part], "labels": "folders"}
         if config["datasets"].get(dataset, settings) != settings:
@@ -293,15 +293,14 @@ def _choose_k_by(key, experiment, embedder, several_k):
 
 
 def _threshold(key, threshold, metric, reduce, embedder):
-    from facecluster.embedders import calibrated_thresholds
+    from facecluster.embedders import calibrate_help, calibrated_thresholds
 
     if threshold != "auto":
         return threshold
     calibrated = calibrated_thresholds(embedder)
     if calibrated is None:
         raise ConfigError(
-            f"{key}.threshold: embedder {embedder['name']!r} has no calibrated threshold; "
-            "give one (see bench/calibrate_thresholds.py)"
+            f"{key}.threshold: embedder {embedder['name']!r} has no calibrated threshold; {calibrate_help(embedder)}"
         )
     if reduce["method"] != "none" or (metric == "euclidean" and reduce["l2_normalize"]):
         raise ConfigError(

@@ -61,8 +61,8 @@ RAW_EXTENSIONS = {
 }
 TIFF_MAGIC = (b"II*\0", b"MM\0*")
 # A JPEG larger than the size asked for is decoded reduced by 2, 4 or 8 (draft mode, a fraction of a
-# full decode's time) down to this share of it: a phone's 4032 px photo asked at 2048 is decoded at
-# 2016 px, where asking for 2048 or more would decode it whole and resize.
+# full decode's time) down to this share of it: an 8064 px photo asked at 4096 is decoded at 4032 px,
+# where asking for 4096 or more would decode it whole and resize it.
 DRAFT_FLOOR = 0.75
 DNG_VERSION_TAG = 50706
 

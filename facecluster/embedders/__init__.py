@@ -2,7 +2,8 @@
 
 An embedder is built once per job from its validated settings and model
 files. It aligns each photo's faces into chips (`align(rgb, detections) ->
-(chips, landmarks)`), and embeds the chips of many photos in one call
+(chips, landmarks)`; where it had to find a face's landmarks itself, it says
+how in the detection's `how`, which the ledger records), and embeds the chips of many photos in one call
 (`embed(chips) -> (n, dim) float32`).
 
 The TensorFlow embedders (`facenet`, `keras`, `dlib_tf`) import TensorFlow
@@ -33,6 +34,8 @@ class Embedder(Component):
     """
 
     thresholds = None
+    # What to do where clustering or naming needs a threshold the embedder was not calibrated for.
+    calibrate_help = "give one (see bench/calibrate_thresholds.py)"
 
     @classmethod
     def calibrated(cls, settings):
@@ -42,6 +45,11 @@ class Embedder(Component):
 def calibrated_thresholds(settings):
     """{metric: distance} calibrated for a validated `embedder:`, or None."""
     return EMBEDDERS[settings["name"]].calibrated(settings)
+
+
+def calibrate_help(settings):
+    """What to do when a validated `embedder:` has no calibrated thresholds."""
+    return EMBEDDERS[settings["name"]].calibrate_help
 
 
 def make_embedder(settings, files=None, threads=1):
