@@ -8,6 +8,8 @@ import yaml
 from conftest import PROJECT_ROOT, run_snakemake, write_config
 
 from facecluster.config import ConfigError, validate_config
+from facecluster.embedders import EMBEDDERS
+from facecluster.naming import UNFITTED_NAMING
 
 SHIPPED = yaml.safe_load((PROJECT_ROOT / "config.yaml").read_text())
 
@@ -220,3 +222,18 @@ def test_choosing_k_by_threshold_needs_the_calibrated_one_to_apply():
 
     with pytest.raises(ConfigError, match=r"experiments\.e\.choose_k_by: threshold needs the embedder"):
         validate_config(mutated(lambda c: c.update(experiments={"e": experiment})))
+
+
+def test_an_experiment_carries_its_embedders_fitted_constants_and_no_other_models():
+    config = validate_config({**SHIPPED, "photos": "/home/me/Pictures"})
+    experiment = config["experiments"]["photos"]
+    dlib = EMBEDDERS["dlib"]
+    assert experiment["cluster"]["cut_rule"] == dlib.cut_rule.settings()
+    assert experiment["naming_pairs"] == dlib.naming_rule.pairs
+
+    facenet = {"name": "facenet", "path": "m.pb", "sha256": "0" * 64}
+    config = mutated(lambda c: c["models"]["lfw_crops"].update({"embedder": facenet}))
+    config["experiments"] = {"people": {"dataset": "demo", "model": "lfw_crops", "cluster": {"threshold": 0.9}}}
+    experiment = validate_config(config)["experiments"]["people"]
+    assert experiment["cluster"]["cut_rule"] is None  # cut at the threshold given
+    assert experiment["naming_pairs"] == UNFITTED_NAMING.pairs
