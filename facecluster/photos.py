@@ -184,7 +184,8 @@ class BatchProcessor:
             keep=self.keep,
             min_size=self.min_size,
         )
-        chips, landmarks = self.embedder.align(photo.rgb, [f.scaled(photo.scale) for f in faces])
+        scaled = [face.scaled(photo.scale) for face in faces]
+        chips, landmarks = self.embedder.align(photo.rgb, scaled)
         record = {
             "image_size": list(photo.original_size),
             "faces": [
@@ -192,9 +193,9 @@ class BatchProcessor:
                     "box": [round(v, 2) for v in face.box],
                     "score": round(face.score, 4),
                     "landmarks": _landmarks(points, photo.scale),
-                    **({"how": face.how} if face.how else {}),
+                    **({"how": aligned.how} if aligned.how else {}),
                 }
-                for face, points in zip(faces, landmarks)
+                for face, aligned, points in zip(faces, scaled, landmarks)
             ],
         }
         return record, chips

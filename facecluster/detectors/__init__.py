@@ -56,9 +56,9 @@ class Detection:
         """The same detection in an image `factor` times as large."""
         return self._mapped(lambda x, y: (x * factor, y * factor))
 
-    def shifted(self, offset):
-        """The same detection with every point moved by `offset` pixels (right and down)."""
-        return self._mapped(lambda x, y: (x + offset, y + offset))
+    def shifted(self, right, down):
+        """The same detection with every point moved `right` and `down` pixels."""
+        return self._mapped(lambda x, y: (x + right, y + down))
 
     def _mapped(self, point):
         def box(b):

@@ -51,20 +51,31 @@ class WholeImageDetector(Detector):
         whole = Detection(box=(0.0, 0.0, float(width - 1), float(height - 1)), score=1.0)
         if self._yunet is None:
             return [whole]
-        whole.how = NOT_FOUND
-        padded, scale, offset = pad_and_enlarge(rgb)
-        centre = np.array([width, height]) / 2
-        inside = []
-        for face in self._yunet.detect(padded):
-            face = face.scaled(1 / scale).shifted(-offset)
-            left, top, right, bottom = face.box
-            if left <= centre[0] <= right and top <= centre[1] <= bottom:  # the crop's own face
-                inside.append(face)
-        if not inside:
+        found = locate_face(self._yunet, rgb, whole.box)
+        if found is None:
+            whole.how = NOT_FOUND
             return [whole]
-        best = max(inside, key=lambda face: face.score)
-        best.how = FOUND
-        return [best]
+        found.how = FOUND
+        return [found]
+
+
+def locate_face(yunet, rgb, box):
+    """The face (with its landmarks) YuNet finds in the part of `rgb` that `box` bounds, searched as
+    a crop (padded, enlarged when small): of those around the box's centre the best scoring, in
+    `rgb`'s pixels; None when there is none."""
+    left, top = max(0, int(box[0])), max(0, int(box[1]))
+    right, bottom = min(rgb.shape[1], int(np.ceil(box[2])) + 1), min(rgb.shape[0], int(np.ceil(box[3])) + 1)
+    if right - left < 2 or bottom - top < 2:
+        return None
+    padded, scale, offset = pad_and_enlarge(rgb[top:bottom, left:right])
+    centre = ((box[0] + box[2]) / 2, (box[1] + box[3]) / 2)
+    inside = []
+    for face in yunet.detect(padded):
+        face = face.scaled(1 / scale).shifted(left - offset, top - offset)
+        face_left, face_top, face_right, face_bottom = face.box
+        if face_left <= centre[0] <= face_right and face_top <= centre[1] <= face_bottom:
+            inside.append(face)
+    return max(inside, key=lambda face: face.score, default=None)
 
 
 def pad_and_enlarge(rgb):

@@ -2,7 +2,8 @@
 
 An embedder is built once per job from its validated settings and model
 files. It aligns each photo's faces into chips (`align(rgb, detections) ->
-(chips, landmarks)`), and embeds the chips of many photos in one call
+(chips, landmarks)`; where it had to find a face's landmarks itself, it says
+how in the detection's `how`, which the ledger records), and embeds the chips of many photos in one call
 (`embed(chips) -> (n, dim) float32`).
 
 The TensorFlow embedders (`facenet`, `keras`, `dlib_tf`) import TensorFlow

@@ -20,6 +20,7 @@ def prewhiten(images):
 NORMALIZATIONS = {
     "prewhiten": prewhiten,
     "fixed": lambda images: (images - 127.5) / 128,  # what FaceNet 20180402-114759 was trained with
+    "signed": lambda images: (images - 127.5) / 127.5,  # -1..1: ArcFace's (InsightFace's models)
     "unit": lambda images: images / 255,
     "none": lambda images: images,  # 0..255, for models that normalise inside
 }
@@ -63,7 +64,7 @@ class CropEmbedder(Embedder):
             "default": "prewhiten",
             "description": "prewhiten (each chip to mean 0, std 1: the article's), "
             "fixed ((x - 127.5) / 128: what FaceNet 20180402-114759 "
-            "was trained with), unit (x / 255) or none (0..255)",
+            "was trained with), signed ((x - 127.5) / 127.5), unit (x / 255) or none (0..255)",
         },
         **BATCH_SIZE,
     }
