@@ -54,6 +54,7 @@ def main():
     parser.add_argument("--known-people", type=Path, default=DATASETS / "known-people")
     parser.add_argument("--cluster", default="{}", help="the experiment's cluster: (YAML; default: the default)")
     parser.add_argument("--thresholds", default="auto,0.5,0.45", help="naming_threshold values, comma-separated")
+    parser.add_argument("--pairs", type=int, help="face-reference pairs a known name needs (default: the embedder's)")
     parser.add_argument("--seeds", type=int, default=3, help="splits drawn (seeds 0..N-1)")
     parser.add_argument("--references", type=int, default=3)
     parser.add_argument("--min-photos", type=int, default=10)
@@ -164,11 +165,14 @@ def preset_model(name):
     return yaml.safe_load((PROJECT_ROOT / "presets/lfw-dev.yaml").read_text())["models"][name]
 
 
-def experiment_settings(model, cluster, threshold):
+def experiment_settings(args, cluster, threshold):
     experiment = {"dataset": "d", "cluster": cluster, "naming_threshold": threshold}
-    models = {"models": {model: preset_model(model)}, "default_model": model}
+    models = {"models": {args.model: preset_model(args.model)}, "default_model": args.model}
     config = validate_config({"datasets": {"d": {"path": "."}}, "experiments": {"e": experiment}, **models})
-    return config["experiments"]["e"]
+    settings = config["experiments"]["e"]
+    if args.pairs is not None:
+        settings["naming_pairs"] = args.pairs
+    return settings
 
 
 def run(folder, faces, settings, known=None, state=None):
@@ -188,7 +192,7 @@ def run(folder, faces, settings, known=None, state=None):
 def lfw_split(args, centre, folder, seed, cluster, threshold):
     references, to_sort, known = draw_split(args, centre, seed)
     threshold = threshold if threshold == "auto" else float(threshold)
-    settings = experiment_settings(args.model, cluster, threshold)
+    settings = experiment_settings(args, cluster, threshold)
     assignments = run(
         folder,
         write_faces(centre, folder, "faces", to_sort),
@@ -221,7 +225,7 @@ def renumbering(args, centre, folder, seed, cluster):
     _, to_sort, _ = draw_split(args, centre, seed)
     rng = np.random.default_rng(seed)
     first = sorted(rng.choice(to_sort, int(len(to_sort) / 1.1), replace=False).tolist())
-    settings = experiment_settings(args.model, cluster, "auto")
+    settings = experiment_settings(args, cluster, "auto")
     state = folder / "state"
     before = run(folder / "first", write_faces(centre, folder / "first", "faces", first), settings, state=state)
     after = run(folder / "whole", write_faces(centre, folder / "whole", "faces", to_sort), settings, state=state)
@@ -248,7 +252,9 @@ def markdown(args, known, lfw, renumbered, cluster):
     lines = [
         "## Naming the people (issue 19)",
         "",
-        f"Measured {today} by `.venv/bin/python bench/naming.py --model {args.model}` "
+        f"Measured {today} by `.venv/bin/python bench/naming.py --model {args.model} --thresholds {args.thresholds}"
+        + (f" --pairs {args.pairs}" if args.pairs is not None else "")
+        + "` "
         f"(clustering `{json.dumps(cluster)}`, the {args.model} model of presets/lfw-dev.yaml; see bench/naming.py).",
         "",
         f"- **known-people/**: {known['right']} of the {known['expected']} faces expected.tsv names took "

@@ -11,6 +11,8 @@ identity size.
 
     OMP_NUM_THREADS=1 .venv/bin/python bench/shapes.py --model dlib
     OMP_NUM_THREADS=1 .venv/bin/python bench/shapes.py --model intel_reid --rule floor=0.95 join=1.1
+    OMP_NUM_THREADS=1 .venv/bin/python bench/shapes.py --model intel_reid --seeds 0 1 2 3 4 \
+        --grid "floor=[0.9, 0.95]" "join=[1.0, 1.05]"
 
 prints markdown tables (the section of bench/results.md) and writes the
 per-shape scores to bench/shapes.tsv (--out). `--rule` tries other folder
@@ -36,6 +38,7 @@ from facecluster.embedders import calibrated_thresholds, fitted_rules  # noqa: E
 from facecluster.experiment import _cluster  # noqa: E402
 from facecluster.gather import read_faces  # noqa: E402
 from facecluster.metrics import external_metrics  # noqa: E402
+from facecluster.threshold import CutRule  # noqa: E402
 
 PRESET = Path(__file__).resolve().parents[1] / "presets/lfw-dev.yaml"
 # Fixed cuts below and above the calibrated threshold, as multiples of it: 0.50 and 0.60 for dlib.
@@ -124,6 +127,13 @@ SHARED_DEFAULTS = {
 }
 
 
+def with_constants(rule, constants):
+    """The CutRule `rule` (None: none fitted) with some constants replaced ({"floor": 0.95})."""
+    if not constants:
+        return rule
+    return CutRule.from_settings({**(rule.settings() if rule else {}), **constants})
+
+
 class Model:
     """A model of presets/lfw-dev.yaml: its settings, its embedder's calibrated Euclidean threshold
     and folder cut rule (`rule`: constants that replace the rule's, e.g. {"floor": 0.95})."""
@@ -133,9 +143,7 @@ class Model:
         self.settings = yaml.safe_load(PRESET.read_text())["models"][name]
         embedder = validated_model(self.settings)["embedder"]
         self.threshold = calibrated_thresholds(embedder)["euclidean"]
-        self.rule = fitted_rules(embedder)[0]
-        if rule:
-            self.rule = replace(self.rule, **rule)
+        self.rule = with_constants(fitted_rules(embedder)[0], rule or {})
 
     def product(self, settings, rule=None):
         """A recipe as an experiment's `cluster:` runs it (cannot_link on, as by default), with the
@@ -143,7 +151,7 @@ class Model:
         rule = rule or self.rule
 
         def run(Y, photo_ids, k, seed):
-            full = {**SHARED_DEFAULTS, "method": "agglomerative", "cut_rule": rule.settings(), **settings}
+            full = {**SHARED_DEFAULTS, "method": "agglomerative", "cut_rule": rule and rule.settings(), **settings}
             if full.get("k") == "true":
                 full["k"] = k
             elif full.get("k") == "range":
@@ -163,7 +171,7 @@ class Model:
     def without_floor_and_join(self, settings):
         """A recipe with facecluster.threshold's cut as issue 17 first made it: the gap alone, no
         floor under it, lone faces left alone."""
-        return self.product(settings, replace(self.rule, floor=0.0, join_max_faces=0))
+        return self.product(settings, self.rule and replace(self.rule, floor=0.0, join_max_faces=0))
 
     def recipes(self):
         """{way of writing `cluster:`: {recipe: run}}."""
@@ -380,7 +388,7 @@ def main(argv=None):
     parser.add_argument(
         "--grid",
         nargs="+",
-        metavar="KEY=V1,V2",
+        metavar="KEY=[V1,V2]",
         help="only K not given's default, for every combination of these folder cut constants",
     )
     parser.add_argument("--out", default="bench/shapes.tsv")
@@ -432,14 +440,15 @@ def main(argv=None):
 
 def grid_report(model, folders, grid):
     """K not given's default over `folders` for every combination of the cut constants of `grid`
-    (["floor=0.9,1.0", ...]): median, worst, K within 10 %, one row per combination."""
+    (["floor=[0.9, 1.0]", "window=[[0.8, 1.2]]", ...]): median, worst, K within 10 %, one row per
+    combination."""
     import itertools
 
     keys = [item.split("=")[0] for item in grid]
-    values = [[yaml.safe_load(v) for v in item.split("=")[1].split(",")] for item in grid]
+    values = [yaml.safe_load(item.split("=", 1)[1]) for item in grid]
     out = [f"| {' | '.join(keys)} | median | worst (shape) | K within 10 % |", "|" + "---|" * (len(keys) + 3)]
     for combination in itertools.product(*values):
-        rule = replace(model.rule, **dict(zip(keys, combination)))
+        rule = with_constants(model.rule, dict(zip(keys, combination)))
         run = model.product({}, rule)
         scores = []
         for name, Y, truth, photo_ids, seed in folders:
