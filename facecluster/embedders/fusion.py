@@ -16,6 +16,7 @@ import numpy as np
 from facecluster.embedders import EMBEDDERS, Embedder
 from facecluster.embedders.dlib import DlibEmbedder
 from facecluster.embedders.intel_reid import IntelReidEmbedder
+from facecluster.threshold import CutRule
 
 MEMBERS = (DlibEmbedder, IntelReidEmbedder)
 
@@ -46,6 +47,10 @@ class FusionEmbedder(Embedder):
     # bench/fuse_results.py), by bench/calibrate_thresholds.py: true-accept rate 0.9959 (0.9777 at
     # 1e-4; intel_reid alone 0.9972 and 0.9913). bench/results.md, issue 24.
     thresholds = {"euclidean": 1.4569, "cosine": 0.1422}
+    # Fitted on bench/shapes.py's folders of these descriptors (seeds 0-4; issue 24): dlib's window
+    # and weighting, the floor 0.94, no join (median 0.993, worst 0.936; joining within 1.1x: 0.906).
+    cut_rule = CutRule(window=(0.82, 1.28), width=0.15, full_window_faces=200, floor=0.94, join=1.0, join_max_faces=0)
+    naming_rule = IntelReidEmbedder.naming_rule
 
     @classmethod
     def model_files(cls, settings):
