@@ -210,8 +210,12 @@ def naming_dataset(experiment, key):
 def _check_naming(config, name, experiment, embedder):
     """Resolve naming_threshold auto; make the known and find folders datasets of their own
     (processed, cached and in a ledger like any dataset), labelled by their sub-folders."""
+<<<<<<< HEAD
     from facecluster.embedders import calibrated_thresholds, fitted_rules
     from facecluster.naming import UNFITTED_NAMING
+=======
+    from facecluster.embedders import calibrate_help, calibrated_thresholds
+>>>>>>> embedder
 
     key = f"experiments.{name}"
     rule = fitted_rules(embedder)[1] or UNFITTED_NAMING
@@ -225,7 +229,7 @@ def _check_naming(config, name, experiment, embedder):
         if experiment["naming_threshold"] is None:
             raise ConfigError(
                 f"{key}.naming_threshold: embedder {embedder['name']!r} has no calibrated threshold, which {part} "
-                "needs; give one (see bench/calibrate_thresholds.py)"
+                f"needs; {calibrate_help(embedder)}"
             )
         dataset, settings = naming_dataset(name, part), {"path": experiment[part], "labels": "folders"}
         if config["datasets"].get(dataset, settings) != settings:
@@ -291,15 +295,14 @@ def _choose_k_by(key, experiment, embedder, several_k):
 
 
 def _threshold(key, threshold, metric, reduce, embedder):
-    from facecluster.embedders import calibrated_thresholds
+    from facecluster.embedders import calibrate_help, calibrated_thresholds
 
     if threshold != "auto":
         return threshold
     calibrated = calibrated_thresholds(embedder)
     if calibrated is None:
         raise ConfigError(
-            f"{key}.threshold: embedder {embedder['name']!r} has no calibrated threshold; "
-            "give one (see bench/calibrate_thresholds.py)"
+            f"{key}.threshold: embedder {embedder['name']!r} has no calibrated threshold; {calibrate_help(embedder)}"
         )
     if reduce["method"] != "none" or (metric == "euclidean" and reduce["l2_normalize"]):
         raise ConfigError(

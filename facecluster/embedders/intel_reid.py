@@ -65,7 +65,9 @@ class IntelReidEmbedder(FivePointEmbedder):
         "Intel's face-reidentification-retail-0095 (Open Model Zoo, Apache-2.0; MobileNet V2, 256-D), "
         "faces aligned on five landmarks, run by onnxruntime"
     )
-    settings = {**BATCH_SIZE}
+    # On one thread a chip a call is fastest (206 chips/s against 177 at 8 and 154 at 64), on two
+    # 4 to 8 (365, 360; 303 at 64): bench/results.md, issue 24.
+    settings = {"batch_size": {**BATCH_SIZE["batch_size"], "default": 8}}
     dim = 256
     # At a false-accept rate of 1e-3 on the faces of presets/lfw-dev.yaml's model intel_reid (YuNet,
     # keep center; 6,922 faces, 201,291 genuine and 23,752,290 impostor pairs), by

@@ -112,11 +112,14 @@ def build_model(xml_path, bin_path):
                 group=group,
             )
         elif layer.type == "PReLU":
-            slope = constants[inputs[1]]
+            slope = constants[inputs[1]].astype(np.float32)
             rank = len(layer.input_shapes["0"])
-            if slope.ndim == 1 and slope.size > 1 and rank > 2:  # OpenVINO: along the channel axis
-                slope = slope.reshape(-1, *[1] * (rank - 2))
-            tensors[here] = node("PRelu", [name_of(inputs[0]), constant(slope.astype(np.float32))])
+            if slope.size == 1:  # one slope: onnxruntime's LeakyRelu is 3x faster than its broadcast PRelu
+                tensors[here] = node("LeakyRelu", [name_of(inputs[0])], alpha=float(slope.reshape(())))
+            else:
+                if slope.ndim == 1 and rank > 2:  # OpenVINO: along the channel axis
+                    slope = slope.reshape(-1, *[1] * (rank - 2))
+                tensors[here] = node("PRelu", [name_of(inputs[0]), constant(slope)])
         elif layer.type in ("Add", "Multiply"):
             if layer.data.get("auto_broadcast", "numpy") != "numpy":
                 broadcast = layer.data["auto_broadcast"]
