@@ -210,12 +210,8 @@ def naming_dataset(experiment, key):
 def _check_naming(config, name, experiment, embedder):
     """Resolve naming_threshold auto; make the known and find folders datasets of their own
     (processed, cached and in a ledger like any dataset), labelled by their sub-folders."""
-<<<<<<< HEAD
-    from facecluster.embedders import calibrated_thresholds, fitted_rules
+    from facecluster.embedders import calibrate_help, calibrated_thresholds, fitted_rules
     from facecluster.naming import UNFITTED_NAMING
-=======
-    from facecluster.embedders import calibrate_help, calibrated_thresholds
->>>>>>> embedder
 
     key = f"experiments.{name}"
     rule = fitted_rules(embedder)[1] or UNFITTED_NAMING

@@ -40,13 +40,10 @@ class Embedder(Component):
     """
 
     thresholds = None
-<<<<<<< HEAD
     cut_rule = None
     naming_rule = None
-=======
     # What to do where clustering or naming needs a threshold the embedder was not calibrated for.
     calibrate_help = "give one (see bench/calibrate_thresholds.py)"
->>>>>>> embedder
 
     @classmethod
     def calibrated(cls, settings):
@@ -58,16 +55,15 @@ def calibrated_thresholds(settings):
     return EMBEDDERS[settings["name"]].calibrated(settings)
 
 
-<<<<<<< HEAD
 def fitted_rules(settings):
     """(CutRule or None, NamingRule or None) fitted to a validated `embedder:`."""
     embedder = EMBEDDERS[settings["name"]]
     return embedder.cut_rule, embedder.naming_rule
-=======
+
+
 def calibrate_help(settings):
     """What to do when a validated `embedder:` has no calibrated thresholds."""
     return EMBEDDERS[settings["name"]].calibrate_help
->>>>>>> embedder
 
 
 def make_embedder(settings, files=None, threads=1):
