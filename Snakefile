@@ -16,12 +16,14 @@ if not workflow.overwrite_configfiles:
 report: "report/workflow.rst"
 
 
+include: "rules/exit.smk"
 include: "rules/common.smk"
 include: "rules/download.smk"
 include: "rules/models.smk"
 include: "rules/photos.smk"
 include: "rules/experiments.smk"
-include: "rules/exit.smk"
+include: "rules/review.smk"
+include: "rules/xmp.smk"
 
 
 rule all:

@@ -538,14 +538,14 @@ def _one_by_one(paths, model, photo_max_side, home, out):
     import numpy as np
 
     from facecluster.images import decode_bytes, read_bytes
-    from facecluster.photos import BatchProcessor
+    from facecluster.photos import BatchProcessor, find_faces
 
     os.chdir(home)
     started = time.perf_counter()
     processor = BatchProcessor(model, cache_dir=os.devnull, photo_max_side=photo_max_side)
     for index, path in enumerate(paths):
         photo = decode_bytes(read_bytes(path)[0], photo_max_side)
-        _, chips = processor._align(photo, processor.detector.detect(photo.rgb))
+        _, chips = processor._align(photo, find_faces(processor.detector, photo.rgb, processor.search_side))
         vectors = [processor.embedder.embed(chip[None]) for chip in chips]
         empty = np.zeros((0, processor.embedder.dim), np.float32)
         np.save(out / f"{index}.npy", np.concatenate(vectors) if vectors else empty)

@@ -199,7 +199,17 @@ def _check_references(config):
         _require_defined(f"experiments.{name}.model", experiment["model"], config["models"], "models")
         embedder = config["models"][experiment["model"]]["embedder"]
         _check_clustering(f"experiments.{name}", experiment, embedder)
+        _set_aside_score(experiment["set_aside"], config["models"][experiment["model"]]["detector"])
         _check_naming(config, name, experiment, embedder)
+
+
+def _set_aside_score(set_aside, detector):
+    """min_score auto: the score under which the experiment's detector's faces are set aside (none
+    for a detector whose scores do not say how likely a face is, 0 meaning never)."""
+    from facecluster.detectors import DETECTORS
+
+    if set_aside["min_score"] == "auto":
+        set_aside["min_score"] = DETECTORS[detector["name"]].set_aside_score
 
 
 def naming_dataset(experiment, key):

@@ -5,7 +5,6 @@ file is a photo is decided later, by its content, in the per-photo stage.
 """
 
 import hashlib
-import math
 import os
 import re
 import unicodedata
@@ -125,18 +124,17 @@ def make_batches(entries, batch_size, parts=1):
     does not move either.
 
     `parts` is how many batches run at once (a local run's cores). A folder
-    smaller than `parts` x `batch_size` is cut into smaller batches, about
-    its size / `parts`, so that every core gets work; there the batches
-    follow the folder's size, and a photo added may move every boundary
-    (the content cache still computes only the new photo). Should the
-    boundaries still leave fewer than `parts` batches, the largest are
-    halved until there are `parts` (or one per photo).
+    smaller than `parts` x `batch_size` is cut into `parts` batches of about
+    equal file bytes (a phone photo takes ten times a small one's time), so
+    that the cores finish together; there a photo added may move every
+    boundary (the content cache still computes only the new photo).
 
     Returns {batch name: [entries]} in listing order.
     """
     if batch_size < 1 or parts < 1:
         raise ValueError(f"batch_size and parts must be >= 1, not {batch_size} and {parts}")
-    batch_size = min(batch_size, max(1, math.ceil(len(entries) / parts)))
+    if len(entries) < parts * batch_size:
+        return {_batch_name(members): members for members in _split_by_bytes(entries, parts) if members}
     batches = []
     current = []
     for entry, ends_batch in zip(entries, _boundaries(entries, batch_size)):
@@ -146,11 +144,29 @@ def make_batches(entries, batch_size, parts=1):
             current = []
     if current:
         batches.append(current)
-    while len(batches) < min(parts, len(entries)):
-        largest = max(range(len(batches)), key=lambda i: len(batches[i]))
-        half = len(batches[largest]) // 2
-        batches[largest : largest + 1] = [batches[largest][:half], batches[largest][half:]]
     return {_batch_name(members): members for members in batches}
+
+
+def _split_by_bytes(entries, parts):
+    """min(parts, entries) runs of consecutive entries of about equal file bytes (equal counts
+    where no size is known: a download not made yet)."""
+    sizes = np.array([_file_bytes(entry.path) for entry in entries], np.float64)
+    if not sizes.any():
+        sizes[:] = 1
+    cumulative = np.cumsum(sizes)
+    parts = min(parts, len(entries))
+    starts = [0]
+    for part in range(1, parts):
+        cut = int(np.argmin(np.abs(cumulative - cumulative[-1] * part / parts))) + 1
+        starts.append(min(max(cut, starts[-1] + 1), len(entries) - (parts - part)))
+    return [entries[start:end] for start, end in zip(starts, [*starts[1:], len(entries)])]
+
+
+def _file_bytes(path):
+    try:
+        return os.stat(path).st_size
+    except OSError:  # unreadable: the per-photo stage records why
+        return 0
 
 
 def _batch_name(members):

@@ -1,14 +1,25 @@
 """One experiment end to end: gathered embeddings in; assignments, metrics and plots out.
 
-assignments.tsv  one row per face clustered: row, photo_id, path, face_index,
-                 left, top, right, bottom, label, cluster (at the chosen K), chips,
+assignments.tsv  one row per face of the experiment (its sample): row, photo_id, path,
+                 face_index, left, top, right, bottom, label, cluster (at the chosen K;
+                 -1 for a face in no cluster), chips,
                  person (a known person's name, a name kept from the previous run
-                 or given by a correction, person_NNNN, or unknown: facecluster.naming)
-metrics.json     the recipe, the chosen K and why, notes, every score for every K, and
+                 or given by a correction, person_NNNN, or `others`: facecluster.naming),
+                 then the columns of issue 25:
+                 set_aside (why the face was not clustered: too_small, low_score or
+                 blurred, facecluster.quality; empty for a face clustered).
+                 A face is a person's exactly when person is not `others`; a face of
+                 `others` with an empty set_aside is in a cluster of fewer than min_photos
+                 photos (a bystander, until seen again), one with a reason was set aside.
+                 hidden (issue 26): yes when a correction hid the person (no people folder,
+                 no review card, no XMP region)
+metrics.json     the recipe, the chosen K and why, notes, every score for every K (over the
+                 faces clustered: set-aside faces are not), people (persons, their faces,
+                 the faces of others, the faces set aside by reason), and
                  naming: the known people found, names kept and new, corrections
                  honoured or not and why
 metrics.tsv      the scores as a table, one row per K
-coords.npy       (faces, 2) float64, the 2-D PCA view the plots draw
+coords.npy       (faces, 2) float64, the 2-D PCA view the plots draw (NaN for a face set aside)
 """
 
 import csv
@@ -18,14 +29,15 @@ from pathlib import Path
 
 import numpy as np
 
-from facecluster import choose, plots
+from facecluster import choose, plots, quality
 from facecluster.choose import BY_THRESHOLD
 from facecluster.cluster import canonical_labels, evaluate_sweep, parse_k, reduce, sample_faces
 from facecluster.clusterers import CLUSTERERS
 from facecluster.gather import read_faces
 from facecluster.graph import enforce_cannot_link
 from facecluster.metrics import UNKNOWN, choose_k, matched_confusion
-from facecluster.naming import UNKNOWN_PERSON, KnownPeople, NamingState, name_people, read_corrections
+from facecluster.naming import OTHERS, KnownPeople, name_people
+from facecluster.state import NamingState, read_corrections
 from facecluster.threshold import CutRule
 from facecluster.tsv import tsv_writer
 
@@ -42,6 +54,8 @@ ASSIGNMENT_COLUMNS = [
     "cluster",
     "chips",
     "person",
+    "set_aside",
+    "hidden",
 ]
 # Scores are rounded so that results do not depend on floating-point summation
 # order (thread counts, BLAS builds): reruns give byte-identical files.
@@ -61,8 +75,8 @@ def cluster_experiment(
     corrections=None,
     state=None,
 ):
-    """Sample, reduce, cluster over the K sweep, score, choose K, name the people; write the
-    four outputs.
+    """Sample, set aside the faces not worth sorting, reduce, cluster over the K sweep, score,
+    choose K, name the people; write the four outputs.
 
     known: {"embeddings", "faces", "ledger"} paths of the processed reference photos, or None;
     corrections: the user's corrections file (facecluster.naming), or None;
@@ -70,38 +84,54 @@ def cluster_experiment(
     """
     embeddings = np.load(embeddings_path, allow_pickle=False)
     faces = read_faces(faces_path)
-    rows = sample_faces(faces, **settings.get("sample", {}))
-    chosen_faces = [faces[i] for i in rows]
-    X = embeddings[rows] if rows else np.zeros((0, embeddings.shape[1] if embeddings.ndim == 2 else 0))
+    rows = sample_faces(faces, **settings.get("sample", {}), seed=settings["seed"])
+    all_faces = [faces[i] for i in rows]
+    reasons = _set_aside(all_faces, settings["set_aside"])
+    # The faces clustered, as positions in all_faces.
+    kept = [i for i, reason in enumerate(reasons) if not reason]
+    chosen_faces = [all_faces[i] for i in kept]
+    dim = embeddings.shape[1] if embeddings.ndim == 2 else 0
+    X = embeddings[[rows[i] for i in kept]] if kept else np.zeros((0, dim))
+    recipe_keys = ("dataset", "model", "sample", "min_photos", "set_aside", "reduce", "cluster")
     summary = {
-        "recipe": {
-            key: settings[key] for key in ("dataset", "model", "sample", "reduce", "cluster") if key in settings
-        },
-        "n_faces": len(rows),
+        "recipe": {key: settings[key] for key in recipe_keys if key in settings},
+        "n_faces": len(kept),
         "n_photos": len({face["photo_id"] for face in chosen_faces}),
         "n_people": len({face["label"] for face in chosen_faces if face["label"]}),
         "choose_k_by": settings["choose_k_by"],
         "notes": [],
     }
-    if len(rows) < 2:
-        summary.update(
-            status="not clustered",
-            chosen_k=None,
-            per_k={},
-            reason=f"only {len(rows)} face(s) in this experiment: nothing to cluster "
-            "(check the dataset's ledger for photos with no face or rejected)",
-        )
+
+    def write(clusters, persons, coords):
+        """The outputs over every face of the sample: those set aside in no cluster, nobody's."""
+        clusters_all, persons_all = np.full(len(rows), UNKNOWN), [OTHERS] * len(rows)
+        coords_all = np.full((len(rows), 2), np.nan)
+        for position, i in enumerate(kept):
+            clusters_all[i], persons_all[i], coords_all[i] = clusters[position], persons[position], coords[position]
+        summary["people"] = _people_summary(all_faces, persons_all, reasons)
         _write_outputs(
             out_assignments,
             out_metrics,
             out_coords,
             out_table,
-            chosen_faces,
-            None,
-            [UNKNOWN_PERSON] * len(rows),
+            all_faces,
+            clusters_all,
+            persons_all,
+            reasons,
             summary,
-            np.zeros((len(rows), 2)),
+            coords_all,
         )
+
+    if len(kept) < 2:
+        aside = f", {len(rows) - len(kept)} set aside as not worth sorting" if len(kept) < len(rows) else ""
+        summary.update(
+            status="not clustered",
+            chosen_k=None,
+            per_k={},
+            reason=f"only {len(kept)} face(s) in this experiment{aside}: nothing to cluster "
+            "(check the dataset's ledger for photos with no face or rejected)",
+        )
+        write(np.full(len(kept), UNKNOWN), [OTHERS] * len(kept), np.zeros((len(kept), 2)))
         return summary
 
     Y, reduce_info = reduce(X, **settings["reduce"], seed=settings["seed"])
@@ -120,18 +150,26 @@ def cluster_experiment(
     )
     summary["notes"] += reduce_info["notes"] + notes
     persons, summary["naming"] = _name(chosen_faces, X, labels_by_k[chosen_k], settings, known, corrections, state)
-    _write_outputs(
-        out_assignments,
-        out_metrics,
-        out_coords,
-        out_table,
-        chosen_faces,
-        labels_by_k[chosen_k],
-        persons,
-        summary,
-        coords,
-    )
+    write(labels_by_k[chosen_k], persons, coords)
     return summary
+
+
+def _set_aside(faces, settings):
+    """Why each face is not worth sorting ("" for those that are): facecluster.quality."""
+    chips = LazyChips(faces)
+    return [quality.set_aside_reason(face, lambda i=i: chips[i], settings) for i, face in enumerate(faces)]
+
+
+def _people_summary(faces, persons, reasons):
+    """Persons and their faces, the faces of others clustered and those set aside (by reason)."""
+    in_persons = [p for p in persons if p != OTHERS]
+    return {
+        "persons": len(set(in_persons)),
+        "person_faces": len(in_persons),
+        "person_photos": len({face["photo_id"] for face, p in zip(faces, persons) if p != OTHERS}),
+        "others_faces": sum(1 for p, reason in zip(persons, reasons) if p == OTHERS and not reason),
+        "set_aside": {reason: reasons.count(reason) for reason in quality.REASONS},
+    }
 
 
 def _name(faces, X, clusters, settings, known, corrections, state):
@@ -149,6 +187,7 @@ def _name(faces, X, clusters, settings, known, corrections, state):
         known=known_people,
         previous=NamingState.read(state) if state is not None else None,
         corrections=corrections_read,
+        min_photos=settings["min_photos"],
     )
     if problem:
         report["corrections"].insert(0, {"correction": "(the whole file)", "honoured": False, "reason": problem})
@@ -207,12 +246,14 @@ def _rounded(scores):
     return {key: round(value, DIGITS) if isinstance(value, float) else value for key, value in scores.items()}
 
 
-def _write_outputs(out_assignments, out_metrics, out_coords, out_table, faces, clusters, persons, summary, coords):
+def _write_outputs(
+    out_assignments, out_metrics, out_coords, out_table, faces, clusters, persons, reasons, summary, coords
+):
+    hidden = set(summary.get("naming", {}).get("hidden", []))
     with open(out_assignments, "w", newline="", encoding="utf-8") as handle:
         writer = tsv_writer(handle)
         writer.writerow(ASSIGNMENT_COLUMNS)
         for i, face in enumerate(faces):
-            cluster = int(clusters[i]) if clusters is not None else -1
             writer.writerow(
                 [
                     face["row"],
@@ -224,9 +265,11 @@ def _write_outputs(out_assignments, out_metrics, out_coords, out_table, faces, c
                     face["right"],
                     face["bottom"],
                     face["label"],
-                    cluster,
+                    int(clusters[i]),
                     face["chips"],
                     persons[i],
+                    reasons[i],
+                    "yes" if persons[i] in hidden else "",
                 ]
             )
     Path(out_metrics).write_text(json.dumps(summary, indent=1, sort_keys=True) + "\n")
@@ -253,26 +296,32 @@ def read_assignments(path):
 
 
 class LazyChips:
-    """Face chips by position, loaded only when a plot draws them (there may be millions)."""
+    """Face chips by position, loaded only when a plot draws them (there may be millions); a
+    slice is another LazyChips."""
 
-    def __init__(self, assignments):
-        self._where = [(face["chips"], face["face_index"]) for face in assignments]
+    def __init__(self, assignments, where=None):
+        self._where = where if where is not None else [(face["chips"], face["face_index"]) for face in assignments]
 
     def __len__(self):
         return len(self._where)
 
     def __getitem__(self, i):
+        if isinstance(i, slice):
+            return LazyChips(None, self._where[i])
         path, index = self._where[i]
         return np.load(path, mmap_mode="r", allow_pickle=False)[index]
 
 
 def plot_experiment(name, assignments_path, metrics_path, coords_path, out):
-    """Draw the experiment's five figures; `out` maps figure name to PNG path."""
+    """Draw the experiment's five figures; `out` maps figure name to PNG path. They show the faces
+    clustered, not those set aside."""
     faces = read_assignments(assignments_path)
+    clustered = [i for i, face in enumerate(faces) if not face["set_aside"]]
+    faces = [faces[i] for i in clustered]
     summary = json.loads(Path(metrics_path).read_text())
-    coords = np.load(coords_path, allow_pickle=False)
-    # Every figure shows a person by the name the people folders and tables use.
-    persons = [None if face["person"] == UNKNOWN_PERSON else face["person"] for face in faces]
+    coords = np.load(coords_path, allow_pickle=False)[clustered]
+    # Every figure shows a person by the name the people folders and tables use (None: others).
+    persons = [None if face["person"] == OTHERS else face["person"] for face in faces]
     labels = [face["label"] for face in faces]
     has_labels = bool(faces) and all(labels)
     if summary["status"] != "clustered":
@@ -297,32 +346,43 @@ def plot_experiment(name, assignments_path, metrics_path, coords_path, out):
         chosen_k=chosen,
         title=f"{name}: scores against K (K chosen by {summary['choose_k_by']})",
     )
-    if has_labels:
-        names = sorted({p for p in persons if p is not None})
-        codes = np.array([UNKNOWN if p is None else names.index(p) for p in persons], np.int64)
-        matrix, row_names, col_codes = matched_confusion(labels, codes)
-        plots.confusion_matrix(
-            out["confusion"],
-            matrix,
-            row_names,
-            [UNKNOWN if c == UNKNOWN else names[c] for c in col_codes],
-            title=f"{name}: true people x people found, matched pairs on the diagonal",
-        )
-    else:
-        plots.message(
-            out["confusion"],
-            title=f"{name}: no confusion matrix",
-            message="the dataset has no labels (labels: none)",
-        )
+    _confusion(out["confusion"], name, labels if has_labels else None, persons)
     first_chips, sizes = _chips_by_person(faces, persons)
-    plots.contact_sheet(out["contact_sheet"], first_chips, sizes=sizes, title=f"{name}: faces per person, K={chosen}")
+    n_persons = len(sizes) - (None in sizes)
+    shown = "per person" if n_persons <= SHEET_PERSONS else f"of {SHEET_PERSONS} persons of {n_persons} (most first)"
+    plots.contact_sheet(out["contact_sheet"], first_chips, sizes=sizes, title=f"{name}: faces {shown}, K={chosen}")
+
+
+def _confusion(path, name, labels, persons):
+    if labels is None:
+        # Not shown by the report (nothing to compare with); a file all the same, the rule's output.
+        plots.message(path, title=f"{name}: no confusion matrix", message="the dataset has no labels")
+        return
+    names = {p: code for code, p in enumerate(sorted({p for p in persons if p is not None}))}
+    codes = np.array([UNKNOWN if p is None else names[p] for p in persons], np.int64)
+    matrix, row_names, col_codes = matched_confusion(labels, codes)
+    by_code = list(names)
+    plots.confusion_matrix(
+        path,
+        matrix,
+        row_names,
+        [UNKNOWN if c == UNKNOWN else by_code[c] for c in col_codes],
+        title=f"{name}: true people x people found, matched pairs on the diagonal",
+    )
+
+
+# Persons on the experiment's contact sheet (a row each, most faces first): every person has a
+# sheet of their own in the people folders.
+SHEET_PERSONS = 40
 
 
 def _chips_by_person(faces, persons, per_person=12):
-    """({person: their first chips}, {person: faces}), most faces first, unknown (None) last."""
+    """({person: their first chips}, {person: faces}): the SHEET_PERSONS persons with most faces,
+    then others (None)."""
     chips = LazyChips(faces)
     rows = defaultdict(list)
     for i, person in enumerate(persons):
         rows[person].append(i)
-    order = sorted(rows, key=lambda p: (p is None, -len(rows[p]), p or ""))
-    return {p: [chips[i] for i in rows[p][:per_person]] for p in order}, {p: len(rows[p]) for p in order}
+    order = sorted((p for p in rows if p is not None), key=lambda p: (-len(rows[p]), p))[:SHEET_PERSONS]
+    order += [None] if None in rows else []
+    return {p: [chips[i] for i in rows[p][:per_person]] for p in order}, {p: len(rows[p]) for p in rows}

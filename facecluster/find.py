@@ -19,7 +19,7 @@ import numpy as np
 
 from facecluster import plots
 from facecluster.experiment import LazyChips, read_assignments
-from facecluster.naming import UNKNOWN_PERSON, KnownPeople
+from facecluster.naming import OTHERS, KnownPeople
 from facecluster.tsv import tsv_writer
 
 SHEET_FACES = 500  # the contact sheet shows the nearest ones
@@ -50,9 +50,7 @@ def find_people(queries, assignments_path, embeddings_path, threshold, out_dir):
 
 
 def _one_query(out_dir, name, faces, distance, threshold):
-    votes = Counter(
-        faces[i]["person"] for i in np.flatnonzero(distance < threshold) if faces[i]["person"] != UNKNOWN_PERSON
-    )
+    votes = Counter(faces[i]["person"] for i in np.flatnonzero(distance < threshold) if faces[i]["person"] != OTHERS)
     if not votes:
         return _empty(out_dir, name, f"no face of the folder within distance {threshold} of the query")
     person = votes.most_common(1)[0][0]

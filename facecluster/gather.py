@@ -66,6 +66,11 @@ def gather(batch_dirs, ledger_path, embeddings_path, faces_path):
     return rows
 
 
+def record_path(face):
+    """The per-photo record (<id>.json: its image_size, its faces) of a faces.tsv row: beside its chips."""
+    return Path(face["chips"]).parent / f"{face['photo_id']}.json"
+
+
 def read_faces(faces_path):
     """The faces table as a list of dicts (numbers parsed)."""
     with open(faces_path, newline="", encoding="utf-8") as handle:

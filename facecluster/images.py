@@ -60,6 +60,10 @@ RAW_EXTENSIONS = {
     ".rwl": "Leica RWL",
 }
 TIFF_MAGIC = (b"II*\0", b"MM\0*")
+# A JPEG larger than the size asked for is decoded reduced by 2, 4 or 8 (draft mode, a fraction of a
+# full decode's time) down to this share of it: an 8064 px photo asked at 4096 is decoded at 4032 px,
+# where asking for 4096 or more would decode it whole and resize it.
+DRAFT_FLOOR = 0.75
 DNG_VERSION_TAG = 50706
 
 
@@ -132,7 +136,8 @@ def decode_bytes(data, max_side, name=""):
 
     `name` (the file's name or path) only names a camera RAW format that its
     bytes do not. Photos larger than `max_side` on their long side are decoded
-    reduced (JPEG draft mode: the DCT does the downscaling) and resized to fit.
+    reduced (JPEG draft mode: the DCT does the downscaling, by 2, 4 or 8, to no
+    less than DRAFT_FLOOR of `max_side`) and resized to fit where still larger.
     """
     if not data:
         raise RejectedPhoto("empty file (0 bytes)")
@@ -140,7 +145,7 @@ def decode_bytes(data, max_side, name=""):
         image = _open_checked(io.BytesIO(data), name)
         original_size = _upright_size(image)
         if max(image.size) > max_side and image.format == "JPEG":
-            image.draft("RGB", _fit(image.size, max_side))
+            image.draft("RGB", _fit(image.size, max_side * DRAFT_FLOOR))
         image.load()
         image = ImageOps.exif_transpose(image)
         rgb_image = _to_rgb(image)

@@ -16,33 +16,42 @@ person per face, in this order of precedence:
    shares most faces with (each name taken once, the biggest overlaps first);
 5. new people get new numbers, after the highest number ever given;
 6. moves out the user asked for ("this face is not person_0002"): the face joins
-   the nearest other group within the distance, or becomes a person of its own.
+   the person the entry names (`to: person_0005`), or nobody (`to: nobody`: the others),
+   or else the nearest other group within the distance, or a group of its own;
+7. people the user hid (`hide: [person_0009]`): their faces keep their person, marked
+   hidden (no people folder, no review card).
 
-State kept between runs (a folder outside the outputs Snakemake deletes):
-    names.tsv     path, face_index, person: the name every face got
-    aliases.tsv   name, now: names that became another (renamed, merged, known)
-so that a correction naming an old name keeps meaning the same person.
+A group becomes a person (a name or number, a people folder) only when it holds faces of
+at least `min_photos` photos, or when a known person's name, a correction or a name a
+person gave in an earlier run names it: in a library most faces are bystanders seen once,
+who are nobody's person. Every other face is `others` (OTHERS), its cluster kept in
+assignments.tsv, so that someone seen again in later photos becomes a person then.
+Numbers go to persons only.
+
+The names kept between runs and the corrections file are read, checked and written by
+facecluster.state.
 """
 
-import csv
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import yaml
 
 from facecluster.gather import read_faces
 from facecluster.ledger import read_ledger
 from facecluster.metrics import UNKNOWN
-from facecluster.tsv import tsv_writer
+from facecluster.state import CORRECTION_KINDS, NUMBERED, NamingState, follow_aliases
 
-UNKNOWN_PERSON = "unknown"
-NUMBERED = re.compile(r"person_(\d+)")
+# The person of every face no person holds (a cluster under min_photos, or no cluster).
+OTHERS = "others"
+# What such faces were called before issue 25, as a previous run's state may hold it: no name.
+NO_PERSON = (OTHERS, "unknown")
 # A name becomes a folder name: one path component, not hidden.
 SAFE_NAME = re.compile(r"[^/\\\0]+")
-CORRECTION_KINDS = ("rename", "merge", "move_out")
+# A move_out's `to:` for "nobody": the face goes with the faces no cluster took.
+NOBODY = "nobody"
 
 
 @dataclass(frozen=True)
@@ -63,89 +72,6 @@ UNFITTED_NAMING = NamingRule(scale=1.0, pairs=1)
 
 def person_number(number):
     return f"person_{number:04d}"
-
-
-class NamingState:
-    """The names of the previous run: {(path, face_index): person} and {old name: its name now}."""
-
-    def __init__(self, faces=None, aliases=None):
-        self.faces = faces or {}
-        self.aliases = aliases or {}
-
-    @classmethod
-    def read(cls, folder):
-        folder = Path(folder)
-        faces, aliases = {}, {}
-        if (folder / "names.tsv").exists():
-            for row in _read_tsv(folder / "names.tsv"):
-                faces[(row["path"], int(row["face_index"]))] = row["person"]
-        if (folder / "aliases.tsv").exists():
-            aliases = {row["name"]: row["now"] for row in _read_tsv(folder / "aliases.tsv")}
-        return cls(faces, aliases)
-
-    def write(self, folder):
-        folder = Path(folder)
-        folder.mkdir(parents=True, exist_ok=True)
-        with open(folder / "names.tsv", "w", newline="", encoding="utf-8") as handle:
-            writer = tsv_writer(handle)
-            writer.writerow(["path", "face_index", "person"])
-            writer.writerows([path, index, person] for (path, index), person in sorted(self.faces.items()))
-        with open(folder / "aliases.tsv", "w", newline="", encoding="utf-8") as handle:
-            writer = tsv_writer(handle)
-            writer.writerow(["name", "now"])
-            writer.writerows(sorted(self.aliases.items()))
-
-    def resolve(self, name):
-        """The name `name` goes by now (following renames and merges)."""
-        return _follow(self.aliases, name)
-
-    def highest_number(self):
-        names = set(self.faces.values()) | set(self.aliases) | set(self.aliases.values())
-        return max((int(m.group(1)) for m in map(NUMBERED.fullmatch, names) if m), default=0)
-
-
-def _follow(aliases, name):
-    """`name` after its aliases (a cycle, from names given back and forth, stops where it closes)."""
-    seen = set()
-    while name in aliases and name not in seen:
-        seen.add(name)
-        name = aliases[name]
-    return name
-
-
-def _read_tsv(path):
-    with open(path, newline="", encoding="utf-8") as handle:
-        return list(csv.DictReader(handle, delimiter="\t"))
-
-
-def read_corrections(path):
-    """(corrections, problem): {kind: entries} read from a YAML file, and why it could not be
-    read (None when it could). A missing or malformed file gives no corrections, never an error."""
-    empty = {kind: [] for kind in CORRECTION_KINDS}
-    if path is None:
-        return empty, None
-    path = Path(path)
-    if not path.exists():
-        return empty, f"corrections file {str(path)!r} does not exist"
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        return empty, f"corrections file {str(path)!r} is not valid YAML: {exc}"
-    if not isinstance(data, dict) or set(data) - set(CORRECTION_KINDS):
-        return empty, f"corrections file {str(path)!r}: expected a mapping with keys {', '.join(CORRECTION_KINDS)}"
-    rename = data.get("rename") or {}
-    merge = data.get("merge") or []
-    move_out = data.get("move_out") or []
-    if not isinstance(rename, dict) or not isinstance(merge, list) or not isinstance(move_out, list):
-        return empty, (
-            f"corrections file {str(path)!r}: rename is a mapping (old: new), merge a list of name lists, "
-            "move_out a list of {photo, face, person}"
-        )
-    return {
-        "rename": [(str(old), str(new)) for old, new in rename.items()],
-        "merge": merge,
-        "move_out": move_out,
-    }, None
 
 
 class KnownPeople:
@@ -193,23 +119,26 @@ class KnownPeople:
         return best, per_person[np.arange(len(distances)), best]
 
 
-def name_people(faces, X, clusters, *, threshold, pairs=1, known=None, previous=None, corrections=None):
+def name_people(
+    faces, X, clusters, *, threshold, pairs=1, known=None, previous=None, corrections=None, min_photos=1
+):
     """Name every face; returns (persons, state, report).
 
     faces: the clustered faces (dicts with path, face_index, photo_id); X: their raw
     embeddings; clusters: (n,) cluster ids, UNKNOWN for faces no cluster took;
     threshold: the naming distance (Euclidean); pairs: the face-reference pairs within it a
     known name needs (the embedder's NamingRule); known: KnownPeople or None;
-    previous: the last run's NamingState; corrections: read_corrections' mapping.
+    previous: the last run's NamingState; corrections: read_corrections' mapping; min_photos:
+    the photos a group needs to become a person unless a name given to it says so (else OTHERS).
     report: {"known": {name: faces}, "kept": names carried over, "new": new names,
-    "corrections": [{"correction", "honoured", "reason"}]}.
+    "corrections": [{"correction", "honoured", "reason"}], "hidden": the names hidden}.
     """
     previous = previous or NamingState()
     keys = {(face["path"], face["face_index"]) for face in faces}
     if not any(key in keys for key in previous.faces):
         # Another folder altogether (photos=PATH run on a new one): its people start at person_0001.
         previous = NamingState()
-    naming = _Naming(faces, np.asarray(X, np.float64), clusters, threshold, pairs, previous)
+    naming = _Naming(faces, np.asarray(X, np.float64), clusters, threshold, pairs, previous, min_photos)
     corrections = corrections or {kind: [] for kind in CORRECTION_KINDS}
     for names in corrections["merge"]:
         naming.merge(names)
@@ -221,17 +150,22 @@ def name_people(faces, X, clusters, *, threshold, pairs=1, known=None, previous=
     naming.number_the_rest()
     for entry in corrections["move_out"]:
         naming.move_out(entry)
+    for name in corrections.get("hide", []):
+        naming.hide(name)
     return naming.result()
 
 
 class _Naming:
-    def __init__(self, faces, X, clusters, threshold, pairs, previous):
+    def __init__(self, faces, X, clusters, threshold, pairs, previous, min_photos):
         self.faces, self.X, self.threshold, self.pairs, self.previous = faces, X, threshold, pairs, previous
+        self.min_photos = min_photos
         self.group = np.asarray(clusters, np.int64).copy()
         self.name = {}  # group id -> person name
+        self.merged = set()  # groups a merge made: a correction says they are someone
         self.aliases = dict(previous.aliases)
         self.corrections = []
         self.known_names = set()
+        self.hidden = set()
         self.key_row = {(face["path"], face["face_index"]): row for row, face in enumerate(faces)}
         # The previous run's person of each face still here, under the name it goes by now.
         self.before = [previous.resolve(previous.faces.get(key)) for key in self._keys()]
@@ -254,7 +188,7 @@ class _Naming:
 
     def _resolve(self, name):
         """The name `name` goes by now, this run's renames and merges included."""
-        return _follow(self.aliases, name)
+        return follow_aliases(self.aliases, name)
 
     def _main_group(self, rows):
         """The group holding most of `rows` (a cluster over the unknown faces)."""
@@ -270,6 +204,21 @@ class _Naming:
 
     def _new_group(self):
         return int(self.group.max()) + 1 if len(self.group) else 0
+
+    def _photos_per_group(self):
+        """{group: the photos its faces are in}, in one pass over the faces."""
+        photos = defaultdict(set)
+        for g, face in zip(self.group.tolist(), self.faces):
+            photos[g].add(face["photo_id"])
+        return {g: len(ids) for g, ids in photos.items()}
+
+    def _is_person(self, g, photos=None):
+        """Whether group g holds faces of min_photos photos at least, or a merge made it
+        (photos: _photos_per_group's, when the groups did not change since)."""
+        if g in self.merged:
+            return True
+        photos = photos if photos is not None else self._photos_per_group()
+        return photos.get(g, 0) >= self.min_photos
 
     def merge(self, names):
         text = f"merge {names}"
@@ -287,6 +236,7 @@ class _Naming:
         if target is None:
             target = self._new_group()
         self.group[rows] = target
+        self.merged.add(target)
         first = self._resolve(names[0])
         for n in names[1:]:
             if self._resolve(n) != first:
@@ -319,7 +269,7 @@ class _Naming:
 
     def rename(self, old, new):
         text = f"rename {old} to {new}"
-        if not SAFE_NAME.fullmatch(new) or new in (".", "..", UNKNOWN_PERSON) or new.startswith("."):
+        if not SAFE_NAME.fullmatch(new) or new in (".", "..", *NO_PERSON) or new.startswith("."):
             self._record(text, False, f"{new!r} cannot be a folder name")
             return
         rows = self._rows_of(old)
@@ -342,10 +292,11 @@ class _Naming:
 
     def carry_previous_names(self):
         taken = set(self.name.values())
+        photos = self._photos_per_group()
         overlaps = Counter(
             (int(self.group[row]), self._resolve(before))
             for row, before in enumerate(self.before)
-            if before is not None and self.group[row] != UNKNOWN and before != UNKNOWN_PERSON
+            if before is not None and self.group[row] != UNKNOWN and before not in NO_PERSON
         )
         for (g, before), _ in sorted(overlaps.items(), key=lambda item: (-item[1], item[0])):
             if g in self.name:
@@ -353,17 +304,20 @@ class _Naming:
                     # The people once called `before` are now known by another name.
                     self.aliases.setdefault(before, self.name[g])
                 continue
-            if before in taken:
+            # A number is a person's while their group holds min_photos photos; a name someone
+            # gave (a correction, reference photos) stays a person's.
+            if before in taken or (NUMBERED.fullmatch(before) and not self._is_person(g, photos)):
                 continue
             self.name[g] = before
             taken.add(before)
 
     def number_the_rest(self):
         number = self._highest_number()
+        photos = self._photos_per_group()
         ids, first, sizes = np.unique(self.group, return_index=True, return_counts=True)
         order = sorted(zip(-sizes, first, ids.tolist()))  # biggest first, then first seen
         for _, _, g in order:
-            if g == UNKNOWN or g in self.name:
+            if g == UNKNOWN or g in self.name or not self._is_person(g, photos):
                 continue
             number += 1
             self.name[g] = person_number(number)
@@ -373,25 +327,48 @@ class _Naming:
             self._record(f"move_out {entry}", False, "a move_out entry has photo, face and person")
             return
         photo, face, person = str(entry["photo"]), entry["face"], str(entry["person"])
-        text = f"face {face} of {photo} is not {person}"
+        to = str(entry["to"]) if entry.get("to") is not None else None
+        text = f"face {face} of {photo} is not {person}" + (f", it is {to}" if to else "")
         row = self._find_face(photo, face)
         if row is None:
             self._record(text, False, f"no face {face} of photo {photo!r} in this experiment")
             return
-        current = self._resolve(person)
-        if self.name.get(int(self.group[row])) != current:
+        current = OTHERS if person in NO_PERSON else self._resolve(person)
+        if self.name.get(int(self.group[row]), OTHERS) != current:
             self._record(text, True, "already elsewhere")
             return
-        self.group[row] = self._group_moved_to(row, current)
-        if self.group[row] not in self.name:
+        if to is None:
+            self.group[row] = self._group_moved_to(row, current)
+        elif to == NOBODY:
+            self.group[row] = UNKNOWN
+        else:
+            holder = self._group_named(self._resolve(to))
+            if holder is None:
+                self._record(text, False, f"no person {to} in this run")
+                return
+            self.group[row] = holder
+        group = int(self.group[row])
+        if group != UNKNOWN and group not in self.name and self._is_person(group):
             self.name[int(self.group[row])] = person_number(self._highest_number() + 1)
+        self._record(text, True)
+
+    def _group_named(self, name):
+        return next((g for g, given in self.name.items() if given == name and np.any(self.group == g)), None)
+
+    def hide(self, name):
+        text = f"hide {name}"
+        current = self._resolve(name)
+        if self._group_named(current) is None:
+            self._record(text, False, f"no person {name} in this run")
+            return
+        self.hidden.add(current)
         self._record(text, True)
 
     def _group_moved_to(self, row, excluded):
         """Where the previous run had the face, when that was someone else (a move out sticks),
         else the nearest other group."""
         before = self._resolve(self.before[row]) if self.before[row] else None
-        if before not in (None, excluded, UNKNOWN_PERSON):
+        if before not in (None, excluded, *NO_PERSON):
             holder = next((g for g, name in self.name.items() if name == before), None)
             if holder is None:
                 holder = self._new_group()
@@ -435,7 +412,7 @@ class _Naming:
         )
 
     def result(self):
-        persons = [UNKNOWN_PERSON if g == UNKNOWN else self.name[int(g)] for g in self.group.tolist()]
+        persons = [self.name.get(int(g), OTHERS) for g in self.group.tolist()]
         state = NamingState(dict(zip(self._keys(), persons)), self.aliases)
         # A name in use is nobody's alias: a name given back (rename to an old name) wins.
         for name in set(persons):
@@ -443,8 +420,9 @@ class _Naming:
         previous_names = {p for p in self.before if p}
         report = {
             "known": dict(sorted(Counter(p for p in persons if p in self.known_names).items())),
-            "kept": sorted(set(persons) & previous_names - {UNKNOWN_PERSON}),
-            "new": sorted(set(persons) - previous_names - {UNKNOWN_PERSON}),
+            "kept": sorted(set(persons) & previous_names - {OTHERS}),
+            "new": sorted(set(persons) - previous_names - {OTHERS}),
             "corrections": self.corrections,
+            "hidden": sorted(self.hidden),
         }
         return persons, state, report

@@ -3,16 +3,23 @@
 Each folder is named after the person as assignments.tsv's `person` column names them
 (facecluster.naming): a known person's name (`obama/`), a name kept from the previous
 run or given by a correction, or a number (`person_0001/`, the biggest cluster on a
-first run; a person keeps their number on later runs).
+first run; a person keeps their number on later runs). Everyone else's faces are in
+one folder, `others/`.
 
 people/
-  people.tsv                 folder (the person), clusters (the clusterer's ids), faces,
-                             photos, most common label and its share; most faces first
+  people.tsv                 folder (the person, or others), clusters (the clusterer's ids;
+                             empty for others), faces, photos, most common label and its
+                             share; persons most faces first, others last
   <person>/
     <photo name>             a link to (or copy of) each original photo with a face here
     <photo name>.face<i>.png the face itself (the aligned chip), per face of this person
-    contact_sheet.png        every face of the person on one page
-  unknown/                   faces no cluster took
+    contact_sheet.png        the person's faces on one page (the first ones, when more
+                             than fit in 4,096 px: facecluster.plots.grid_capacity)
+  others/                    the same for the faces no person holds: those in clusters of
+                             fewer than min_photos photos (by cluster), then those set
+                             aside (by reason); contact_sheet.png, contact_sheet_2.png, ...
+                             show them all
+A person the corrections hide (assignments.tsv's `hidden`) gets no folder.
 """
 
 import os
@@ -24,7 +31,7 @@ from PIL import Image
 
 from facecluster import plots
 from facecluster.experiment import LazyChips, read_assignments
-from facecluster.naming import UNKNOWN_PERSON
+from facecluster.naming import OTHERS
 from facecluster.tsv import tsv_dict_writer
 
 LINK_MODES = ("symlink", "copy")
@@ -38,31 +45,36 @@ def write_people_folders(assignments_path, out_dir, *, mode="symlink"):
     chips = LazyChips(faces)
     members = defaultdict(list)
     for position, face in enumerate(faces):
-        members[face["person"]].append(position)
+        if not face.get("hidden"):
+            members[face["person"]].append(position)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     index = []
     for person in _by_size(members):
         folder = out_dir / person
         folder.mkdir()
+        if person == OTHERS:  # a bystander's faces together, then those set aside
+            members[person].sort(key=lambda p: (faces[p]["set_aside"], faces[p]["cluster"], p))
         in_folder = [faces[p] for p in members[person]]
         names = _place_photos(in_folder, folder, mode)
         for position in members[person]:
             face = faces[position]
             Image.fromarray(chips[position]).save(folder / f"{names[face['photo_id']]}.face{face['face_index']}.png")
-        plots.face_grid(
-            folder / "contact_sheet.png",
-            [chips[p] for p in members[person]],
-            title=f"{person}: {len(in_folder)} faces",
-        )
+        title = f"{person}: {len(in_folder)} faces"
+        if person == OTHERS:
+            aside = sum(1 for face in in_folder if face["set_aside"])
+            title += f" ({len(in_folder) - aside} in no person's cluster, then {aside} set aside)" if aside else ""
+            plots.face_pages(folder / "contact_sheet.png", LazyChips(in_folder), title=title)
+        else:
+            plots.face_grid(folder / "contact_sheet.png", LazyChips(in_folder), title=title)
         index.append(_index_row(person, in_folder, len(names)))
     _write_index(out_dir / "people.tsv", index)
     return index
 
 
 def _by_size(members):
-    """Person names, most faces first (ties by name), unknown last."""
-    return sorted(members, key=lambda p: (p == UNKNOWN_PERSON, -len(members[p]), p))
+    """Person names, most faces first (ties by name), others last."""
+    return sorted(members, key=lambda p: (p == OTHERS, -len(members[p]), p))
 
 
 def _place_photos(faces, folder, mode):
@@ -95,7 +107,7 @@ def _index_row(folder, faces, n_photos):
     top, count = labels.most_common(1)[0] if labels else ("", 0)
     return {
         "folder": folder,
-        "clusters": ",".join(str(c) for c in sorted({face["cluster"] for face in faces})),
+        "clusters": "" if folder == OTHERS else ",".join(str(c) for c in sorted({face["cluster"] for face in faces})),
         "faces": len(faces),
         "photos": n_photos,
         "top_label": top,

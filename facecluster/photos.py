@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from facecluster.detectors import make_detector, select_faces
+from facecluster.detectors import downscale, make_detector, select_faces
 from facecluster.embedders import make_embedder
 from facecluster.images import RejectedPhoto, decode_bytes, read_bytes
 from facecluster.ledger import LedgerRow, write_ledger
@@ -31,7 +31,8 @@ from facecluster.ledger import LedgerRow, write_ledger
 logger = logging.getLogger(__name__)
 
 # Bump when a change to this stage changes its results, to invalidate caches.
-STAGE_VERSION = 1
+# 2: YuNet searches a copy of at most its search_side; photos over photo_max_side decoded by draft.
+STAGE_VERSION = 2
 
 
 def model_fingerprint(model_settings, photo_max_side):
@@ -87,6 +88,18 @@ class ContentCache:
                 _atomic_write_bytes(target, source.read_bytes())
 
 
+def search_side(detector, photo_max_side):
+    """The long side of the copy of a photo the detector searches: its own search_side, at most
+    photo_max_side."""
+    return min(photo_max_side, detector.search_side or photo_max_side)
+
+
+def find_faces(detector, rgb, side):
+    """The detector's faces in a copy of `rgb` of at most `side` (long side), in rgb's pixels."""
+    copy, factor = downscale(rgb, side)
+    return [d.scaled(1 / factor) for d in detector.detect(copy)]
+
+
 class BatchProcessor:
     """Loads a model's detector and embedder once; processes batches of photos.
 
@@ -107,6 +120,7 @@ class BatchProcessor:
         self.keep = model_settings["detector"]["keep"]
         self.min_size = model_settings["detector"]["min_size"]
         self.photo_max_side = photo_max_side
+        self.search_side = search_side(self.detector, photo_max_side)
         self.embed_batch = embed_batch
         self.detect_batch = self.detector.batch_size
         self.cache = ContentCache(cache_dir)
@@ -159,7 +173,9 @@ class BatchProcessor:
 
     def _read_and_align(self, member):
         row, photo = self._read(member)
-        return row, None if photo is None else self._align(photo, self.detector.detect(photo.rgb))
+        return row, None if photo is None else self._align(
+            photo, find_faces(self.detector, photo.rgb, self.search_side)
+        )
 
     def _read_and_align_in_calls(self, members):
         # Photos are decoded a detector call's worth at a time, to bound memory.
@@ -173,8 +189,12 @@ class BatchProcessor:
         """(row, (record, chips)) for each (row, photo), the photos detected in one call."""
         if not decoded:
             return []
-        found = self.detector.detect_many([photo.rgb for _, photo in decoded])
-        return [(row, self._align(photo, detections)) for (row, photo), detections in zip(decoded, found)]
+        copies = [downscale(photo.rgb, self.search_side) for _, photo in decoded]
+        found = self.detector.detect_many([copy for copy, _ in copies])
+        return [
+            (row, self._align(photo, [d.scaled(1 / factor) for d in detections]))
+            for (row, photo), detections, (_, factor) in zip(decoded, found, copies)
+        ]
 
     def _align(self, photo, detections):
         """The photo's record (faces in original pixels) and its aligned chips."""

@@ -5,6 +5,7 @@ declarative. Dataset folders are listed once, lazily, without decoding.
 """
 
 import hashlib
+import json
 import os
 from functools import cached_property
 from pathlib import Path
@@ -18,10 +19,15 @@ from facecluster.images import RejectedPhoto, check_header
 from facecluster.photos import model_fingerprint
 from facecluster.pinned_files import check_pinned_files
 from facecluster.registry import PREPARED_MODELS
+from facecluster.state import NamingState, check_corrections
 from facecluster.tsv import tsv_writer
 
 # The figures every experiment draws (see facecluster.experiment.plot_experiment).
 PLOTS = ("scatter", "thumbnails", "metrics_vs_k", "confusion", "contact_sheet")
+
+
+# What every experiment makes, in results/experiments/<name>/.
+EXPERIMENT_OUTPUTS = ("report.md", "assignments.tsv", "metrics.json", "metrics.tsv", "people", "review", "xmp")
 
 
 def dataset_entries(settings):
@@ -211,6 +217,13 @@ class Plan:
         base = f"{self.results}/{dataset}/{model}"
         return {"ledger": f"{base}/ledger.tsv", "embeddings": f"{base}/embeddings.npy", "faces": f"{base}/faces.tsv"}
 
+    def listing(self, dataset):
+        """photos.tsv: each photo's id, its path inside the folder, its batch."""
+        return f"{self.results}/{dataset}/photos.tsv"
+
+    def experiment_listing(self, experiment):
+        return self.listing(self.config["experiments"][experiment]["dataset"])
+
     def photo_outputs(self, dataset, model):
         return list(self.processed(dataset, model).values())
 
@@ -243,6 +256,26 @@ class Plan:
         """The processed query photos of an experiment's `find` folder."""
         return self.processed(naming_dataset(experiment, "find"), self.config["experiments"][experiment]["model"])
 
+    def check_naming(self):
+        """Read every experiment's names state and check its corrections file, before Snakemake
+        runs (or deletes) anything: StateError or CorrectionsError where one cannot be used. A
+        corrections file not written yet is no mistake: its job records it."""
+        for experiment, settings in self.config["experiments"].items():
+            NamingState.read(self.naming_state(experiment))
+            if "corrections" in settings and Path(settings["corrections"]).exists():
+                check_corrections(settings["corrections"])
+
+    def unhonoured_corrections(self):
+        """{experiment: the corrections its last clustering could not honour, each with why}, from
+        the metrics.json of each experiment that has one."""
+        found = {}
+        for experiment in self.experiment_names:
+            metrics = Path(f"{self.results}/experiments/{experiment}/metrics.json")
+            if metrics.exists():
+                naming = json.loads(metrics.read_text()).get("naming", {})
+                found[experiment] = [c for c in naming.get("corrections", []) if not c["honoured"]]
+        return {experiment: corrections for experiment, corrections in found.items() if corrections}
+
     def naming_state(self, experiment):
         """Where an experiment keeps its names between runs: outside its outputs, which
         Snakemake deletes before the job that makes them runs."""
@@ -258,13 +291,11 @@ class Plan:
         naming = self.naming_datasets()  # built with their experiment's model, for it
         for dataset in self.dataset_names:
             if dataset not in naming:
-                targets.append(f"{self.results}/{dataset}/photos.tsv")
+                targets.append(self.listing(dataset))
                 targets.extend(self.photo_outputs(dataset, model))
         for experiment in self.experiment_names:
             folder = f"{self.results}/experiments/{experiment}"
-            targets += [
-                f"{folder}/{name}" for name in ("report.md", "assignments.tsv", "metrics.json", "metrics.tsv", "people")
-            ]
+            targets += [f"{folder}/{name}" for name in EXPERIMENT_OUTPUTS]
             if "find" in self.config["experiments"][experiment]:
                 targets.append(f"{folder}/find")
         return targets

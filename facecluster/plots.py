@@ -5,9 +5,10 @@ global state, so plotting is safe in worker processes and no figure lingers afte
 its function returns. PNGs are saved at a fixed dpi without version or date
 metadata, so the same inputs give byte-identical files.
 
-Conventions: cluster labels are ints and -1 means "unknown" (drawn grey); true
-labels are strings (a None label is also "unknown"); face chips are uint8 arrays
-of shape (h, w, 3).
+Conventions: cluster labels are ints and -1 means "others" (no person's: drawn grey);
+true labels are strings (a None label is also "others"); face chips are uint8 arrays
+of shape (h, w, 3). No image is larger than MAX_SIDE pixels on a side: plots with many
+faces draw a seeded sample (and say so), contact sheets are cut into pages.
 """
 
 from __future__ import annotations
@@ -25,12 +26,13 @@ from matplotlib.ticker import MaxNLocator
 from PIL import Image, ImageDraw, ImageFont, ImageOps
 
 DPI = 120
+MAX_SIDE = 4096
 UNKNOWN = -1
 UNKNOWN_COLOUR = "#9e9e9e"
 MAX_LEGEND_GROUPS = 20
 MAX_ANNOTATED_CELLS = 40
 
-# tab20 reordered dark shades first, with its greys removed: grey means "unknown".
+# tab20 reordered dark shades first, with its greys removed: grey means "others".
 _TAB20 = colormaps["tab20"].colors
 PALETTE = [c for i, c in enumerate(_TAB20[0::2] + _TAB20[1::2]) if i not in (7, 17)]
 
@@ -50,10 +52,17 @@ INTERNAL_METRICS = {
 }
 
 
-def scatter_clusters(path, coords, clusters, labels=None, *, title):
+def scatter_clusters(path, coords, clusters, labels=None, *, title, max_points=5000, seed=0):
     """2-D scatter coloured by person found (a cluster's name or number), and beside it by true
-    person when labels are given."""
+    person when labels are given. Draws a seeded random subset when there are more than
+    max_points faces (the title says so)."""
     coords = np.asarray(coords, dtype=float)
+    clusters = _as_list(clusters)
+    if len(coords) > max_points:
+        drawn = np.sort(np.random.default_rng(seed).choice(len(coords), max_points, replace=False))
+        title = f"{title}\n{max_points} of {len(coords)} faces shown (random subset, seed {seed})"
+        coords, clusters = coords[drawn], [clusters[i] for i in drawn]
+        labels = None if labels is None else [_as_list(labels)[i] for i in drawn]
     panels = [(clusters, "person found", "people found")]
     if labels is not None:
         panels.append((labels, "true person", "people"))
@@ -180,7 +189,7 @@ def confusion_matrix(path, matrix, row_names, col_labels, *, title):
     image = ax.imshow(matrix, cmap="Blues", aspect="auto", interpolation="nearest")
     fig.colorbar(image, ax=ax, label="faces", shrink=0.8)
 
-    col_names = ["unknown" if c == UNKNOWN else str(c) for c in col_labels]
+    col_names = [_group_name(_group_key(c)) for c in col_labels]
     for set_ticks, set_labels, names, rotation in (
         (ax.set_xticks, ax.set_xticklabels, col_names, 90),
         (ax.set_yticks, ax.set_yticklabels, list(row_names), 0),
@@ -200,7 +209,7 @@ def confusion_matrix(path, matrix, row_names, col_labels, *, title):
                 fontsize=font_pt,
                 color="white" if matrix[r, c] > dark else "black",
             )
-    ax.set(title=title, xlabel="cluster", ylabel="true person")
+    ax.set(title=title, xlabel="person found", ylabel="true person")
     _save(fig, path)
 
 
@@ -208,9 +217,14 @@ def contact_sheet(path, chips_by_cluster, *, title, per_cluster=12, thumb_px=64,
     """One row of face chips per person (keyed by their name, or by cluster number, UNKNOWN or
     None for the faces no cluster took), composed directly with PIL (fast for hundreds of rows).
 
-    `sizes` gives each person's face count when the chips given are only its first few.
+    `sizes` gives each person's face count when the chips given are only its first few. Rows past
+    MAX_SIDE pixels are left out (the title says how many are shown).
     """
-    gap = 4
+    gap, top, row_height = 4, 40, thumb_px + 4
+    most = (MAX_SIDE - top - gap) // row_height
+    if len(chips_by_cluster) > most:
+        title = f"{title} (the first {most} of {len(chips_by_cluster)} rows)"
+        chips_by_cluster = dict(list(chips_by_cluster.items())[:most])
     title_font = ImageFont.load_default(size=20)
     caption_font = ImageFont.load_default(size=14)
     sizes = sizes or {}
@@ -221,8 +235,6 @@ def contact_sheet(path, chips_by_cluster, *, title, per_cluster=12, thumb_px=64,
     measure = ImageDraw.Draw(Image.new("RGB", (1, 1)))
     caption_width = max((measure.textlength(c, font=caption_font) for c in captions), default=0)
     left = int(caption_width) + 2 * gap
-    top = 40
-    row_height = thumb_px + gap
     width = max(left + per_cluster * (thumb_px + gap) + gap, int(measure.textlength(title, font=title_font)) + 2 * gap)
     sheet = Image.new("RGB", (width, top + len(captions) * row_height + gap), "white")
     draw = ImageDraw.Draw(sheet)
@@ -238,21 +250,47 @@ def contact_sheet(path, chips_by_cluster, *, title, per_cluster=12, thumb_px=64,
     sheet.save(path, format="PNG")
 
 
-def face_grid(path, chips, *, title, columns=10, thumb_px=80, max_faces=500):
-    """Faces in a grid under a title, composed with PIL; at most max_faces (the first ones)."""
-    gap, top = 4, 36
-    shown = list(chips[:max_faces]) if len(chips) > max_faces else list(chips)
-    if len(chips) > max_faces:
-        title = f"{title} (first {max_faces} shown)"
+GRID_GAP, GRID_TOP = 4, 36
+
+
+def grid_capacity(columns=10, thumb_px=80):
+    """The most faces a face_grid page holds within MAX_SIDE pixels."""
+    return columns * ((MAX_SIDE - GRID_TOP) // (thumb_px + GRID_GAP))
+
+
+def face_grid(path, chips, *, title, columns=10, thumb_px=80):
+    """Faces in a grid under a title, composed with PIL; the first grid_capacity() of them
+    (the title says when there were more). chips: a list, or a sequence that loads each one
+    when indexed and slices (facecluster.experiment.LazyChips)."""
+    gap, top = GRID_GAP, GRID_TOP
+    most = grid_capacity(columns, thumb_px)
+    shown = chips[:most]
+    if len(chips) > most:
+        title = f"{title} (first {most} shown)"
     rows = max(1, math.ceil(len(shown) / columns))
     cell = thumb_px + gap
     sheet = Image.new("RGB", (gap + columns * cell, top + rows * cell), "white")
     ImageDraw.Draw(sheet).text((gap, 8), title, fill="black", font=ImageFont.load_default(size=18))
-    for i, chip in enumerate(shown):
+    for i in range(len(shown)):
+        chip = shown[i]
         thumb = ImageOps.pad(Image.fromarray(np.asarray(chip, dtype=np.uint8)), (thumb_px, thumb_px), color="white")
         sheet.paste(thumb, (gap + (i % columns) * cell, top + (i // columns) * cell))
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     sheet.save(path, format="PNG")
+
+
+def face_pages(path, chips, *, title):
+    """Every face, on as many face_grid pages as they need: path itself, then path's name with
+    _2, _3, ... (contact_sheet.png, contact_sheet_2.png); returns the pages written."""
+    path, most = Path(path), grid_capacity()
+    n_pages = max(1, math.ceil(len(chips) / most))
+    pages = []
+    for page in range(n_pages):
+        page_path = path if page == 0 else path.with_name(f"{path.stem}_{page + 1}{path.suffix}")
+        numbered = f"{title}, page {page + 1} of {n_pages}" if n_pages > 1 else title
+        face_grid(page_path, chips[page * most : (page + 1) * most], title=numbered)
+        pages.append(page_path)
+    return pages
 
 
 def message(path, *, title, message):
@@ -284,7 +322,7 @@ def _scatter_panel(ax, coords, values, noun, plural):
             linewidths=0,
         )
     n_known = len(colours) - (None in colours)
-    panel_title = f"by {noun}: {n_known} {plural}" + (" + unknown" if None in colours else "")
+    panel_title = f"by {noun}: {n_known} {plural}" + (" + others" if None in colours else "")
     if len(colours) <= MAX_LEGEND_GROUPS:
         ax.legend(
             title=noun,
@@ -304,7 +342,7 @@ def _group_key(value):
 
 
 def _group_name(key):
-    return "unknown" if key is None else str(key)
+    return "others" if key is None else str(key)
 
 
 def _group_colours(values):

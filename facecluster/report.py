@@ -1,11 +1,16 @@
-"""A readable Markdown report per experiment: what was run, how well it did, the figures."""
+"""A readable Markdown report per experiment: the people found first, then what was run, how well
+it did, the figures."""
 
+import csv
 import json
 import os
 from collections import Counter
 from pathlib import Path
+from urllib.parse import quote
 
 from facecluster.ledger import read_ledger
+from facecluster.naming import OTHERS
+from facecluster.quality import REASONS
 
 # Columns of the per-K table, in reading order, with their headings.
 EXTERNAL_COLUMNS = {
@@ -27,21 +32,28 @@ INTERNAL_COLUMNS = {
     "calinski_harabasz": "Calinski-Harabasz",
     "inertia": "inertia",
 }
+# The persons listed in the people index, and those whose contact sheet the report shows.
+INDEX_PERSONS = 100
+SHOWN_SHEETS = 6
 PLOT_CAPTIONS = {
-    "scatter": "PCA 2-D view, coloured by cluster (left) and by true person (right).",
-    "thumbnails": "The faces themselves at their PCA 2-D positions, framed in their cluster's colour.",
+    "scatter": "PCA 2-D view, coloured by person found (others in grey).",
+    "labelled_scatter": "PCA 2-D view, coloured by person found (left; others in grey) and by true person (right).",
+    "thumbnails": "The faces themselves at their PCA 2-D positions, framed in their person's colour.",
     "metrics_vs_k": "Scores against K; the dashed line is the chosen K.",
     "confusion": "People (rows) against clusters (columns), matched pairs on the diagonal: "
     "off-diagonal counts are faces grouped with someone else.",
-    "contact_sheet": "The first faces of each cluster, biggest clusters first.",
+    "contact_sheet": "The first faces of each person, most faces first, then others.",
 }
 
 
-def write_report(name, metrics_path, ledger_path, plots, out_path):
+def write_report(name, metrics_path, ledger_path, plots, out_path, *, people_folder):
+    """The report of an experiment; people_folder: its people folders (facecluster.people), whose
+    index opens the report and whose contact sheets it shows or links."""
     summary = json.loads(Path(metrics_path).read_text())
     statuses = Counter(row.status for row in read_ledger(ledger_path))
     out_dir = Path(out_path).parent
     lines = [f"# Experiment `{name}`", ""]
+    lines += _people(summary, Path(people_folder), out_dir)
     lines += _recipe(summary, statuses)
     if summary["status"] == "clustered":
         lines += _results(summary)
@@ -50,9 +62,50 @@ def write_report(name, metrics_path, ledger_path, plots, out_path):
         lines += ["## Not clustered", "", summary["reason"], ""]
     lines += ["## Figures", ""]
     for plot, path in plots.items():
-        relative = Path(os.path.relpath(path, out_dir)).as_posix()
-        lines += [f"![{plot}]({relative})", "", f"*{PLOT_CAPTIONS[plot]}*", ""]
+        if plot == "confusion" and not summary["n_people"]:
+            continue  # no labels: nothing to compare the persons with
+        caption = PLOT_CAPTIONS["labelled_scatter" if plot == "scatter" and summary["n_people"] else plot]
+        lines += [f"![{plot}]({_link(path, out_dir)})", "", f"*{caption}*", ""]
     Path(out_path).write_text("\n".join(lines))
+
+
+def _people(summary, folder, out_dir):
+    """The people index (persons, their photos and faces), the first persons' contact sheets and
+    a link to every other's, and where everyone else's faces went."""
+    with open(folder / "people.tsv", newline="", encoding="utf-8") as handle:
+        index = list(csv.DictReader(handle, delimiter="\t"))
+    persons = [row for row in index if row["folder"] != OTHERS]
+    people = summary["people"]
+    min_photos = summary["recipe"].get("min_photos", 1)
+    aside = ", ".join(f"{people['set_aside'][r]} {r.replace('_', ' ')}" for r in REASONS if people["set_aside"][r])
+    others = (
+        f"Others: {people['others_faces']} faces in no person's cluster (a person needs faces in "
+        f"{min_photos} photos, or a name)"
+    )
+    if aside:
+        others += f", {sum(people['set_aside'].values())} set aside as not worth sorting ({aside})"
+    if len(persons) < len(index):
+        others += f": [others/]({_link(folder / OTHERS, out_dir)})"
+    persons_line = f"{people['persons']} persons: {people['person_faces']} faces in {people['person_photos']} photos."
+    lines = ["## People", "", f"{persons_line} {others}.", ""]
+    if persons:
+        lines += ["| person | photos | faces |", "|---|---:|---:|"]
+        for row in persons[:INDEX_PERSONS]:
+            sheet = _link(folder / row["folder"] / "contact_sheet.png", out_dir)
+            lines.append(f"| [{row['folder']}]({sheet}) | {row['photos']} | {row['faces']} |")
+        if len(persons) > INDEX_PERSONS:
+            lines.append(f"| ... {len(persons) - INDEX_PERSONS} more in people/people.tsv | | |")
+        lines.append("")
+    for row in persons[:SHOWN_SHEETS]:
+        lines += [f"![{row['folder']}]({_link(folder / row['folder'] / 'contact_sheet.png', out_dir)})", ""]
+    if len(persons) > SHOWN_SHEETS:
+        lines += ["Every other person's contact sheet: follow their name in the table (people/<person>/).", ""]
+    return lines
+
+
+def _link(path, out_dir):
+    """A path relative to the report, as a Markdown link writes it."""
+    return quote(Path(os.path.relpath(path, out_dir)).as_posix())
 
 
 def _recipe(summary, statuses):
@@ -118,6 +171,19 @@ def _naming(naming):
         f"- **not honoured**: {c['correction']}: {c['reason']}" for c in naming["corrections"] if not c["honoured"]
     ]
     return lines + [""]
+
+
+def describe_unhonoured(by_experiment, results="results"):
+    """Lines for the end of a run: per experiment, the corrections not honoured and why (as in its
+    report.md); none when every correction was honoured."""
+    lines = []
+    for experiment, corrections in sorted(by_experiment.items()):
+        report = f"{results}/experiments/{experiment}/report.md"
+        lines.append(
+            f"facecluster: {len(corrections)} correction(s) of experiment {experiment} not honoured (see {report}):"
+        )
+        lines += [f"  {c['correction']}: {c['reason']}" for c in corrections]
+    return lines
 
 
 def _describe_clustering(settings):

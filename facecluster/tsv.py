@@ -11,6 +11,8 @@ and so every file without a "\\r" in it, comes out byte for byte as before.
 """
 
 import csv
+import os
+from pathlib import Path
 
 _FORMATTED_END = "\r\n"
 
@@ -23,6 +25,31 @@ def tsv_writer(handle):
 def tsv_dict_writer(handle, fieldnames):
     """csv.DictWriter over `handle` (opened with newline=""), for a .tsv output."""
     return csv.DictWriter(_LineEnds(handle), fieldnames=fieldnames, delimiter="\t", lineterminator=_FORMATTED_END)
+
+
+def replace_tsv_files(tables):
+    """Write .tsv files so that a reader, or a run killed while writing them, finds the old files
+    or the new ones whole, never part of one. tables: {path: (header, rows)}. Each is written to a
+    temporary file in its folder and flushed to the disk; then, once all are, each is renamed over
+    its path (an atomic step), in the order given, and the folder's entries flushed in turn."""
+    temporaries = {}
+    for path, (header, rows) in tables.items():
+        path = Path(path)
+        temporaries[path] = path.with_name(f".{path.name}.tmp")  # one a killed write left is overwritten
+        with open(temporaries[path], "w", newline="", encoding="utf-8") as handle:
+            writer = tsv_writer(handle)
+            writer.writerow(header)
+            writer.writerows(rows)
+            handle.flush()
+            os.fsync(handle.fileno())
+    for path, temporary in temporaries.items():
+        os.replace(temporary, path)
+    for folder in {path.parent for path in temporaries}:
+        descriptor = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(descriptor)
+        finally:
+            os.close(descriptor)
 
 
 class _LineEnds:

@@ -13,7 +13,9 @@ os.environ.update(
 )
 
 from facecluster.config import validate_config
+from facecluster.state import CorrectionsError, StateError
 from facecluster.plan import Plan
+from facecluster.report import describe_unhonoured
 from snakemake.exceptions import WorkflowError
 
 
@@ -30,7 +32,23 @@ def local_cores():
 
 PLAN = Plan(validate_config(config), results="results", cores=local_cores())
 PLAN.check_pinned_files()
+try:
+    PLAN.check_naming()
+except (StateError, CorrectionsError) as error:
+    # A mistake in the user's files, not in the code: its message, no traceback, before
+    # Snakemake builds a job (and deletes the outputs of those it reruns).
+    sys.exit(f"facecluster: {error}\nNothing was run and nothing deleted.")
 RESULTS = PLAN.results
+
+
+def say_unhonoured_corrections():
+    """At the end of a run, what report.md says too: the corrections not honoured, and why."""
+    lines = describe_unhonoured(PLAN.unhonoured_corrections(), RESULTS)
+    if lines:
+        print("\n".join(lines), file=sys.stderr)
+
+
+AT_SUCCESS.append(say_unhonoured_corrections)
 
 
 wildcard_constraints:
@@ -134,6 +152,16 @@ def experiment_figure_outputs(experiment):
 def experiment_naming_inputs(wildcards):
     """{known_embeddings, known_faces, known_ledger, corrections}: those the experiment has."""
     return PLAN.naming_inputs(wildcards.experiment)
+
+
+def experiment_corrections(wildcards):
+    """{corrections: the file}, when the experiment has one that exists."""
+    inputs = PLAN.naming_inputs(wildcards.experiment)
+    return {key: inputs[key] for key in ("corrections",) if key in inputs}
+
+
+def experiment_listing(wildcards):
+    return PLAN.experiment_listing(wildcards.experiment)
 
 
 def experiment_find_inputs(wildcards):

@@ -26,8 +26,14 @@ def cancel_rescheduling_timers():
             thread.cancel()
 
 
+# What the including Snakefile says at the end of a successful run: the functions it adds here.
+AT_SUCCESS = []
+
+
 onsuccess:
     cancel_rescheduling_timers()
+    for say in AT_SUCCESS:
+        say()
 
 
 onerror:

@@ -64,6 +64,8 @@ rule report_experiment:
         plots=experiment_figure_files,
         metrics=rules.cluster_experiment.output.metrics,
         ledger=experiment_input("ledger.tsv"),
+        # The report shows the first persons' contact sheets and links the rest.
+        people=f"{RESULTS}/experiments/{{experiment}}/people",
     output:
         f"{RESULTS}/experiments/{{experiment}}/report.md",
     log:

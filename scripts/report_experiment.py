@@ -12,6 +12,7 @@ write_report(
     snakemake.wildcards.experiment,
     metrics_path=snakemake.input.metrics,
     ledger_path=snakemake.input.ledger,
+    people_folder=snakemake.input.people,
     plots=snakemake.params.plots,
     out_path=snakemake.output[0],
 )

@@ -27,11 +27,22 @@ def test_shipped_config_is_valid_and_defaults_are_filled():
             "min_size": 16,
             "score_threshold": 0.5,
             "upsample_below": 1280,
+            "search_side": 3072,
             "nms_threshold": 0.3,
         }
     )
     assert {e["model"] for e in config["experiments"].values()} == {"lfw_crops"}
     assert config["datasets"]["demo"]["labels"] == "folders"
+
+
+def test_persons_need_four_photos_and_the_set_aside_score_is_the_detectors_own():
+    photos = validate_config({**SHIPPED, "photos": "data/demo"})["experiments"]["photos"]
+    assert photos["min_photos"] == 4
+    assert photos["set_aside"] == {"min_side": 32, "min_score": 0.8, "min_sharpness": 0.03}  # yunet's score
+    hog = copy.deepcopy(SHIPPED)
+    hog["models"]["dlib"]["detector"] = {"name": "dlib_hog"}
+    config = validate_config({**hog, "photos": "data/demo"})
+    assert config["experiments"]["photos"]["set_aside"]["min_score"] == 0  # HOG's margins say no likelihood
 
 
 def mutated(change):

@@ -108,3 +108,14 @@ def test_many_seeds_a_small_folder_always_fills_every_core():
         entries = sample_entries(40, prefix=f"s{seed}-")
         assert len(make_batches(entries, 64, parts=2)) >= 2
         assert len(make_batches(entries, 64, parts=8)) >= 8
+
+
+def test_a_small_folder_is_balanced_by_file_bytes_not_count(tmp_path):
+    # Two phone photos' worth of bytes, then twenty small ones: each core gets half the bytes.
+    names = [f"{i:02d}.jpg" for i in range(22)]
+    for i, name in enumerate(names):
+        (tmp_path / name).write_bytes(b"x" * (1000 if i < 2 else 100))
+
+    batches = list(make_batches(entries_for(tmp_path, names), 64, parts=2).values())
+
+    assert [len(members) for members in batches] == [2, 20]

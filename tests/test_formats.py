@@ -183,7 +183,7 @@ def test_names_with_tabs_newlines_and_carriage_returns_are_quoted_and_read_back_
     assert '"photos/tab\there.jpg"' in text and '"photos/new\nline.jpg"' in text
     assert '"photos/carriage\rreturn.jpg"' in text and '"photos/ends in\r"' in text
 
-    # The reader settings the README gives.
+    # The reader settings docs/outputs.md gives.
     with open(odd_ledger, newline="", encoding="utf-8") as handle:
         table = list(csv.reader(handle, delimiter="\t"))
 
@@ -194,7 +194,7 @@ def test_names_with_tabs_newlines_and_carriage_returns_are_quoted_and_read_back_
 def test_names_with_tabs_newlines_and_carriage_returns_are_read_back_by_pandas(odd_ledger):
     pd = pytest.importorskip("pandas", reason="pandas is not installed (it is no dependency of facecluster)")
 
-    # The reader settings the README gives.
+    # The reader settings docs/outputs.md gives.
     table = pd.read_csv(odd_ledger, sep="\t", quoting=csv.QUOTE_MINIMAL, keep_default_na=False)
 
     assert table["path"].tolist() == [f"photos/{name}" for name in ODD_NAMES]

@@ -226,3 +226,31 @@ def test_yunet_finds_every_face_of_the_group_photos_and_none_elsewhere(datasets,
         "noise_1.jpg": 0,
         "park.jpg": 0,
     }
+
+
+def test_a_phone_photo_is_searched_reduced_and_its_chips_cut_at_full_size(lfw_dir, tmp_path, make_processor):
+    # A 4032x3024 photo holding one lfw-dev face of about 60 px.
+    canvas = Image.new("RGB", (4032, 3024), (120, 130, 140))
+    face = Image.open(lfw_dir / "Hans_Blix" / "Hans_Blix_0001.jpg").crop((40, 40, 210, 220))  # no one behind
+    canvas.paste(face.resize((100, 106)), (2000, 1400))
+    path = tmp_path / "phone.jpg"
+    canvas.save(path, quality=90)
+    assert decode_bytes(path.read_bytes(), max_side=2048).rgb.shape == (1512, 2016, 3)  # JPEG draft: halved
+    yunet = {"detector": {"name": "yunet"}, "embedder": {"name": "dlib"}}
+    searched_whole = {"detector": {"name": "yunet", "search_side": 0}, "embedder": {"name": "dlib"}}
+
+    def process(model, photo_max_side, name):
+        processor = make_processor(model, tmp_path / f"cache-{name}", photo_max_side=photo_max_side)
+        (row,) = processor.process(members_for([path]), tmp_path / name)
+        record = json.loads((tmp_path / name / f"{row.id}.json").read_text())
+        return record["faces"], np.load(tmp_path / name / f"{row.id}.npy")
+
+    faces, embedding = process(yunet, 4096, "half")
+    whole_faces, whole_embedding = process(searched_whole, 4096, "whole")
+    _, small_chip_embedding = process(yunet, 2048, "small-chips")  # chips cut from a halved photo
+
+    assert len(faces) == len(whole_faces) == 1
+    (left, top, right, bottom), (wl, wt, wr, wb) = faces[0]["box"], whole_faces[0]["box"]
+    assert max(abs(left - wl), abs(top - wt), abs(right - wr), abs(bottom - wb)) < 6
+    # Cut from the photo at full size: nearer the whole search's chip than a chip cut from a halved photo.
+    assert np.linalg.norm(embedding - whole_embedding) < np.linalg.norm(small_chip_embedding - whole_embedding)

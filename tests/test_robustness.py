@@ -379,7 +379,7 @@ def test_a_run_killed_mid_stage_resumes_to_identical_results(people_runs):
 
     assert 1 <= finished < n_batches
     assert not (crashed / "results/people/dlib/ledger.tsv").exists()
-    # SIGKILL leaves Snakemake's lock behind; the README says to unlock, then rerun as usual.
+    # SIGKILL leaves Snakemake's lock behind; docs/how-it-works.md says to unlock, then rerun as usual.
     locked = run_snakemake(crashed, check=False)
     assert locked.returncode != 0 and "--unlock" in locked.stderr
     run_snakemake(crashed, "--unlock")

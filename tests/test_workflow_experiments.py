@@ -37,6 +37,11 @@ def experiments():
             "cluster": {"method": "kmeans", "k": 2},
         },
         "unknown_k": {"dataset": "four", "cluster": {"method": "agglomerative"}, "people_folders": "copy"},
+        # Two people of the four, drawn by the seed.
+        **{
+            f"seed{seed}": {"dataset": "four", "seed": seed, "sample": {"people": 2}, "cluster": {"k": 2}}
+            for seed in (0, 1)
+        },
     }
 
 
@@ -168,6 +173,31 @@ def test_people_folders_hold_each_cluster_with_photos_and_faces(four_people):
     assert Image.open(folder / "contact_sheet.png").size[1] > 80
     copied = four_people / "results/experiments/unknown_k/people/person_0001"
     assert not any(p.is_symlink() for p in copied.iterdir())
+
+
+def test_each_seed_draws_its_own_sample(four_people):
+    drawn = [
+        {row["label"] for row in read_tsv(four_people / f"results/experiments/seed{s}/assignments.tsv")} for s in (0, 1)
+    ]
+
+    assert all(len(people) == 2 for people in drawn) and drawn[0] != drawn[1]
+
+
+def test_the_report_opens_with_the_people_and_no_image_is_over_4096_px(four_people):
+    folder = four_people / "results/experiments/unknown_k"
+    report = (folder / "report.md").read_text()
+    summary = metrics(four_people, "unknown_k")
+
+    assert report.startswith("# Experiment `unknown_k`\n\n## People\n")
+    people = summary["people"]
+    assert people["person_faces"] + people["others_faces"] + sum(people["set_aside"].values()) == 40
+    assert f"{people['persons']} persons: {people['person_faces']} faces" in report
+    assert "| [person_0001](people/person_0001/contact_sheet.png) |" in report
+    assert "![person_0001](people/person_0001/contact_sheet.png)" in report
+    assert "true person (right)" in report  # a labelled folder's scatter has both panels
+    for image in (four_people / "results/experiments").rglob("*.png"):
+        with Image.open(image) as opened:
+            assert max(opened.size) <= 4096, image
 
 
 def test_the_html_report_holds_every_experiment(four_people):

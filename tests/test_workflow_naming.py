@@ -56,8 +56,8 @@ def test_every_face_of_a_known_person_takes_their_name_and_nobody_else_does(know
     for photo, people in expected.items():
         known_here = [person for person in named[photo] if person in known]
         assert sorted(known_here) == sorted(people), photo  # each once, nobody else named
-    others = [person for persons in named.values() for person in persons if person not in known]
-    assert all(person.startswith("person_") or person == "unknown" for person in others)
+    # Nobody else is in 4 photos (min_photos): everyone else's faces are others'.
+    assert {person for persons in named.values() for person in persons if person not in known} == {"others"}
 
 
 def test_one_name_per_person_in_folders_tables_and_sheets(known_people):
@@ -76,6 +76,10 @@ def test_one_name_per_person_in_folders_tables_and_sheets(known_people):
     assert summary["naming"]["known_without_reference"] == ["nobody"]
     report = (known_people / "experiments/named/report.md").read_text()
     assert "rename person_0099 to grandma: no face of person_0099" in report and "nobody" in report
+    # An unlabelled folder's report shows what applies to it: no confusion matrix, no true person.
+    assert report.startswith("# Experiment `named`\n\n## People\n")
+    assert "(plots/confusion.png)" not in report and "true person" not in report
+    assert "[obama](people/obama/contact_sheet.png) | 2 | 2 |" in report
     # The reference photos went through the per-photo stage, with a ledger.
     ledger = read_tsv(known_people / "named-known/dlib/ledger.tsv")
     assert len(ledger) == 10 and sorted(row["status"] for row in ledger).count("embedded") == 9
@@ -94,7 +98,8 @@ def test_find_lists_every_photo_of_the_person_nearest_first(known_people):
 
 @pytest.fixture(scope="module")
 def growing_folder(lfw_dir, tmp_path_factory):
-    """Four people, 9 photos each, then 10 % more photos (one more of two of them, two of a newcomer)."""
+    """Four people, 9 photos each, then 17 % more photos (one more of two of them, four of a newcomer:
+    min_photos, so that the newcomer is a person)."""
     work = tmp_path_factory.mktemp("growing")
     photos = copy_photos(lfw_sample(FOUR, 9), work / "photos")
     experiment = {"dataset": "four", "cluster": {"method": "agglomerative"}, "corrections": str(work / "fix.yaml")}
@@ -106,7 +111,7 @@ def growing_folder(lfw_dir, tmp_path_factory):
     )
     run_snakemake(work)
     first = read_tsv(work / "results/experiments/four/assignments.tsv")
-    copy_photos(lfw_sample(FOUR[:2], 1, offset=9) + lfw_sample([NEWCOMER], 2), photos)
+    copy_photos(lfw_sample(FOUR[:2], 1, offset=9) + lfw_sample([NEWCOMER], 4), photos)
     run_snakemake(work)
     return work, first
 
@@ -123,7 +128,7 @@ def test_adding_photos_renumbers_nobody_and_numbers_the_newcomer(growing_folder)
     work, first = growing_folder
     before, after = person_of(first), person_of(assignments(work))
 
-    assert len(after) == len(before) + 4
+    assert len(after) == len(before) + 6
     assert {face: after[face] for face in before} == before  # every face kept its person
     numbers = sorted(set(before.values()))
     assert numbers[0] == "person_0001" and len(numbers) >= 4
@@ -180,7 +185,7 @@ def test_a_state_folder_lost_starts_the_numbering_again(growing_folder):
 
 def test_another_folder_numbers_its_people_afresh(known_people, lfw_dir):
     work = known_people.parent
-    photos = copy_photos(lfw_sample(FOUR[:1], 3), work / "other")
+    photos = copy_photos(lfw_sample(FOUR[:1], 4), work / "other")  # min_photos: a person
     config = yaml.safe_load((work / "config.yaml").read_text())
     config["datasets"]["photos"]["path"] = str(photos)
     config["experiments"]["named"].pop("corrections")

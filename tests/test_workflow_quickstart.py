@@ -104,10 +104,11 @@ def test_the_demo_runs_with_no_network(no_network, tmp_path):
 
 @pytest.fixture(scope="module")
 def own_folder_run(lfw_dir, tmp_path_factory):
-    """8 photos of 2 people in a folder of one's own, sorted by `--config photos=PATH` with the shipped config."""
+    """10 photos of 2 people in a folder of one's own, sorted by `--config photos=PATH` with the shipped config
+    (5 photos each: a person needs min_photos, 4)."""
     work = tmp_path_factory.mktemp("own")
     photos = tmp_path_factory.mktemp("my photos")
-    copy_photos([(source, source.name) for source, _ in lfw_sample(TWO_PEOPLE, 4)], photos)  # one flat folder
+    copy_photos([(source, source.name) for source, _ in lfw_sample(TWO_PEOPLE, 5)], photos)  # one flat folder
     shutil.copyfile(PROJECT_ROOT / "config.yaml", work / "config.yaml")
     run = run_snakemake(work, "--config", f"photos={photos}")
     return work, photos, run
@@ -124,7 +125,7 @@ def test_one_command_sorts_a_folder_into_people(own_folder_run):
     ]
     assert [p.name for p in (results / "experiments").iterdir()] == ["photos"]
     ledger = read_tsv(results / "photos" / SHIPPED["default_model"] / "ledger.tsv")
-    assert len(ledger) == 8 and {row["status"] for row in ledger} == {"embedded"}
+    assert len(ledger) == 10 and {row["status"] for row in ledger} == {"embedded"}
     assert {row["label"] for row in ledger} == {""}  # labels: none unless asked
     people = read_tsv(results / "experiments/photos/people/people.tsv")
     clusters = {}
@@ -141,8 +142,8 @@ def test_one_command_sorts_a_folder_into_people(own_folder_run):
 
 def test_a_small_folder_is_split_over_every_core(own_folder_run):
     work, _, run = own_folder_run
-    # 8 photos, batch_size 64, --cores 2: one batch would leave a core idle.
-    assert SHIPPED["batch_size"] * 2 > 8
+    # 10 photos, batch_size 64, --cores 2: one batch would leave a core idle.
+    assert SHIPPED["batch_size"] * 2 > 10
     assert run.stderr.count("rule process_batch:") == 2
     batches = {row["batch"] for row in read_tsv(work / "results/photos/photos.tsv")}
     assert len(batches) == 2

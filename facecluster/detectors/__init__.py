@@ -82,6 +82,12 @@ class Detector(Component):
 
     batch_size = 1
     concurrent = False
+    # The score under which a face is set aside as too doubtful to sort (experiments'
+    # set_aside.min_score auto, facecluster.quality); 0: never, for scores that do not say it.
+    set_aside_score = 0
+    # The long side of the copy of a photo the detector searches (the chips are cut from the photo
+    # as decoded); None: the photo as decoded.
+    search_side = None
 
     def detect_many(self, images):
         return [self.detect(rgb) for rgb in images]

@@ -6,7 +6,7 @@ dlib's convolutions and pools are ONNX's with the same sizes, strides and
 symmetric padding; add_prev zero-extends the smaller tensor at the end of each
 axis (a Pad); the fully connected layer reads channels first, as ONNX's
 NCHW tensors are. Descriptors within 1e-6 of the numpy runtime's; 193 chips
-a second on one thread against numpy's 100 (bench/dlib_speed.py, README).
+a second on one thread against numpy's 100 (bench/dlib_speed.py, docs/models.md).
 """
 
 import itertools

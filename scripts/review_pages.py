@@ -1,0 +1,19 @@
+"""Snakemake script: an experiment's review pages (facecluster.review)."""
+
+import logging
+import sys
+
+sys.stderr = open(snakemake.log[0], "w")
+logging.basicConfig(stream=sys.stderr, level=logging.INFO)
+
+from facecluster.review import write_review
+
+write_review(
+    snakemake.input.assignments,
+    snakemake.input.embeddings,
+    snakemake.input.metrics,
+    snakemake.output[0],
+    experiment=snakemake.wildcards.experiment,
+    threshold=snakemake.params.threshold,
+    corrections=snakemake.params.corrections,
+)
