@@ -119,9 +119,7 @@ class KnownPeople:
         return best, per_person[np.arange(len(distances)), best]
 
 
-def name_people(
-    faces, X, clusters, *, threshold, pairs=1, known=None, previous=None, corrections=None, min_photos=1
-):
+def name_people(faces, X, clusters, *, threshold, pairs=1, known=None, previous=None, corrections=None, min_photos=1):
     """Name every face; returns (persons, state, report).
 
     faces: the clustered faces (dicts with path, face_index, photo_id); X: their raw

@@ -40,7 +40,7 @@ def test_persons_need_four_photos_and_the_set_aside_score_is_the_detectors_own()
     assert photos["min_photos"] == 4
     assert photos["set_aside"] == {"min_side": 32, "min_score": 0.8, "min_sharpness": 0.03}  # yunet's score
     hog = copy.deepcopy(SHIPPED)
-    hog["models"]["dlib"]["detector"] = {"name": "dlib_hog"}
+    hog["models"][SHIPPED["default_model"]]["detector"] = {"name": "dlib_hog"}
     config = validate_config({**hog, "photos": "data/demo"})
     assert config["experiments"]["photos"]["set_aside"]["min_score"] == 0  # HOG's margins say no likelihood
 
