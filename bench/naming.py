@@ -1,14 +1,15 @@
 """Naming the people (issue 19): how many faces take the right name, how many a wrong one.
 
-    .venv/bin/python bench/naming.py --lfw-results results/lfw-dev/dlib --out /tmp/naming.md
+    .venv/bin/python bench/naming.py --model dlib --out /tmp/naming.md
 
-Two measurements, both through the product's own code:
+Two measurements, both through the product's own code, with one model of
+presets/lfw-dev.yaml (`--model`; its embedder's calibrated threshold and naming rule):
 
-- known-people: the workflow (Snakemake, the default model) on
+- known-people: the workflow (Snakemake, config.yaml's detector and the model's embedder) on
   ../shared/datasets/known-people/photos with `known: known-people/known`; every face
   of photos/ against expected.tsv (the people each photo shows).
 - lfw-dev split, from a per-photo run of lfw-dev (`presets/lfw-dev.yaml`; its
-  embeddings.npy and faces.tsv, not recomputed here): per photo the face nearest
+  embeddings.npy and faces.tsv in results/lfw-dev/MODEL, not recomputed here): per photo the face nearest
   the centre (LFW's person; a photo may show others beside them); for each person
   with >= 10 photos, 3 photos drawn as reference photos and the others to sort,
   mixed with 1,000 photos drawn from the people with fewer; clustered by
@@ -48,21 +49,24 @@ LFW_SIDE = 250  # LFW photos are 250x250, their person in the middle
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--lfw-results", type=Path, default=PROJECT_ROOT / "results/lfw-dev/dlib")
+    parser.add_argument("--model", default="dlib", help="a model of presets/lfw-dev.yaml")
+    parser.add_argument("--lfw-results", type=Path, help="default: results/lfw-dev/MODEL")
     parser.add_argument("--known-people", type=Path, default=DATASETS / "known-people")
     parser.add_argument("--cluster", default="{}", help="the experiment's cluster: (YAML; default: the default)")
     parser.add_argument("--thresholds", default="auto,0.5,0.45", help="naming_threshold values, comma-separated")
+    parser.add_argument("--pairs", type=int, help="face-reference pairs a known name needs (default: the embedder's)")
     parser.add_argument("--seeds", type=int, default=3, help="splits drawn (seeds 0..N-1)")
     parser.add_argument("--references", type=int, default=3)
     parser.add_argument("--min-photos", type=int, default=10)
     parser.add_argument("--others", type=int, default=1000)
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
+    args.lfw_results = args.lfw_results or PROJECT_ROOT / "results/lfw-dev" / args.model
     cluster = yaml.safe_load(args.cluster)
     centre = centre_faces(args.lfw_results)
     with tempfile.TemporaryDirectory(prefix="facecluster-naming-") as work:
         work = Path(work)
-        known = known_people(args.known_people, work / "known-people")
+        known = known_people(args.known_people, work / "known-people", args.model)
         lfw = [
             lfw_split(args, centre, work / f"lfw-{seed}-{threshold}", seed, cluster, threshold)
             for seed in range(args.seeds)
@@ -75,10 +79,14 @@ def main():
         args.out.write_text(section)
 
 
-def known_people(folder, work):
-    """{faces, right, wrong, missed}: photos/ named by the workflow against expected.tsv."""
+def known_people(folder, work, model):
+    """{faces, right, wrong, missed}: photos/ named by the workflow against expected.tsv, with
+    config.yaml's default detector and the model's embedder."""
     work.mkdir(parents=True)
     config = yaml.safe_load((PROJECT_ROOT / "config.yaml").read_text())
+    detector = config["models"][config["default_model"]]["detector"]
+    config["models"] = {model: {"detector": detector, "embedder": preset_model(model)["embedder"]}}
+    config["default_model"] = model
     config["datasets"] = {"photos": {"path": str(folder / "photos"), "labels": "none"}}
     config["experiments"] = {
         "named": {"dataset": "photos", "cluster": {"method": "agglomerative"}, "known": str(folder / "known")}
@@ -152,10 +160,19 @@ def write_references_ledger(centre, folder, rows):
     return folder / "known-ledger.tsv"
 
 
-def experiment_settings(cluster, threshold):
+def preset_model(name):
+    """A model's settings in presets/lfw-dev.yaml."""
+    return yaml.safe_load((PROJECT_ROOT / "presets/lfw-dev.yaml").read_text())["models"][name]
+
+
+def experiment_settings(args, cluster, threshold):
     experiment = {"dataset": "d", "cluster": cluster, "naming_threshold": threshold}
-    config = validate_config({"datasets": {"d": {"path": "."}}, "experiments": {"e": experiment}, **MODELS})
-    return config["experiments"]["e"]
+    models = {"models": {args.model: preset_model(args.model)}, "default_model": args.model}
+    config = validate_config({"datasets": {"d": {"path": "."}}, "experiments": {"e": experiment}, **models})
+    settings = config["experiments"]["e"]
+    if args.pairs is not None:
+        settings["naming_pairs"] = args.pairs
+    return settings
 
 
 def run(folder, faces, settings, known=None, state=None):
@@ -175,7 +192,7 @@ def run(folder, faces, settings, known=None, state=None):
 def lfw_split(args, centre, folder, seed, cluster, threshold):
     references, to_sort, known = draw_split(args, centre, seed)
     threshold = threshold if threshold == "auto" else float(threshold)
-    settings = experiment_settings(cluster, threshold)
+    settings = experiment_settings(args, cluster, threshold)
     assignments = run(
         folder,
         write_faces(centre, folder, "faces", to_sort),
@@ -208,7 +225,7 @@ def renumbering(args, centre, folder, seed, cluster):
     _, to_sort, _ = draw_split(args, centre, seed)
     rng = np.random.default_rng(seed)
     first = sorted(rng.choice(to_sort, int(len(to_sort) / 1.1), replace=False).tolist())
-    settings = experiment_settings(cluster, "auto")
+    settings = experiment_settings(args, cluster, "auto")
     state = folder / "state"
     before = run(folder / "first", write_faces(centre, folder / "first", "faces", first), settings, state=state)
     after = run(folder / "whole", write_faces(centre, folder / "whole", "faces", to_sort), settings, state=state)
@@ -235,8 +252,10 @@ def markdown(args, known, lfw, renumbered, cluster):
     lines = [
         "## Naming the people (issue 19)",
         "",
-        f"Measured {today} by `.venv/bin/python bench/naming.py --lfw-results {args.lfw_results}` "
-        f"(clustering `{json.dumps(cluster)}`, the default model; see bench/naming.py).",
+        f"Measured {today} by `.venv/bin/python bench/naming.py --model {args.model} --thresholds {args.thresholds}"
+        + (f" --pairs {args.pairs}" if args.pairs is not None else "")
+        + "` "
+        f"(clustering `{json.dumps(cluster)}`, the {args.model} model of presets/lfw-dev.yaml; see bench/naming.py).",
         "",
         f"- **known-people/**: {known['right']} of the {known['expected']} faces expected.tsv names took "
         f"their name, {known['wrong']} faces a wrong known name ({known['faces']} faces found in photos/, "
@@ -266,9 +285,6 @@ def markdown(args, known, lfw, renumbered, cluster):
     ]
     return "\n".join(lines) + "\n"
 
-
-MODELS = {"models": {"dlib": yaml.safe_load((PROJECT_ROOT / "config.yaml").read_text())["models"]["dlib"]}}
-MODELS["default_model"] = "dlib"
 
 if __name__ == "__main__":
     main()

@@ -1,38 +1,48 @@
 """Clustering recipes over many folder shapes drawn from lfw-dev (issue 17).
 
 Every shape is a folder a user might have, drawn (seeded) from the embeddings
-of all lfw-dev photos that results/lfw-dev/dlib/ holds (the default model:
-YuNet, keep center, dlib's ResNet). Each recipe clusters each shape as the
-product does (facecluster.experiment's clustering, cannot-link included);
-the table gives BCubed and pairwise F1 (precision, recall) per shape, the
-median and the worst over shapes, and BCubed F1 by identity size.
+of all lfw-dev photos that results/lfw-dev/MODEL/ holds (a model of
+presets/lfw-dev.yaml: YuNet, keep center, and the model's embedder). Each
+recipe clusters each shape as the product does (facecluster.experiment's
+clustering, cannot-link included) with the embedder's calibrated threshold
+and folder cut rule; the table gives BCubed and pairwise F1 (precision,
+recall) per shape, the median and the worst over shapes, and BCubed F1 by
+identity size.
 
-    OMP_NUM_THREADS=1 .venv/bin/python bench/shapes.py \
-        --embeddings results/lfw-dev/dlib/embeddings.npy --faces results/lfw-dev/dlib/faces.tsv
+    OMP_NUM_THREADS=1 .venv/bin/python bench/shapes.py --model dlib
+    OMP_NUM_THREADS=1 .venv/bin/python bench/shapes.py --model intel_reid --rule floor=0.95 join=1.1
+    OMP_NUM_THREADS=1 .venv/bin/python bench/shapes.py --model intel_reid --seeds 0 1 2 3 4 \
+        --grid "floor=[0.9, 0.95]" "join=[1.0, 1.05]"
 
 prints markdown tables (the section of bench/results.md) and writes the
-per-shape scores to bench/shapes.tsv (--out).
+per-shape scores to bench/shapes.tsv (--out). `--rule` tries other folder
+cut constants than the embedder's (facecluster.threshold.CutRule).
 """
 
 import argparse
 import math
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
+import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from facecluster import choose, threshold  # noqa: E402
+from facecluster import choose  # noqa: E402
 from facecluster.clusterers import CLUSTERERS  # noqa: E402
-from facecluster.embedders import EMBEDDERS  # noqa: E402
+from facecluster.config import validated_model  # noqa: E402
+from facecluster.embedders import calibrated_thresholds, fitted_rules  # noqa: E402
 from facecluster.experiment import _cluster  # noqa: E402
 from facecluster.gather import read_faces  # noqa: E402
 from facecluster.metrics import external_metrics  # noqa: E402
+from facecluster.threshold import CutRule  # noqa: E402
 
-# The default dlib embedder's calibrated Euclidean threshold (bench/calibrate_thresholds.py).
-THRESHOLD = EMBEDDERS["dlib"].thresholds["euclidean"]
+PRESET = Path(__file__).resolve().parents[1] / "presets/lfw-dev.yaml"
+# Fixed cuts below and above the calibrated threshold, as multiples of it: 0.50 and 0.60 for dlib.
+FIXED_CUTS = (0.50 / 0.5459, 0.60 / 0.5459)
 SIZE_BANDS = [(1, 1, "1"), (2, 4, "2-4"), (5, 19, "5-19"), (20, math.inf, ">=20")]
 
 
@@ -117,41 +127,92 @@ SHARED_DEFAULTS = {
 }
 
 
-def product(settings):
-    """A recipe as an experiment's `cluster:` runs it (cannot_link on, as by default)."""
-
-    def run(Y, photo_ids, k, seed):
-        full = {**SHARED_DEFAULTS, "method": "agglomerative", **settings}
-        if full.get("k") == "true":
-            full["k"] = k
-        elif full.get("k") == "range":
-            full["k"] = {"from": 2, "to": 2 * k}
-        if "k" not in full:
-            full.setdefault("threshold", THRESHOLD)
-        by_k = _cluster(Y, full, seed, photo_ids, [])
-        if len(by_k) == 1:
-            return next(iter(by_k.values()))
-        how = full.get("choose_k_by", "silhouette")
-        if how == "eigengap":
-            return by_k[eigengap_k(Y, sorted(by_k))]
-        return by_k[choose.choose_k(Y, by_k, how, THRESHOLD)]
-
-    return run
+def with_constants(rule, constants):
+    """The CutRule `rule` (None: none fitted) with some constants replaced ({"floor": 0.95})."""
+    if not constants:
+        return rule
+    return CutRule.from_settings({**(rule.settings() if rule else {}), **constants})
 
 
-def without_floor_and_join(run):
-    """A recipe run with facecluster.threshold's cut as issue 17 first made it: the gap alone, no
-    floor under it, lone faces left alone."""
+class Model:
+    """A model of presets/lfw-dev.yaml: its settings, its embedder's calibrated Euclidean threshold
+    and folder cut rule (`rule`: constants that replace the rule's, e.g. {"floor": 0.95})."""
 
-    def run_as_before(Y, photo_ids, k, seed):
-        saved = threshold.FLOOR, threshold.JOIN_MAX_FACES
-        threshold.FLOOR, threshold.JOIN_MAX_FACES = 0.0, 0
-        try:
-            return run(Y, photo_ids, k, seed)
-        finally:
-            threshold.FLOOR, threshold.JOIN_MAX_FACES = saved
+    def __init__(self, name, rule=None):
+        self.name = name
+        self.settings = yaml.safe_load(PRESET.read_text())["models"][name]
+        embedder = validated_model(self.settings)["embedder"]
+        self.threshold = calibrated_thresholds(embedder)["euclidean"]
+        self.rule = with_constants(fitted_rules(embedder)[0], rule or {})
 
-    return run_as_before
+    def product(self, settings, rule=None):
+        """A recipe as an experiment's `cluster:` runs it (cannot_link on, as by default), with the
+        embedder's threshold and cut rule (or `rule`)."""
+        rule = rule or self.rule
+
+        def run(Y, photo_ids, k, seed):
+            full = {**SHARED_DEFAULTS, "method": "agglomerative", "cut_rule": rule and rule.settings(), **settings}
+            if full.get("k") == "true":
+                full["k"] = k
+            elif full.get("k") == "range":
+                full["k"] = {"from": 2, "to": 2 * k}
+            if "k" not in full:
+                full.setdefault("threshold", self.threshold)
+            by_k = _cluster(Y, full, seed, photo_ids, [])
+            if len(by_k) == 1:
+                return next(iter(by_k.values()))
+            how = full.get("choose_k_by", "silhouette")
+            if how == "eigengap":
+                return by_k[eigengap_k(Y, sorted(by_k))]
+            return by_k[choose.choose_k(Y, by_k, how, self.threshold, rule=rule)]
+
+        return run
+
+    def without_floor_and_join(self, settings):
+        """A recipe with facecluster.threshold's cut as issue 17 first made it: the gap alone, no
+        floor under it, lone faces left alone."""
+        return self.product(settings, self.rule and replace(self.rule, floor=0.0, join_max_faces=0))
+
+    def recipes(self):
+        """{way of writing `cluster:`: {recipe: run}}."""
+        product, before = self.product, self.without_floor_and_join
+        return {
+            "no K": {
+                "agglomerative average, cut in the folder's gap near the calibrated threshold, lone faces joined "
+                "(default)": product({}),
+                "agglomerative average, cut in the folder's gap, without floor and join (before)": before({}),
+                "agglomerative average, cut at the calibrated threshold": product({"cut": "threshold"}),
+                **{
+                    f"agglomerative average, cut at {scale * self.threshold:.2f}": product(
+                        {"cut": "threshold", "threshold": scale * self.threshold}
+                    )
+                    for scale in FIXED_CUTS
+                },
+                "agglomerative complete, calibrated threshold": product({"linkage": "complete", "cut": "threshold"}),
+                "graph, chinese whispers, calibrated threshold": product({"method": "graph"}),
+                "hdbscan": product({"method": "hdbscan"}),
+            },
+            "K given": {
+                "agglomerative average, k (default)": product({"k": "true"}),
+                "spectral, k (before issue 17)": product({"method": "spectral", "k": "true"}),
+                "kmeans, k": product({"method": "kmeans", "k": "true"}),
+            },
+            "K swept 2..2K": {
+                "agglomerative average, K nearest the number found without K (default)": product(
+                    {"k": "range", "choose_k_by": "threshold"}
+                ),
+                "agglomerative average, K nearest the number found without K, without floor and join (before)": (
+                    before({"k": "range", "choose_k_by": "threshold"})
+                ),
+                "agglomerative average, silhouette": product({"k": "range"}),
+                "spectral, silhouette (before issue 17)": product({"method": "spectral", "k": "range"}),
+                "spectral, eigengap": product({"method": "spectral", "k": "range", "choose_k_by": "eigengap"}),
+            },
+        }
+
+    def detected(self):
+        """The model's settings for photos that show one person (faces embedded on the fly)."""
+        return {"detector": {"name": "yunet", "keep": "center", "min_size": 16}, "embedder": self.settings["embedder"]}
 
 
 def eigengap_k(Y, ks, neighbors=10):
@@ -166,50 +227,17 @@ def eigengap_k(Y, ks, neighbors=10):
     return max(usable, key=lambda k: values[k] - values[k - 1])
 
 
-RECIPES = {
-    "no K": {
-        "agglomerative average, cut in the folder's gap near the calibrated threshold, lone faces joined "
-        "(default)": product({}),
-        "agglomerative average, cut in the folder's gap, without floor and join (before)": without_floor_and_join(
-            product({})
-        ),
-        "agglomerative average, cut at the calibrated threshold": product({"cut": "threshold"}),
-        "agglomerative average, cut at 0.50": product({"cut": "threshold", "threshold": 0.50}),
-        "agglomerative average, cut at 0.60": product({"cut": "threshold", "threshold": 0.60}),
-        "agglomerative complete, calibrated threshold": product({"linkage": "complete", "cut": "threshold"}),
-        "graph, chinese whispers, calibrated threshold": product({"method": "graph"}),
-        "hdbscan": product({"method": "hdbscan"}),
-    },
-    "K given": {
-        "agglomerative average, k (default)": product({"k": "true"}),
-        "spectral, k (before issue 17)": product({"method": "spectral", "k": "true"}),
-        "kmeans, k": product({"method": "kmeans", "k": "true"}),
-    },
-    "K swept 2..2K": {
-        "agglomerative average, K nearest the number found without K (default)": product(
-            {"k": "range", "choose_k_by": "threshold"}
-        ),
-        "agglomerative average, K nearest the number found without K, without floor and join (before)": (
-            without_floor_and_join(product({"k": "range", "choose_k_by": "threshold"}))
-        ),
-        "agglomerative average, silhouette": product({"k": "range"}),
-        "spectral, silhouette (before issue 17)": product({"method": "spectral", "k": "range"}),
-        "spectral, eigengap": product({"method": "spectral", "k": "range", "choose_k_by": "eigengap"}),
-    },
-}
-
-
-# The recipe each way of writing `cluster:` runs by default, and the one K not given ran before.
-DEFAULT = {way: next(name for name in recipes if name.endswith("(default)")) for way, recipes in RECIPES.items()}
-BEFORE_NO_K = next(name for name in RECIPES["no K"] if name.endswith("(before)"))
+def defaults(recipes):
+    """The recipe each way of writing `cluster:` runs by default, and the one K not given ran before."""
+    default = {way: next(name for name in named if name.endswith("(default)")) for way, named in recipes.items()}
+    return default, next(name for name in recipes["no K"] if name.endswith("(before)"))
 
 
 # ---------------------------------------------------------------- pre-cropped faces
 
-DETECTED = {"detector": {"name": "yunet", "keep": "center", "min_size": 16}, "embedder": {"name": "dlib"}}
-CROPS = {
-    "crop's box (before)": {"detector": {"name": "none", "locate": False}, "embedder": {"name": "dlib"}},
-    "face found in the crop (default)": {"detector": {"name": "none"}, "embedder": {"name": "dlib"}},
+CROP_DETECTORS = {
+    "crop's box (before)": {"name": "none", "locate": False},
+    "face found in the crop (default)": {"name": "none"},
 }
 
 
@@ -218,7 +246,6 @@ def embed_files(paths, model, crop_boxes=None, grey=False):
     `models:`); with crop_boxes, each photo cut to its box first (a tight crop), in grey if asked."""
     from PIL import Image
 
-    from facecluster.config import validated_model
     from facecluster.detectors import make_detector, select_faces
     from facecluster.embedders import make_embedder
     from facecluster.plan import prepare_model_files
@@ -246,7 +273,7 @@ def embed_files(paths, model, crop_boxes=None, grey=False):
     return np.asarray(vectors, np.float64), hows, boxes
 
 
-def crops_report(faces, labels, by_person, root, seed=0):
+def crops_report(model, faces, labels, by_person, root, seed=0):
     """Pre-cropped faces against the same faces detected: 40 lfw-dev people x 10 photos (seed),
     each photo cut to the box YuNet found in it (faces.tsv), in colour and in grey; yalefaces'
     164 photos detected, then cut to their boxes."""
@@ -257,24 +284,30 @@ def crops_report(faces, labels, by_person, root, seed=0):
     yale = sorted(p for p in (Path(root) / "../shared/datasets/yalefaces").glob("*/*") if p.is_file())
     if yale:
         yale_truth = np.array([p.parent.name for p in yale])
-        sets.append(("yalefaces 15 x 11", yale, embed_files(yale, DETECTED)[2], yale_truth))
+        sets.append(("yalefaces 15 x 11", yale, embed_files(yale, model.detected())[2], yale_truth))
     out = [
         "| faces | how | faces found in the crop | BCubed F1, K not given | BCubed F1, K given | "
         "pairwise F1, K not given |",
         "|---|---|---|---|---|---|",
     ]
+    recipes = model.recipes()
+    default, _ = defaults(recipes)
+    embedder = model.settings["embedder"]
     for name, files, crop_boxes, truth in sets:
         variants = []
         for grey in (False, True):
             colour = "grey" if grey else "colour"
-            variants.append((f"{colour} photo, detected in it", DETECTED, None, grey))
-            variants += [(f"{colour} crop, {how}", model, crop_boxes, grey) for how, model in CROPS.items()]
-        for variant, model, crop_boxes_, grey in variants:
-            Y, hows, _ = embed_files(files, model, crop_boxes_, grey)
+            variants.append((f"{colour} photo, detected in it", model.detected(), None, grey))
+            variants += [
+                (f"{colour} crop, {how}", {"detector": detector, "embedder": embedder}, crop_boxes, grey)
+                for how, detector in CROP_DETECTORS.items()
+            ]
+        for variant, settings, crop_boxes_, grey in variants:
+            Y, hows, _ = embed_files(files, settings, crop_boxes_, grey)
             found = sum(h.startswith("face found") for h in hows)
             ids = np.arange(len(Y)).astype(str)
-            without_k = external_metrics(truth, RECIPES["no K"][DEFAULT["no K"]](Y, ids, 0, seed))
-            with_k = external_metrics(truth, RECIPES["K given"][DEFAULT["K given"]](Y, ids, len(set(truth)), seed))
+            without_k = external_metrics(truth, recipes["no K"][default["no K"]](Y, ids, 0, seed))
+            with_k = external_metrics(truth, recipes["K given"][default["K given"]](Y, ids, len(set(truth)), seed))
             out.append(
                 f"| {name} | {variant} | {found if crop_boxes_ else '-'} / {len(Y)} | {without_k['bcubed_f1']:.3f} "
                 f"| {with_k['bcubed_f1']:.3f} | {without_k['pairwise_f1']:.3f} |"
@@ -283,7 +316,7 @@ def crops_report(faces, labels, by_person, root, seed=0):
     return "\n".join(out)
 
 
-def whole_report(Y, truth):
+def whole_report(model, Y, truth):
     """All of lfw-dev as one folder, K not given: the default and the recipe before, with BCubed
     F1 (precision / recall) by identity size."""
     out = [
@@ -293,8 +326,10 @@ def whole_report(Y, truth):
         "|---|---|---|---|---|",
     ]
     ids = np.arange(len(Y)).astype(str)
-    for recipe in (DEFAULT["no K"], BEFORE_NO_K):
-        found = RECIPES["no K"][recipe](Y, ids, 0, 0)
+    recipes = model.recipes()
+    default, before = defaults(recipes)
+    for recipe in (default["no K"], before):
+        found = recipes["no K"][recipe](Y, ids, 0, 0)
         scores = external_metrics(truth, found)
         bands = bcubed_by_size(truth, found)
         by_size = ", ".join(
@@ -343,34 +378,51 @@ def f1(p, r):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--embeddings", default="results/lfw-dev/dlib/embeddings.npy")
-    parser.add_argument("--faces", default="results/lfw-dev/dlib/faces.tsv")
+    parser.add_argument("--model", default="dlib", help="a model of presets/lfw-dev.yaml")
+    parser.add_argument("--embeddings", help="default: results/lfw-dev/MODEL/embeddings.npy")
+    parser.add_argument("--faces", help="default: results/lfw-dev/MODEL/faces.tsv")
+    parser.add_argument("--rule", nargs="+", default=[], metavar="KEY=VALUE", help="folder cut constants to try")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
-    parser.add_argument("--ways", nargs="+", default=list(RECIPES))
+    parser.add_argument("--ways", nargs="+", default=["no K", "K given", "K swept 2..2K"])
+    parser.add_argument("--defaults", action="store_true", help="only each way's default recipe")
+    parser.add_argument(
+        "--grid",
+        nargs="+",
+        metavar="KEY=[V1,V2]",
+        help="only K not given's default, for every combination of these folder cut constants",
+    )
     parser.add_argument("--out", default="bench/shapes.tsv")
     parser.add_argument("--crops", action="store_true", help="only the pre-cropped faces against the same detected")
     parser.add_argument("--whole", action="store_true", help="only all of lfw-dev as one folder, K not given")
     args = parser.parse_args(argv)
+    model = Model(args.model, {key: yaml.safe_load(value) for key, value in (r.split("=") for r in args.rule)})
+    recipes = model.recipes()
+    if args.defaults:
+        default, _ = defaults(recipes)
+        recipes = {way: {default[way]: named[default[way]]} for way, named in recipes.items()}
 
-    embeddings = np.load(args.embeddings)
-    faces = read_faces(args.faces)
+    embeddings = np.load(args.embeddings or f"results/lfw-dev/{args.model}/embeddings.npy")
+    faces = read_faces(args.faces or f"results/lfw-dev/{args.model}/faces.tsv")
     labels = np.array([face["label"] for face in faces])
     by_person = {}
     for row, label in enumerate(labels):
         by_person.setdefault(label, []).append(row)
 
     if args.crops:
-        print(crops_report(faces, labels, by_person, "."))
+        print(crops_report(model, faces, labels, by_person, "."))
         return
     if args.whole:
-        print(whole_report(embeddings.astype(np.float64), labels))
+        print(whole_report(model, embeddings.astype(np.float64), labels))
+        return
+    if args.grid:
+        print(grid_report(model, list(all_shapes(model, embeddings, labels, by_person, args.seeds)), args.grid))
         return
     lines = ["way\trecipe\tshape\tfaces\tpeople\tk_found\tbp\tbr\tbf\tpp\tpr\tpf\tseconds"]
     results = {}  # (way, recipe) -> list of (shape name, external scores, scores by size, true K)
-    for name, Y, truth, photo_ids, seed in all_shapes(embeddings, labels, by_person, args.seeds):
+    for name, Y, truth, photo_ids, seed in all_shapes(model, embeddings, labels, by_person, args.seeds):
         k_true = len(np.unique(truth))
         for way in args.ways:
-            for recipe, run in RECIPES[way].items():
+            for recipe, run in recipes[way].items():
                 if skipped(way, recipe, k_true):
                     continue
                 start = time.perf_counter()
@@ -386,6 +438,34 @@ def main(argv=None):
     print(report(results))
 
 
+def grid_report(model, folders, grid):
+    """K not given's default over `folders` for every combination of the cut constants of `grid`
+    (["floor=[0.9, 1.0]", "window=[[0.8, 1.2]]", ...]): median, worst, K within 10 %, one row per
+    combination."""
+    import itertools
+
+    keys = [item.split("=")[0] for item in grid]
+    values = [yaml.safe_load(item.split("=", 1)[1]) for item in grid]
+    out = [f"| {' | '.join(keys)} | median | worst (shape) | K within 10 % |", "|" + "---|" * (len(keys) + 3)]
+    for combination in itertools.product(*values):
+        rule = with_constants(model.rule, dict(zip(keys, combination)))
+        run = model.product({}, rule)
+        scores = []
+        for name, Y, truth, photo_ids, seed in folders:
+            found = external_metrics(truth, run(Y, photo_ids, 0, seed))
+            scores.append(
+                (found["bcubed_f1"], name, abs(found["n_clusters"] - len(set(truth))) <= 0.1 * len(set(truth)))
+            )
+        worst = min(scores)
+        median = np.median([f for f, _, _ in scores])
+        within = np.mean([w for _, _, w in scores])
+        out.append(
+            f"| {' | '.join(map(str, combination))} | {median:.3f} | {worst[0]:.3f} ({worst[1]}) | {within:.0%} |"
+        )
+        print(out[-1], file=sys.stderr, flush=True)
+    return "\n".join(out)
+
+
 def skipped(way, recipe, k_true):
     """Sweeps scored at every K are left out of large folders: hours on 2 cores (spectral runs a
     clustering per K; silhouette scores every K of 2..2K)."""
@@ -394,7 +474,7 @@ def skipped(way, recipe, k_true):
     return ("spectral" in recipe and k_true > 20) or ("silhouette" in recipe and k_true > 100)
 
 
-def all_shapes(embeddings, labels, by_person, seeds):
+def all_shapes(model, embeddings, labels, by_person, seeds):
     """(name, Y, truth, photo ids, seed) of every folder of the sweep: those drawn from lfw-dev,
     then yalefaces' 164 photos and known-people's 12 photos of one person, detected."""
     for spec in shapes(by_person, seeds):
@@ -414,7 +494,7 @@ def all_shapes(embeddings, labels, by_person, seeds):
         ),
     ]:
         if paths:
-            Y, _, _ = embed_files(paths, DETECTED)
+            Y, _, _ = embed_files(paths, model.detected())
             yield name, Y, np.array(truth), np.array([str(p) for p in paths], object), 0
 
 

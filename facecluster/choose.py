@@ -17,23 +17,25 @@ from facecluster.threshold import folder_cut
 BY_THRESHOLD = "threshold"
 
 
-def choose_k(Y, labels_by_k, how, threshold=None, metric="euclidean"):
+def choose_k(Y, labels_by_k, how, threshold=None, metric="euclidean", rule=None):
     """The K of `labels_by_k` ({K: (n,) labels} of points Y) chosen `how`; ValueError when none can be.
 
-    `threshold`: the embedder's calibrated distance in `metric`, for `how` threshold.
+    `threshold`, `rule`: the embedder's calibrated distance in `metric` and its CutRule (None:
+    cut at the threshold), for `how` threshold.
     """
     if how != BY_THRESHOLD:
         return choose_by_score(evaluate_sweep(Y, None, labels_by_k), how)
     if threshold is None:
         raise ValueError("choosing K by threshold needs the embedder's calibrated threshold")
-    return k_nearest(labels_by_k, people_without_k(Y, threshold, metric))
+    return k_nearest(labels_by_k, people_without_k(Y, threshold, rule, metric))
 
 
-def people_without_k(Y, threshold, metric="euclidean"):
+def people_without_k(Y, threshold, rule, metric="euclidean"):
     """How many people K not given finds in the points Y: average linkage cut in the folder's gap
-    near `threshold`, lone faces joined (facecluster.threshold). The sweep's clusters at that K
-    are the dendrogram's cut at K, which joins no lone face: the two can differ a little."""
-    chosen = folder_cut(Y, threshold, metric=metric)
+    near `threshold`, lone faces joined, by the embedder's CutRule (facecluster.threshold). The
+    sweep's clusters at that K are the dendrogram's cut at K, which joins no lone face: the two
+    can differ a little."""
+    chosen = folder_cut(Y, threshold, rule, metric=metric)
     labels = chosen.labels
     if labels is None:
         labels = agglomerative(Y, distance_threshold=chosen.cut, metric=metric)

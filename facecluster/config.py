@@ -220,12 +220,15 @@ def naming_dataset(experiment, key):
 def _check_naming(config, name, experiment, embedder):
     """Resolve naming_threshold auto; make the known and find folders datasets of their own
     (processed, cached and in a ledger like any dataset), labelled by their sub-folders."""
-    from facecluster.embedders import calibrate_help, calibrated_thresholds
+    from facecluster.embedders import calibrate_help, calibrated_thresholds, fitted_rules
+    from facecluster.naming import UNFITTED_NAMING
 
     key = f"experiments.{name}"
+    rule = fitted_rules(embedder)[1] or UNFITTED_NAMING
+    experiment["naming_pairs"] = rule.pairs
     if experiment["naming_threshold"] == "auto":
         calibrated = calibrated_thresholds(embedder)
-        experiment["naming_threshold"] = calibrated["euclidean"] if calibrated else None
+        experiment["naming_threshold"] = round(rule.scale * calibrated["euclidean"], 4) if calibrated else None
     for part in ("known", "find"):
         if part not in experiment:
             continue
@@ -241,8 +244,11 @@ def _check_naming(config, name, experiment, embedder):
 
 
 def _check_clustering(key, experiment, embedder):
-    """Check k/threshold against the method; replace threshold auto by the calibrated value."""
+    """Check k/threshold against the method; replace threshold auto by the calibrated value; the
+    embedder's folder cut rule (None where none is fitted) goes with the cluster settings, for
+    the cut without K and for choosing K by threshold."""
     from facecluster.clusterers import CLUSTERERS
+    from facecluster.embedders import fitted_rules
 
     cluster = experiment["cluster"]
     method, key = cluster["method"], f"{key}.cluster"
@@ -262,6 +268,8 @@ def _check_clustering(key, experiment, embedder):
         cluster["threshold"] = _threshold(
             key, cluster.get("threshold", "auto"), cluster["metric"], experiment["reduce"], embedder
         )
+    cut_rule = fitted_rules(embedder)[0]
+    cluster["cut_rule"] = cut_rule.settings() if cut_rule else None
     _choose_k_by(key.removesuffix(".cluster"), experiment, embedder, several_k=_several(k))
 
 

@@ -38,6 +38,7 @@ from facecluster.graph import enforce_cannot_link
 from facecluster.metrics import UNKNOWN, choose_k, matched_confusion
 from facecluster.naming import OTHERS, KnownPeople, name_people
 from facecluster.state import NamingState, read_corrections
+from facecluster.threshold import CutRule
 from facecluster.tsv import tsv_writer
 
 ASSIGNMENT_COLUMNS = [
@@ -182,6 +183,7 @@ def _name(faces, X, clusters, settings, known, corrections, state):
         X,
         clusters,
         threshold=settings.get("naming_threshold"),
+        pairs=settings["naming_pairs"],
         known=known_people,
         previous=NamingState.read(state) if state is not None else None,
         corrections=corrections_read,
@@ -230,7 +232,9 @@ def _choose(Y, labels_by_k, per_k, settings, notes):
         return next(iter(per_k))
     score = settings["choose_k_by"]
     if score == BY_THRESHOLD:
-        return choose.choose_k(Y, labels_by_k, score, settings["choose_k_threshold"], settings["cluster"]["metric"])
+        cluster = settings["cluster"]
+        rule = CutRule.from_settings(cluster["cut_rule"])
+        return choose.choose_k(Y, labels_by_k, score, settings["choose_k_threshold"], cluster["metric"], rule)
     try:
         return choose_k(per_k, score)
     except ValueError as exc:

@@ -6,10 +6,11 @@ person per face, in this order of precedence:
 1. merges the user asked for ("person_0003 and person_0011 are one person"): the
    faces those people had in the previous run are put in one group;
 2. reference photos (`known:`): a group takes a known person's name when most of
-   its faces lie within the embedder's calibrated distance of that person's
-   nearest reference face, that person having the most such faces, and at least
-   two face-reference pairs are that close (one for one face and one reference);
-   groups that take one name become one group (a known person is never split);
+   its faces lie within the naming distance of that person's nearest reference
+   face, that person having the most such faces, and at least the embedder's
+   NamingRule.pairs face-reference pairs are that close (one for one face and
+   one reference); groups that take one name become one group (a known person
+   is never split);
 3. renames the user asked for ("person_0007 is obama");
 4. the previous run's names: a group keeps the name of the previous person it
    shares most faces with (each name taken once, the biggest overlaps first);
@@ -33,6 +34,7 @@ facecluster.state.
 
 import re
 from collections import Counter, defaultdict
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -50,6 +52,22 @@ NO_PERSON = (OTHERS, "unknown")
 SAFE_NAME = re.compile(r"[^/\\\0]+")
 # A move_out's `to:` for "nobody": the face goes with the faces no cluster took.
 NOBODY = "nobody"
+
+
+@dataclass(frozen=True)
+class NamingRule:
+    """Naming's constants fitted to one embedder's distances (its `naming_rule`,
+    facecluster.embedders): naming_threshold auto is `scale` x the embedder's calibrated
+    Euclidean threshold, and a group takes a known name only when at least `pairs`
+    face-reference pairs are within it (one when one face meets one reference)."""
+
+    scale: float
+    pairs: int
+
+
+# An embedder none is fitted to: its calibrated threshold, a majority of the group's faces near
+# one person's references and nothing more.
+UNFITTED_NAMING = NamingRule(scale=1.0, pairs=1)
 
 
 def person_number(number):
@@ -101,12 +119,13 @@ class KnownPeople:
         return best, per_person[np.arange(len(distances)), best]
 
 
-def name_people(faces, X, clusters, *, threshold, known=None, previous=None, corrections=None, min_photos=1):
+def name_people(faces, X, clusters, *, threshold, pairs=1, known=None, previous=None, corrections=None, min_photos=1):
     """Name every face; returns (persons, state, report).
 
     faces: the clustered faces (dicts with path, face_index, photo_id); X: their raw
     embeddings; clusters: (n,) cluster ids, UNKNOWN for faces no cluster took;
-    threshold: the embedder's calibrated euclidean distance; known: KnownPeople or None;
+    threshold: the naming distance (Euclidean); pairs: the face-reference pairs within it a
+    known name needs (the embedder's NamingRule); known: KnownPeople or None;
     previous: the last run's NamingState; corrections: read_corrections' mapping; min_photos:
     the photos a group needs to become a person unless a name given to it says so (else OTHERS).
     report: {"known": {name: faces}, "kept": names carried over, "new": new names,
@@ -117,7 +136,7 @@ def name_people(faces, X, clusters, *, threshold, known=None, previous=None, cor
     if not any(key in keys for key in previous.faces):
         # Another folder altogether (photos=PATH run on a new one): its people start at person_0001.
         previous = NamingState()
-    naming = _Naming(faces, np.asarray(X, np.float64), clusters, threshold, previous, min_photos)
+    naming = _Naming(faces, np.asarray(X, np.float64), clusters, threshold, pairs, previous, min_photos)
     corrections = corrections or {kind: [] for kind in CORRECTION_KINDS}
     for names in corrections["merge"]:
         naming.merge(names)
@@ -135,8 +154,8 @@ def name_people(faces, X, clusters, *, threshold, known=None, previous=None, cor
 
 
 class _Naming:
-    def __init__(self, faces, X, clusters, threshold, previous, min_photos):
-        self.faces, self.X, self.threshold, self.previous = faces, X, threshold, previous
+    def __init__(self, faces, X, clusters, threshold, pairs, previous, min_photos):
+        self.faces, self.X, self.threshold, self.pairs, self.previous = faces, X, threshold, pairs, previous
         self.min_photos = min_photos
         self.group = np.asarray(clusters, np.int64).copy()
         self.name = {}  # group id -> person name
@@ -233,11 +252,11 @@ class _Naming:
                 continue
             person, count = votes.most_common(1)[0]
             references = known.references_of(person)
-            # Evidence from two face-reference pairs at least (one when one face meets one
+            # Evidence from `pairs` face-reference pairs at least (one when one face meets one
             # reference): a lone face near one of many references is too often someone else
-            # (bench/naming.py: 6.7 % of the others named, 3.6 % with this rule).
-            pairs = int((distances[np.ix_(rows, references)] < self.threshold).sum())
-            if 2 * count > len(rows) and pairs >= min(2, len(rows) * int(references.sum())):
+            # (bench/naming.py, dlib: 6.7 % of the others named with one pair, 3.6 % with two).
+            close = int((distances[np.ix_(rows, references)] < self.threshold).sum())
+            if 2 * count > len(rows) and close >= min(self.pairs, len(rows) * int(references.sum())):
                 by_person[known.people[person]].append(g)
         for person, groups in by_person.items():
             keep = max(groups, key=lambda g: (np.sum(self.group == g), -g))

@@ -8,31 +8,49 @@ a window around the calibrated value, the dendrogram's widest gap, weighted
 towards the calibrated value, is where this folder's people separate
 (bench/shapes.py: worst BCubed F1 over 98 folders 0.876 -> 0.915, the
 median 0.971 -> 0.978). A gap well under the calibrated value splits people
-whose photos vary (the cut goes no lower than FLOOR), and in a small folder a
+whose photos vary (the cut goes no lower than a floor), and in a small folder a
 face left alone is most often a person's odd photo: it joins the cluster its
-faces are on average within JOIN of (worst 0.915 -> 0.928, K within 10 % in
-81 -> 90 % of folders).
+faces are on average near (worst 0.915 -> 0.928, K within 10 % in 81 -> 90 %
+of folders; figures of dlib's embedder).
+
+Each constant is fitted to one embedder's distances (a CutRule, the embedder's
+`cut_rule`): an embedder none is fitted to is cut at its threshold.
 """
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 import numpy as np
 
 from facecluster import neighbors
 
-# The window, and the width of the weighting, as multiples of the calibrated threshold
-# (0.45-0.70 and 0.08 for dlib's Euclidean 0.5459; measured there, bench/shapes.py).
-WINDOW = (0.82, 1.28)
-WIDTH = 0.15
-# Above this many faces the window's upper part shrinks in proportion: the more faces, the more
-# pairs of different people look alike, and a gap above the calibrated value merges them.
-FULL_WINDOW_FACES = 200
-# The lowest cut, and the mean distance under which a lone face joins a cluster (in folders of
-# at most JOIN_MAX_FACES faces), as multiples of the calibrated threshold (0.535 and 0.58 for
-# dlib's Euclidean 0.5459; measured on bench/shapes.py's seeds 0-4, checked on seeds 5-7).
-FLOOR = 0.98
-JOIN = 1.0625
-JOIN_MAX_FACES = 200
+
+@dataclass(frozen=True)
+class CutRule:
+    """How a folder cuts its dendrogram, fitted to one embedder's distances (its `cut_rule`,
+    facecluster.embedders): every distance a multiple of the embedder's calibrated threshold.
+
+    window, width: where the widest gap is looked for, and the width of the weighting towards the
+    calibrated value; full_window_faces: above this many faces the window's upper part shrinks in
+    proportion (the more faces, the more pairs of different people look alike, and a gap above the
+    calibrated value merges them); floor: the lowest cut; join: the mean distance under which a
+    lone face joins a cluster, in folders of at most join_max_faces faces.
+    """
+
+    window: tuple
+    width: float
+    full_window_faces: int
+    floor: float
+    join: float
+    join_max_faces: int
+
+    @classmethod
+    def from_settings(cls, settings):
+        """The rule of an experiment's `cut_rule` (the dict config validation fills), or None."""
+        return None if settings is None else cls(**{**settings, "window": tuple(settings["window"])})
+
+    def settings(self):
+        """As an experiment's `cut_rule` (plain YAML/JSON values)."""
+        return {**asdict(self), "window": list(self.window)}
 
 
 @dataclass(frozen=True)
@@ -44,45 +62,49 @@ class FolderCut:
     labels: object = None
     floored: bool = False
     joined: int = 0
+    rule: CutRule = None
 
     def note(self, calibrated):
         """One line for an experiment's notes."""
+        if self.rule is None:
+            return f"cut at the threshold {calibrated}: no folder cut is fitted to this embedder"
         if self.labels is None:
             return f"cut at the threshold {calibrated}: too few or too many faces for the folder's own cut"
-        why = f"the floor, {FLOOR} of" if self.floored else "the widest gap near"
+        why = f"the floor, {self.rule.floor} of" if self.floored else "the widest gap near"
         joined = f"; {self.joined} lone faces joined a near cluster" if self.joined else ""
         return f"cut at {self.cut:.4f}: {why} the threshold {calibrated}{joined}"
 
 
-def folder_cut(Y, calibrated, *, linkage="average", metric="euclidean"):
-    """The FolderCut of Y (n, d): the cut near `calibrated` in the widest weighted gap of its
-    dendrogram, no lower than FLOOR of it, and the clusters that cut makes, lone faces joined,
-    from one dendrogram. Above neighbors.EXACT_MAX_ROWS faces (no full dendrogram), or under 3:
-    the calibrated threshold, no labels."""
+def folder_cut(Y, calibrated, rule, *, linkage="average", metric="euclidean"):
+    """The FolderCut of Y (n, d) by the embedder's CutRule: the cut near `calibrated` in the widest
+    weighted gap of its dendrogram, no lower than the rule's floor, and the clusters that cut
+    makes, lone faces joined, from one dendrogram. Without a rule (an embedder none is fitted
+    to), above neighbors.EXACT_MAX_ROWS faces (no full dendrogram), or under 3 faces: the
+    calibrated threshold, no labels."""
     from scipy.cluster.hierarchy import fcluster
     from scipy.cluster.hierarchy import linkage as linkage_tree
 
     from facecluster.cluster import canonical_labels
 
-    if len(Y) < 3 or len(Y) > neighbors.EXACT_MAX_ROWS:
-        return FolderCut(calibrated)
+    if rule is None or len(Y) < 3 or len(Y) > neighbors.EXACT_MAX_ROWS:
+        return FolderCut(calibrated, rule=rule)
     Y = np.asarray(Y, np.float64)
     tree = linkage_tree(Y, method=linkage, metric=metric)
     heights = tree[:, 2]
-    low = WINDOW[0] * calibrated
-    high = calibrated * (1 + (WINDOW[1] - 1) * min(1.0, FULL_WINDOW_FACES / len(Y)))
+    low = rule.window[0] * calibrated
+    high = calibrated * (1 + (rule.window[1] - 1) * min(1.0, rule.full_window_faces / len(Y)))
     edges = np.concatenate([[low], np.sort(heights[(heights > low) & (heights < high)]), [high]])
     middles = (edges[:-1] + edges[1:]) / 2
-    weighted = np.diff(edges) * np.exp(-0.5 * ((middles - calibrated) / (WIDTH * calibrated)) ** 2)
+    weighted = np.diff(edges) * np.exp(-0.5 * ((middles - calibrated) / (rule.width * calibrated)) ** 2)
     gap = float(middles[int(np.argmax(weighted))])
-    cut = max(gap, FLOOR * calibrated)
+    cut = max(gap, rule.floor * calibrated)
     labels = fcluster(tree, cut, criterion="distance")
     joined = 0
-    if len(Y) <= JOIN_MAX_FACES:
+    if len(Y) <= rule.join_max_faces:
         before = labels
-        labels = join_lone_faces(Y, labels, JOIN * calibrated, metric)
+        labels = join_lone_faces(Y, labels, rule.join * calibrated, metric)
         joined = int((labels != before).sum())
-    return FolderCut(cut, canonical_labels(labels), floored=cut > gap, joined=joined)
+    return FolderCut(cut, canonical_labels(labels), floored=cut > gap, joined=joined, rule=rule)
 
 
 def join_lone_faces(Y, labels, limit, metric="euclidean"):

@@ -1,5 +1,7 @@
 """The folder's own threshold (facecluster.threshold) and choosing K by it (facecluster.choose)."""
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 from scipy.cluster.hierarchy import linkage
@@ -8,17 +10,20 @@ from test_cluster import blobs
 from facecluster import neighbors, threshold
 from facecluster.choose import choose_k, k_nearest, people_without_k
 from facecluster.cluster import agglomerative, agglomerative_sweep
+from facecluster.embedders import EMBEDDERS
 from facecluster.metrics import external_metrics
-from facecluster.threshold import FLOOR, JOIN, WINDOW, folder_cut, join_lone_faces
+from facecluster.threshold import folder_cut, join_lone_faces
 
 CALIBRATED = 0.5459  # dlib's Euclidean threshold
+RULE = EMBEDDERS["dlib"].cut_rule
+FLOOR, JOIN, WINDOW = RULE.floor, RULE.join, RULE.window
 
 
 def test_the_folder_cuts_its_dendrogram_in_a_gap_near_the_calibrated_threshold():
     X, truth = blobs(people=6, per_person=8, spread=0.05)
     heights = linkage(X.astype(np.float64), method="average")[:, 2]
 
-    cut = folder_cut(X, CALIBRATED).cut
+    cut = folder_cut(X, CALIBRATED, RULE).cut
 
     assert FLOOR * CALIBRATED < cut < WINDOW[1] * CALIBRATED
     below, above = heights[heights < cut].max(), heights[heights > cut].min()
@@ -26,12 +31,12 @@ def test_the_folder_cuts_its_dendrogram_in_a_gap_near_the_calibrated_threshold()
     assert external_metrics(truth, agglomerative(X, distance_threshold=cut))["bcubed_f1"] == 1.0
 
 
-def test_the_cut_goes_no_lower_than_the_floor(monkeypatch):
+def test_the_cut_goes_no_lower_than_the_floor():
     X, _ = blobs(people=6, per_person=8, spread=0.05)
-    gap = folder_cut(X, CALIBRATED).cut
-    monkeypatch.setattr(threshold, "FLOOR", gap / CALIBRATED + 0.1)  # a floor above the widest gap
+    gap = folder_cut(X, CALIBRATED, RULE).cut
+    high_floor = replace(RULE, floor=gap / CALIBRATED + 0.1)  # a floor above the widest gap
 
-    chosen = folder_cut(X, CALIBRATED)
+    chosen = folder_cut(X, CALIBRATED, high_floor)
 
     assert chosen.floored and chosen.cut == pytest.approx(gap + 0.1 * CALIBRATED)
     np.testing.assert_array_equal(chosen.labels, agglomerative(X, distance_threshold=chosen.cut))
@@ -41,7 +46,7 @@ def test_the_cut_goes_no_lower_than_the_floor(monkeypatch):
 def test_the_folders_cut_gives_the_clusters_of_agglomerative_clustering_at_that_cut_lone_faces_joined():
     X, _ = blobs(people=7, per_person=6, spread=0.3)
 
-    chosen = folder_cut(X, CALIBRATED)
+    chosen = folder_cut(X, CALIBRATED, RULE)
 
     at_cut = agglomerative(X, distance_threshold=chosen.cut)
     np.testing.assert_array_equal(chosen.labels, join_lone_faces(X, at_cut, JOIN * CALIBRATED))
@@ -67,23 +72,38 @@ def test_lone_faces_join_whatever_their_order_and_never_through_one_another():
     assert join_lone_faces(X[[0, 1, 3, 2]], np.array([1, 1, 3, 2]), 0.6).tolist() == [1, 1, 3, 1]
 
 
-def test_lone_faces_join_only_in_small_folders(monkeypatch):
+def test_lone_faces_join_only_in_small_folders():
     # The odd photo 0.573 from the person's faces on average: above the cut (0.535), under the join's 0.58.
     person, pair, odd_photo = [[0, 0], [0.1, 0], [0.05, 0.1]], [[2, 0], [2.1, 0]], [[0.62, 0]]
     X = np.array(person + pair + odd_photo, np.float32)
 
-    chosen = folder_cut(X, CALIBRATED)
+    chosen = folder_cut(X, CALIBRATED, RULE)
     assert chosen.labels.tolist() == [0, 0, 0, 1, 1, 0] and chosen.joined == 1
     assert chosen.note(CALIBRATED).endswith("1 lone faces joined a near cluster")
-    monkeypatch.setattr(threshold, "JOIN_MAX_FACES", len(X) - 1)
-    assert folder_cut(X, CALIBRATED).labels.tolist() == [0, 0, 0, 1, 1, 2]
+    assert folder_cut(X, CALIBRATED, replace(RULE, join_max_faces=len(X) - 1)).labels.tolist() == [0, 0, 0, 1, 1, 2]
 
 
 def test_without_a_full_dendrogram_the_calibrated_threshold_is_kept(monkeypatch):
     X, _ = blobs(people=3, per_person=5)
     monkeypatch.setattr(neighbors, "EXACT_MAX_ROWS", 10)
 
-    assert folder_cut(X, CALIBRATED) == threshold.FolderCut(CALIBRATED)
+    assert folder_cut(X, CALIBRATED, RULE) == threshold.FolderCut(CALIBRATED, rule=RULE)
+
+
+def test_an_embedder_no_cut_rule_is_fitted_to_is_cut_at_its_threshold():
+    X, _ = blobs(people=3, per_person=5)
+
+    chosen = folder_cut(X, CALIBRATED, None)
+
+    assert chosen == threshold.FolderCut(CALIBRATED)
+    assert "no folder cut is fitted to this embedder" in chosen.note(CALIBRATED)
+
+
+def test_every_embedder_with_a_cut_rule_is_calibrated_and_the_rule_survives_the_settings():
+    for embedder in EMBEDDERS.components():
+        if embedder.cut_rule is not None:
+            assert embedder.thresholds is not None
+            assert threshold.CutRule.from_settings(embedder.cut_rule.settings()) == embedder.cut_rule
 
 
 def test_one_dendrogram_cut_at_each_k_equals_one_clustering_per_k():
@@ -100,7 +120,7 @@ def test_k_chosen_by_threshold_is_the_swept_k_nearest_the_people_found_without_k
     X, truth = blobs(people=5, per_person=6, spread=0.05)
     labels_by_k = agglomerative_sweep(X, range(2, 11))
 
-    assert people_without_k(X, CALIBRATED) == 5
-    assert choose_k(X, labels_by_k, "threshold", CALIBRATED) == 5
+    assert people_without_k(X, CALIBRATED, RULE) == 5
+    assert choose_k(X, labels_by_k, "threshold", CALIBRATED, rule=RULE) == 5
     assert k_nearest({2: None, 3: None}, 9) == 3  # the sweep's end when the people found lie beyond it
     assert k_nearest({2: None, 4: None}, 3) == 2  # the smaller on a tie

@@ -8,6 +8,8 @@ import yaml
 from conftest import PROJECT_ROOT, run_snakemake, write_config
 
 from facecluster.config import ConfigError, validate_config
+from facecluster.embedders import EMBEDDERS
+from facecluster.naming import UNFITTED_NAMING
 
 SHIPPED = yaml.safe_load((PROJECT_ROOT / "config.yaml").read_text())
 
@@ -15,15 +17,20 @@ SHIPPED = yaml.safe_load((PROJECT_ROOT / "config.yaml").read_text())
 def test_shipped_config_is_valid_and_defaults_are_filled():
     config = validate_config(SHIPPED)
     # The shipped default keeps every face (issue 16); the demo's LFW crops keep the centre one.
-    assert config["models"]["dlib"]["detector"] == {
-        "name": "yunet",
-        "keep": "all",
-        "min_size": 16,
-        "score_threshold": 0.5,
-        "upsample_below": 1280,
-        "search_side": 3072,
-        "nms_threshold": 0.3,
-    }
+    assert config["default_model"] == "intel_reid"  # issue 24; dlib's stays a model to choose
+    assert (
+        config["models"]["intel_reid"]["detector"]
+        == config["models"]["dlib"]["detector"]
+        == {
+            "name": "yunet",
+            "keep": "all",
+            "min_size": 16,
+            "score_threshold": 0.5,
+            "upsample_below": 1280,
+            "search_side": 3072,
+            "nms_threshold": 0.3,
+        }
+    )
     assert {e["model"] for e in config["experiments"].values()} == {"lfw_crops"}
     assert config["datasets"]["demo"]["labels"] == "folders"
 
@@ -33,7 +40,7 @@ def test_persons_need_four_photos_and_the_set_aside_score_is_the_detectors_own()
     assert photos["min_photos"] == 4
     assert photos["set_aside"] == {"min_side": 32, "min_score": 0.8, "min_sharpness": 0.03}  # yunet's score
     hog = copy.deepcopy(SHIPPED)
-    hog["models"]["dlib"]["detector"] = {"name": "dlib_hog"}
+    hog["models"][SHIPPED["default_model"]]["detector"] = {"name": "dlib_hog"}
     config = validate_config({**hog, "photos": "data/demo"})
     assert config["experiments"]["photos"]["set_aside"]["min_score"] == 0  # HOG's margins say no likelihood
 
@@ -196,7 +203,9 @@ def test_known_and_find_folders_become_datasets_of_their_experiment_with_the_cal
     }
     experiment = config["experiments"]["photos"]
     assert (experiment["known"], experiment["corrections"]) == ("/home/me/known", "f.yaml")
-    assert experiment["naming_threshold"] == experiment["cluster"]["threshold"]  # both the calibrated one
+    # The calibrated threshold, and the default embedder's naming rule's share of it.
+    scale = EMBEDDERS[config["models"][experiment["model"]]["embedder"]["name"]].naming_rule.scale
+    assert experiment["naming_threshold"] == round(scale * experiment["cluster"]["threshold"], 4)
 
 
 def test_a_known_folder_whose_dataset_name_is_taken_names_the_key():
@@ -231,3 +240,19 @@ def test_choosing_k_by_threshold_needs_the_calibrated_one_to_apply():
 
     with pytest.raises(ConfigError, match=r"experiments\.e\.choose_k_by: threshold needs the embedder"):
         validate_config(mutated(lambda c: c.update(experiments={"e": experiment})))
+
+
+def test_an_experiment_carries_its_embedders_fitted_constants_and_no_other_models():
+    for model, embedder in (("intel_reid", EMBEDDERS["intel_reid"]), ("dlib", EMBEDDERS["dlib"])):
+        experiment = validate_config({**SHIPPED, "default_model": model, "photos": "/x"})["experiments"]["photos"]
+        assert experiment["cluster"]["cut_rule"] == embedder.cut_rule.settings()
+        assert experiment["naming_pairs"] == embedder.naming_rule.pairs
+        assert experiment["naming_threshold"] == round(embedder.naming_rule.scale * embedder.thresholds["euclidean"], 4)
+    assert EMBEDDERS["intel_reid"].cut_rule != EMBEDDERS["dlib"].cut_rule
+
+    facenet = {"name": "facenet", "path": "m.pb", "sha256": "0" * 64}
+    config = mutated(lambda c: c["models"]["lfw_crops"].update({"embedder": facenet}))
+    config["experiments"] = {"people": {"dataset": "demo", "model": "lfw_crops", "cluster": {"threshold": 0.9}}}
+    experiment = validate_config(config)["experiments"]["people"]
+    assert experiment["cluster"]["cut_rule"] is None  # cut at the threshold given
+    assert experiment["naming_pairs"] == UNFITTED_NAMING.pairs

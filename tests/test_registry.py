@@ -13,7 +13,7 @@ from facecluster.registry import Registry, UnknownComponent
 
 def test_every_component_is_registered_from_its_own_module():
     assert DETECTORS.names == ["dlib_hog", "mtcnn", "none", "yunet"]
-    assert EMBEDDERS.names == ["dlib", "dlib_tf", "facenet", "intel_reid", "keras", "onnx"]
+    assert EMBEDDERS.names == ["dlib", "dlib_tf", "facenet", "fusion", "intel_reid", "keras", "onnx"]
     assert CLUSTERERS.names == ["agglomerative", "dbscan", "graph", "hdbscan", "kmeans", "spectral"]
 
 

@@ -96,7 +96,7 @@ def test_the_demo_runs_with_no_network(no_network, tmp_path):
     assert attempts.read_text() == ""
     # Snakemake and its jobs (list, batch, gather, 3 x 4 per experiment) all ran guarded.
     assert len(set(attempts.with_suffix(".log.guarded").read_text().split())) >= 15
-    ledger = read_tsv(tmp_path / "results/demo/dlib/ledger.tsv")
+    ledger = read_tsv(tmp_path / "results/demo" / SHIPPED["default_model"] / "ledger.tsv")
     assert len(ledger) == 40 and sum(row["status"] == "embedded" for row in ledger) >= 38
     for experiment in SHIPPED["experiments"]:
         assert (tmp_path / f"results/experiments/{experiment}/report.md").is_file()
@@ -124,7 +124,7 @@ def test_one_command_sorts_a_folder_into_people(own_folder_run):
         "state",  # the names, kept for the next run
     ]
     assert [p.name for p in (results / "experiments").iterdir()] == ["photos"]
-    ledger = read_tsv(results / "photos/dlib/ledger.tsv")
+    ledger = read_tsv(results / "photos" / SHIPPED["default_model"] / "ledger.tsv")
     assert len(ledger) == 10 and {row["status"] for row in ledger} == {"embedded"}
     assert {row["label"] for row in ledger} == {""}  # labels: none unless asked
     people = read_tsv(results / "experiments/photos/people/people.tsv")

@@ -12,8 +12,6 @@ import yaml
 from conftest import DATASETS, copy_photos, lfw_sample, read_tsv, run_snakemake, write_config
 from PIL import Image, ImageOps
 
-from facecluster.xmp import is_told
-
 pytestmark = pytest.mark.workflow
 
 PEOPLE = ["Hugo_Chavez", "Vladimir_Putin"]
@@ -75,12 +73,17 @@ def read_back(folder):
     return {str(Path(item["SourceFile"]).relative_to(folder)): item["RegionInfo"] for item in found}
 
 
+def of_a_person(face):
+    """Whether a face of assignments.tsv is a person's: not others' (nor unknown), not set aside, not hidden."""
+    return face["person"] not in ("unknown", "others") and not face.get("set_aside") and not face.get("hidden")
+
+
 def test_exiftool_reads_every_persons_face_back_with_its_name_and_box(sidecars):
     experiment = sidecars / "results/experiments/mine"
     listing = {row["id"]: row["relpath"] for row in read_tsv(sidecars / "results/mine/photos.tsv")}
     expected = defaultdict(list)
     for face in read_tsv(experiment / "assignments.tsv"):
-        if face["person"] in ("unknown", "others") or face.get("set_aside") or face.get("hidden"):
+        if not of_a_person(face):
             continue
         record = json.loads((sidecars / Path(face["chips"]).parent / f"{face['photo_id']}.json").read_text())
         box = [float(face[side]) for side in ("left", "top", "right", "bottom")]
@@ -117,9 +120,7 @@ def test_the_regions_of_a_photo_stored_on_its_side_are_those_of_the_photo_as_dis
 
     assert (regions["AppliedToDimensions"]["W"], regions["AppliedToDimensions"]["H"]) == displayed == (500, 300)
     assert sorted(face["Name"] for face in regions["RegionList"]) == sorted(
-        row["person"]
-        for row in rows
-        if row["path"].endswith(ROTATED) and is_told(row)  # not others'
+        row["person"] for row in rows if row["path"].endswith(ROTATED) and of_a_person(row)
     )
     biggest = max(regions["RegionList"], key=lambda face: face["Area"]["W"] * face["Area"]["H"])
     assert biggest["Area"]["X"] < 0.4 and 0.3 < biggest["Area"]["Y"] < 0.7  # in the left half, as pasted

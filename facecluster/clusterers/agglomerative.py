@@ -21,10 +21,11 @@ class Agglomerative(Clusterer):
             "enum": ["gap", "threshold"],
             "default": "gap",
             "description": "without k: cut the dendrogram in its widest gap near the threshold, no lower "
-            f"than {folder_threshold.FLOOR} of it, then in a folder of at most {folder_threshold.JOIN_MAX_FACES} "
-            f"faces a face left alone joins the cluster it is within {folder_threshold.JOIN}x the threshold of "
-            "on average (the folder chooses; measured with Euclidean distance and average linkage, "
-            "bench/shapes.py); or exactly at the threshold",
+            "than a floor, then in a small folder a face left alone joins the cluster it is near on average "
+            "(the folder chooses, by constants fitted to the embedder: for dlib a floor of 0.98 of the "
+            "threshold, a join within 1.0625x it in folders of at most 200 faces; measured with Euclidean "
+            "distance and average linkage, bench/shapes.py; an embedder none are fitted to is cut at the "
+            "threshold); or exactly at the threshold",
         },
         **METRIC,
         **NEIGHBORS,
@@ -52,7 +53,10 @@ class Agglomerative(Clusterer):
     def find(cls, Y, settings, seed, notes):
         threshold = settings["threshold"]
         if settings["cut"] == "gap":
-            chosen = folder_threshold.folder_cut(Y, threshold, linkage=settings["linkage"], metric=settings["metric"])
+            rule = folder_threshold.CutRule.from_settings(settings.get("cut_rule"))
+            chosen = folder_threshold.folder_cut(
+                Y, threshold, rule, linkage=settings["linkage"], metric=settings["metric"]
+            )
             notes.append(chosen.note(threshold))
             if chosen.labels is not None:  # cut from the dendrogram that chose the cut, not built again
                 return chosen.labels

@@ -31,9 +31,17 @@ class Embedder(Component):
     calibrated on lfw-dev at a false-accept rate of 1e-3
     (bench/calibrate_thresholds.py); None when not calibrated. `calibrated(settings)`
     gives those of an embedder's settings, where a setting changes them.
+
+    `cut_rule` (facecluster.threshold.CutRule) and `naming_rule`
+    (facecluster.naming.NamingRule): the folder cut's and the naming's constants fitted to
+    this embedder's distances (bench/shapes.py, bench/naming.py), multiples of its calibrated
+    threshold; None where none were fitted: such an embedder is cut at its threshold and names
+    by facecluster.naming.UNFITTED_NAMING, no other model's constants.
     """
 
     thresholds = None
+    cut_rule = None
+    naming_rule = None
     # What to do where clustering or naming needs a threshold the embedder was not calibrated for.
     calibrate_help = "give one (see bench/calibrate_thresholds.py)"
 
@@ -45,6 +53,12 @@ class Embedder(Component):
 def calibrated_thresholds(settings):
     """{metric: distance} calibrated for a validated `embedder:`, or None."""
     return EMBEDDERS[settings["name"]].calibrated(settings)
+
+
+def fitted_rules(settings):
+    """(CutRule or None, NamingRule or None) fitted to a validated `embedder:`."""
+    embedder = EMBEDDERS[settings["name"]]
+    return embedder.cut_rule, embedder.naming_rule
 
 
 def calibrate_help(settings):

@@ -3,10 +3,12 @@
 import numpy as np
 
 from facecluster.embedders import EMBEDDERS, Embedder, no_chips
+from facecluster.naming import NamingRule
 from facecluster.networks import dlib_onnx
 from facecluster.networks.dlib_format import FACE_RESNET, FIVE_POINT_LANDMARKS, packaged_model
 from facecluster.networks.dlib_numpy import NumpyFaceNet
 from facecluster.registry import prepared_model
+from facecluster.threshold import CutRule
 
 PREPARED_NAME = "dlib_face_recognition_resnet_model_v1.npy"
 
@@ -44,6 +46,15 @@ class DlibAligner(Embedder):
     # TensorFlow runtimes' descriptors equal dlib's own on a CPU (bench/dlib_equality.py): the
     # thresholds hold for all.
     thresholds = {"euclidean": 0.5459, "cosine": 0.0754}
+    # Fitted on bench/shapes.py's folders of these descriptors (issue 17: seeds 0-4, checked on
+    # 5-7): a window of 0.45-0.70 and a weighting 0.08 wide for the widest gap, the floor 0.535,
+    # a lone face joins under 0.58 on average in folders of at most 200 faces.
+    cut_rule = CutRule(
+        window=(0.82, 1.28), width=0.15, full_window_faces=200, floor=0.98, join=1.0625, join_max_faces=200
+    )
+    # On bench/naming.py's lfw-dev split (issue 19): the calibrated threshold itself, and two
+    # face-reference pairs (the others named 6.7 % -> 3.6 %).
+    naming_rule = NamingRule(scale=1.0, pairs=2)
 
     def __init__(self):
         import dlib
