@@ -19,6 +19,19 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DATASETS = PROJECT_ROOT.parent / "shared" / "datasets"
 LFW_DIR = DATASETS / "lfw-dev"
 SNAKEMAKE = Path(sys.executable).with_name("snakemake")
+# The first 10 people of lfw-dev with >= 20 photos: 2 photos each make the descriptor tests' 20 chips.
+TEN_PEOPLE = [
+    "Alejandro_Toledo",
+    "Alvaro_Uribe",
+    "Andre_Agassi",
+    "Angelina_Jolie",
+    "Ariel_Sharon",
+    "Arnold_Schwarzenegger",
+    "Atal_Bihari_Vajpayee",
+    "Carlos_Menem",
+    "Colin_Powell",
+    "George_W_Bush",
+]
 
 
 def require_datasets():

@@ -2,8 +2,8 @@
 
 import numpy as np
 import pytest
+from conftest import TEN_PEOPLE, copy_photos, dlib_model, lfw_sample, read_tsv, run_snakemake, write_config
 from conftest import build_embedder as embedder
-from conftest import copy_photos, dlib_model, lfw_sample, read_tsv, run_snakemake, write_config
 from PIL import Image
 
 from facecluster.config import ConfigError, validate_config
@@ -22,19 +22,6 @@ from facecluster.networks.dlib_onnx import CHIPS_PER_CALL, OnnxFaceNet
 from facecluster.plan import prepare_model
 
 DLIB_MODEL = packaged_model(FACE_RESNET)
-# 2 photos each of 10 people (the first 10 of lfw-dev with >= 20 photos): 20 chips.
-PEOPLE = [
-    "Alejandro_Toledo",
-    "Alvaro_Uribe",
-    "Andre_Agassi",
-    "Angelina_Jolie",
-    "Ariel_Sharon",
-    "Arnold_Schwarzenegger",
-    "Atal_Bihari_Vajpayee",
-    "Carlos_Menem",
-    "Colin_Powell",
-    "George_W_Bush",
-]
 
 
 @pytest.fixture(scope="module")
@@ -56,7 +43,7 @@ def chips(datasets, dlib_embedder, make_model):
     """dlib's own 150 px chips (5-point landmarks, padding 0.25) of the centre face of 20 LFW photos."""
     detector, _ = make_model(dlib_model())
     aligned = []
-    for path, _ in lfw_sample(PEOPLE, 2):
+    for path, _ in lfw_sample(TEN_PEOPLE, 2):
         rgb = np.asarray(Image.open(path).convert("RGB"))
         faces = select_faces(detector.detect(rgb), (rgb.shape[1], rgb.shape[0]), keep="center", min_size=0)
         aligned.append(dlib_embedder.align(rgb, faces)[0])
@@ -270,7 +257,7 @@ def test_the_config_names_dlib_tf_with_its_defaults():
 @pytest.mark.workflow
 def test_the_workflow_converts_once_and_embeds_like_dlib(datasets, tmp_path):
     """Rule prepare_model makes the model for process_batch; the embeddings equal the dlib model's."""
-    photos = copy_photos(lfw_sample(PEOPLE[:3], 3), tmp_path / "photos")
+    photos = copy_photos(lfw_sample(TEN_PEOPLE[:3], 3), tmp_path / "photos")
     tf_model = {**dlib_model(), "embedder": {"name": "dlib_tf", "batch_size": 4}, "threads": 2}
     write_config(tmp_path, {"lfw": {"path": str(photos)}}, models={"dlib": dlib_model(), "dlib_tf": tf_model})
     run_snakemake(tmp_path, "results/lfw/dlib/embeddings.npy", "results/lfw/dlib_tf/embeddings.npy")

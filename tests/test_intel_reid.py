@@ -3,26 +3,13 @@ descriptors; faces aligned on five points, those of detectors without landmarks 
 
 import numpy as np
 import pytest
-from conftest import copy_photos, lfw_sample, read_tsv, run_snakemake, write_config
+from conftest import TEN_PEOPLE, copy_photos, lfw_sample, read_tsv, run_snakemake, write_config
 from PIL import Image
 
 from facecluster.detectors import Detection, select_faces
 from facecluster.embedders.five_point import LOCATED, NOT_LOCATED, similarity_transform, warp
 from facecluster.embedders.intel_reid import IR_FILES, TEMPLATE
 
-# 2 photos each of 10 people of lfw-dev: 20 chips.
-PEOPLE = [
-    "Alejandro_Toledo",
-    "Alvaro_Uribe",
-    "Andre_Agassi",
-    "Angelina_Jolie",
-    "Ariel_Sharon",
-    "Arnold_Schwarzenegger",
-    "Atal_Bihari_Vajpayee",
-    "Carlos_Menem",
-    "Colin_Powell",
-    "George_W_Bush",
-]
 MODEL = {"detector": {"name": "yunet", "keep": "center"}, "embedder": {"name": "intel_reid"}}
 
 
@@ -36,7 +23,7 @@ def chips(datasets, reid):
     """The aligned chips (RGB) of the centre face of 20 lfw-dev photos."""
     detector, embedder = reid
     aligned = []
-    for path, _ in lfw_sample(PEOPLE, 2):
+    for path, _ in lfw_sample(TEN_PEOPLE, 2):
         rgb = np.asarray(Image.open(path).convert("RGB"))
         faces = select_faces(detector.detect(rgb), rgb.shape[1::-1], keep="center", min_size=0)
         aligned.append(embedder.align(rgb, faces)[0])
