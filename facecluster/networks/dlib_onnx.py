@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from facecluster.networks.dlib_format import FACE_RESNET, fold_affine, packaged_model, read_network
-from facecluster.networks.onnx_session import onnx_session
+from facecluster.networks.onnx_session import onnx_session, stamped_model
 
 # Chips per network call: bounds the memory of the activations (about 0.7 MB a chip after the
 # first convolution) while keeping onnxruntime's per-call cost small.
@@ -27,7 +27,6 @@ GRAPH_FORMAT = 1
 def build_model(network):
     """The ONNX model (onnx.ModelProto) of a dlib_format DlibNetwork: uint8 RGB chips
     (n, rows, cols, 3) -> descriptors (n, dim)."""
-    import onnx
     from onnx import TensorProto, helper, numpy_helper
 
     nodes, initializers = [], []
@@ -102,10 +101,7 @@ def build_model(network):
         [helper.make_tensor_value_info("descriptors", TensorProto.FLOAT, [None, *shape])],
         initializers,
     )
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], producer_name="facecluster")
-    helper.set_model_props(model, {"facecluster_format": str(GRAPH_FORMAT)})
-    onnx.checker.check_model(model)
-    return model
+    return stamped_model(graph, GRAPH_FORMAT)
 
 
 def _extended(node, constant, tensor, have, larger):

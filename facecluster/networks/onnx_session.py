@@ -1,4 +1,17 @@
-"""onnxruntime sessions of the project's ONNX graphs (YuNet, dlib's ResNet)."""
+"""The project's ONNX graphs (YuNet, dlib's ResNet, Intel's re-identification network): built as
+models stamped with their layout's format, run by onnxruntime sessions that check it."""
+
+
+def stamped_model(graph, graph_format):
+    """The checked onnx.ModelProto (opset 17) of `graph`, stamped with `graph_format`, which
+    onnx_session checks when the model is loaded."""
+    import onnx
+    from onnx import helper
+
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], producer_name="facecluster")
+    helper.set_model_props(model, {"facecluster_format": str(graph_format)})
+    onnx.checker.check_model(model)
+    return model
 
 
 def onnx_session(path, threads=1, graph_format=None):

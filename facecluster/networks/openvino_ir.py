@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from facecluster.networks.onnx_session import onnx_session
+from facecluster.networks.onnx_session import onnx_session, stamped_model
 
 # The layout of build_model's graphs; a saved model of another layout is not used (onnx_session).
 # 2: a PReLU of one slope is a LeakyRelu (the same descriptors, 3.4x faster than format 1's PRelu).
@@ -48,7 +48,6 @@ class _Layer:
 def build_model(xml_path, bin_path):
     """The ONNX model (onnx.ModelProto) of the IR at xml_path / bin_path: float32 (n, C, H, W)
     as the IR's input takes it -> its output flattened to (n, dim)."""
-    import onnx
     from onnx import TensorProto, helper, numpy_helper
 
     root = ET.parse(xml_path).getroot()
@@ -152,10 +151,7 @@ def build_model(xml_path, bin_path):
         [helper.make_tensor_value_info(OUTPUT, TensorProto.FLOAT, [None, None])],
         initializers,
     )
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], producer_name="facecluster")
-    helper.set_model_props(model, {"facecluster_format": str(GRAPH_FORMAT)})
-    onnx.checker.check_model(model)
-    return model
+    return stamped_model(graph, GRAPH_FORMAT)
 
 
 def _pads(data):

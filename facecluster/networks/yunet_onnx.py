@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from facecluster.networks.onnx_session import onnx_session
+from facecluster.networks.onnx_session import onnx_session, stamped_model
 
 STRIDES = (8, 16, 32)
 PAD = 32
@@ -74,7 +74,6 @@ def read_weights():
 
 def build_model(layers):
     """The ONNX model (onnx.ModelProto) of YuNet with these weights."""
-    import onnx
     from onnx import TensorProto, helper, numpy_helper
 
     nodes, initializers = [], []
@@ -145,10 +144,7 @@ def build_model(layers):
         outputs,
         initializers,
     )
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], producer_name="facecluster")
-    helper.set_model_props(model, {"facecluster_format": str(GRAPH_FORMAT)})
-    onnx.checker.check_model(model)
-    return model
+    return stamped_model(graph, GRAPH_FORMAT)
 
 
 def save_model(path):
