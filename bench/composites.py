@@ -11,6 +11,8 @@ IOU = 0.4
 # frame). Between the boxes of dlib's HOG (67, 80)-(175, 187) and YuNet
 # (77, 65)-(171, 188), medians over 150 photos: IoU 0.89 and 0.86 with each.
 LFW_FACE = (70.0, 72.0, 174.0, 188.0)
+# The pasted oval's half-axes, in face box sides: the face and its hair, not the photo's frame.
+OVAL = 0.85
 
 
 def face_size(box):
@@ -78,7 +80,7 @@ def paste_face(canvas, source, size, angle, blur, centre):
         photo = photo.filter(ImageFilter.GaussianBlur(blur))
     # A soft oval around the face and its hair, so that the photo's frame does not show.
     mask = Image.new("L", photo.size, 0)
-    half_w, half_h = (face[2] - face[0]) * scale * 0.85, (face[3] - face[1]) * scale * 0.85
+    half_w, half_h = (face[2] - face[0]) * scale * OVAL, (face[3] - face[1]) * scale * OVAL
     ImageDraw.Draw(mask).ellipse(
         (face_centre[0] - half_w, face_centre[1] - half_h, face_centre[0] + half_w, face_centre[1] + half_h),
         fill=255,
@@ -91,6 +93,24 @@ def paste_face(canvas, source, size, angle, blur, centre):
     cx, cy = face_centre[0] + offset[0], face_centre[1] + offset[1]
     pasted = (cx - half_w, cy - half_h, cx + half_w, cy + half_h)
     return (cx - width / 2, cy - height / 2, cx + width / 2, cy + height / 2), pasted
+
+
+def shows_another_face(source):
+    """Whether the oval pasted from an lfw-dev photo would carry a face besides its own (someone
+    beside the person): found by libfacedetection's own build (yuface), a box whose centre lies
+    in the oval and that is not the photo's face."""
+    import yuface
+
+    bgr = np.ascontiguousarray(np.asarray(Image.open(source).convert("RGB"))[:, :, ::-1])
+    _, boxes, _ = yuface.detect(bgr, conf=0.5)
+    cx, cy = (LFW_FACE[0] + LFW_FACE[2]) / 2, (LFW_FACE[1] + LFW_FACE[3]) / 2
+    half_w, half_h = (LFW_FACE[2] - LFW_FACE[0]) * OVAL, (LFW_FACE[3] - LFW_FACE[1]) * OVAL
+    for left, top, width, height in boxes.astype(float):
+        box = (left, top, left + width, top + height)
+        x, y = left + width / 2, top + height / 2
+        if iou(box, LFW_FACE) < IOU and ((x - cx) / half_w) ** 2 + ((y - cy) / half_h) ** 2 <= 1:
+            return True
+    return False
 
 
 def free_place(rng, size, side, boxes, attempts=50):

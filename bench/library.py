@@ -9,7 +9,9 @@ How a library is made (seeded: the same seed, size and count give the same files
   photos. Zipf-like counts: the k-th (by lfw-dev photos, most first) appears with weight 1/k, so
   a few are in many photos and the last in a few (600 photos: 234 faces down to 6). Each
   appearance pastes the person's next lfw-dev photo (shuffled, reused once all are used: a
-  reused photo gets another size, angle, blur and place).
+  reused photo gets another size, angle, blur and place), leaving out the photos whose pasted
+  oval would carry another face (someone beside the person, found by yuface), who would
+  otherwise come back with every reuse.
 - faces per photo: one to four (uniform). The first is always family; of the others
   BYSTANDER_SHARE are bystanders, as many as there are bystander people: lfw-dev people outside
   the family, each seen once (one photo of theirs, people with a single lfw-dev photo first).
@@ -62,7 +64,7 @@ from collections import Counter, defaultdict
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-from composites import background, face_size, free_place, match, paste_face
+from composites import background, face_size, free_place, match, paste_face, shows_another_face
 from PIL import Image
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -83,7 +85,7 @@ NOT_A_PERSON = {"unknown", "others", ""}
 TRUTH_COLUMNS = ["photo", "left", "top", "right", "bottom", "identity", "role", "size", "blur"]
 LARGEST_IMAGE = 4096
 # Bump when a change above changes the libraries made: it names their folders.
-LIBRARY_VERSION = 2
+LIBRARY_VERSION = 3
 
 
 # --- making a library ---------------------------------------------------------------------------
@@ -108,7 +110,10 @@ def plan_library(lfw_dir, negatives_dir, count, size, seed):
     chosen = set(rng.sample(extra, min(len(bystanders), round(BYSTANDER_SHARE * len(extra)))))
 
     next_photo = defaultdict(int)
-    queues = {name: rng.sample(people[name], len(people[name])) for name in family}
+    # A family person's photos are pasted again and again: one carrying someone beside them
+    # would make that someone a person seen in many photos, where bystanders are seen once.
+    own = {name: [p for p in people[name] if not shows_another_face(p)] or people[name] for name in family}
+    queues = {name: rng.sample(own[name], len(own[name])) for name in family}
     bystander_queue = iter(bystanders)
     photos = []
     for index, faces in enumerate(counts):

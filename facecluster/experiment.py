@@ -38,7 +38,7 @@ from facecluster.graph import enforce_cannot_link
 from facecluster.metrics import UNKNOWN, choose_k, matched_confusion
 from facecluster.naming import OTHERS, KnownPeople, name_people
 from facecluster.state import NamingState, read_corrections
-from facecluster.threshold import CutRule
+from facecluster.threshold import CutRule, join_split_persons
 from facecluster.tsv import tsv_writer
 
 ASSIGNMENT_COLUMNS = [
@@ -137,7 +137,7 @@ def cluster_experiment(
     Y, reduce_info = reduce(X, **settings["reduce"], seed=settings["seed"])
     notes = []
     photo_ids = np.array([face["photo_id"] for face in chosen_faces])
-    labels_by_k = _cluster(Y, settings["cluster"], settings["seed"], photo_ids, notes)
+    labels_by_k = _cluster(Y, settings["cluster"], settings["seed"], photo_ids, settings["min_photos"], notes)
     labels_true = [face["label"] for face in chosen_faces]
     per_k = evaluate_sweep(Y, labels_true, labels_by_k)
     chosen_k = _choose(Y, labels_by_k, per_k, settings, summary["notes"])
@@ -200,10 +200,11 @@ def _name(faces, X, clusters, settings, known, corrections, state):
     return persons, report
 
 
-def _cluster(Y, settings, seed, photo_ids, notes):
+def _cluster(Y, settings, seed, photo_ids, min_photos, notes):
     """{K: (n,) labels}: one entry per K of a sweep, or one for a method that finds K itself.
 
-    With cannot_link, faces of one photo that landed together are separated.
+    With cannot_link, faces of one photo that landed together are separated. Where the folder
+    chose its cut, persons the cut split are joined (the embedder's CutRule.persons_join).
     """
     labels_by_k = _cluster_unconstrained(Y, settings, seed, notes)
     if settings["cannot_link"]:
@@ -214,6 +215,15 @@ def _cluster(Y, settings, seed, photo_ids, notes):
                     f"K={k}: cannot-link moved {moved} faces out of a cluster "
                     "that already held a face of the same photo"
                 )
+    rule = CutRule.from_settings(settings.get("cut_rule"))
+    if settings.get("cut") == "gap" and "k" not in settings and rule and rule.persons_join:
+        ((k, labels),) = labels_by_k.items()
+        limit = rule.persons_join * settings["threshold"]
+        labels_by_k[k], joined = join_split_persons(
+            Y, labels, photo_ids, min_photos=min_photos, limit=limit, metric=settings["metric"]
+        )
+        if joined:
+            notes.append(f"{joined} joins of persons the cut split (on average under {limit:.4f} apart)")
     if "k" not in settings:  # the clusterer found K: key the result by it
         (labels,) = labels_by_k.values()
         labels_by_k = {int(len(np.unique(labels[labels != UNKNOWN]))): labels}

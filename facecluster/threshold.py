@@ -33,7 +33,9 @@ class CutRule:
     calibrated value; full_window_faces: above this many faces the window's upper part shrinks in
     proportion (the more faces, the more pairs of different people look alike, and a gap above the
     calibrated value merges them); floor: the lowest cut; join: the mean distance under which a
-    lone face joins a cluster, in folders of at most join_max_faces faces.
+    lone face joins a cluster, in folders of at most join_max_faces faces; persons_join: the mean
+    distance under which two persons that share no photo are one (join_split_persons; None:
+    never).
     """
 
     window: tuple
@@ -42,6 +44,7 @@ class CutRule:
     floor: float
     join: float
     join_max_faces: int
+    persons_join: float = None
 
     @classmethod
     def from_settings(cls, settings):
@@ -68,8 +71,11 @@ class FolderCut:
         """One line for an experiment's notes."""
         if self.rule is None:
             return f"cut at the threshold {calibrated}: no folder cut is fitted to this embedder"
+        if self.labels is None and self.floored:
+            floor = f"the floor, {self.rule.floor} of the threshold {calibrated}"
+            return f"cut at {self.cut:.4f}: {floor} (too many faces for a full dendrogram)"
         if self.labels is None:
-            return f"cut at the threshold {calibrated}: too few or too many faces for the folder's own cut"
+            return f"cut at the threshold {calibrated}: too few faces for the folder's own cut"
         why = f"the floor, {self.rule.floor} of" if self.floored else "the widest gap near"
         joined = f"; {self.joined} lone faces joined a near cluster" if self.joined else ""
         return f"cut at {self.cut:.4f}: {why} the threshold {calibrated}{joined}"
@@ -79,15 +85,19 @@ def folder_cut(Y, calibrated, rule, *, linkage="average", metric="euclidean"):
     """The FolderCut of Y (n, d) by the embedder's CutRule: the cut near `calibrated` in the widest
     weighted gap of its dendrogram, no lower than the rule's floor, and the clusters that cut
     makes, lone faces joined, from one dendrogram. Without a rule (an embedder none is fitted
-    to), above neighbors.EXACT_MAX_ROWS faces (no full dendrogram), or under 3 faces: the
-    calibrated threshold, no labels."""
+    to) or under 3 faces: the calibrated threshold, no labels; above neighbors.EXACT_MAX_ROWS
+    faces (no full dendrogram): the floor, no labels."""
     from scipy.cluster.hierarchy import fcluster
     from scipy.cluster.hierarchy import linkage as linkage_tree
 
     from facecluster.cluster import canonical_labels
 
-    if rule is None or len(Y) < 3 or len(Y) > neighbors.EXACT_MAX_ROWS:
+    if rule is None or len(Y) < 3:
         return FolderCut(calibrated, rule=rule)
+    if len(Y) > neighbors.EXACT_MAX_ROWS:
+        # No full dendrogram; in folders this large its gap falls under the floor anyway
+        # (bench/results.md, issue 25: 12,607 faces, the cut at the floor).
+        return FolderCut(rule.floor * calibrated, floored=True, rule=rule)
     Y = np.asarray(Y, np.float64)
     tree = linkage_tree(Y, method=linkage, metric=metric)
     heights = tree[:, 2]
@@ -127,3 +137,57 @@ def join_lone_faces(Y, labels, limit, metric="euclidean"):
     joined = labels.copy()
     joined[alone[joins]] = groups[nearest[joins]]
     return joined
+
+
+def join_split_persons(Y, labels, photo_ids, *, min_photos, limit, metric="euclidean"):
+    """(labels, how many joins): persons, clusters holding faces of at least `min_photos`
+    photos, joined two at a time while the nearest two lie under `limit` apart on average and
+    share no photo.
+
+    The folder's cut has to be strict among thousands of strangers seen once, and so splits a
+    person seen in hundreds of photos into a large cluster and fragments of a few photos each
+    (a burst, a blurred series). Between two persons the mean over all their pairs of faces is a
+    far surer measure than the single pairs the cut weighs, and a person is never twice in a
+    photo; faces in no person's cluster take no part, so strangers cannot chain. "On average":
+    the root mean square of the Euclidean distances, the mean of the cosine ones, both exact
+    from each person's sums (a library's persons hold hundreds of thousands of faces).
+    """
+    from scipy.sparse import csr_matrix
+
+    labels = np.asarray(labels).copy()
+    photo_codes = np.unique(np.asarray(photo_ids), return_inverse=True)[1]
+    persons = [g for g in np.unique(labels[labels >= 0]) if len(np.unique(photo_codes[labels == g])) >= min_photos]
+    if len(persons) < 2:
+        return labels, 0
+    points = neighbors.prepare(Y, metric).astype(np.float64)  # cosine: unit rows
+    members = [labels == g for g in persons]
+    sizes = np.array([m.sum() for m in members], np.float64)
+    sums = np.stack([points[m].sum(axis=0) for m in members])
+    squares = np.array([(points[m] ** 2).sum() for m in members])
+    rows = np.concatenate([np.full(int(n), i) for i, n in enumerate(sizes)])
+    photos = csr_matrix((np.ones(len(rows)), (rows, np.concatenate([photo_codes[m] for m in members]))))
+    shared = (photos @ photos.T).toarray() > 0
+
+    def mean_distances(a):
+        """The mean distance of person a to every person."""
+        cross = sums @ sums[a] / (sizes * sizes[a])
+        if metric == "cosine":
+            return 1 - cross
+        return np.sqrt(np.maximum(squares / sizes + squares[a] / sizes[a] - 2 * cross, 0))
+
+    distances = np.stack([mean_distances(a) for a in range(len(persons))])
+    distances[shared] = np.inf  # the diagonal too
+    alive = np.ones(len(persons), bool)
+    joined = 0
+    while True:
+        a, b = np.unravel_index(np.argmin(distances), distances.shape)
+        if distances[a, b] >= limit:
+            return labels, joined
+        labels[labels == persons[b]] = persons[a]
+        sizes[a], sums[a], squares[a] = sizes[a] + sizes[b], sums[a] + sums[b], squares[a] + squares[b]
+        alive[b] = False
+        shared[a] |= shared[b]
+        shared[:, a] = shared[a]
+        distances[a] = distances[:, a] = np.where(shared[a] | ~alive, np.inf, mean_distances(a))
+        distances[b] = distances[:, b] = np.inf
+        joined += 1

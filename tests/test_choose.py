@@ -83,11 +83,14 @@ def test_lone_faces_join_only_in_small_folders():
     assert folder_cut(X, CALIBRATED, replace(RULE, join_max_faces=len(X) - 1)).labels.tolist() == [0, 0, 0, 1, 1, 2]
 
 
-def test_without_a_full_dendrogram_the_calibrated_threshold_is_kept(monkeypatch):
+def test_without_a_full_dendrogram_the_cut_is_the_floor(monkeypatch):
     X, _ = blobs(people=3, per_person=5)
     monkeypatch.setattr(neighbors, "EXACT_MAX_ROWS", 10)
 
-    assert folder_cut(X, CALIBRATED, RULE) == threshold.FolderCut(CALIBRATED, rule=RULE)
+    chosen = folder_cut(X, CALIBRATED, RULE)
+
+    assert chosen == threshold.FolderCut(RULE.floor * CALIBRATED, floored=True, rule=RULE)
+    assert "too many faces for a full dendrogram" in chosen.note(CALIBRATED)
 
 
 def test_an_embedder_no_cut_rule_is_fitted_to_is_cut_at_its_threshold():
