@@ -43,6 +43,8 @@ from facecluster.threshold import CutRule  # noqa: E402
 PRESET = Path(__file__).resolve().parents[1] / "presets/lfw-dev.yaml"
 # Fixed cuts below and above the calibrated threshold, as multiples of it: 0.50 and 0.60 for dlib.
 FIXED_CUTS = (0.50 / 0.5459, 0.60 / 0.5459)
+# A person holds faces of this many photos at least (an experiment's min_photos, its default).
+MIN_PHOTOS = 4
 SIZE_BANDS = [(1, 1, "1"), (2, 4, "2-4"), (5, 19, "5-19"), (20, math.inf, ">=20")]
 
 
@@ -158,7 +160,7 @@ class Model:
                 full["k"] = {"from": 2, "to": 2 * k}
             if "k" not in full:
                 full.setdefault("threshold", self.threshold)
-            by_k = _cluster(Y, full, seed, photo_ids, [])
+            by_k = _cluster(Y, full, seed, photo_ids, MIN_PHOTOS, [])
             if len(by_k) == 1:
                 return next(iter(by_k.values()))
             how = full.get("choose_k_by", "silhouette")

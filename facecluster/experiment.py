@@ -220,7 +220,13 @@ def _cluster(Y, settings, seed, photo_ids, min_photos, notes):
         ((k, labels),) = labels_by_k.items()
         limit = rule.persons_join * settings["threshold"]
         labels_by_k[k], joined = join_split_persons(
-            Y, labels, photo_ids, min_photos=min_photos, limit=limit, metric=settings["metric"]
+            Y,
+            labels,
+            photo_ids,
+            min_photos=min_photos,
+            limit=limit,
+            large_photos=rule.persons_join_photos,
+            metric=settings["metric"],
         )
         if joined:
             notes.append(f"{joined} joins of persons the cut split (on average under {limit:.4f} apart)")

@@ -127,3 +127,50 @@ def test_k_chosen_by_threshold_is_the_swept_k_nearest_the_people_found_without_k
     assert choose_k(X, labels_by_k, "threshold", CALIBRATED, rule=RULE) == 5
     assert k_nearest({2: None, 3: None}, 9) == 3  # the sweep's end when the people found lie beyond it
     assert k_nearest({2: None, 4: None}, 3) == 2  # the smaller on a tie
+
+
+def _group(centre, n, rng, spread=0.05):
+    return np.asarray(centre, np.float64) + rng.normal(0, spread, (n, 2))
+
+
+def test_a_person_the_cut_split_is_joined_and_strangers_and_small_persons_are_not():
+    rng = np.random.default_rng(0)
+    parts = {
+        "person": _group((0, 0), 30, rng),
+        "fragment": _group((0.6, 0), 6, rng),  # the person again, 0.6 apart: under the limit
+        "sharing": _group((0, 0.6), 6, rng),  # as near, but in photos the person is in too
+        "stranger": _group((-0.6, 0), 3, rng),  # as near, 3 photos: no person
+        "small": _group((5, 0), 6, rng),
+        "small too": _group((5.6, 0), 6, rng),  # near another person of few photos only
+        "far": _group((0, 5), 30, rng),
+    }
+    labels = np.concatenate([np.full(len(points), i) for i, points in enumerate(parts.values())])
+    photo_ids = np.array([f"photo {i}" for i in range(len(labels))])
+    sharing = np.flatnonzero(labels == 2)
+    photo_ids[sharing[0]] = photo_ids[0]
+
+    joined, count = threshold.join_split_persons(
+        np.concatenate(list(parts.values())), labels, photo_ids, min_photos=4, limit=1.0, large_photos=20
+    )
+
+    assert count == 1
+    assert set(joined[labels == 1]) == {0}  # the fragment is the person's
+    assert [len(set(joined[labels == i])) for i in range(7)] == [1] * 7
+    assert len({joined[labels == i][0] for i in (0, 2, 3, 4, 5, 6)}) == 6
+
+
+def test_persons_are_joined_by_their_mean_distance_and_two_small_ones_when_allowed():
+    rng = np.random.default_rng(1)
+    a, b = _group((0, 0), 6, rng, spread=0.3), _group((0.9, 0), 6, rng, spread=0.3)
+    Y, labels = np.concatenate([a, b]), np.repeat([0, 1], 6)
+    photo_ids = np.arange(12)
+    mean = np.sqrt(((a[:, None] - b[None]) ** 2).sum(-1).mean())
+
+    def join(limit, large_photos=0):
+        return threshold.join_split_persons(Y, labels, photo_ids, min_photos=4, limit=limit, large_photos=large_photos)[
+            1
+        ]
+
+    assert join(mean + 1e-6) == 1
+    assert join(mean - 1e-6) == 0
+    assert join(mean + 1e-6, large_photos=7) == 0
