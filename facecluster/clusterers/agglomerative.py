@@ -25,7 +25,9 @@ class Agglomerative(Clusterer):
             "(the folder chooses, by constants fitted to the embedder: for dlib a floor of 0.98 of the "
             "threshold, a join within 1.0625x it in folders of at most 200 faces; measured with Euclidean "
             "distance and average linkage, bench/shapes.py; an embedder none are fitted to is cut at the "
-            "threshold); or exactly at the threshold",
+            "threshold; above 20,000 faces, with no full dendrogram, at the floor), then persons the cut split "
+            "are joined where the embedder's constants say (intel_reid: docs/people.md); or exactly at the "
+            "threshold",
         },
         **METRIC,
         **NEIGHBORS,
