@@ -5,7 +5,7 @@ The photos: the first `--photos` of a bench/library.py library of 4032x3024 phot
 faces of 40-400 px pasted, one to four a photo; a quarter portrait), JPEG quality 75-95.
 
 For each checkout (and config file: `--variant`), `--repeats` times, alternating: a fresh
-folder, the model files made first (`snakemake models/yunet models/dlib_onnx`), then
+folder, the model files of its config's models made first (`snakemake --until prepare_model`), then
 `snakemake --cores 2 --config photos=FOLDER` timed (wall, the whole run) and its process_batch
 benchmark files read (CPU seconds of the per-photo jobs; each job's photos from photos.tsv).
 Pillow's full decode: `Image.open(path).convert("RGB")`, CPU seconds, the best of 3 passes.
@@ -48,7 +48,7 @@ def timed_run(checkout, configfile, photos, workdir):
     base += ["--configfile", str(configfile), "--cores", "2"]
     config = ["--config", f"photos={photos}"]
     with open(workdir / "snakemake.log", "w") as log:
-        subprocess.run([*base, "models/yunet", "models/dlib_onnx", *config], stdout=log, stderr=log, check=True)
+        subprocess.run([*base, "--until", "prepare_model", *config], stdout=log, stderr=log, check=True)
         started = time.perf_counter()
         subprocess.run([*base, *config], stdout=log, stderr=log, check=True)
         wall = time.perf_counter() - started

@@ -1,4 +1,5 @@
-"""YuNet run by onnxruntime from the weights of yuface's library: libfacedetection's own detections."""
+"""YuNet run by OpenVINO and by onnxruntime from the weights of yuface's library: libfacedetection's own
+detections."""
 
 import warnings
 
@@ -11,10 +12,25 @@ from facecluster.networks.yunet_onnx import YunetNetwork, save_model
 
 
 @pytest.fixture(scope="module")
-def network(tmp_path_factory):
+def model(tmp_path_factory):
     path = tmp_path_factory.mktemp("yunet") / "yunet.onnx"
     save_model(path)
-    return YunetNetwork(path)
+    return path
+
+
+# How far (pixels, per cents) each runtime may be from libfacedetection's whole numbers: OpenVINO
+# computes in bfloat16 on a CPU that has it (its default), a landmark up to 1.02 px off.
+SLACK = {"onnxruntime": 1, "openvino": 1.5}
+
+
+@pytest.fixture(scope="module", params=list(SLACK))
+def runtime(request):
+    return request.param
+
+
+@pytest.fixture(scope="module")
+def network(model, runtime):
+    return YunetNetwork(model, runtime)
 
 
 def photos(datasets):
@@ -25,13 +41,14 @@ def photos(datasets):
     return paths
 
 
-def test_the_onnx_graph_finds_what_libfacedetection_finds(datasets, network):
+def test_the_onnx_graph_finds_what_libfacedetection_finds(datasets, network, runtime):
     import yuface
 
-    compared = 0
+    compared, slack = 0, SLACK[runtime]
     for path in photos(datasets):
-        bgr = np.ascontiguousarray(np.asarray(Image.open(path).convert("RGB"))[:, :, ::-1])
-        scores, boxes, landmarks = network(bgr, 0.5)
+        rgb = np.asarray(Image.open(path).convert("RGB"))
+        bgr = np.ascontiguousarray(rgb[:, :, ::-1])
+        scores, boxes, landmarks = network(rgb, 0.5)
         kept = suppress(scores, boxes, 0.3)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # yuface warns about photos over 960 px
@@ -42,9 +59,9 @@ def test_the_onnx_graph_finds_what_libfacedetection_finds(datasets, network):
         assert len(ours) == len(theirs), path.name
         for (x, y, i), (their_x, their_y, j) in zip(ours, theirs):
             width, height = boxes[i, 2] - boxes[i, 0], boxes[i, 3] - boxes[i, 1]
-            assert abs(x - their_x) <= 1 and abs(y - their_y) <= 1
-            assert abs(width - their_boxes[j, 2]) <= 1 and abs(height - their_boxes[j, 3]) <= 1
-            assert abs(scores[i] * 100 - their_scores[j]) <= 1
-            assert np.abs(landmarks[i].ravel() - their_landmarks[j]).max() <= 1
+            assert abs(x - their_x) <= slack and abs(y - their_y) <= slack
+            assert abs(width - their_boxes[j, 2]) <= slack and abs(height - their_boxes[j, 3]) <= slack
+            assert abs(scores[i] * 100 - their_scores[j]) <= slack
+            assert np.abs(landmarks[i].ravel() - their_landmarks[j]).max() <= slack
             compared += 1
     assert compared >= 5 + 6 + 2

@@ -1,5 +1,6 @@
 """The project's ONNX graphs (YuNet, dlib's ResNet, Intel's re-identification network): built as
-models stamped with their layout's format, run by onnxruntime sessions that check it."""
+models stamped with their layout's format, run by onnxruntime sessions (or OpenVINO's compiled
+models) that check it."""
 
 
 def stamped_model(graph, graph_format):
@@ -29,10 +30,27 @@ def onnx_session(path, threads=1, graph_format=None):
     available = onnxruntime.get_available_providers()
     providers = [p for p in ("CUDAExecutionProvider", "CPUExecutionProvider") if p in available]
     session = onnxruntime.InferenceSession(str(path), options, providers=providers)
-    found = session.get_modelmeta().custom_metadata_map.get("facecluster_format")
+    _check_format(path, session.get_modelmeta().custom_metadata_map.get("facecluster_format"), graph_format)
+    return session
+
+
+def openvino_model(path, streams=1, graph_format=None):
+    """OpenVINO's openvino.CompiledModel of the model at `path` on the CPU, running up to `streams`
+    inferences at once (an infer request each), each on one thread; `graph_format` as onnx_session's."""
+    import openvino
+
+    core = openvino.Core()
+    model = core.read_model(str(path))
+    key = ["framework", "facecluster_format"]
+    _check_format(path, model.get_rt_info(key).astype(str) if model.has_rt_info(key) else None, graph_format)
+    # Not pinned to cores: a run's jobs, each its own process, would pin their threads to the same ones.
+    config = {"NUM_STREAMS": streams, "INFERENCE_NUM_THREADS": streams, "ENABLE_CPU_PINNING": False}
+    return core.compile_model(model, "CPU", config)
+
+
+def _check_format(path, found, graph_format):
     if graph_format is not None and found != str(graph_format):
         raise ValueError(
             f"{path} was laid out in another format ({found}, this version reads {graph_format}): "
             "delete it and run again"
         )
-    return session

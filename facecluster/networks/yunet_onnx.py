@@ -1,4 +1,4 @@
-"""YuNet, libfacedetection's face detector, as an ONNX graph run by onnxruntime.
+"""YuNet, libfacedetection's face detector, as an ONNX graph run by OpenVINO or onnxruntime.
 
 The `yuface` package (BSD-3-Clause, the libfacedetection project's own
 Python build) ships YuNet's network compiled into a C library, weights
@@ -7,25 +7,29 @@ core. The weights are exported by that library (`param_pConvInfo`: 53
 convolutions, each 1x1 point-wise or 3x3 depth-wise, float32); here they are
 read with ctypes and laid out as an ONNX graph that follows libfacedetection's
 `objectdetect_cnn` (src/facedetectcnn-model.cpp) layer for layer, which
-onnxruntime runs several times faster on a CPU (bench/results.md) and which
-starts in a fraction of a second.
+onnxruntime runs several times faster on a CPU, and OpenVINO twice as fast
+again (bench/results.md), and which starts in a fraction of a second.
 
-The graph takes a BGR image (1, 3, H, W) float32 whose sides are multiples of
-32 (zero-padded, as libfacedetection pads) and returns, per stride 8, 16 and
-32, the raw class, box, landmark and objectness maps; `decode` turns them
-into scored boxes and landmarks as libfacedetection's `detection_output`.
+The graph takes an RGB image (1, H, W, 3) uint8, as decoded, whose sides are
+multiples of 32 (zero-padded, as libfacedetection pads; the float planes the
+network reads are made in the graph, faster than numpy makes them) and returns,
+per stride 8, 16 and 32, the raw class, box, landmark and objectness maps;
+`decode` turns them into scored boxes and landmarks as libfacedetection's
+`detection_output`.
 """
 
 import ctypes
+import threading
 from pathlib import Path
 
 import numpy as np
 
-from facecluster.networks.onnx_session import onnx_session, stamped_model
+from facecluster.networks.onnx_session import onnx_session, openvino_model, stamped_model
 
 STRIDES = (8, 16, 32)
 PAD = 32
 HEADS = ("cls", "reg", "kps", "obj")
+OUTPUTS = [f"{head}_{stride}" for head in HEADS for stride in STRIDES]
 # The filters (indices into param_pConvInfo) of each stage, as objectdetect_cnn uses them.
 BACKBONE = [[3, 4, 5, 6], [7, 8, 9, 10], [11, 12, 13, 14], [15, 16, 17, 18], [19, 20, 21, 22]]
 NECK = {8: (23, 24), 16: (25, 26), 32: (27, 28)}
@@ -37,7 +41,8 @@ HEAD_FILTERS = {  # (point-wise, depth-wise) per head and stride
 }
 CONVOLUTIONS = 53
 # The layout of build_model's graphs; a saved model of another layout is not used (onnx_session).
-GRAPH_FORMAT = 1
+# 2: the image as decoded (RGB uint8, channels last), made float planes in the graph.
+GRAPH_FORMAT = 2
 
 
 class _ConvInfo(ctypes.Structure):
@@ -87,6 +92,7 @@ def build_model(layers):
         kind, weights, biases = layers[index]
         if index == 0:  # the 3x3 stride-2 convolution on the image, unrolled into 27 (of 32) channels
             kernel = weights[:, :27].reshape(-1, 3, 3, 3).transpose(0, 3, 1, 2)  # (out, y, x, bgr) -> (out, bgr, y, x)
+            kernel = kernel[:, ::-1]  # the graph takes RGB
             attributes = dict(kernel_shape=[3, 3], strides=[2, 2], pads=[1, 1, 1, 1])
         elif kind == "pw":
             kernel = weights[:, :, None, None]
@@ -120,7 +126,10 @@ def build_model(layers):
         nodes.append(helper.make_node("Add", [up, large], [out]))
         return out
 
-    x = conv("image", 0, True)
+    # The photo as decoded (RGB, channels last, 0..255) as the network's float planes.
+    nodes.append(helper.make_node("Cast", ["image"], ["pixels"], to=TensorProto.FLOAT))
+    nodes.append(helper.make_node("Transpose", ["pixels"], ["planes"], perm=[0, 3, 1, 2]))
+    x = conv("planes", 0, True)
     x = pool(dp(x, 1, 2))
     x = dp(dp(x, *BACKBONE[0][:2]), *BACKBONE[0][2:])
     x = dp(dp(x, *BACKBONE[1][:2]), *BACKBONE[1][2:])
@@ -140,7 +149,7 @@ def build_model(layers):
     graph = helper.make_graph(
         nodes,
         "yunet",
-        [helper.make_tensor_value_info("image", TensorProto.FLOAT, [1, 3, None, None])],
+        [helper.make_tensor_value_info("image", TensorProto.UINT8, [1, None, None, 3])],
         outputs,
         initializers,
     )
@@ -156,19 +165,41 @@ def save_model(path):
 
 
 class YunetNetwork:
-    """The ONNX model run by onnxruntime on `threads` threads: `(bgr image) -> (scores, boxes, landmarks)`."""
+    """The ONNX model, each call on one thread: `(rgb image, score threshold) -> (scores, boxes, landmarks)`.
 
-    def __init__(self, path, threads=1):
-        self._session = onnx_session(path, threads, GRAPH_FORMAT)
+    `runtime`: "openvino" (twice onnxruntime's speed on a CPU: bench/results.md) or "onnxruntime"
+    (on a GPU where onnxruntime has one); up to `concurrent` calls run at once, from as many threads.
+    """
 
-    def __call__(self, bgr, score_threshold):
-        """Faces of a BGR image (h, w, 3) uint8 scoring at least score_threshold, before suppression:
+    def __init__(self, path, runtime="openvino", concurrent=1):
+        if runtime == "openvino":
+            self._run = _openvino_runner(path, concurrent)
+        else:
+            session = onnx_session(path, 1, GRAPH_FORMAT)
+            self._run = lambda inputs: session.run(None, inputs)
+
+    def __call__(self, rgb, score_threshold):
+        """Faces of an RGB image (h, w, 3) uint8 scoring at least score_threshold, before suppression:
         scores (n,), boxes (n, 4) as left, top, right, bottom, landmarks (n, 5, 2)."""
-        height, width = bgr.shape[:2]
-        padded = np.zeros((1, 3, -(-height // PAD) * PAD, -(-width // PAD) * PAD), np.float32)
-        padded[0, :, :height, :width] = bgr.transpose(2, 0, 1)
-        maps = dict(zip((f"{h}_{s}" for h in HEADS for s in STRIDES), self._session.run(None, {"image": padded})))
-        return decode(maps, score_threshold)
+        height, width = rgb.shape[:2]
+        padded = np.zeros((1, -(-height // PAD) * PAD, -(-width // PAD) * PAD, 3), np.uint8)
+        padded[0, :height, :width] = rgb
+        return decode(dict(zip(OUTPUTS, self._run({"image": padded}))), score_threshold)
+
+
+def _openvino_runner(path, concurrent):
+    """A function of the inputs, safe from `concurrent` threads at once: each thread has its own
+    infer request (the compiled model's own one is shared, and not thread-safe)."""
+    compiled = openvino_model(path, concurrent, GRAPH_FORMAT)
+    requests = threading.local()
+
+    def run(inputs):
+        if not hasattr(requests, "request"):
+            requests.request = compiled.create_infer_request()
+        results = requests.request.infer(inputs)
+        return [results[output] for output in compiled.outputs]
+
+    return run
 
 
 def decode(maps, score_threshold):
