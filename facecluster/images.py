@@ -147,7 +147,7 @@ def decode_bytes(data, max_side, name=""):
         if max(image.size) > max_side and image.format == "JPEG":
             image.draft("RGB", _fit(image.size, max_side * DRAFT_FLOOR))
         image.load()
-        image = ImageOps.exif_transpose(image)
+        ImageOps.exif_transpose(image, in_place=True)  # not a copy of the whole photo
         rgb_image = _to_rgb(image)
     if max(rgb_image.size) > max_side:
         rgb_image = rgb_image.resize(_fit(rgb_image.size, max_side), Image.Resampling.BILINEAR)

@@ -32,7 +32,9 @@ logger = logging.getLogger(__name__)
 
 # Bump when a change to this stage changes its results, to invalidate caches.
 # 2: YuNet searches a copy of at most its search_side; photos over photo_max_side decoded by draft.
-STAGE_VERSION = 2
+# 3: copies reduced by box filter (detectors.downscale); YuNet run by OpenVINO (bfloat16 where the
+#    CPU has it).
+STAGE_VERSION = 3
 
 
 def model_fingerprint(model_settings, photo_max_side):

@@ -168,12 +168,13 @@ class YunetNetwork:
     """The ONNX model, each call on one thread: `(rgb image, score threshold) -> (scores, boxes, landmarks)`.
 
     `runtime`: "openvino" (twice onnxruntime's speed on a CPU: bench/results.md) or "onnxruntime"
-    (on a GPU where onnxruntime has one); up to `concurrent` calls run at once, from as many threads.
+    (on a GPU where onnxruntime has one); up to `concurrent` calls run at once, from as many threads;
+    `precision`: OpenVINO's (networks.onnx_session.openvino_model).
     """
 
-    def __init__(self, path, runtime="openvino", concurrent=1):
+    def __init__(self, path, runtime="openvino", concurrent=1, precision=None):
         if runtime == "openvino":
-            self._run = _openvino_runner(path, concurrent)
+            self._run = _openvino_runner(path, concurrent, precision)
         else:
             session = onnx_session(path, 1, GRAPH_FORMAT)
             self._run = lambda inputs: session.run(None, inputs)
@@ -187,10 +188,10 @@ class YunetNetwork:
         return decode(dict(zip(OUTPUTS, self._run({"image": padded}))), score_threshold)
 
 
-def _openvino_runner(path, concurrent):
+def _openvino_runner(path, concurrent, precision):
     """A function of the inputs, safe from `concurrent` threads at once: each thread has its own
     infer request (the compiled model's own one is shared, and not thread-safe)."""
-    compiled = openvino_model(path, concurrent, GRAPH_FORMAT)
+    compiled = openvino_model(path, concurrent, GRAPH_FORMAT, precision)
     requests = threading.local()
 
     def run(inputs):
