@@ -34,11 +34,11 @@ facecluster.state.
 
 import re
 from collections import Counter, defaultdict
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from facecluster.fitted_rules import NamingRule
 from facecluster.gather import read_faces
 from facecluster.ledger import read_ledger
 from facecluster.metrics import UNKNOWN
@@ -52,17 +52,6 @@ NO_PERSON = (OTHERS, "unknown")
 SAFE_NAME = re.compile(r"[^/\\\0]+")
 # A move_out's `to:` for "nobody": the face goes with the faces no cluster took.
 NOBODY = "nobody"
-
-
-@dataclass(frozen=True)
-class NamingRule:
-    """Naming's constants fitted to one embedder's distances (its `naming_rule`,
-    facecluster.embedders): naming_threshold auto is `scale` x the embedder's calibrated
-    Euclidean threshold, and a group takes a known name only when at least `pairs`
-    face-reference pairs are within it (one when one face meets one reference)."""
-
-    scale: float
-    pairs: int
 
 
 # An embedder none is fitted to: its calibrated threshold, a majority of the group's faces near

@@ -17,44 +17,12 @@ Each constant is fitted to one embedder's distances (a CutRule, the embedder's
 `cut_rule`): an embedder none is fitted to is cut at its threshold.
 """
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import numpy as np
 
 from facecluster import neighbors
-
-
-@dataclass(frozen=True)
-class CutRule:
-    """How a folder cuts its dendrogram, fitted to one embedder's distances (its `cut_rule`,
-    facecluster.embedders): every distance a multiple of the embedder's calibrated threshold.
-
-    window, width: where the widest gap is looked for, and the width of the weighting towards the
-    calibrated value; full_window_faces: above this many faces the window's upper part shrinks in
-    proportion (the more faces, the more pairs of different people look alike, and a gap above the
-    calibrated value merges them); floor: the lowest cut; join: the mean distance under which a
-    lone face joins a cluster, in folders of at most join_max_faces faces; persons_join: the mean
-    distance under which two persons that share no photo are one, when one of them holds faces
-    of persons_join_photos photos at least (join_split_persons; None: never).
-    """
-
-    window: tuple
-    width: float
-    full_window_faces: int
-    floor: float
-    join: float
-    join_max_faces: int
-    persons_join: float = None
-    persons_join_photos: int = 0
-
-    @classmethod
-    def from_settings(cls, settings):
-        """The rule of an experiment's `cut_rule` (the dict config validation fills), or None."""
-        return None if settings is None else cls(**{**settings, "window": tuple(settings["window"])})
-
-    def settings(self):
-        """As an experiment's `cut_rule` (plain YAML/JSON values)."""
-        return {**asdict(self), "window": list(self.window)}
+from facecluster.fitted_rules import CutRule
 
 
 @dataclass(frozen=True)

@@ -3,12 +3,11 @@
 import numpy as np
 
 from facecluster.embedders import EMBEDDERS, Embedder, no_chips
-from facecluster.naming import NamingRule
+from facecluster.fitted_rules import CutRule, NamingRule
 from facecluster.networks import dlib_onnx
 from facecluster.networks.dlib_format import FACE_RESNET, FIVE_POINT_LANDMARKS, packaged_model
 from facecluster.networks.dlib_numpy import NumpyFaceNet
 from facecluster.registry import prepared_model
-from facecluster.threshold import CutRule
 
 PREPARED_NAME = "dlib_face_recognition_resnet_model_v1.npy"
 

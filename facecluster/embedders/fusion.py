@@ -16,8 +16,7 @@ import numpy as np
 from facecluster.embedders import EMBEDDERS, Embedder
 from facecluster.embedders.dlib import DlibEmbedder
 from facecluster.embedders.intel_reid import IntelReidEmbedder
-from facecluster.naming import NamingRule
-from facecluster.threshold import CutRule
+from facecluster.fitted_rules import CutRule, NamingRule
 
 MEMBERS = (DlibEmbedder, IntelReidEmbedder)
 

@@ -9,11 +9,10 @@ from pathlib import Path
 
 from facecluster.embedders import BATCH_SIZE, EMBEDDERS
 from facecluster.embedders.five_point import FivePointEmbedder
-from facecluster.naming import NamingRule
+from facecluster.fitted_rules import CutRule, NamingRule
 from facecluster.networks import openvino_ir
 from facecluster.pinned_files import file_sha256
 from facecluster.registry import prepared_model
-from facecluster.threshold import CutRule
 
 MODEL = "face-reidentification-retail-0095"
 IR_FOLDER = Path(__file__).resolve().parents[2] / "models" / MODEL
