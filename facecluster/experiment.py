@@ -22,7 +22,6 @@ metrics.tsv      the scores as a table, one row per K
 coords.npy       (faces, 2) float64, the 2-D PCA view the plots draw (NaN for a face set aside)
 """
 
-import csv
 import json
 from collections import defaultdict
 from pathlib import Path
@@ -30,6 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from facecluster import choose, plots, quality
+from facecluster.assignments import ASSIGNMENT_COLUMNS, LazyChips, read_assignments
 from facecluster.choose import BY_THRESHOLD
 from facecluster.cluster import canonical_labels, evaluate_sweep, parse_k, reduce, sample_faces
 from facecluster.clusterers import CLUSTERERS
@@ -41,22 +41,6 @@ from facecluster.state import NamingState, read_corrections
 from facecluster.threshold import CutRule, join_split_persons
 from facecluster.tsv import tsv_writer
 
-ASSIGNMENT_COLUMNS = [
-    "row",
-    "photo_id",
-    "path",
-    "face_index",
-    "left",
-    "top",
-    "right",
-    "bottom",
-    "label",
-    "cluster",
-    "chips",
-    "person",
-    "set_aside",
-    "hidden",
-]
 # Scores are rounded so that results do not depend on floating-point summation
 # order (thread counts, BLAS builds): reruns give byte-identical files.
 DIGITS = 6
@@ -300,32 +284,6 @@ def _write_score_table(path, per_k):
         writer.writerow(["k", *columns])
         for k, scores in sorted(per_k.items(), key=lambda item: int(item[0])):
             writer.writerow([k, *("" if scores.get(c) is None else scores[c] for c in columns)])
-
-
-def read_assignments(path):
-    with open(path, newline="", encoding="utf-8") as handle:
-        table = list(csv.DictReader(handle, delimiter="\t"))
-    for face in table:
-        face["cluster"] = int(face["cluster"])
-        face["face_index"] = int(face["face_index"])
-    return table
-
-
-class LazyChips:
-    """Face chips by position, loaded only when a plot draws them (there may be millions); a
-    slice is another LazyChips."""
-
-    def __init__(self, assignments, where=None):
-        self._where = where if where is not None else [(face["chips"], face["face_index"]) for face in assignments]
-
-    def __len__(self):
-        return len(self._where)
-
-    def __getitem__(self, i):
-        if isinstance(i, slice):
-            return LazyChips(None, self._where[i])
-        path, index = self._where[i]
-        return np.load(path, mmap_mode="r", allow_pickle=False)[index]
 
 
 def plot_experiment(name, assignments_path, metrics_path, coords_path, out):

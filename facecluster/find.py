@@ -17,8 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
-from facecluster import plots
-from facecluster.experiment import LazyChips, read_assignments
+from facecluster import plots, sheets
+from facecluster.assignments import LazyChips, read_assignments
 from facecluster.naming import OTHERS, KnownPeople
 from facecluster.tsv import tsv_writer
 
@@ -68,7 +68,7 @@ def _one_query(out_dir, name, faces, distance, threshold):
             writer.writerow([rank, faces[i]["path"], faces[i]["face_index"], round(float(distance[i]), 4), person])
     chips = LazyChips([faces[i] for i in ranked])
     shown = [chips[k] for k in range(min(len(chips), SHEET_FACES))]
-    plots.face_grid(out_dir / f"{name}.png", shown, title=f"{name}: {person}, {len(ranked)} photos, nearest first")
+    sheets.face_grid(out_dir / f"{name}.png", shown, title=f"{name}: {person}, {len(ranked)} photos, nearest first")
     return [name, person, len(ranked), ""]
 
 

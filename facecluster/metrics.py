@@ -16,14 +16,6 @@ import math
 import numpy as np
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import min_weight_full_bipartite_matching
-from sklearn.metrics import (
-    adjusted_rand_score,
-    calinski_harabasz_score,
-    davies_bouldin_score,
-    homogeneity_completeness_v_measure,
-    normalized_mutual_info_score,
-)
-from sklearn.metrics.pairwise import euclidean_distances
 
 UNKNOWN = -1
 
@@ -127,6 +119,9 @@ def external_metrics(labels_true, labels_pred) -> dict[str, float]:
     pairwise_precision, pairwise_recall, pairwise_f1, bcubed_precision, bcubed_recall,
     bcubed_f1 (floats), and the int counts n_clusters (excluding unknown), n_unknown, n_items.
     """
+    # Imported here: this module's constants are read by jobs that score nothing (1 s a job).
+    from sklearn.metrics import adjusted_rand_score, homogeneity_completeness_v_measure, normalized_mutual_info_score
+
     _, true_codes = _encode_true(labels_true)
     cluster_ids, pred_codes, is_unknown = _encode_pred(labels_pred)
     n = len(true_codes)
@@ -198,6 +193,8 @@ def internal_metrics(
     sweep), so that the silhouette sample's pairwise distances, the costly part, are
     computed once rather than once per call.
     """
+    from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score
+
     X = np.asarray(X, dtype=np.float64)
     labels = np.asarray(labels_pred)
     if X.ndim != 2 or labels.shape != (len(X),):
@@ -234,6 +231,8 @@ def _sample_distances(X, sample, is_known, cache):
     """Euclidean distances between the rows of X[sample]; from `cache` while the known faces are the same."""
     if cache is not None and np.array_equal(cache.get("known"), is_known):
         return cache["distances"]
+    from sklearn.metrics.pairwise import euclidean_distances
+
     distances = euclidean_distances(X[sample])
     if cache is not None:
         cache.update(known=is_known, distances=distances)

@@ -14,7 +14,7 @@ people/
     <photo name>             a link to (or copy of) each original photo with a face here
     <photo name>.face<i>.png the face itself (the aligned chip), per face of this person
     contact_sheet.png        the person's faces on one page (the first ones, when more
-                             than fit in 4,096 px: facecluster.plots.grid_capacity)
+                             than fit in 4,096 px: facecluster.sheets.grid_capacity)
   others/                    the same for the faces no person holds: those in clusters of
                              fewer than min_photos photos (by cluster), then those set
                              aside (by reason); contact_sheet.png, contact_sheet_2.png, ...
@@ -29,8 +29,8 @@ from pathlib import Path
 
 from PIL import Image
 
-from facecluster import plots
-from facecluster.experiment import LazyChips, read_assignments
+from facecluster import sheets
+from facecluster.assignments import LazyChips, read_assignments
 from facecluster.naming import OTHERS
 from facecluster.tsv import tsv_dict_writer
 
@@ -67,9 +67,9 @@ def write_people_folders(assignments_path, out_dir, *, mode="symlink"):
         if person == OTHERS:
             aside = sum(1 for face in in_folder if face["set_aside"])
             title += f" ({len(in_folder) - aside} in no person's cluster, then {aside} set aside)" if aside else ""
-            plots.face_pages(folder / "contact_sheet.png", LazyChips(in_folder), title=title)
+            sheets.face_pages(folder / "contact_sheet.png", LazyChips(in_folder), title=title)
         else:
-            plots.face_grid(folder / "contact_sheet.png", LazyChips(in_folder), title=title)
+            sheets.face_grid(folder / "contact_sheet.png", LazyChips(in_folder), title=title)
         index.append(_index_row(person, in_folder, len(names)))
     _write_index(out_dir / "people.tsv", index)
     return index

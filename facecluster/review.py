@@ -32,7 +32,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from facecluster.experiment import read_assignments
+from facecluster.assignments import read_assignments
 from facecluster.naming import NO_PERSON
 from facecluster.state import read_corrections
 
