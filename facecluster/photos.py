@@ -97,7 +97,8 @@ def search_side(detector, photo_max_side):
 
 
 def find_faces(detector, rgb, side):
-    """The detector's faces in a copy of `rgb` of at most `side` (long side), in rgb's pixels."""
+    """The detector's faces in a copy of `rgb` (an array, or a PIL image) of at most `side` (long
+    side), in rgb's pixels."""
     copy, factor = downscale(rgb, side)
     return [d.scaled(1 / factor) for d in detector.detect(copy)]
 
@@ -176,7 +177,7 @@ class BatchProcessor:
     def _read_and_align(self, member):
         row, photo = self._read(member)
         return row, None if photo is None else self._align(
-            photo, find_faces(self.detector, photo.rgb, self.search_side)
+            photo, find_faces(self.detector, photo.to_search(self.search_side), self.search_side)
         )
 
     def _read_and_align_in_calls(self, members):
@@ -191,7 +192,7 @@ class BatchProcessor:
         """(row, (record, chips)) for each (row, photo), the photos detected in one call."""
         if not decoded:
             return []
-        copies = [downscale(photo.rgb, self.search_side) for _, photo in decoded]
+        copies = [downscale(photo.to_search(self.search_side), self.search_side) for _, photo in decoded]
         found = self.detector.detect_many([copy for copy, _ in copies])
         return [
             (row, self._align(photo, [d.scaled(1 / factor) for d in detections]))
