@@ -28,7 +28,7 @@ def test_shipped_config_is_valid_and_defaults_are_filled():
             "score_threshold": 0.5,
             "upsample_below": 1280,
             "search_side": 3072,
-            "runtime": "openvino",
+            "runtime": "auto",
             "nms_threshold": 0.3,
         }
     )

@@ -20,6 +20,7 @@ per stride 8, 16 and 32, the raw class, box, landmark and objectness maps;
 
 import ctypes
 import threading
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -40,6 +41,10 @@ HEAD_FILTERS = {  # (point-wise, depth-wise) per head and stride
     "kps": {8: (47, 48), 16: (49, 50), 32: (51, 52)},
 }
 CONVOLUTIONS = 53
+# runtime auto: OpenVINO from this many pixels, onnxruntime under. Per call OpenVINO takes 0.66 of
+# onnxruntime's time at a megapixel, 0.59 at 3-7 MP (bfloat16), but a photo of lfw-dev's size
+# (250 px, searched again doubled) 4.5 ms against 3.1: each change of size costs it about a ms.
+OPENVINO_FROM_PIXELS = 1_000_000
 # The layout of build_model's graphs; a saved model of another layout is not used (onnx_session).
 # 2: the image as decoded (RGB uint8, channels last), made float planes in the graph.
 GRAPH_FORMAT = 2
@@ -167,17 +172,25 @@ def save_model(path):
 class YunetNetwork:
     """The ONNX model, each call on one thread: `(rgb image, score threshold) -> (scores, boxes, landmarks)`.
 
-    `runtime`: "openvino" (twice onnxruntime's speed on a CPU: bench/results.md) or "onnxruntime"
-    (on a GPU where onnxruntime has one); up to `concurrent` calls run at once, from as many threads;
-    `precision`: OpenVINO's (networks.onnx_session.openvino_model).
+    `runtime`: "auto" (OpenVINO for images of OPENVINO_FROM_PIXELS and more, onnxruntime for
+    smaller ones), "openvino" or "onnxruntime" (on a GPU where onnxruntime has one); up to
+    `concurrent` calls run at once, from as many threads; `precision`: OpenVINO's
+    (networks.onnx_session.openvino_model). OpenVINO is compiled at its first call.
     """
 
-    def __init__(self, path, runtime="openvino", concurrent=1, precision=None):
-        if runtime == "openvino":
-            self._run = _openvino_runner(path, concurrent, precision)
-        else:
-            session = onnx_session(path, 1, GRAPH_FORMAT)
-            self._run = lambda inputs: session.run(None, inputs)
+    def __init__(self, path, runtime="auto", concurrent=1, precision=None):
+        self._path, self._runtime, self._concurrent, self._precision = path, runtime, concurrent, precision
+        self._session = None if runtime == "openvino" else onnx_session(path, 1, GRAPH_FORMAT)
+
+    @cached_property
+    def _openvino(self):
+        return _openvino_runner(self._path, self._concurrent, self._precision)
+
+    def _run(self, inputs):
+        height, width = inputs["image"].shape[1:3]
+        if self._runtime == "openvino" or (self._runtime == "auto" and height * width >= OPENVINO_FROM_PIXELS):
+            return self._openvino(inputs)
+        return self._session.run(None, inputs)
 
     def __call__(self, rgb, score_threshold):
         """Faces of an RGB image (h, w, 3) uint8 scoring at least score_threshold, before suppression:
