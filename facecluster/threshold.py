@@ -127,7 +127,11 @@ def join_split_persons(Y, labels, photo_ids, *, min_photos, limit, large_photos=
 
     labels = np.asarray(labels).copy()
     photo_codes = np.unique(np.asarray(photo_ids), return_inverse=True)[1]
-    persons = [g for g in np.unique(labels[labels >= 0]) if len(np.unique(photo_codes[labels == g])) >= min_photos]
+    # The photos of each cluster, counted at once: a library's clusters are mostly single faces.
+    known = labels >= 0
+    pairs = np.unique(labels[known].astype(np.int64) * (photo_codes.max() + 1) + photo_codes[known])
+    clusters, photos_each = np.unique(pairs // (photo_codes.max() + 1), return_counts=True)
+    persons = clusters[photos_each >= min_photos]
     if len(persons) < 2:
         return labels, 0
     points = neighbors.prepare(Y, metric).astype(np.float64)  # cosine: unit rows
