@@ -35,7 +35,7 @@ class YunetDetector(Detector):
 
     name = "yunet"
     description = (
-        "YuNet (libfacedetection's CNN; weights from the yuface package, run by OpenVINO): faces from "
+        "YuNet (libfacedetection's CNN; weights from the yuface package, run by OpenVINO or onnxruntime): faces from "
         "about 12 px at any size of photo, 5 landmarks; fast on a CPU"
     )
     settings = {
