@@ -131,7 +131,7 @@ def join_split_persons(Y, labels, photo_ids, *, min_photos, limit, large_photos=
     known = labels >= 0
     pairs = np.unique(labels[known].astype(np.int64) * (photo_codes.max() + 1) + photo_codes[known])
     clusters, photos_each = np.unique(pairs // (photo_codes.max() + 1), return_counts=True)
-    persons = clusters[photos_each >= min_photos]
+    persons, photo_counts = clusters[photos_each >= min_photos], photos_each[photos_each >= min_photos]
     if len(persons) < 2:
         return labels, 0
     points = neighbors.prepare(Y, metric).astype(np.float64)  # cosine: unit rows
@@ -142,7 +142,6 @@ def join_split_persons(Y, labels, photo_ids, *, min_photos, limit, large_photos=
     rows = np.concatenate([np.full(int(n), i) for i, n in enumerate(sizes)])
     photos = csr_matrix((np.ones(len(rows)), (rows, np.concatenate([photo_codes[m] for m in members]))))
     shared = (photos @ photos.T).toarray() > 0
-    photo_counts = np.asarray((photos > 0).sum(axis=1)).ravel()
     small = photo_counts < large_photos
 
     def mean_distances(a):

@@ -7,8 +7,9 @@ core. The weights are exported by that library (`param_pConvInfo`: 53
 convolutions, each 1x1 point-wise or 3x3 depth-wise, float32); here they are
 read with ctypes and laid out as an ONNX graph that follows libfacedetection's
 `objectdetect_cnn` (src/facedetectcnn-model.cpp) layer for layer, which
-onnxruntime runs several times faster on a CPU, and OpenVINO twice as fast
-again (bench/results.md), and which starts in a fraction of a second.
+onnxruntime runs several times faster on a CPU, and OpenVINO 1.7x faster
+again on a phone photo's copy (in bfloat16, where the CPU has it;
+bench/results.md), and which starts in a fraction of a second.
 
 The graph takes an RGB image (1, H, W, 3) uint8, as decoded, whose sides are
 multiples of 32 (zero-padded, as libfacedetection pads; the float planes the
