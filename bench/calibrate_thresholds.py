@@ -3,13 +3,13 @@
 Every pair of faces of the gathered lfw-dev run is scored (same person from
 different photos = genuine, different people = impostor). The threshold is
 the largest distance at which at most a false-accept rate of impostor pairs are
-accepted (facecluster.calibrate, which does the same on any labelled folder).
+accepted (facecluster.clustering.calibrate, which does the same on any labelled folder).
 
     .venv/bin/snakemake --cores 2 --configfile presets/lfw-dev.yaml    # embeddings first
     .venv/bin/python bench/calibrate_thresholds.py results/lfw-dev/dlib
 
 Prints a Markdown table per metric; copy the thresholds into
-the embedder's `thresholds` (e.g. facecluster/embedders/dlib.py).
+the embedder's `thresholds` (e.g. facecluster/photos/embedders/dlib.py).
 """
 
 import argparse
@@ -17,8 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
-from facecluster.calibrate import roc_tables
-from facecluster.gather import read_faces
+from facecluster.clustering.calibrate import roc_tables
+from facecluster.photos.gather import read_faces
 
 
 def main():

@@ -16,9 +16,9 @@ import time
 
 import numpy as np
 
-from facecluster.cluster import agglomerative, neighbor_graph
-from facecluster.embedders import EMBEDDERS
-from facecluster.metrics import external_metrics
+from facecluster.clustering.cluster import agglomerative, neighbor_graph
+from facecluster.clustering.metrics import external_metrics
+from facecluster.photos.embedders import EMBEDDERS
 
 
 def synthetic_faces(n_faces, faces_per_person=10, dim=128, spread=0.022, seed=0):

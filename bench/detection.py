@@ -63,7 +63,7 @@ def shipped_detector():
     """config.yaml's default model's detector settings, and its photo_max_side."""
     import yaml
 
-    from facecluster.config import validate_config
+    from facecluster.workflow.config import validate_config
 
     config = validate_config(yaml.safe_load((PROJECT_ROOT / "config.yaml").read_text()))
     return config["models"][config["default_model"]]["detector"], config["photo_max_side"]
@@ -114,11 +114,11 @@ def make_composites(count, folder, lfw_dir, negatives_dir, seed):
 
 def run_detector(name, photos):
     """[(original size, [boxes in original pixels], seconds to decode and detect)] per photo."""
-    from facecluster.config import validated_model
-    from facecluster.detectors import make_detector, select_faces
-    from facecluster.images import decode_bytes, read_bytes
-    from facecluster.photos import find_faces, search_side
-    from facecluster.plan import prepare_model_files
+    from facecluster.photos.batch import find_faces, search_side
+    from facecluster.photos.decoding import decode_bytes, read_bytes
+    from facecluster.photos.detectors import make_detector, select_faces
+    from facecluster.workflow.config import validated_model
+    from facecluster.workflow.plan import prepare_model_files
 
     detector_settings, photo_max_side = shipped_detector() if name == "default" else DETECTORS[name]
     settings = validated_model({"detector": detector_settings, "embedder": {"name": "dlib"}})

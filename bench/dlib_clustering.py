@@ -3,7 +3,7 @@
 Two per-photo runs of the same dataset (same detector and so the same
 faces), say one with dlib's own runtime (`embedder: {name: dlib, runtime:
 dlib}`) and one with the numpy runtime or with dlib_tf. Every experiment of
-the preset is clustered on each (facecluster.experiment, as the workflow
+the preset is clustered on each (facecluster.workflow.experiment, as the workflow
 does) and the assignments compared face by face.
 
     .venv/bin/python bench/dlib_clustering.py results/lfw-dev/dlib \\
@@ -22,9 +22,9 @@ import numpy as np
 import yaml
 from sklearn.metrics import adjusted_rand_score
 
-from facecluster.config import validate_config
-from facecluster.experiment import cluster_experiment, read_assignments
-from facecluster.gather import read_faces
+from facecluster.photos.gather import read_faces
+from facecluster.workflow.config import validate_config
+from facecluster.workflow.experiment import cluster_experiment, read_assignments
 
 
 def run(results, settings, folder):

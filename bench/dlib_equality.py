@@ -15,8 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from facecluster.experiment import LazyChips
-from facecluster.gather import read_faces
+from facecluster.photos.gather import read_faces
+from facecluster.workflow.experiment import LazyChips
 
 
 def sample_chips(results, count):
@@ -29,9 +29,9 @@ def sample_chips(results, count):
 
 def dlib_embedder(folder, threads=1, **settings):
     """The embedder of `embedder: settings`, its model files made in `folder`."""
-    from facecluster.config import validated_model
-    from facecluster.embedders import make_embedder
-    from facecluster.plan import prepare_model_files
+    from facecluster.photos.embedders import make_embedder
+    from facecluster.workflow.config import validated_model
+    from facecluster.workflow.plan import prepare_model_files
 
     model = validated_model({"detector": {"name": "none"}, "embedder": settings})
     return make_embedder(model["embedder"], prepare_model_files(model, folder)["embedder"], threads)

@@ -2,7 +2,7 @@
 
 Both members' runs (`presets/lfw-dev.yaml`'s models dlib and intel_reid: the same detector, so
 the same faces in the same order) are joined face by face as the `fusion` embedder joins them
-(facecluster.embedders.fusion.fuse): what `snakemake --configfile presets/lfw-dev.yaml
+(facecluster.photos.embedders.fusion.fuse): what `snakemake --configfile presets/lfw-dev.yaml
 results/lfw-dev/fusion/embeddings.npy` makes, without running either network again.
 
     .venv/bin/python bench/fuse_results.py results/lfw-dev/dlib results/lfw-dev/intel_reid results/lfw-dev/fusion
@@ -17,8 +17,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from facecluster.embedders.fusion import fuse  # noqa: E402
-from facecluster.gather import read_faces  # noqa: E402
+from facecluster.photos.embedders.fusion import fuse  # noqa: E402
+from facecluster.photos.gather import read_faces  # noqa: E402
 
 
 def main():

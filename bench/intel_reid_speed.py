@@ -26,11 +26,11 @@ from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from facecluster.config import validated_model  # noqa: E402
-from facecluster.detectors import make_detector, select_faces  # noqa: E402
-from facecluster.embedders import in_batches, make_embedder  # noqa: E402
-from facecluster.embedders.intel_reid import IR_FILES  # noqa: E402
-from facecluster.plan import prepare_model_files  # noqa: E402
+from facecluster.photos.detectors import make_detector, select_faces  # noqa: E402
+from facecluster.photos.embedders import in_batches, make_embedder  # noqa: E402
+from facecluster.photos.embedders.intel_reid import IR_FILES  # noqa: E402
+from facecluster.workflow.config import validated_model  # noqa: E402
+from facecluster.workflow.plan import prepare_model_files  # noqa: E402
 
 LFW_DEV = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "lfw-dev"
 

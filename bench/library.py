@@ -70,7 +70,7 @@ from PIL import Image
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT_ROOT))
 
-from facecluster.metrics import external_metrics  # noqa: E402
+from facecluster.clustering.metrics import external_metrics  # noqa: E402
 
 SNAKEMAKE = Path(sys.executable).with_name("snakemake")
 FAMILY_PEOPLE = 30

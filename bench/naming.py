@@ -35,11 +35,11 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from facecluster.config import validate_config
-from facecluster.experiment import cluster_experiment, read_assignments
-from facecluster.gather import FACE_COLUMNS, read_faces
-from facecluster.ledger import LedgerRow, write_ledger
-from facecluster.tsv import tsv_writer
+from facecluster.photos.gather import FACE_COLUMNS, read_faces
+from facecluster.photos.ledger import LedgerRow, write_ledger
+from facecluster.tables import tsv_writer
+from facecluster.workflow.config import validate_config
+from facecluster.workflow.experiment import cluster_experiment, read_assignments
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DATASETS = PROJECT_ROOT.parent / "shared" / "datasets"

@@ -15,7 +15,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from facecluster.state import NamingState
+from facecluster.naming.state import NamingState
 
 SIZES = (10_000, 100_000, 1_000_000)
 

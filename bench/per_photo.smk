@@ -4,8 +4,8 @@
 # validated model's settings), photo_max_side.
 from dataclasses import asdict
 
-from facecluster.dataset import list_photos
-from facecluster.plan import model_inputs
+from facecluster.photos.listing import list_photos
+from facecluster.workflow.plan import model_inputs
 
 RESULTS = "results"
 MODEL_FILES = model_inputs(config["model"])

@@ -20,11 +20,11 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from facecluster.config import validate_config
-from facecluster.experiment import cluster_experiment, read_assignments
-from facecluster.gather import FACE_COLUMNS, read_faces
-from facecluster.review import MIN_GROUP, write_review
-from facecluster.tsv import tsv_writer
+from facecluster.outputs.review import MIN_GROUP, write_review
+from facecluster.photos.gather import FACE_COLUMNS, read_faces
+from facecluster.tables import tsv_writer
+from facecluster.workflow.config import validate_config
+from facecluster.workflow.experiment import cluster_experiment, read_assignments
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 MODELS = {

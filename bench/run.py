@@ -96,8 +96,8 @@ def parse_args():
 
 class Suite:
     def __init__(self, args, work):
-        from facecluster.config import validate_config
-        from facecluster.dataset import list_photos
+        from facecluster.photos.listing import list_photos
+        from facecluster.workflow.config import validate_config
 
         self.args = args
         self.work = work
@@ -305,7 +305,7 @@ class Suite:
         (dlib's saved detector, its ResNet prepared for numpy, dlib_tf's conversion), made by
         the product's own rules, untimed: every photo line uses them, as a user's runs after
         the first find them."""
-        from facecluster.plan import model_inputs
+        from facecluster.workflow.plan import model_inputs
 
         folder = self.fresh_folder("models-home")
         link_photos(self.entries[:1], self.args.dataset, folder / "photos")
@@ -314,7 +314,7 @@ class Suite:
         return folder
 
     def validated_model(self, path):
-        from facecluster.config import validate_config
+        from facecluster.workflow.config import validate_config
 
         config = validate_config(
             {
@@ -337,7 +337,7 @@ class Suite:
         (folder / "config.yaml").write_text(yaml.safe_dump(config))
 
     def experiment_settings(self, folder):
-        from facecluster.config import validate_config
+        from facecluster.workflow.config import validate_config
 
         config = validate_config(
             {
@@ -511,8 +511,8 @@ def _model_only(paths, model, photo_max_side, home, barrier):
     seconds to detect and embed."""
     import numpy as np
 
-    from facecluster.images import decode_bytes, read_bytes
-    from facecluster.photos import BatchProcessor
+    from facecluster.photos.batch import BatchProcessor
+    from facecluster.photos.decoding import decode_bytes, read_bytes
 
     photos = [(None, decode_bytes(read_bytes(path)[0], photo_max_side)) for path in paths]
     # The product's own steps (BatchProcessor's detect/align and embed), without files.
@@ -537,8 +537,8 @@ def _one_by_one(paths, model, photo_max_side, home, out):
     decode, detect, embed face by face, save."""
     import numpy as np
 
-    from facecluster.images import decode_bytes, read_bytes
-    from facecluster.photos import BatchProcessor, find_faces
+    from facecluster.photos.batch import BatchProcessor, find_faces
+    from facecluster.photos.decoding import decode_bytes, read_bytes
 
     os.chdir(home)
     started = time.perf_counter()
@@ -557,7 +557,7 @@ def _write_synthetic(folder, faces, dim):
     import numpy as np
     from cluster_scale import synthetic_faces
 
-    from facecluster.gather import FACE_COLUMNS
+    from facecluster.photos.gather import FACE_COLUMNS
 
     points, labels = synthetic_faces(faces, dim=dim)
     np.save(folder / "embeddings.npy", points, allow_pickle=False)
@@ -573,7 +573,7 @@ def _cluster_experiment(folder, settings, threads):
     """(seconds, peak RSS in GB) of the experiment rule's library call, in this fresh process."""
     from threadpoolctl import threadpool_limits
 
-    from facecluster.experiment import cluster_experiment
+    from facecluster.workflow.experiment import cluster_experiment
 
     started = time.perf_counter()
     with threadpool_limits(threads):  # as scripts/cluster_experiment.py does

@@ -3,7 +3,7 @@
 Every shape is a folder a user might have, drawn (seeded) from the embeddings
 of all lfw-dev photos that results/lfw-dev/MODEL/ holds (a model of
 presets/lfw-dev.yaml: YuNet, keep center, and the model's embedder). Each
-recipe clusters each shape as the product does (facecluster.experiment's
+recipe clusters each shape as the product does (facecluster.workflow.experiment's
 clustering, cannot-link included) with the embedder's calibrated threshold
 and folder cut rule; the table gives BCubed and pairwise F1 (precision,
 recall) per shape, the median and the worst over shapes, and BCubed F1 by
@@ -16,7 +16,7 @@ identity size.
 
 prints markdown tables (the section of bench/results.md) and writes the
 per-shape scores to bench/shapes.tsv (--out). `--rule` tries other folder
-cut constants than the embedder's (facecluster.threshold.CutRule).
+cut constants than the embedder's (facecluster.clustering.folder_cut.CutRule).
 """
 
 import argparse
@@ -31,14 +31,14 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from facecluster import choose  # noqa: E402
-from facecluster.clusterers import CLUSTERERS  # noqa: E402
-from facecluster.config import validated_model  # noqa: E402
-from facecluster.embedders import calibrated_thresholds, fitted_rules  # noqa: E402
-from facecluster.experiment import _cluster  # noqa: E402
-from facecluster.gather import read_faces  # noqa: E402
-from facecluster.metrics import external_metrics  # noqa: E402
-from facecluster.threshold import CutRule  # noqa: E402
+from facecluster.clustering import choose_k as choose  # noqa: E402
+from facecluster.clustering.clusterers import CLUSTERERS  # noqa: E402
+from facecluster.clustering.folder_cut import CutRule  # noqa: E402
+from facecluster.clustering.metrics import external_metrics  # noqa: E402
+from facecluster.photos.embedders import calibrated_thresholds, fitted_rules  # noqa: E402
+from facecluster.photos.gather import read_faces  # noqa: E402
+from facecluster.workflow.config import validated_model  # noqa: E402
+from facecluster.workflow.experiment import _cluster  # noqa: E402
 
 PRESET = Path(__file__).resolve().parents[1] / "presets/lfw-dev.yaml"
 # Fixed cuts below and above the calibrated threshold, as multiples of it: 0.50 and 0.60 for dlib.
@@ -171,7 +171,7 @@ class Model:
         return run
 
     def without_floor_and_join(self, settings):
-        """A recipe with facecluster.threshold's cut as issue 17 first made it: the gap alone, no
+        """A recipe with facecluster.clustering.folder_cut's cut as issue 17 first made it: the gap alone, no
         floor under it, lone faces left alone."""
         return self.product(settings, self.rule and replace(self.rule, floor=0.0, join_max_faces=0))
 
@@ -248,9 +248,9 @@ def embed_files(paths, model, crop_boxes=None, grey=False):
     `models:`); with crop_boxes, each photo cut to its box first (a tight crop), in grey if asked."""
     from PIL import Image
 
-    from facecluster.detectors import make_detector, select_faces
-    from facecluster.embedders import make_embedder
-    from facecluster.plan import prepare_model_files
+    from facecluster.photos.detectors import make_detector, select_faces
+    from facecluster.photos.embedders import make_embedder
+    from facecluster.workflow.plan import prepare_model_files
 
     settings = validated_model(model)
     files = prepare_model_files(settings, "models")

@@ -1,12 +1,12 @@
 """Registries: every detector, embedder and clusterer is declared once, by name.
 
-A component is a class in its own module of `facecluster/detectors/`,
-`facecluster/embedders/` or `facecluster/clusterers/`, registered with the
+A component is a class in its own module of `facecluster/photos/detectors/`,
+`facecluster/photos/embedders/` or `facecluster/clustering/clusterers/`, registered with the
 package's registry. It declares
 
 - `name` (what a config writes) and `description` (one line, for people);
 - `settings`: the JSON-schema properties it takes, each with its default and
-  description. The config schema is built from them (facecluster.config), and
+  description. The config schema is built from them (facecluster.workflow.config), and
   so is the documentation of the choices (`docs/components.md`);
 - `model_files(settings)`: the files a job needs to build it, each a
   `ModelFile` naming the rule that makes it (a `PreparedModel` the workflow

@@ -12,10 +12,10 @@ os.environ.update(
     )
 )
 
-from facecluster.config import validate_config
-from facecluster.state import CorrectionsError, StateError
-from facecluster.plan import Plan
-from facecluster.report import describe_unhonoured
+from facecluster.workflow.config import validate_config
+from facecluster.naming.state import CorrectionsError, StateError
+from facecluster.workflow.plan import Plan
+from facecluster.outputs.report import describe_unhonoured
 from snakemake.exceptions import WorkflowError
 
 

@@ -4,7 +4,7 @@
 
 # The names given are kept in params.state (results/state/<experiment>/), read
 # and rewritten by the job: Snakemake deletes a job's outputs before it runs, and
-# the next run needs this run's names to keep them (facecluster.naming).
+# the next run needs this run's names to keep them (facecluster.naming.persons).
 rule cluster_experiment:
     input:
         unpack(experiment_naming_inputs),

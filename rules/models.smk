@@ -2,7 +2,7 @@
 # declared by the detector or embedder that loads it (facecluster.registry's
 # prepared_model), e.g. YuNet's and dlib's ResNet's ONNX graphs, dlib's HOG
 # detector saved to a file, dlib's ResNet prepared for numpy or converted for TensorFlow.
-from facecluster.plan import prepared_model_sources, prepared_models
+from facecluster.workflow.plan import prepared_model_sources, prepared_models
 
 
 rule prepare_model:

@@ -1,6 +1,6 @@
 # The review pages of an experiment: its people in a browser, opened from disk, where
 # the user renames, merges, moves faces out and hides people, and saves the corrections
-# file the next run applies (facecluster/review.py).
+# file the next run applies (facecluster/outputs/review.py).
 
 
 rule review_pages:

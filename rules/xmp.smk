@@ -1,5 +1,5 @@
 # XMP sidecars: per photo with a person's face, the faces' names and boxes as MWG face
-# regions (facecluster.xmp), in a folder mirroring the photo folder, never beside the photos
+# regions (facecluster.outputs.xmp), in a folder mirroring the photo folder, never beside the photos
 # (docs/xmp.md: how to copy them there for digiKam, Lightroom or Immich).
 
 

@@ -8,7 +8,7 @@ logging.basicConfig(stream=sys.stderr, level=logging.INFO)
 
 from threadpoolctl import threadpool_limits
 
-from facecluster.experiment import cluster_experiment
+from facecluster.workflow.experiment import cluster_experiment
 
 settings = snakemake.params.settings
 with threadpool_limits(snakemake.threads):

@@ -7,7 +7,7 @@ import sys
 sys.stderr = open(snakemake.log[0], "w")
 logging.basicConfig(stream=sys.stderr, level=logging.INFO)
 
-from facecluster.download import ChecksumError, DownloadError, fetch_photos
+from facecluster.workflow.download import ChecksumError, DownloadError, fetch_photos
 
 try:
     fetch_photos(

@@ -6,7 +6,7 @@ import sys
 sys.stderr = open(snakemake.log[0], "w")
 logging.basicConfig(stream=sys.stderr, level=logging.INFO)
 
-from facecluster.find import find_people
+from facecluster.naming.find import find_people
 
 find_people(
     {name: snakemake.input[name] for name in ("embeddings", "faces", "ledger")},

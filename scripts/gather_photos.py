@@ -6,7 +6,7 @@ import sys
 sys.stderr = open(snakemake.log[0], "w")
 logging.basicConfig(stream=sys.stderr, level=logging.INFO)
 
-from facecluster.gather import gather
+from facecluster.photos.gather import gather
 
 gather(
     snakemake.input.batches,

@@ -6,6 +6,6 @@ import sys
 sys.stderr = open(snakemake.log[0], "w")
 logging.basicConfig(stream=sys.stderr, level=logging.INFO)
 
-from facecluster.plan import write_listing
+from facecluster.workflow.plan import write_listing
 
 write_listing(snakemake.output[0], snakemake.params.dataset, snakemake.params.batch_size, snakemake.params.parts)

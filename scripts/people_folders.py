@@ -6,6 +6,6 @@ import sys
 sys.stderr = open(snakemake.log[0], "w")
 logging.basicConfig(stream=sys.stderr, level=logging.INFO)
 
-from facecluster.people import write_people_folders
+from facecluster.outputs.people_folders import write_people_folders
 
 write_people_folders(snakemake.input.assignments, snakemake.output[0], mode=snakemake.params.mode)

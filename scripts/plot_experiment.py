@@ -6,7 +6,7 @@ import sys
 sys.stderr = open(snakemake.log[0], "w")
 logging.basicConfig(stream=sys.stderr, level=logging.INFO)
 
-from facecluster.experiment import plot_experiment
+from facecluster.workflow.experiment import plot_experiment
 
 plot_experiment(
     snakemake.wildcards.experiment,

@@ -6,6 +6,6 @@ import sys
 sys.stderr = open(snakemake.log[0], "w")
 logging.basicConfig(stream=sys.stderr, level=logging.INFO)
 
-from facecluster.plan import prepare_model
+from facecluster.workflow.plan import prepare_model
 
 prepare_model(snakemake.wildcards.prepared, snakemake.output[0])

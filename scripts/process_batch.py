@@ -6,7 +6,7 @@ import sys
 sys.stderr = open(snakemake.log[0], "w")
 logging.basicConfig(stream=sys.stderr, level=logging.INFO)
 
-from facecluster.photos import BatchProcessor
+from facecluster.photos.batch import BatchProcessor
 
 processor = BatchProcessor(
     snakemake.params.model,

@@ -6,7 +6,7 @@ import sys
 sys.stderr = open(snakemake.log[0], "w")
 logging.basicConfig(stream=sys.stderr, level=logging.INFO)
 
-from facecluster.report import write_report
+from facecluster.outputs.report import write_report
 
 write_report(
     snakemake.wildcards.experiment,

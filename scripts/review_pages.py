@@ -1,4 +1,4 @@
-"""Snakemake script: an experiment's review pages (facecluster.review)."""
+"""Snakemake script: an experiment's review pages (facecluster.outputs.review)."""
 
 import logging
 import sys
@@ -6,7 +6,7 @@ import sys
 sys.stderr = open(snakemake.log[0], "w")
 logging.basicConfig(stream=sys.stderr, level=logging.INFO)
 
-from facecluster.review import write_review
+from facecluster.outputs.review import write_review
 
 write_review(
     snakemake.input.assignments,

@@ -6,7 +6,7 @@ import sys
 sys.stderr = open(snakemake.log[0], "w")
 logging.basicConfig(stream=sys.stderr, level=logging.INFO)
 
-from facecluster.xmp import write_sidecars
+from facecluster.outputs.xmp import write_sidecars
 
 written = write_sidecars(snakemake.input.assignments, snakemake.input.listing, snakemake.output[0])
 logging.info("%(regions)d faces in %(photos)d sidecars", written)

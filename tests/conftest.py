@@ -119,9 +119,9 @@ def model_folder(tmp_path_factory):
 @pytest.fixture(scope="session")
 def make_processor(model_folder):
     """A BatchProcessor for a model's settings (as under `models:`), its model files made."""
-    from facecluster.config import validated_model
-    from facecluster.photos import BatchProcessor
-    from facecluster.plan import prepare_model_files
+    from facecluster.photos.batch import BatchProcessor
+    from facecluster.workflow.config import validated_model
+    from facecluster.workflow.plan import prepare_model_files
 
     def make(model, cache, photo_max_side=1600, threads=1):
         settings = validated_model(model)
@@ -139,10 +139,10 @@ def make_processor(model_folder):
 @pytest.fixture(scope="session")
 def make_model(model_folder):
     """(detector, embedder) for a model's settings (as under `models:`), its model files made."""
-    from facecluster.config import validated_model
-    from facecluster.detectors import make_detector
-    from facecluster.embedders import make_embedder
-    from facecluster.plan import prepare_model_files
+    from facecluster.photos.detectors import make_detector
+    from facecluster.photos.embedders import make_embedder
+    from facecluster.workflow.config import validated_model
+    from facecluster.workflow.plan import prepare_model_files
 
     def make(model, threads=1):
         settings = validated_model(model)
@@ -157,8 +157,8 @@ def make_model(model_folder):
 
 def build_embedder(files=(), **settings):
     """The embedder of `settings` (as under `embedder:`, validated, defaults filled) built from `files`."""
-    from facecluster.config import validated_model
-    from facecluster.embedders import make_embedder
+    from facecluster.photos.embedders import make_embedder
+    from facecluster.workflow.config import validated_model
 
     model = validated_model({"detector": {"name": "none"}, "embedder": settings})
     return make_embedder(model["embedder"], files)

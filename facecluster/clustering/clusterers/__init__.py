@@ -1,0 +1,86 @@
+"""Clusterers (one module each, registered in CLUSTERERS): the methods an experiment's `cluster:` names.
+
+A clusterer says whether it takes a number of clusters K (`takes_k`:
+required, optional or never) and a distance threshold (`takes_threshold`),
+and clusters reduced embeddings Y (n, d): `sweep(Y, ks, settings, seed,
+notes)` once per K, `find(Y, settings, seed, notes)` when it finds K itself. The
+maths is in facecluster.clustering.cluster (`maths()`); these modules declare each
+method and its settings.
+"""
+
+from facecluster.registry import Component, Registry
+
+COMMON_SETTINGS = {
+    "k": {
+        "$ref": "#/$defs/k",
+        "description": "number of clusters: a number, a list [2, 4, 8] or a range {from: 2, to: 20, "
+        "step: 1}; with several, the one with the best choose_k_by score wins",
+    },
+    "threshold": {
+        "description": "distance under which two faces may be the same person; auto = the embedder's calibrated one",
+        "oneOf": [{"type": "number", "exclusiveMinimum": 0}, {"const": "auto"}],
+    },
+    "cannot_link": {
+        "type": "boolean",
+        "default": True,
+        "description": "never put two faces of one photo in one cluster",
+    },
+}
+# A setting several clusterers take, declared once.
+METRIC = {
+    "metric": {
+        "enum": ["cosine", "euclidean"],
+        "default": "euclidean",
+        "description": "distance between embeddings",
+    }
+}
+NEIGHBORS = {
+    "neighbors": {
+        "type": "integer",
+        "minimum": 1,
+        "default": 10,
+        "description": "nearest neighbours per face in the graph",
+    }
+}
+MIN_SAMPLES = {
+    "min_samples": {
+        "type": "integer",
+        "minimum": 1,
+        "default": 1,
+        "description": "neighbours a face needs to be a core point",
+    }
+}
+
+# The recipe in metrics.json lists every setting, so every default is filled whatever the method.
+CLUSTERERS = Registry(
+    "clusterer", "facecluster.clustering.clusterers", key="method", common=COMMON_SETTINGS, shared_defaults=True
+)
+
+
+def maths():
+    """facecluster.clustering.cluster, imported when a clusterer runs, not when the registry is read: it
+    brings scikit-learn, which the config's schema (read by every Snakemake start) does not need."""
+    from facecluster.clustering import cluster
+
+    return cluster
+
+
+class Clusterer(Component):
+    takes_k = "never"  # "required", "optional" or "never"
+    takes_threshold = False
+
+    @classmethod
+    def sweep(cls, Y, ks, settings, seed, notes):
+        """{K: (n,) labels} for each K of `ks` up to the number of faces; a note for each K skipped."""
+        notes.extend(f"K={k} skipped: only {len(Y)} faces" for k in ks if k > len(Y))
+        return {k: cls.cluster(Y, k, settings, seed) for k in ks if k <= len(Y)}
+
+    @classmethod
+    def cluster(cls, Y, k, settings, seed):
+        """(n,) labels in k clusters."""
+        raise NotImplementedError(f"{cls.name} finds the number of clusters itself")
+
+    @classmethod
+    def find(cls, Y, settings, seed, notes):
+        """(n,) labels, K found by the method (-1: in no cluster); a note for what the folder decided."""
+        raise NotImplementedError(f"{cls.name} needs k")

@@ -1,0 +1,221 @@
+"""A readable Markdown report per experiment: the people found first, then what was run, how well
+it did, the figures."""
+
+import csv
+import json
+import os
+from collections import Counter
+from pathlib import Path
+from urllib.parse import quote
+
+from facecluster.clustering.set_aside import REASONS
+from facecluster.photos.ledger import read_ledger
+from facecluster.tables import OTHERS
+
+# Columns of the per-K table, in reading order, with their headings.
+EXTERNAL_COLUMNS = {
+    "same_person_share": "same person",
+    "purity": "purity",
+    "ari": "ARI",
+    "nmi": "NMI",
+    "v_measure": "V",
+    "pairwise_precision": "pair P",
+    "pairwise_recall": "pair R",
+    "pairwise_f1": "pair F1",
+    "bcubed_precision": "B3 P",
+    "bcubed_recall": "B3 R",
+    "bcubed_f1": "B3 F1",
+}
+INTERNAL_COLUMNS = {
+    "silhouette": "silhouette",
+    "davies_bouldin": "Davies-Bouldin",
+    "calinski_harabasz": "Calinski-Harabasz",
+    "inertia": "inertia",
+}
+# The persons listed in the people index, and those whose contact sheet the report shows.
+INDEX_PERSONS = 100
+SHOWN_SHEETS = 6
+PLOT_CAPTIONS = {
+    "scatter": "PCA 2-D view, coloured by person found (others in grey).",
+    "labelled_scatter": "PCA 2-D view, coloured by person found (left; others in grey) and by true person (right).",
+    "thumbnails": "The faces themselves at their PCA 2-D positions, framed in their person's colour.",
+    "metrics_vs_k": "Scores against K; the dashed line is the chosen K.",
+    "confusion": "People (rows) against clusters (columns), matched pairs on the diagonal: "
+    "off-diagonal counts are faces grouped with someone else.",
+    "contact_sheet": "The first faces of each person, most faces first, then others.",
+}
+
+
+def write_report(name, metrics_path, ledger_path, plots, out_path, *, people_folder):
+    """The report of an experiment; people_folder: its people folders (facecluster.outputs.people_folders), whose
+    index opens the report and whose contact sheets it shows or links."""
+    summary = json.loads(Path(metrics_path).read_text())
+    statuses = Counter(row.status for row in read_ledger(ledger_path))
+    out_dir = Path(out_path).parent
+    lines = [f"# Experiment `{name}`", ""]
+    lines += _people(summary, Path(people_folder), out_dir)
+    lines += _recipe(summary, statuses)
+    if summary["status"] == "clustered":
+        lines += _results(summary)
+        lines += _naming(summary["naming"])
+    else:
+        lines += ["## Not clustered", "", summary["reason"], ""]
+    lines += ["## Figures", ""]
+    for plot, path in plots.items():
+        if plot == "confusion" and not summary["n_people"]:
+            continue  # no labels: nothing to compare the persons with
+        caption = PLOT_CAPTIONS["labelled_scatter" if plot == "scatter" and summary["n_people"] else plot]
+        lines += [f"![{plot}]({_link(path, out_dir)})", "", f"*{caption}*", ""]
+    Path(out_path).write_text("\n".join(lines))
+
+
+def _people(summary, folder, out_dir):
+    """The people index (persons, their photos and faces), the first persons' contact sheets and
+    a link to every other's, and where everyone else's faces went."""
+    with open(folder / "people.tsv", newline="", encoding="utf-8") as handle:
+        index = list(csv.DictReader(handle, delimiter="\t"))
+    persons = [row for row in index if row["folder"] != OTHERS]
+    people = summary["people"]
+    min_photos = summary["recipe"].get("min_photos", 1)
+    aside = ", ".join(f"{people['set_aside'][r]} {r.replace('_', ' ')}" for r in REASONS if people["set_aside"][r])
+    others = (
+        f"Others: {people['others_faces']} faces in no person's cluster (a person needs faces in "
+        f"{min_photos} photos, or a name)"
+    )
+    if aside:
+        others += f", {sum(people['set_aside'].values())} set aside as not worth sorting ({aside})"
+    if len(persons) < len(index):
+        others += f": [others/]({_link(folder / OTHERS, out_dir)})"
+    persons_line = f"{people['persons']} persons: {people['person_faces']} faces in {people['person_photos']} photos."
+    lines = ["## People", "", f"{persons_line} {others}.", ""]
+    if persons:
+        lines += ["| person | photos | faces |", "|---|---:|---:|"]
+        for row in persons[:INDEX_PERSONS]:
+            sheet = _link(folder / row["folder"] / "contact_sheet.png", out_dir)
+            lines.append(f"| [{row['folder']}]({sheet}) | {row['photos']} | {row['faces']} |")
+        if len(persons) > INDEX_PERSONS:
+            lines.append(f"| ... {len(persons) - INDEX_PERSONS} more in people/people.tsv | | |")
+        lines.append("")
+    for row in persons[:SHOWN_SHEETS]:
+        lines += [f"![{row['folder']}]({_link(folder / row['folder'] / 'contact_sheet.png', out_dir)})", ""]
+    if len(persons) > SHOWN_SHEETS:
+        lines += ["Every other person's contact sheet: follow their name in the table (people/<person>/).", ""]
+    return lines
+
+
+def _link(path, out_dir):
+    """A path relative to the report, as a Markdown link writes it."""
+    return quote(Path(os.path.relpath(path, out_dir)).as_posix())
+
+
+def _recipe(summary, statuses):
+    recipe = summary["recipe"]
+    ledger = ", ".join(f"{count} {status}" for status, count in sorted(statuses.items()))
+    lines = [
+        "## What was run",
+        "",
+        f"- dataset `{recipe['dataset']}` with model `{recipe['model']}` (ledger: {ledger})",
+        f"- sample: {_describe(recipe.get('sample')) or 'every face'}",
+        f"- reduction: {_describe_reduction(recipe['reduce'])}",
+        f"- clustering: {_describe_clustering(recipe['cluster'])}",
+        f"- {summary['n_faces']} faces clustered, from {summary['n_photos']} photos"
+        + (f" of {summary['n_people']} labelled people" if summary["n_people"] else ""),
+        "",
+    ]
+    for note in summary["notes"]:
+        lines.insert(-1, f"- note: {note}")
+    return lines
+
+
+def _results(summary):
+    per_k = {int(k): scores for k, scores in summary["per_k"].items()}
+    chosen = summary["chosen_k"]
+    columns = {**(EXTERNAL_COLUMNS if "ari" in per_k[chosen] else {}), **INTERNAL_COLUMNS}
+    lines = ["## Results", ""]
+    if "k" not in summary["recipe"]["cluster"]:
+        lines += [f"The clusterer found K = {chosen} clusters by itself.", ""]
+    elif len(per_k) > 1:
+        lines += [
+            f"K = {chosen} was chosen by the best {summary['choose_k_by']} "
+            "(an internal score: it does not look at the labels).",
+            "",
+        ]
+    if "same_person_share" in per_k[chosen]:
+        scores = per_k[chosen]
+        lines += [
+            f"At K = {chosen}, **{scores['same_person_share']:.1%}** of the faces are "
+            f"grouped with their own person (clusters matched to people one-to-one), "
+            f"BCubed F1 {scores['bcubed_f1']:.3f}, ARI {scores['ari']:.3f}.",
+            "",
+        ]
+    lines += ["| K | " + " | ".join(columns.values()) + " |", "|---:|" + "---:|" * len(columns)]
+    for k, scores in sorted(per_k.items()):
+        mark = f"**{k}**" if k == chosen else str(k)
+        lines.append(f"| {mark} | " + " | ".join(_number(scores.get(c)) for c in columns) + " |")
+    return lines + [""]
+
+
+def _naming(naming):
+    """Who was recognised, what was kept, and every correction that could not be honoured."""
+    lines = ["## Names", ""]
+    if "known_people" in naming:
+        found = ", ".join(f"{name} ({faces} faces)" for name, faces in naming["known"].items()) or "none"
+        lines += [f"- known people found: {found} (of {len(naming['known_people'])} with reference photos)"]
+        if naming["known_without_reference"]:
+            missing = ", ".join(naming["known_without_reference"])
+            lines += [f"- **no face in the reference photos of**: {missing} (see their ledger)"]
+    lines += [f"- names kept from the previous run: {len(naming['kept'])}; new: {len(naming['new'])}"]
+    honoured = [c for c in naming["corrections"] if c["honoured"]]
+    if naming["corrections"]:
+        lines += [f"- corrections honoured: {len(honoured)} of {len(naming['corrections'])}"]
+    lines += [
+        f"- **not honoured**: {c['correction']}: {c['reason']}" for c in naming["corrections"] if not c["honoured"]
+    ]
+    return lines + [""]
+
+
+def describe_unhonoured(by_experiment, results="results"):
+    """Lines for the end of a run: per experiment, the corrections not honoured and why (as in its
+    report.md); none when every correction was honoured."""
+    lines = []
+    for experiment, corrections in sorted(by_experiment.items()):
+        report = f"{results}/experiments/{experiment}/report.md"
+        lines.append(
+            f"facecluster: {len(corrections)} correction(s) of experiment {experiment} not honoured (see {report}):"
+        )
+        lines += [f"  {c['correction']}: {c['reason']}" for c in corrections]
+    return lines
+
+
+def _describe_clustering(settings):
+    method = settings["method"]
+    if "k" in settings:
+        how = f"K {settings['k']}"
+    elif "threshold" in settings:
+        how = f"{settings['metric']} distance threshold {settings['threshold']}"
+    else:
+        how = f"min_cluster_size {settings['min_cluster_size']}, min_samples {settings['min_samples']}"
+    if method == "agglomerative":
+        method = f"agglomerative ({settings['linkage']} linkage)"
+    elif method == "graph":
+        method = f"graph ({settings['algorithm']}, {settings['neighbors']} neighbours)"
+    cannot_link = ", cannot-link" if settings["cannot_link"] else ""
+    return f"{method}, {how}{cannot_link}"
+
+
+def _describe_reduction(settings):
+    normalised = "L2-normalised, " if settings["l2_normalize"] else ""
+    if settings["method"] == "none":
+        return f"{normalised}no reduction (the embeddings themselves)"
+    whitened = ", whitened" if settings["whiten"] else ""
+    return f"{normalised}PCA to {settings['components']} components{whitened}"
+
+
+def _describe(settings):
+    return ", ".join(f"{key} {value}" for key, value in (settings or {}).items())
+
+
+def _number(value):
+    if value is None:
+        return "-"
+    return f"{value:.3f}" if abs(value) < 1000 else f"{value:.0f}"

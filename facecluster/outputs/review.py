@@ -1,0 +1,235 @@
+"""Review pages: an experiment's people in a browser, and the corrections made there.
+
+review/
+  index.html, review.css, review.js   the pages (facecluster/outputs/review_static/): opened from disk,
+                                      no server, nothing fetched from the network
+  data.js                             this run's people, faces and checks (a script, as a page
+                                      opened from disk may not read a JSON file)
+  faces/<n>.jpg                       a small thumbnail per face (n: its row in assignments.tsv)
+
+The pages gather renames, merges, faces moved out and people hidden into a corrections
+file (facecluster.naming.persons's format) that the browser saves; the next run applies it.
+
+"Check these first" lists, most doubtful first:
+  near faces     a face whose root-mean-square distance to its own person's other faces is at
+                 least NEAR_RATIO of that to the nearest other person's faces;
+  split persons  a person whose faces, cut in two by average linkage, make two groups of at
+                 least MIN_GROUP faces lying farther apart on average than SPLIT_NEAR_THRESHOLD
+                 times the embedder's calibrated distance, and SPLIT_GAP times farther than
+                 within the groups.
+On 5,000 lfw-dev faces (bench/review.py, bench/results.md) 120 of the 200 near faces listed
+were wrong (11 % of all faces were), and the split list held 11 of the 14 persons mixing two
+people in 32 listed.
+"""
+
+import hashlib
+import json
+import shutil
+from collections import defaultdict
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from facecluster.naming.persons import NO_PERSON
+from facecluster.naming.state import read_corrections
+from facecluster.outputs.assignments import read_assignments
+
+STATIC_FILES = ("index.html", "review.css", "review.js")
+THUMB_PX = 80
+THUMB_QUALITY = 82
+NEAR_RATIO = 0.9
+NEAR_LISTED = 200
+MIN_GROUP = 2
+SPLIT_GAP = 1.1
+SPLIT_NEAR_THRESHOLD = 0.9
+# A person's split is computed on at most this many of their faces (average linkage is quadratic).
+SPLIT_SAMPLE = 400
+ROWS_PER_BLOCK = 2048
+
+
+def write_review(
+    assignments_path, embeddings_path, metrics_path, out_dir, *, experiment, threshold=None, corrections=None
+):
+    """Write the review pages of an experiment; returns the data the pages show.
+
+    metrics_path: its metrics.json (the corrections the run could not honour are shown);
+    threshold: the embedder's calibrated distance (None: the split check uses the gap alone);
+    corrections: the experiment's corrections file (its path, existing or not), or None.
+    """
+    faces = read_assignments(assignments_path)
+    embeddings = np.load(embeddings_path, mmap_mode="r", allow_pickle=False)
+    X = np.asarray(embeddings[[int(face["row"]) for face in faces]], np.float64) if faces else np.zeros((0, 1))
+    data = review_data(faces, X, experiment=experiment, threshold=threshold, corrections=corrections)
+    naming = json.loads(Path(metrics_path).read_text()).get("naming", {})
+    # A problem with the whole file is corrections_problem's (a file not written yet is none).
+    data["not_honoured"] = [
+        c for c in naming.get("corrections", []) if not c["honoured"] and c["correction"] != "(the whole file)"
+    ]
+    data["run"] = hashlib.sha256(Path(assignments_path).read_bytes()).hexdigest()[:16]
+    out_dir = Path(out_dir)
+    (out_dir / "faces").mkdir(parents=True, exist_ok=True)
+    static = resources.files("facecluster.outputs") / "review_static"
+    for name in STATIC_FILES:
+        with resources.as_file(static / name) as source:
+            shutil.copyfile(source, out_dir / name)
+    (out_dir / "data.js").write_text(
+        "window.REVIEW_DATA = " + json.dumps(data, ensure_ascii=False, separators=(",", ":")) + ";\n",
+        encoding="utf-8",
+    )
+    _write_thumbnails(faces, [int(position) for position in data["faces"]], out_dir / "faces")
+    return data
+
+
+def review_data(faces, X, *, experiment, threshold=None, corrections=None):
+    """What the pages show: persons (most faces first, the others last), faces, checks and the
+    corrections the file holds now. faces: assignments.tsv's rows; X: their embeddings."""
+    existing, problem = read_corrections(corrections)
+    members, others, set_aside, hidden = defaultdict(list), [], [], set()
+    for position, face in enumerate(faces):
+        if face.get("hidden"):
+            hidden.add(face["person"])
+        elif face.get("set_aside"):
+            set_aside.append(position)
+        elif face["person"] in NO_PERSON:
+            others.append(position)
+        else:
+            members[face["person"]].append(position)
+    names = sorted(members, key=lambda p: (-len(members[p]), p))
+    persons = [_person(name, "person", members[name], faces) for name in names]
+    persons.append(_person("others", "others", others, faces))
+    if set_aside:
+        persons.append(_person("set aside", "set_aside", set_aside, faces))
+    index_of = {person["name"]: i for i, person in enumerate(persons)}
+    splits = {}
+    for i, name in enumerate(names):
+        split = person_split(X[members[name]], threshold)
+        if split is not None:
+            persons[i]["faces"] = [members[name][j] for j in split["order"]]
+            persons[i]["split_at"] = split["split_at"]
+            splits[i] = split
+    near = near_faces(X, [members[name] for name in names])
+    shown = sorted(p for person in persons for p in person["faces"])
+    return {
+        "experiment": experiment,
+        "corrections_path": str(Path(corrections).resolve()) if corrections else None,
+        "corrections": {
+            "rename": dict(existing["rename"]),
+            "merge": existing["merge"],
+            "move_out": existing["move_out"],
+            "hide": existing["hide"],
+        },
+        "corrections_problem": problem if corrections and Path(corrections).exists() else None,
+        "threshold": threshold,
+        "thumb_px": THUMB_PX,
+        "persons": persons,
+        "hidden": sorted(hidden),
+        # Per face shown: [photo path, face index, index into persons, set-aside reason, person].
+        "faces": {
+            str(p): [
+                faces[p]["path"],
+                faces[p]["face_index"],
+                index_of[_bucket(faces[p])],
+                faces[p].get("set_aside", ""),
+                faces[p]["person"],
+            ]
+            for p in shown
+        },
+        "near": [
+            {"face": members[names[own]][j], "person": own, "other": other, "ratio": round(ratio, 3)}
+            for own, j, other, ratio in near
+        ],
+        "split": [
+            {"person": i, "between": round(s["between"], 3), "within": round(s["within"], 3)}
+            for i, s in sorted(splits.items(), key=lambda item: -item[1]["between"] / item[1]["within"])
+        ],
+    }
+
+
+def _bucket(face):
+    if face.get("set_aside"):
+        return "set aside"
+    return "others" if face["person"] in NO_PERSON else face["person"]
+
+
+def _person(name, kind, positions, faces):
+    return {
+        "name": name,
+        "kind": kind,
+        "faces": list(positions),
+        "photos": len({faces[p]["photo_id"] for p in positions}),
+    }
+
+
+def near_faces(X, groups):
+    """[(person, position in the person, nearest other person, ratio)] for the faces almost as near
+    another person as their own, the nearest ratio first; at most NEAR_LISTED.
+
+    ratio: the face's root-mean-square distance to its own person's other faces over that to the
+    nearest other person's faces. Mean squared distances come from each person's centroid and
+    spread (exact, and linear in faces x persons: no faces x faces matrix)."""
+    sizes = np.array([len(g) for g in groups])
+    if len(groups) < 2:
+        return []
+    centroids = np.stack([X[g].mean(axis=0) for g in groups])
+    spreads = np.array([((X[g] - centroids[i]) ** 2).sum(axis=1).mean() for i, g in enumerate(groups)])
+    rows = np.concatenate([np.asarray(g, np.int64) for g in groups])
+    owners = np.repeat(np.arange(len(groups)), sizes)
+    positions = np.concatenate([np.arange(n) for n in sizes])
+    found = []
+    for start in range(0, len(rows), ROWS_PER_BLOCK):
+        block = slice(start, start + ROWS_PER_BLOCK)
+        x, own = X[rows[block]], owners[block]
+        squared = ((x[:, None, :] - centroids[None, :, :]) ** 2).sum(axis=2) + spreads[None, :]
+        n_own = sizes[own]
+        alone = n_own < 2
+        # The face itself is among its person's faces at distance 0: leave it out of the mean.
+        own_squared = squared[np.arange(len(x)), own] * n_own / np.maximum(n_own - 1, 1)
+        squared[np.arange(len(x)), own] = np.inf
+        other = squared.argmin(axis=1)
+        ratio = np.sqrt(own_squared / np.maximum(squared[np.arange(len(x)), other], 1e-12))
+        for i in np.flatnonzero((ratio >= NEAR_RATIO) & ~alone):
+            found.append((int(own[i]), int(positions[block][i]), int(other[i]), float(ratio[i])))
+    found.sort(key=lambda item: -item[3])
+    return found[:NEAR_LISTED]
+
+
+def person_split(X, threshold, seed=0):
+    """The person's faces cut in two by average linkage, when the two groups lie apart (see the
+    module's docstring): {"order": positions, first group first, "split_at": the first group's
+    size, "between", "within"}; else None."""
+    from scipy.cluster.hierarchy import fcluster, linkage
+    from scipy.spatial.distance import pdist
+
+    if len(X) < 2 * MIN_GROUP:
+        return None
+    sample = np.arange(len(X))
+    if len(X) > SPLIT_SAMPLE:
+        sample = np.sort(np.random.default_rng(seed).choice(len(X), SPLIT_SAMPLE, replace=False))
+    distances = pdist(X[sample])
+    two = fcluster(linkage(distances, "average"), 2, criterion="maxclust")
+    groups = [sample[two == g] for g in (1, 2)]
+    if min(len(g) for g in groups) < MIN_GROUP:
+        return None
+    between = float(np.linalg.norm(X[groups[0]][:, None] - X[groups[1]][None], axis=2).mean())
+    within = max(float(pdist(X[g]).mean()) for g in groups)
+    if between < SPLIT_GAP * within or (threshold is not None and between < SPLIT_NEAR_THRESHOLD * threshold):
+        return None
+    # Every face (the sample's too) goes with the group whose centroid is nearer.
+    centroids = np.stack([X[g].mean(axis=0) for g in groups])
+    side = np.linalg.norm(X[:, None] - centroids[None], axis=2).argmin(axis=1)
+    order = [int(i) for i in np.argsort(side, kind="stable")]
+    return {"order": order, "split_at": int((side == 0).sum()), "between": between, "within": within}
+
+
+def _write_thumbnails(faces, positions, folder):
+    """A THUMB_PX JPEG per face shown, cut from its chip (each chips file read once)."""
+    by_file = defaultdict(list)
+    for p in positions:
+        by_file[faces[p]["chips"]].append(p)
+    for path, in_file in by_file.items():
+        stack = np.load(path, mmap_mode="r", allow_pickle=False)
+        for p in in_file:
+            chip = Image.fromarray(np.ascontiguousarray(stack[faces[p]["face_index"]]))
+            chip.resize((THUMB_PX, THUMB_PX), Image.Resampling.LANCZOS).save(folder / f"{p}.jpg", quality=THUMB_QUALITY)

@@ -1,0 +1,666 @@
+// The review pages: one page application over window.REVIEW_DATA (data.js, written by
+// facecluster/outputs/review.py). Views by the address's #: the index (#page=N), a person
+// (#person=I&page=N) and the list to check (#check). The corrections are gathered in
+// `edits` (kept in localStorage, per run) and saved as a YAML file by the browser.
+"use strict";
+(function () {
+  const D = window.REVIEW_DATA;
+  const FACES_PER_PAGE = 60;
+  const CARDS_PER_PAGE = 48;
+  const FACES_PER_CARD = 6;
+  const PREVIEWED_FACES = 8;
+  const PREVIEWED_SPLITS = 5;
+  const NOBODY = "nobody";
+  // Names a person may not be given: the others' buckets, and what a folder name cannot be.
+  const RESERVED = ["unknown", "others", NOBODY, "set aside", ".", ".."];
+  const storeKey = "facecluster-review:" + D.experiment + ":" + D.run;
+  const main = document.getElementById("main");
+  const people = D.persons.filter((p) => p.kind === "person");
+  let edits = loadEdits();
+  let selected = new Set();
+
+  // ---- the corrections -------------------------------------------------------------------
+  function fromFile() {
+    const c = D.corrections;
+    return {
+      rename: Object.assign({}, c.rename),
+      merge: c.merge.map((m) => m.map(String)),
+      move_out: c.move_out.map((m) => Object.assign({}, m)),
+      hide: c.hide.slice(),
+    };
+  }
+
+  function loadEdits() {
+    try {
+      const kept = localStorage.getItem(storeKey);
+      if (kept) return JSON.parse(kept);
+    } catch (e) {
+      // No localStorage (a browser's setting for pages opened from disk): edits last as long as the page.
+    }
+    return fromFile();
+  }
+
+  function changed(message) {
+    try {
+      localStorage.setItem(storeKey, JSON.stringify(edits));
+    } catch (e) {
+      // Kept in memory only.
+    }
+    renderEdits();
+    render();
+    say(message);
+  }
+
+  function say(message) {
+    const note = document.getElementById("save-note");
+    note.textContent = message || "";
+    note.hidden = !message;
+  }
+
+  function faceKey(photo, face) {
+    return photo + "\u0000" + face;
+  }
+
+  function movedFaces() {
+    const moved = new Map();
+    edits.move_out.forEach((m) => moved.set(faceKey(m.photo, m.face), m));
+    return moved;
+  }
+
+  function mergedInto(name) {
+    const merge = edits.merge.find((m) => m.indexOf(name) > 0);
+    return merge ? merge[0] : null;
+  }
+
+  function pending(name) {
+    const notes = [];
+    if (edits.rename[name]) notes.push("renamed " + edits.rename[name]);
+    const into = mergedInto(name);
+    if (into) notes.push("merged into " + into);
+    if (edits.hide.indexOf(name) >= 0) notes.push("hidden");
+    return notes.join(", ");
+  }
+
+  function validName(name) {
+    if (!name) return "Give a name.";
+    if (/[/\\\u0000]/.test(name) || name.startsWith(".") || RESERVED.indexOf(name) >= 0) {
+      return "\u201c" + name + "\u201d cannot be a person's name (it becomes a folder name).";
+    }
+    return "";
+  }
+
+  function rename(person, name) {
+    name = name.trim();
+    const problem = validName(name);
+    if (problem) return say(problem);
+    edits.rename[person] = name;
+    changed(person + " will be called " + name + ".");
+  }
+
+  function merge(keep, other) {
+    edits.merge = edits.merge.filter((m) => !(m[0] === keep && m[1] === other));
+    edits.merge.push([keep, other]);
+    changed(other + " will be merged into " + keep + ".");
+  }
+
+  function toggleHide(name) {
+    const at = edits.hide.indexOf(name);
+    if (at >= 0) edits.hide.splice(at, 1);
+    else edits.hide.push(name);
+    changed(at >= 0 ? name + " will be shown again." : name + " will be hidden.");
+  }
+
+  function moveOut(ids, to) {
+    ids.forEach((id) => {
+      const [photo, face, , , person] = D.faces[id];
+      edits.move_out = edits.move_out.filter((m) => faceKey(m.photo, m.face) !== faceKey(photo, face));
+      const entry = { photo: photo, face: face, person: person };
+      if (to) entry.to = to;
+      edits.move_out.push(entry);
+    });
+    selected = new Set();
+    const where = to === NOBODY ? "the others" : to || "the nearest other person";
+    changed(ids.length + (ids.length === 1 ? " face" : " faces") + " will move to " + where + ".");
+  }
+
+  function describe(kind, entry) {
+    if (kind === "rename") return "Rename " + entry[0] + " to " + entry[1];
+    if (kind === "merge") return "Merge " + entry.slice(1).join(", ") + " into " + entry[0];
+    if (kind === "hide") return "Hide " + entry;
+    const file = entry.photo.split("/").pop();
+    const to = entry.to === NOBODY ? ", to the others" : entry.to ? ", to " + entry.to : "";
+    return "Face " + entry.face + " of " + file + " is not " + entry.person + to;
+  }
+
+  function entries() {
+    const list = [];
+    Object.entries(edits.rename).forEach((e) => list.push(["rename", e]));
+    edits.merge.forEach((e) => list.push(["merge", e]));
+    edits.move_out.forEach((e) => list.push(["move_out", e]));
+    edits.hide.forEach((e) => list.push(["hide", e]));
+    return list;
+  }
+
+  function inFile(kind, entry) {
+    const c = D.corrections;
+    if (kind === "rename") return c.rename[entry[0]] === entry[1];
+    const same = (other) => JSON.stringify(other) === JSON.stringify(entry);
+    return c[kind].some(same);
+  }
+
+  function remove(kind, entry) {
+    if (kind === "rename") delete edits.rename[entry[0]];
+    else edits[kind] = edits[kind].filter((e) => JSON.stringify(e) !== JSON.stringify(entry));
+    changed("Removed: " + describe(kind, entry) + ".");
+  }
+
+  function yaml() {
+    const q = (s) => JSON.stringify(String(s));
+    const where = D.corrections_path || "a file the experiment's corrections: names";
+    const lines = [
+      "# Corrections from the review pages of experiment " + D.experiment + ".",
+      "# Put this file at " + where + ", then run the workflow again.",
+    ];
+    const renames = Object.entries(edits.rename);
+    if (renames.length) lines.push("rename:", ...renames.map(([a, b]) => "  " + q(a) + ": " + q(b)));
+    if (edits.merge.length) lines.push("merge:", ...edits.merge.map((m) => "  - [" + m.map(q).join(", ") + "]"));
+    if (edits.move_out.length) {
+      lines.push("move_out:");
+      edits.move_out.forEach((m) => {
+        const to = m.to ? ", to: " + q(m.to) : "";
+        lines.push("  - {photo: " + q(m.photo) + ", face: " + Number(m.face) + ", person: " + q(m.person) + to + "}");
+      });
+    }
+    if (edits.hide.length) lines.push("hide:", ...edits.hide.map((n) => "  - " + q(n)));
+    return lines.join("\n") + "\n";
+  }
+
+  function save() {
+    const url = URL.createObjectURL(new Blob([yaml()], { type: "application/x-yaml" }));
+    const link = el("a", { href: url, download: "corrections.yaml" });
+    document.body.append(link);
+    link.click();
+    link.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 60000);
+    const where = D.corrections_path
+      ? "Move it to " + D.corrections_path + " (the experiment's corrections:, replacing the file there)"
+      : "Save it next to config.yaml and add corrections: corrections.yaml to experiment " + D.experiment;
+    say(
+      "Saved corrections.yaml to your downloads folder (your browser may have added a number to its name). " +
+        where +
+        ", then run the workflow again: these pages will show the result."
+    );
+  }
+
+  // ---- the views -------------------------------------------------------------------------
+  function el(tag, attributes, ...children) {
+    const node = document.createElement(tag);
+    Object.entries(attributes || {}).forEach(([key, value]) => {
+      if (value === null || value === undefined || value === false) return;
+      if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
+      else node.setAttribute(key, value === true ? "" : value);
+    });
+    children.flat().forEach((child) => {
+      if (child !== null && child !== undefined) node.append(child);
+    });
+    return node;
+  }
+
+  function route() {
+    const params = new URLSearchParams(location.hash.slice(1));
+    return {
+      person: params.has("person") ? Number(params.get("person")) : null,
+      check: params.has("check"),
+      page: Math.max(1, Number(params.get("page")) || 1),
+    };
+  }
+
+  function fileName(photo) {
+    return photo.split(/[\\/]/).pop();
+  }
+
+  // A long file name keeps its end, where cameras and LFW put the number (the whole path is the tile's title).
+  function shortName(photo) {
+    const name = fileName(photo);
+    if (name.length <= 12) return name;
+    const stem = name.replace(/\.[^.]*$/, "");
+    return "\u2026" + stem.slice(-11);
+  }
+
+  function thumb(id) {
+    const [photo, face] = D.faces[id];
+    return el("img", {
+      src: "faces/" + id + ".jpg",
+      width: D.thumb_px,
+      height: D.thumb_px,
+      loading: "lazy",
+      decoding: "async",
+      alt: "face " + face + " of " + fileName(photo),
+    });
+  }
+
+  // A face of another person, to compare with (its alt names the person).
+  function small(id) {
+    const image = thumb(id);
+    image.className = "small";
+    image.alt = D.persons[D.faces[id][2]].name + ", " + image.alt;
+    return image;
+  }
+
+  function counts(person) {
+    const faces = person.faces.length;
+    return person.photos + (person.photos === 1 ? " photo, " : " photos, ") + faces + (faces === 1 ? " face" : " faces");
+  }
+
+  function personLink(index, text) {
+    return el("a", { href: "#person=" + index }, text || D.persons[index].name);
+  }
+
+  function pager(page, pages, base, label) {
+    if (pages <= 1) return null;
+    const link = (to, text, rel) =>
+      to < 1 || to > pages
+        ? el("span", { class: "disabled", "aria-disabled": "true" }, text)
+        : el("a", { href: base + "page=" + to, rel: rel }, text);
+    return el(
+      "nav",
+      { class: "pager", "aria-label": label },
+      link(page - 1, "\u2190 Previous", "prev"),
+      el("span", {}, "Page " + page + " of " + pages),
+      link(page + 1, "Next \u2192", "next")
+    );
+  }
+
+  function card(index) {
+    const person = D.persons[index];
+    const note = pending(person.name);
+    return el(
+      "li",
+      { class: "card" + (note ? " pending" : "") },
+      el("h3", {}, personLink(index)),
+      el("p", { class: "counts" }, counts(person)),
+      note ? el("p", { class: "badge" }, note) : null,
+      el("div", { class: "thumbs" }, person.faces.slice(0, FACES_PER_CARD).map(thumb))
+    );
+  }
+
+  function renderIndex(page) {
+    const cards = people.map((p) => D.persons.indexOf(p));
+    const pages = Math.max(1, Math.ceil(cards.length / CARDS_PER_PAGE));
+    page = Math.min(page, pages);
+    const faces = people.reduce((n, p) => n + p.faces.length, 0);
+    const rest = D.persons.filter((p) => p.kind !== "person" && p.faces.length);
+    return [
+      el("h1", { tabindex: "-1" }, people.length + (people.length === 1 ? " person, " : " people, ") + faces + " faces"),
+      renderChecks(true),
+      el("h2", { id: "people-title" }, "People"),
+      pager(page, pages, "#", "People pages"),
+      el(
+        "ul",
+        { class: "cards", "aria-labelledby": "people-title" },
+        cards.slice((page - 1) * CARDS_PER_PAGE, page * CARDS_PER_PAGE).map(card)
+      ),
+      pager(page, pages, "#", "People pages, bottom"),
+      rest.length ? el("h2", { id: "rest-title" }, "Not sorted into a person") : null,
+      rest.length
+        ? el("ul", { class: "cards", "aria-labelledby": "rest-title" }, rest.map((p) => card(D.persons.indexOf(p))))
+        : null,
+      renderHidden(),
+    ];
+  }
+
+  function renderHidden() {
+    const names = D.hidden.concat(edits.hide.filter((n) => D.hidden.indexOf(n) < 0));
+    if (!names.length) return null;
+    return [
+      el("h2", {}, "Hidden people"),
+      el(
+        "ul",
+        { class: "plain" },
+        names.map((name) =>
+          el(
+            "li",
+            {},
+            name + (edits.hide.indexOf(name) >= 0 ? "" : " (shown again on the next run) "),
+            edits.hide.indexOf(name) >= 0
+              ? el("button", { type: "button", onclick: () => toggleHide(name) }, "Show " + name + " again")
+              : null
+          )
+        )
+      ),
+    ];
+  }
+
+  function renderChecks(preview) {
+    if (!D.near.length && !D.split.length) return null;
+    const near = preview ? D.near.slice(0, PREVIEWED_FACES) : D.near;
+    const split = preview ? D.split.slice(0, PREVIEWED_SPLITS) : D.split;
+    const moved = movedFaces();
+    const parts = [el("h2", {}, "Check these first")];
+    if (split.length) {
+      parts.push(
+        el("h3", {}, "People whose faces fall into two groups"),
+        el(
+          "p",
+          { class: "hint" },
+          "The two groups lie farther apart than the faces within them (how many times, in brackets)."
+        ),
+        el(
+          "ul",
+          { class: "plain split" },
+          split.map((s) => el("li", {}, personLink(s.person), " (" + (s.between / s.within).toFixed(2) + "\u00d7)"))
+        )
+      );
+    }
+    if (near.length) {
+      parts.push(
+        el("h3", {}, "Faces almost as near another person as their own"),
+        el(
+          "p",
+          { class: "hint" },
+          "In brackets: the face's distance to its own person over that to the other; over 1, it is nearer the other."
+        ),
+        el(
+          "ul",
+          { class: "near" },
+          near.map((n) => {
+            const [photo, face] = D.faces[n.face];
+            const own = D.persons[n.person].name;
+            const other = D.persons[n.other].name;
+            const done = moved.get(faceKey(photo, face));
+            return el(
+              "li",
+              { class: "near-face" + (done ? " moved" : "") },
+              thumb(n.face),
+              el(
+                "div",
+                {},
+                el("p", {}, personLink(n.person), ", nearly ", personLink(n.other), " (" + n.ratio.toFixed(2) + ")"),
+                el("p", { class: "compare" }, D.persons[n.other].faces.slice(0, 3).map(small)),
+                done
+                  ? el("p", { class: "badge" }, "moving to " + (done.to || "the nearest other person"))
+                  : el(
+                      "button",
+                      {
+                        type: "button",
+                        onclick: () => moveOut([n.face], other),
+                        "aria-label": "Move face " + face + " of " + fileName(photo) + " from " + own + " to " + other,
+                      },
+                      "Move to " + other
+                    )
+              )
+            );
+          })
+        )
+      );
+    }
+    if (preview && (D.near.length > near.length || D.split.length > split.length)) {
+      const all = D.near.length + " faces and " + D.split.length + " people to check";
+      parts.push(el("p", {}, el("a", { href: "#check" }, "All " + all)));
+    }
+    return el("section", { class: "checks", "aria-label": "Check these first" }, parts);
+  }
+
+  function personActions(index) {
+    const person = D.persons[index];
+    const others = people.filter((p) => p !== person);
+    const hidden = edits.hide.indexOf(person.name) >= 0;
+    const renameInput = el("input", {
+      id: "rename",
+      type: "text",
+      value: edits.rename[person.name] || "",
+      autocomplete: "off",
+      spellcheck: "false",
+    });
+    const mergeSelect = el(
+      "select",
+      { id: "merge-into" },
+      el("option", { value: "" }, "choose a person"),
+      others.map((p) => el("option", { value: p.name }, p.name + " (" + p.faces.length + ")"))
+    );
+    return el(
+      "div",
+      { class: "actions" },
+      el(
+        "form",
+        {
+          class: "action",
+          onsubmit: (event) => {
+            event.preventDefault();
+            rename(person.name, renameInput.value);
+          },
+        },
+        el("label", { for: "rename" }, "Rename to"),
+        renameInput,
+        el("button", { type: "submit" }, "Rename")
+      ),
+      el(
+        "form",
+        {
+          class: "action",
+          onsubmit: (event) => {
+            event.preventDefault();
+            if (!mergeSelect.value) return say("Choose the person to merge " + person.name + " into.");
+            merge(mergeSelect.value, person.name);
+          },
+        },
+        el("label", { for: "merge-into" }, "Merge into"),
+        mergeSelect,
+        el("button", { type: "submit" }, "Merge")
+      ),
+      el(
+        "div",
+        { class: "action" },
+        el(
+          "button",
+          { type: "button", id: "hide", onclick: () => toggleHide(person.name) },
+          hidden ? "Show this person again" : "Hide this person"
+        )
+      )
+    );
+  }
+
+  function faceTools(index) {
+    const person = D.persons[index];
+    const targets = people.filter((p) => p !== person);
+    const moveSelect = el(
+      "select",
+      { id: "move-to" },
+      el("option", { value: "" }, "choose a person"),
+      targets.map((p) => el("option", { value: p.name }, p.name + " (" + p.faces.length + ")")),
+      person.kind === "person" ? el("option", { value: NOBODY }, "nobody (the others)") : null
+    );
+    const chosen = () => {
+      if (!selected.size) {
+        say("Select faces first (their check boxes).");
+        return null;
+      }
+      return Array.from(selected);
+    };
+    return el(
+      "form",
+      {
+        class: "tools",
+        "aria-label": "Selected faces",
+        onsubmit: (event) => {
+          event.preventDefault();
+          const ids = chosen();
+          if (!ids) return;
+          if (!moveSelect.value) return say("Choose where the selected faces go.");
+          moveOut(ids, moveSelect.value);
+        },
+      },
+      el("span", { id: "selected-count", role: "status" }, selected.size + " selected"),
+      el("button", { type: "button", onclick: () => selectPage(true) }, "Select this page"),
+      el("button", { type: "button", onclick: () => selectPage(false) }, "Clear"),
+      el("label", { for: "move-to" }, "Move selected to"),
+      moveSelect,
+      el("button", { type: "submit" }, "Move"),
+      person.kind === "person"
+        ? el(
+            "button",
+            {
+              type: "button",
+              id: "not-this-person",
+              onclick: () => {
+                const ids = chosen();
+                if (ids) moveOut(ids, null);
+              },
+            },
+            "Not " + person.name
+          )
+        : null
+    );
+  }
+
+  function selectPage(on) {
+    main.querySelectorAll(".tile input").forEach((box) => {
+      const id = Number(box.id.slice("face-".length));
+      box.checked = on;
+      if (on) selected.add(id);
+      else selected.delete(id);
+    });
+    document.getElementById("selected-count").textContent = selected.size + " selected";
+  }
+
+  function tile(id, movable, moved) {
+    const [photo, face, , reason] = D.faces[id];
+    const done = moved.get(faceKey(photo, face));
+    const box = el("input", {
+      type: "checkbox",
+      id: "face-" + id,
+      checked: selected.has(id),
+      disabled: !movable,
+      onchange: (event) => {
+        if (event.target.checked) selected.add(id);
+        else selected.delete(id);
+        document.getElementById("selected-count").textContent = selected.size + " selected";
+      },
+    });
+    const caption = done ? "\u2192 " + (done.to === NOBODY ? "the others" : done.to || "someone else") : reason || "";
+    return el(
+      "li",
+      { class: "tile" + (done ? " moved" : "") },
+      el(
+        "label",
+        { for: "face-" + id, title: photo },
+        movable ? box : null,
+        thumb(id),
+        el("span", { class: "file" }, shortName(photo) + (face ? " #" + face : "")),
+        caption ? el("span", { class: "badge" }, caption) : null
+      )
+    );
+  }
+
+  function renderPerson(index, page) {
+    const person = D.persons[index];
+    if (!person) return [el("h1", { tabindex: "-1" }, "No such person"), el("a", { href: "#" }, "All people")];
+    const pages = Math.max(1, Math.ceil(person.faces.length / FACES_PER_PAGE));
+    page = Math.min(page, pages);
+    const first = (page - 1) * FACES_PER_PAGE;
+    const shown = person.faces.slice(first, first + FACES_PER_PAGE);
+    const moved = movedFaces();
+    const movable = person.kind !== "set_aside";
+    const items = [];
+    shown.forEach((id, i) => {
+      if (person.split_at && first + i === 0) items.push(el("li", { class: "group" }, "Group 1: " + person.split_at + " faces"));
+      if (person.split_at && first + i === person.split_at) {
+        items.push(el("li", { class: "group" }, "Group 2: " + (person.faces.length - person.split_at) + " faces"));
+      }
+      items.push(tile(id, movable, moved));
+    });
+    const note = pending(person.name);
+    const base = "#person=" + index + "&";
+    return [
+      el("p", {}, el("a", { href: "#" }, "\u2190 All people")),
+      el("h1", { tabindex: "-1" }, person.name),
+      el("p", { class: "counts" }, counts(person)),
+      note ? el("p", { class: "badge" }, "On the next run: " + note) : null,
+      person.split_at
+        ? el("p", { class: "hint" }, "These faces fall into two groups: check whether they are two people.")
+        : null,
+      person.kind === "person" ? personActions(index) : null,
+      movable ? faceTools(index) : null,
+      pager(page, pages, base, "Face pages"),
+      el("ul", { class: "faces", "aria-label": "Faces of " + person.name }, items),
+      pager(page, pages, base, "Face pages, bottom"),
+    ];
+  }
+
+  function renderEdits() {
+    const list = entries();
+    document.getElementById("edit-count").textContent = String(list.length);
+    document.getElementById("edit-list").replaceChildren(
+      ...list.map(([kind, entry]) =>
+        el(
+          "li",
+          {},
+          describe(kind, entry) + (inFile(kind, entry) ? " (in the file already)" : ""),
+          " ",
+          el(
+            "button",
+            { type: "button", class: "small", onclick: () => remove(kind, entry), "aria-label": "Remove: " + describe(kind, entry) },
+            "Remove"
+          )
+        )
+      ),
+      el(
+        "li",
+        {},
+        el(
+          "button",
+          {
+            type: "button",
+            class: "small",
+            onclick: () => {
+              edits = fromFile();
+              changed("Back to the corrections file as it is.");
+            },
+          },
+          "Discard the changes made here"
+        )
+      )
+    );
+  }
+
+  function render() {
+    const at = route();
+    const scroll = window.scrollY;
+    let view;
+    if (at.person !== null) view = renderPerson(at.person, at.page);
+    else if (at.check) view = [el("p", {}, el("a", { href: "#" }, "\u2190 All people")), renderChecks(false)];
+    else view = renderIndex(at.page);
+    main.replaceChildren(...[view].flat(2).filter(Boolean));
+    window.scrollTo(0, scroll);
+  }
+
+  function navigated() {
+    selected = new Set();
+    say("");
+    render();
+    window.scrollTo(0, 0);
+    const heading = main.querySelector("h1, h2");
+    if (heading) {
+      heading.setAttribute("tabindex", "-1");
+      heading.focus({ preventScroll: true });
+    }
+  }
+
+  document.getElementById("experiment").textContent = "experiment " + D.experiment;
+  document.title = D.experiment + ": facecluster review";
+  document.getElementById("save").addEventListener("click", save);
+  document.getElementById("corrections-where").textContent = D.corrections_path
+    ? "This experiment reads its corrections from " + D.corrections_path + "."
+    : "This experiment has no corrections file yet (corrections: in config.yaml).";
+  const problems = [];
+  if (D.corrections_problem) problems.push(D.corrections_problem);
+  D.not_honoured.forEach((c) => problems.push(c.correction + ": " + c.reason));
+  if (problems.length) {
+    const box = document.getElementById("problems");
+    box.textContent = "The last run could not honour: " + problems.join("; ");
+    box.hidden = false;
+  }
+  window.addEventListener("hashchange", navigated);
+  renderEdits();
+  render();
+})();

@@ -1,0 +1,109 @@
+"""XMP sidecars: the people found, as face regions photo managers read (digiKam, Lightroom, Immich).
+
+One sidecar per photo with a face of a person (named, or numbered as person_NNNN), written
+as the Metadata Working Group's regions (MWG 2.0, mwg-rs): a region of Type Face per face,
+its Name the person's, its Area the box's centre, width and height as fractions of the photo
+(stArea:unit normalized), and AppliedToDimensions the photo's size in pixels. Boxes are those
+of the photo as displayed, its EXIF orientation applied: what the per-photo stage stores, and
+what AppliedToDimensions gives (the displayed width and height), as digiKam writes them.
+
+Sidecars mirror the photo folder: the photo `trips/2019/a.jpg` gets `trips/2019/a.jpg.xmp`
+under the output folder, never beside the photo (docs/xmp.md: how to put them there).
+"""
+
+import csv
+import json
+import xml.etree.ElementTree as ET
+from collections import defaultdict
+from pathlib import Path
+
+from facecluster.naming.persons import NO_PERSON
+from facecluster.photos.gather import record_path
+
+NAMESPACES = {
+    "x": "adobe:ns:meta/",
+    "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
+    "mwg-rs": "http://www.metadataworkinggroup.com/schemas/regions/",
+    "stArea": "http://ns.adobe.com/xmp/sType/Area#",
+    "stDim": "http://ns.adobe.com/xap/1.0/sType/Dimensions#",
+}
+for _prefix, _uri in NAMESPACES.items():
+    ET.register_namespace(_prefix, _uri)
+# Faces told to no photo manager: nobody's, and the faces of non-persons (issue 25).
+NOT_A_PERSON = set(NO_PERSON)
+# assignments.tsv columns that, set, keep a face out: set aside as too poor (issue 25), or its
+# person hidden by a correction (issue 26). Read where the table has them.
+LEFT_OUT = ("set_aside", "hidden")
+NOT_SET = {"", "0", "false", "no"}
+DIGITS = 6
+
+
+def _q(name):
+    prefix, local = name.split(":")
+    return f"{{{NAMESPACES[prefix]}}}{local}"
+
+
+def write_sidecars(assignments_path, listing_path, out_dir):
+    """A sidecar per photo with a person's face, from an experiment's assignments.tsv and its
+    dataset's listing (photos.tsv: each photo's path inside the folder); returns
+    {"photos": sidecars written, "regions": faces in them}."""
+    with open(listing_path, newline="", encoding="utf-8") as handle:
+        relpaths = {row["id"]: row["relpath"] for row in csv.DictReader(handle, delimiter="\t")}
+    with open(assignments_path, newline="", encoding="utf-8") as handle:
+        faces = [face for face in csv.DictReader(handle, delimiter="\t") if is_told(face)]
+    by_photo = defaultdict(list)
+    for face in faces:
+        by_photo[face["photo_id"]].append(face)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for photo_id, photo_faces in by_photo.items():
+        width, height = json.loads(record_path(photo_faces[0]).read_text())["image_size"]
+        regions = [
+            (face["person"], [float(face[side]) for side in ("left", "top", "right", "bottom")]) for face in photo_faces
+        ]
+        path = out_dir / f"{relpaths[photo_id]}.xmp"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        document = sidecar(width, height, regions)
+        ET.indent(document)
+        text = ET.tostring(document, encoding="unicode")
+        path.write_text(f'<?xml version="1.0" encoding="UTF-8"?>\n{text}\n', encoding="utf-8")
+    return {"photos": len(by_photo), "regions": len(faces)}
+
+
+def is_told(face):
+    """Whether a face of assignments.tsv goes into the sidecars: a person's, not left out."""
+    left_out = any(face.get(column, "").strip().lower() not in NOT_SET for column in LEFT_OUT)
+    return face["person"] not in NOT_A_PERSON and not left_out
+
+
+def area(box, width, height):
+    """{x, y, w, h}: a (left, top, right, bottom) box in pixels as MWG normalises it (x, y its
+    centre), clipped to the photo (a detector's box may reach past an edge)."""
+    left, top = max(box[0], 0.0), max(box[1], 0.0)
+    right, bottom = min(box[2], width), min(box[3], height)
+    return {
+        "x": round((left + right) / 2 / width, DIGITS),
+        "y": round((top + bottom) / 2 / height, DIGITS),
+        "w": round((right - left) / width, DIGITS),
+        "h": round((bottom - top) / height, DIGITS),
+    }
+
+
+def sidecar(width, height, regions):
+    """The XMP document (an Element) of a photo of width x height pixels and its
+    (name, (left, top, right, bottom)) regions."""
+    meta = ET.Element(_q("x:xmpmeta"))
+    description = ET.SubElement(ET.SubElement(meta, _q("rdf:RDF")), _q("rdf:Description"), {_q("rdf:about"): ""})
+    info = ET.SubElement(description, _q("mwg-rs:Regions"), {_q("rdf:parseType"): "Resource"})
+    dimensions = {_q("stDim:w"): str(width), _q("stDim:h"): str(height), _q("stDim:unit"): "pixel"}
+    ET.SubElement(info, _q("mwg-rs:AppliedToDimensions"), dimensions)
+    bag = ET.SubElement(ET.SubElement(info, _q("mwg-rs:RegionList")), _q("rdf:Bag"))
+    for name, box in regions:
+        region = ET.SubElement(
+            ET.SubElement(bag, _q("rdf:li")),
+            _q("rdf:Description"),
+            {_q("mwg-rs:Name"): name, _q("mwg-rs:Type"): "Face"},
+        )
+        attributes = {_q(f"stArea:{key}"): str(value) for key, value in area(box, width, height).items()}
+        ET.SubElement(region, _q("mwg-rs:Area"), {**attributes, _q("stArea:unit"): "normalized"})
+    return meta

@@ -1,0 +1,50 @@
+"""The constants fitted to one embedder's distances (facecluster.photos.embedders: `cut_rule`,
+`naming_rule`), apart from the code that uses them (facecluster.clustering.folder_cut, facecluster.naming.persons),
+so that loading an embedder in a batch job does not import scikit-learn and SciPy (1 s of CPU a
+job)."""
+
+from dataclasses import asdict, dataclass
+
+
+@dataclass(frozen=True)
+class CutRule:
+    """How a folder cuts its dendrogram, fitted to one embedder's distances (its `cut_rule`,
+    facecluster.photos.embedders): every distance a multiple of the embedder's calibrated threshold.
+
+    window, width: where the widest gap is looked for, and the width of the weighting towards the
+    calibrated value; full_window_faces: above this many faces the window's upper part shrinks in
+    proportion (the more faces, the more pairs of different people look alike, and a gap above the
+    calibrated value merges them); floor: the lowest cut; join: the mean distance under which a
+    lone face joins a cluster, in folders of at most join_max_faces faces; persons_join: the mean
+    distance under which two persons that share no photo are one, when one of them holds faces
+    of persons_join_photos photos at least (join_split_persons; None: never).
+    """
+
+    window: tuple
+    width: float
+    full_window_faces: int
+    floor: float
+    join: float
+    join_max_faces: int
+    persons_join: float = None
+    persons_join_photos: int = 0
+
+    @classmethod
+    def from_settings(cls, settings):
+        """The rule of an experiment's `cut_rule` (the dict config validation fills), or None."""
+        return None if settings is None else cls(**{**settings, "window": tuple(settings["window"])})
+
+    def settings(self):
+        """As an experiment's `cut_rule` (plain YAML/JSON values)."""
+        return {**asdict(self), "window": list(self.window)}
+
+
+@dataclass(frozen=True)
+class NamingRule:
+    """Naming's constants fitted to one embedder's distances (its `naming_rule`,
+    facecluster.photos.embedders): naming_threshold auto is `scale` x the embedder's calibrated
+    Euclidean threshold, and a group takes a known name only when at least `pairs`
+    face-reference pairs are within it (one when one face meets one reference)."""
+
+    scale: float
+    pairs: int

@@ -1,0 +1,364 @@
+"""One experiment end to end: gathered embeddings in; assignments, metrics and plots out.
+
+assignments.tsv  one row per face of the experiment (its sample): row, photo_id, path,
+                 face_index, left, top, right, bottom, label, cluster (at the chosen K;
+                 -1 for a face in no cluster), chips,
+                 person (a known person's name, a name kept from the previous run
+                 or given by a correction, person_NNNN, or `others`: facecluster.naming.persons),
+                 then the columns of issue 25:
+                 set_aside (why the face was not clustered: too_small, low_score or
+                 blurred, facecluster.clustering.set_aside; empty for a face clustered).
+                 A face is a person's exactly when person is not `others`; a face of
+                 `others` with an empty set_aside is in a cluster of fewer than min_photos
+                 photos (a bystander, until seen again), one with a reason was set aside.
+                 hidden (issue 26): yes when a correction hid the person (no people folder,
+                 no review card, no XMP region)
+metrics.json     the recipe, the chosen K and why, notes, every score for every K (over the
+                 faces clustered: set-aside faces are not), people (persons, their faces,
+                 the faces of others, the faces set aside by reason), and
+                 naming: the known people found, names kept and new, corrections
+                 honoured or not and why
+metrics.tsv      the scores as a table, one row per K
+coords.npy       (faces, 2) float64, the 2-D PCA view the plots draw (NaN for a face set aside)
+"""
+
+import json
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+
+from facecluster.clustering import choose_k as choose
+from facecluster.clustering import set_aside as quality
+from facecluster.clustering.cannot_link import enforce_cannot_link
+from facecluster.clustering.choose_k import BY_THRESHOLD
+from facecluster.clustering.cluster import canonical_labels, evaluate_sweep, parse_k, reduce, sample_faces
+from facecluster.clustering.clusterers import CLUSTERERS
+from facecluster.clustering.folder_cut import CutRule, join_split_persons
+from facecluster.clustering.metrics import choose_k, matched_confusion
+from facecluster.naming.persons import KnownPeople, name_people
+from facecluster.naming.state import NamingState, read_corrections
+from facecluster.outputs import plots
+from facecluster.outputs.assignments import ASSIGNMENT_COLUMNS, LazyChips, read_assignments
+from facecluster.photos.gather import read_faces
+from facecluster.tables import OTHERS, UNKNOWN, tsv_writer
+
+# Scores are rounded so that results do not depend on floating-point summation
+# order (thread counts, BLAS builds): reruns give byte-identical files.
+DIGITS = 6
+
+
+def cluster_experiment(
+    embeddings_path,
+    faces_path,
+    settings,
+    out_assignments,
+    out_metrics,
+    out_coords,
+    out_table,
+    *,
+    known=None,
+    corrections=None,
+    state=None,
+):
+    """Sample, set aside the faces not worth sorting, reduce, cluster over the K sweep, score,
+    choose K, name the people; write the four outputs.
+
+    known: {"embeddings", "faces", "ledger"} paths of the processed reference photos, or None;
+    corrections: the user's corrections file (facecluster.naming.persons), or None;
+    state: the folder keeping the names between runs (read, then rewritten), or None.
+    """
+    embeddings = np.load(embeddings_path, allow_pickle=False)
+    faces = read_faces(faces_path)
+    rows = sample_faces(faces, **settings.get("sample", {}), seed=settings["seed"])
+    all_faces = [faces[i] for i in rows]
+    reasons = _set_aside(all_faces, settings["set_aside"])
+    # The faces clustered, as positions in all_faces.
+    kept = [i for i, reason in enumerate(reasons) if not reason]
+    chosen_faces = [all_faces[i] for i in kept]
+    dim = embeddings.shape[1] if embeddings.ndim == 2 else 0
+    X = embeddings[[rows[i] for i in kept]] if kept else np.zeros((0, dim))
+    recipe_keys = ("dataset", "model", "sample", "min_photos", "set_aside", "reduce", "cluster")
+    summary = {
+        "recipe": {key: settings[key] for key in recipe_keys if key in settings},
+        "n_faces": len(kept),
+        "n_photos": len({face["photo_id"] for face in chosen_faces}),
+        "n_people": len({face["label"] for face in chosen_faces if face["label"]}),
+        "choose_k_by": settings["choose_k_by"],
+        "notes": [],
+    }
+
+    def write(clusters, persons, coords):
+        """The outputs over every face of the sample: those set aside in no cluster, nobody's."""
+        clusters_all, persons_all = np.full(len(rows), UNKNOWN), [OTHERS] * len(rows)
+        coords_all = np.full((len(rows), 2), np.nan)
+        for position, i in enumerate(kept):
+            clusters_all[i], persons_all[i], coords_all[i] = clusters[position], persons[position], coords[position]
+        summary["people"] = _people_summary(all_faces, persons_all, reasons)
+        _write_outputs(
+            out_assignments,
+            out_metrics,
+            out_coords,
+            out_table,
+            all_faces,
+            clusters_all,
+            persons_all,
+            reasons,
+            summary,
+            coords_all,
+        )
+
+    if len(kept) < 2:
+        aside = f", {len(rows) - len(kept)} set aside as not worth sorting" if len(kept) < len(rows) else ""
+        summary.update(
+            status="not clustered",
+            chosen_k=None,
+            per_k={},
+            reason=f"only {len(kept)} face(s) in this experiment{aside}: nothing to cluster "
+            "(check the dataset's ledger for photos with no face or rejected)",
+        )
+        write(np.full(len(kept), UNKNOWN), [OTHERS] * len(kept), np.zeros((len(kept), 2)))
+        return summary
+
+    Y, reduce_info = reduce(X, **settings["reduce"], seed=settings["seed"])
+    notes = []
+    photo_ids = np.array([face["photo_id"] for face in chosen_faces])
+    labels_by_k = _cluster(Y, settings["cluster"], settings["seed"], photo_ids, settings["min_photos"], notes)
+    labels_true = [face["label"] for face in chosen_faces]
+    per_k = evaluate_sweep(Y, labels_true, labels_by_k)
+    chosen_k = _choose(Y, labels_by_k, per_k, settings, summary["notes"])
+    coords = Y if Y.shape[1] == 2 else reduce(X, method="pca", components=2, seed=settings["seed"])[0]
+    summary.update(
+        status="clustered",
+        chosen_k=chosen_k,
+        reduction=reduce_info,
+        per_k={str(k): _rounded(v) for k, v in per_k.items()},
+    )
+    summary["notes"] += reduce_info["notes"] + notes
+    persons, summary["naming"] = _name(chosen_faces, X, labels_by_k[chosen_k], settings, known, corrections, state)
+    write(labels_by_k[chosen_k], persons, coords)
+    return summary
+
+
+def _set_aside(faces, settings):
+    """Why each face is not worth sorting ("" for those that are): facecluster.clustering.set_aside."""
+    chips = LazyChips(faces)
+    return [quality.set_aside_reason(face, lambda i=i: chips[i], settings) for i, face in enumerate(faces)]
+
+
+def _people_summary(faces, persons, reasons):
+    """Persons and their faces, the faces of others clustered and those set aside (by reason)."""
+    in_persons = [p for p in persons if p != OTHERS]
+    return {
+        "persons": len(set(in_persons)),
+        "person_faces": len(in_persons),
+        "person_photos": len({face["photo_id"] for face, p in zip(faces, persons) if p != OTHERS}),
+        "others_faces": sum(1 for p, reason in zip(persons, reasons) if p == OTHERS and not reason),
+        "set_aside": {reason: reasons.count(reason) for reason in quality.REASONS},
+    }
+
+
+def _name(faces, X, clusters, settings, known, corrections, state):
+    """(person per face, what naming did) with facecluster.naming.persons; the state folder is rewritten."""
+    corrections_read, problem = read_corrections(corrections)
+    known_people = None
+    if known is not None:
+        known_people, folders = KnownPeople.read(known)
+    persons, new_state, report = name_people(
+        faces,
+        X,
+        clusters,
+        threshold=settings.get("naming_threshold"),
+        pairs=settings["naming_pairs"],
+        known=known_people,
+        previous=NamingState.read(state) if state is not None else None,
+        corrections=corrections_read,
+        min_photos=settings["min_photos"],
+    )
+    if problem:
+        report["corrections"].insert(0, {"correction": "(the whole file)", "honoured": False, "reason": problem})
+    if known_people is not None:
+        report["known_people"] = known_people.people
+        # A sub-folder whose photos show no face (or are no photos): see the known dataset's ledger.
+        report["known_without_reference"] = sorted(set(folders) - set(known_people.people))
+    if state is not None:
+        new_state.write(state)
+    return persons, report
+
+
+def _cluster(Y, settings, seed, photo_ids, min_photos, notes):
+    """{K: (n,) labels}: one entry per K of a sweep, or one for a method that finds K itself.
+
+    With cannot_link, faces of one photo that landed together are separated. Where the folder
+    chose its cut, persons the cut split are joined (the embedder's CutRule.persons_join).
+    """
+    labels_by_k = _cluster_unconstrained(Y, settings, seed, notes)
+    if settings["cannot_link"]:
+        for k, labels in labels_by_k.items():
+            labels_by_k[k], moved = enforce_cannot_link(labels, photo_ids, Y)
+            if moved:
+                notes.append(
+                    f"K={k}: cannot-link moved {moved} faces out of a cluster "
+                    "that already held a face of the same photo"
+                )
+    rule = CutRule.from_settings(settings.get("cut_rule"))
+    if settings.get("cut") == "gap" and "k" not in settings and rule and rule.persons_join:
+        ((k, labels),) = labels_by_k.items()
+        limit = rule.persons_join * settings["threshold"]
+        labels_by_k[k], joined = join_split_persons(
+            Y,
+            labels,
+            photo_ids,
+            min_photos=min_photos,
+            limit=limit,
+            large_photos=rule.persons_join_photos,
+            metric=settings["metric"],
+        )
+        if joined:
+            notes.append(f"{joined} joins of persons the cut split (on average under {limit:.4f} apart)")
+    if "k" not in settings:  # the clusterer found K: key the result by it
+        (labels,) = labels_by_k.values()
+        labels_by_k = {int(len(np.unique(labels[labels != UNKNOWN]))): labels}
+    return {k: canonical_labels(labels) for k, labels in labels_by_k.items()}
+
+
+def _cluster_unconstrained(Y, settings, seed, notes):
+    clusterer = CLUSTERERS[settings["method"]]
+    if "k" not in settings:
+        return {0: clusterer.find(Y, settings, seed, notes)}
+    return clusterer.sweep(Y, parse_k(settings["k"]), settings, seed, notes)
+
+
+def _choose(Y, labels_by_k, per_k, settings, notes):
+    if len(per_k) == 1:
+        return next(iter(per_k))
+    score = settings["choose_k_by"]
+    if score == BY_THRESHOLD:
+        cluster = settings["cluster"]
+        rule = CutRule.from_settings(cluster["cut_rule"])
+        return choose.choose_k(Y, labels_by_k, score, settings["choose_k_threshold"], cluster["metric"], rule)
+    try:
+        return choose_k(per_k, score)
+    except ValueError as exc:
+        notes.append(f"{exc}; using the smallest K")
+        return min(per_k)
+
+
+def _rounded(scores):
+    return {key: round(value, DIGITS) if isinstance(value, float) else value for key, value in scores.items()}
+
+
+def _write_outputs(
+    out_assignments, out_metrics, out_coords, out_table, faces, clusters, persons, reasons, summary, coords
+):
+    hidden = set(summary.get("naming", {}).get("hidden", []))
+    with open(out_assignments, "w", newline="", encoding="utf-8") as handle:
+        writer = tsv_writer(handle)
+        writer.writerow(ASSIGNMENT_COLUMNS)
+        for i, face in enumerate(faces):
+            writer.writerow(
+                [
+                    face["row"],
+                    face["photo_id"],
+                    face["path"],
+                    face["face_index"],
+                    face["left"],
+                    face["top"],
+                    face["right"],
+                    face["bottom"],
+                    face["label"],
+                    int(clusters[i]),
+                    face["chips"],
+                    persons[i],
+                    reasons[i],
+                    "yes" if persons[i] in hidden else "",
+                ]
+            )
+    Path(out_metrics).write_text(json.dumps(summary, indent=1, sort_keys=True) + "\n")
+    _write_score_table(out_table, summary["per_k"])
+    np.save(out_coords, np.round(np.asarray(coords, np.float64), DIGITS), allow_pickle=False)
+
+
+def _write_score_table(path, per_k):
+    columns = sorted({key for scores in per_k.values() for key in scores})
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = tsv_writer(handle)
+        writer.writerow(["k", *columns])
+        for k, scores in sorted(per_k.items(), key=lambda item: int(item[0])):
+            writer.writerow([k, *("" if scores.get(c) is None else scores[c] for c in columns)])
+
+
+def plot_experiment(name, assignments_path, metrics_path, coords_path, out):
+    """Draw the experiment's five figures; `out` maps figure name to PNG path. They show the faces
+    clustered, not those set aside."""
+    faces = read_assignments(assignments_path)
+    clustered = [i for i, face in enumerate(faces) if not face["set_aside"]]
+    faces = [faces[i] for i in clustered]
+    summary = json.loads(Path(metrics_path).read_text())
+    coords = np.load(coords_path, allow_pickle=False)[clustered]
+    # Every figure shows a person by the name the people folders and tables use (None: others).
+    persons = [None if face["person"] == OTHERS else face["person"] for face in faces]
+    labels = [face["label"] for face in faces]
+    has_labels = bool(faces) and all(labels)
+    if summary["status"] != "clustered":
+        for path in out.values():
+            plots.message(path, title=f"{name}: not clustered", message=summary["reason"])
+        return
+    chosen = summary["chosen_k"]
+    plots.scatter_clusters(
+        out["scatter"], coords, persons, labels if has_labels else None, title=f"{name}: PCA 2-D, K={chosen}"
+    )
+    plots.thumbnail_scatter(
+        out["thumbnails"],
+        coords,
+        LazyChips(faces),
+        persons,
+        title=f"{name}: faces at their PCA 2-D positions, K={chosen}",
+    )
+    per_k = {int(k): v for k, v in summary["per_k"].items()}
+    plots.metrics_vs_k(
+        out["metrics_vs_k"],
+        per_k,
+        chosen_k=chosen,
+        title=f"{name}: scores against K (K chosen by {summary['choose_k_by']})",
+    )
+    _confusion(out["confusion"], name, labels if has_labels else None, persons)
+    first_chips, sizes = _chips_by_person(faces, persons)
+    n_persons = len(sizes) - (None in sizes)
+    shown = "per person" if n_persons <= SHEET_PERSONS else f"of {SHEET_PERSONS} persons of {n_persons} (most first)"
+    plots.contact_sheet(out["contact_sheet"], first_chips, sizes=sizes, title=f"{name}: faces {shown}, K={chosen}")
+
+
+def _confusion(path, name, labels, persons):
+    if labels is None:
+        # Not shown by the report (nothing to compare with); a file all the same, the rule's output.
+        plots.message(path, title=f"{name}: no confusion matrix", message="the dataset has no labels")
+        return
+    names = {p: code for code, p in enumerate(sorted({p for p in persons if p is not None}))}
+    codes = np.array([UNKNOWN if p is None else names[p] for p in persons], np.int64)
+    matrix, row_names, col_codes = matched_confusion(labels, codes)
+    by_code = list(names)
+    plots.confusion_matrix(
+        path,
+        matrix,
+        row_names,
+        [UNKNOWN if c == UNKNOWN else by_code[c] for c in col_codes],
+        title=f"{name}: true people x people found, matched pairs on the diagonal",
+    )
+
+
+# Persons on the experiment's contact sheet (a row each, most faces first): every person has a
+# sheet of their own in the people folders.
+SHEET_PERSONS = 40
+
+
+def _chips_by_person(faces, persons, per_person=12):
+    """({person: their first chips}, {person: faces}): the SHEET_PERSONS persons with most faces,
+    then others (None)."""
+    chips = LazyChips(faces)
+    rows = defaultdict(list)
+    for i, person in enumerate(persons):
+        rows[person].append(i)
+    order = sorted((p for p in rows if p is not None), key=lambda p: (-len(rows[p]), p))[:SHEET_PERSONS]
+    order += [None] if None in rows else []
+    return {p: [chips[i] for i in rows[p][:per_person]] for p in order}, {p: len(rows[p]) for p in rows}

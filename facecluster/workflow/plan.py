@@ -1,0 +1,334 @@
+"""What the workflow will make, from a validated config: the Snakefile's planner.
+
+Kept out of the .smk files so it can be unit-tested and so the rules stay
+declarative. Dataset folders are listed once, lazily, without decoding.
+"""
+
+import hashlib
+import json
+import os
+from functools import cached_property
+from pathlib import Path
+
+from facecluster.naming.state import NamingState, check_corrections
+from facecluster.photos.batch import model_fingerprint
+from facecluster.photos.decoding import RejectedPhoto, check_header
+from facecluster.photos.detectors import DETECTORS
+from facecluster.photos.embedders import EMBEDDERS
+from facecluster.photos.listing import entries_for, list_photos, make_batches
+from facecluster.registry import PREPARED_MODELS
+from facecluster.tables import tsv_writer
+from facecluster.workflow.config import ConfigError, naming_dataset
+from facecluster.workflow.download import read_manifest
+from facecluster.workflow.pinned_files import check_pinned_files
+
+# The figures every experiment draws (see facecluster.workflow.experiment.plot_experiment).
+PLOTS = ("scatter", "thumbnails", "metrics_vs_k", "confusion", "contact_sheet")
+
+
+# What every experiment makes, in results/experiments/<name>/.
+EXPERIMENT_OUTPUTS = ("report.md", "assignments.tsv", "metrics.json", "metrics.tsv", "people", "review", "xmp")
+
+
+def dataset_entries(settings):
+    """The PhotoEntry list of a dataset's settings (a downloaded one is listed from its manifest)."""
+    if "download" in settings:
+        relpaths = [path for path, _ in read_manifest(settings["download"]["manifest"])]
+        return entries_for(settings["path"], relpaths, settings["labels"])
+    return list_photos(settings["path"], settings["labels"])
+
+
+def _file_stamp(path):
+    """`size:mtime_ns` of a file, or None where it cannot be read (a broken link: the job records it)."""
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return None
+    return f"{stat.st_size}:{stat.st_mtime_ns}"
+
+
+def model_inputs(settings):
+    """{"detector": paths, "embedder": paths}: the files a model's validated settings load
+    (what the workflow prepares, what the user pins), as each component declares them."""
+    return {
+        part: [f.path for f in registry[settings[part]["name"]].model_files(settings[part])]
+        for part, registry in (("detector", DETECTORS), ("embedder", EMBEDDERS))
+    }
+
+
+def prepare_model_files(settings, folder):
+    """For the library's users outside the workflow (tests, benchmarks): make the files a
+    model's validated settings load into `folder` (once) and return them as
+    {"detector": paths, "embedder": paths}, the job's inputs."""
+    files = {}
+    for part, registry in (("detector", DETECTORS), ("embedder", EMBEDDERS)):
+        files[part] = []
+        for model_file in registry[settings[part]["name"]].model_files(settings[part]):
+            path = model_file.path
+            if model_file.prepared is not None:
+                path = Path(folder) / model_file.prepared.name
+                if not path.exists():
+                    prepare_model(model_file.prepared.name, path)
+            files[part].append(str(path))
+    return files
+
+
+def prepared_models():
+    """{name: PreparedModel} of every detector and embedder (their modules declare them)."""
+    DETECTORS.components(), EMBEDDERS.components()
+    return PREPARED_MODELS
+
+
+def prepared_model_sources(wildcards):
+    """Input function of rule prepare_model: the files a PreparedModel is made from."""
+    return list(prepared_models()[wildcards.prepared].sources)
+
+
+def prepare_model(name, folder):
+    """Make the model files declared as `name` (a PreparedModel) into `folder`."""
+    Path(folder).mkdir(parents=True, exist_ok=True)
+    prepared_models()[name].build(folder)
+
+
+class Plan:
+    def __init__(self, config, results="results", cores=1):
+        """`cores`: what the run has (a local run's --cores; 1 where batch_size alone should
+        decide, as on a cluster). A folder too small to give each of them a batch of
+        batch_size photos is split over them (facecluster.photos.listing.make_batches)."""
+        self.config = config
+        self.results = results
+        self._checked_models = set()
+        threads = config["models"][config["default_model"]]["threads"]
+        # Batches that run at once: a job takes its model's threads.
+        self.parts = max(1, cores // threads)
+
+    @property
+    def dataset_names(self):
+        return list(self.config["datasets"])
+
+    @property
+    def experiment_names(self):
+        return list(self.config["experiments"])
+
+    @property
+    def model_names(self):
+        return list(self.config["models"])
+
+    @cached_property
+    def _listings(self):
+        return {name: self._list(name) for name in self.config["datasets"]}
+
+    def _list(self, name):
+        settings = self.config["datasets"][name]
+        folder = Path(settings["path"])
+        key = f"datasets.{name}.path"
+        local = "download" not in settings  # a download's files do not exist yet
+        if local and not folder.is_dir():
+            raise ConfigError(f"{key}: folder {str(folder)!r} does not exist")
+        entries = dataset_entries(settings)
+        if not entries:
+            raise ConfigError(f"{key}: folder {str(folder)!r} holds no files")
+        if local:
+            _require_a_photo(key, folder, entries)
+        return entries, make_batches(entries, self.config["batch_size"], self.parts)
+
+    def entries(self, dataset):
+        return self._listings[dataset][0]
+
+    def batches(self, dataset):
+        return self._listings[dataset][1]
+
+    def listing_digest(self, dataset):
+        """Changes whenever a file is added, removed or renamed, or the batching changes."""
+        digest = hashlib.sha256()
+        for batch, members in self.batches(dataset).items():
+            digest.update(batch.encode())
+            for entry in members:
+                digest.update(f"\0{entry.id}\0{entry.relpath}".encode("utf-8", "surrogateescape"))
+        return digest.hexdigest()
+
+    def batch_members(self, dataset, batch):
+        """A batch job's photos. In a local folder each carries its file's size and
+        modification time, so that an edited photo reruns its batch (the members
+        are a job parameter); a download's files are pinned by their sha256."""
+        stamped = "download" not in self.config["datasets"][dataset]
+        return [
+            {
+                "id": e.id,
+                "path": e.path,
+                "label": e.label,
+                "hidden": e.hidden,
+                **({"stamp": _file_stamp(e.path)} if stamped else {}),
+            }
+            for e in self.batches(dataset)[batch]
+        ]
+
+    def batch_priority(self, dataset, batch):
+        """Bigger batches first: the last jobs of a run are then the short ones, and
+        no core waits long on one big batch at the end."""
+        return len(self.batches(dataset)[batch])
+
+    def batch_inputs(self, dataset, batch):
+        """What a batch job waits for: the download of a downloaded dataset; nothing else.
+
+        The photos are not inputs: each time Snakemake picks jobs to run it
+        looks at every input of every job ready to run, and at 6,000 photos
+        that took most of a core from the jobs (184 s for the per-photo stage,
+        against 126 s without). Their stamps in `batch_members` rerun a batch
+        instead, broken links and names holding "{...}" (which Snakemake would
+        read as a wildcard) included.
+        """
+        if "download" in self.config["datasets"][dataset]:
+            return [f"{self.results}/{dataset}/downloaded.tsv"]
+        return []
+
+    def batch_folders(self, dataset, model):
+        return [f"{self.results}/{dataset}/{model}/batches/{b}" for b in self.batches(dataset)]
+
+    def model_settings(self, model):
+        """A model's settings, its pinned files checked the first time (ConfigError if wrong)."""
+        if model not in self._checked_models:
+            check_pinned_files(model, self.config["models"][model])
+            self._checked_models.add(model)
+        return self.config["models"][model]
+
+    def check_pinned_files(self):
+        """Check the models the default targets use, before Snakemake builds a job.
+
+        A model only an explicit target asks for is checked before its first
+        job runs (`model_settings` gives the jobs' parameters); models nobody
+        uses are never checked, so they cost no hashing.
+        """
+        used = {self.config["default_model"]}
+        used.update(experiment["model"] for experiment in self.config["experiments"].values())
+        for model in sorted(used):
+            self.model_settings(model)
+
+    def model_inputs(self, model):
+        return model_inputs(self.config["models"][model])
+
+    def cache_folder(self, model):
+        settings = self.config["models"][model]
+        fingerprint = model_fingerprint(settings, self.config["photo_max_side"])
+        return f"{self.results}/cache/{model}-{fingerprint}"
+
+    def processed(self, dataset, model):
+        """{"ledger", "embeddings", "faces"}: the gathered per-photo outputs of a dataset and model."""
+        base = f"{self.results}/{dataset}/{model}"
+        return {"ledger": f"{base}/ledger.tsv", "embeddings": f"{base}/embeddings.npy", "faces": f"{base}/faces.tsv"}
+
+    def listing(self, dataset):
+        """photos.tsv: each photo's id, its path inside the folder, its batch."""
+        return f"{self.results}/{dataset}/photos.tsv"
+
+    def experiment_listing(self, experiment):
+        return self.listing(self.config["experiments"][experiment]["dataset"])
+
+    def photo_outputs(self, dataset, model):
+        return list(self.processed(dataset, model).values())
+
+    def experiment_input(self, experiment, filename):
+        settings = self.config["experiments"][experiment]
+        return f"{self.results}/{settings['dataset']}/{settings['model']}/{filename}"
+
+    def naming_datasets(self):
+        """The datasets made of experiments' known and find folders (built for those experiments)."""
+        return {
+            naming_dataset(name, part)
+            for name, settings in self.config["experiments"].items()
+            for part in ("known", "find")
+            if part in settings
+        }
+
+    def naming_inputs(self, experiment):
+        """Inputs of an experiment's clustering besides its faces: the processed reference photos
+        (`known`) and the corrections file, when it exists (a missing one is recorded by the job)."""
+        settings = self.config["experiments"][experiment]
+        inputs = {}
+        if "known" in settings:
+            known = self.processed(naming_dataset(experiment, "known"), settings["model"])
+            inputs.update({f"known_{name}": path for name, path in known.items()})
+        if "corrections" in settings and Path(settings["corrections"]).is_file():
+            inputs["corrections"] = settings["corrections"]
+        return inputs
+
+    def find_inputs(self, experiment):
+        """The processed query photos of an experiment's `find` folder."""
+        return self.processed(naming_dataset(experiment, "find"), self.config["experiments"][experiment]["model"])
+
+    def check_naming(self):
+        """Read every experiment's names state and check its corrections file, before Snakemake
+        runs (or deletes) anything: StateError or CorrectionsError where one cannot be used. A
+        corrections file not written yet is no mistake: its job records it."""
+        for experiment, settings in self.config["experiments"].items():
+            NamingState.read(self.naming_state(experiment))
+            if "corrections" in settings and Path(settings["corrections"]).exists():
+                check_corrections(settings["corrections"])
+
+    def unhonoured_corrections(self):
+        """{experiment: the corrections its last clustering could not honour, each with why}, from
+        the metrics.json of each experiment that has one."""
+        found = {}
+        for experiment in self.experiment_names:
+            metrics = Path(f"{self.results}/experiments/{experiment}/metrics.json")
+            if metrics.exists():
+                naming = json.loads(metrics.read_text()).get("naming", {})
+                found[experiment] = [c for c in naming.get("corrections", []) if not c["honoured"]]
+        return {experiment: corrections for experiment, corrections in found.items() if corrections}
+
+    def naming_state(self, experiment):
+        """Where an experiment keeps its names between runs: outside its outputs, which
+        Snakemake deletes before the job that makes them runs."""
+        return f"{self.results}/state/{experiment}"
+
+    def experiment_figures(self, experiment):
+        folder = f"{self.results}/experiments/{experiment}/plots"
+        return {name: f"{folder}/{name}.png" for name in PLOTS}
+
+    def targets(self):
+        model = self.config["default_model"]
+        targets = []
+        naming = self.naming_datasets()  # built with their experiment's model, for it
+        for dataset in self.dataset_names:
+            if dataset not in naming:
+                targets.append(self.listing(dataset))
+                targets.extend(self.photo_outputs(dataset, model))
+        for experiment in self.experiment_names:
+            folder = f"{self.results}/experiments/{experiment}"
+            targets += [f"{folder}/{name}" for name in EXPERIMENT_OUTPUTS]
+            if "find" in self.config["experiments"][experiment]:
+                targets.append(f"{folder}/find")
+        return targets
+
+
+def _require_a_photo(key, folder, entries):
+    """ConfigError unless some file has a usable photo's header.
+
+    Headers are read in listing order until the first usable one, so a
+    folder of photos costs one file open, whatever its size.
+    """
+    reasons = []
+    for entry in entries:
+        if entry.hidden:  # rejected by the per-photo stage whatever it holds
+            reasons.append(f"{entry.relpath!r}: hidden file")
+            continue
+        try:
+            check_header(entry.path)
+            return
+        except RejectedPhoto as exc:
+            reasons.append(f"{entry.relpath!r}: {exc}")
+    more = "; ..." if len(reasons) > 3 else ""
+    raise ConfigError(
+        f"{key}: folder {str(folder)!r} holds no readable photo: {len(entries)} files, "
+        f"none usable ({'; '.join(reasons[:3])}{more})"
+    )
+
+
+def write_listing(path, settings, batch_size, parts=1):
+    """The id-to-path mapping of a dataset, with each photo's batch (see Plan.parts)."""
+    entries = dataset_entries(settings)
+    with open(path, "w", newline="", encoding="utf-8", errors="backslashreplace") as handle:
+        writer = tsv_writer(handle)
+        writer.writerow(["id", "relpath", "path", "label", "batch"])
+        for batch, members in make_batches(entries, batch_size, parts).items():
+            writer.writerows([e.id, e.relpath, e.path, e.label, batch] for e in members)

@@ -1,0 +1,155 @@
+"""Each figure is a valid, non-blank PNG, respects its size limits, and is reproducible."""
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from facecluster.outputs import plots, sheets
+
+
+def make_chip(rng, size=32):
+    """A face-sized uint8 chip: a bright disc with a random tint on a dark background."""
+    yy, xx = np.mgrid[:size, :size]
+    disc = ((yy - size / 2) ** 2 + (xx - size / 2) ** 2) < (size / 3) ** 2
+    chip = np.full((size, size, 3), 30, dtype=np.uint8)
+    chip[disc] = rng.integers(100, 256, size=3)
+    return chip
+
+
+def make_points(n_people=4, per_person=25, seed=0):
+    """Blobs in 2-D, with true person names and clusters that get a few faces wrong."""
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(scale=6, size=(n_people, 2))
+    person = np.repeat(np.arange(n_people), per_person)
+    coords = centres[person] + rng.normal(size=(len(person), 2))
+    clusters = person.copy()
+    clusters[::7] = -1
+    labels = [f"person_{p}" for p in person]
+    return coords, clusters, labels
+
+
+def read_png(path):
+    """Open the PNG, check it is not empty or blank, and return its pixels."""
+    with Image.open(path) as image:
+        assert image.format == "PNG"
+        pixels = np.asarray(image.convert("RGB"), dtype=float)
+    assert pixels.shape[0] > 0 and pixels.shape[1] > 0
+    assert pixels.std() > 5, "image is (nearly) blank"
+    return pixels
+
+
+METRICS_BY_K = {
+    k: {
+        "same_person_share": 0.5 + k / 40,
+        "purity": 0.4 + k / 30,
+        "ari": 0.3 + k / 50,
+        "nmi": None if k == 6 else 0.6,
+        "silhouette": 0.1 + k / 100,
+        "davies_bouldin": 2.0 - k / 10,
+        "calinski_harabasz": 50.0 + k,
+    }
+    for k in range(2, 11)
+}
+
+
+def draw_figure(name, path):
+    """Draw one figure from fixed inputs."""
+    coords, clusters, labels = make_points()
+    rng = np.random.default_rng(1)
+    chips = [make_chip(rng) for _ in coords]
+    if name == "scatter":
+        plots.scatter_clusters(path, coords, clusters, labels, title="t")
+    elif name == "thumbnails":
+        plots.thumbnail_scatter(path, coords, chips, clusters, title="t", max_faces=50)
+    elif name == "metrics":
+        plots.metrics_vs_k(path, METRICS_BY_K, chosen_k=4, title="t")
+    elif name == "confusion":
+        plots.confusion_matrix(path, [[5, 0, 1], [0, 7, 2]], ["ann", "bob"], [0, 1, -1], title="t")
+    else:
+        plots.contact_sheet(path, {0: chips[:5], -1: chips[5:8]}, title="t")
+
+
+def test_scatter_with_labels_is_wider_than_without(tmp_path):
+    coords, clusters, labels = make_points()
+    plots.scatter_clusters(tmp_path / "one.png", coords, clusters, title="clusters")
+    plots.scatter_clusters(tmp_path / "two.png", coords, clusters, labels, title="clusters")
+    one, two = read_png(tmp_path / "one.png"), read_png(tmp_path / "two.png")
+    assert two.shape[1] > one.shape[1] * 1.5
+
+
+def test_scatter_handles_many_clusters_and_creates_parent_dirs(tmp_path):
+    coords, _, _ = make_points(n_people=30, per_person=10)
+    clusters = np.arange(len(coords)) % 60 - 1  # 59 clusters plus unknown: no legend
+    path = tmp_path / "deep" / "er" / "scatter.png"
+    plots.scatter_clusters(path, coords, clusters, title="many")
+    read_png(path)
+
+
+def test_thumbnail_scatter_draws_at_most_max_faces(tmp_path):
+    rng = np.random.default_rng(0)
+    coords = rng.normal(size=(500, 2))
+    chips = [make_chip(rng) for _ in range(500)]
+    clusters = rng.integers(-1, 8, size=500)
+    drawn = plots.thumbnail_scatter(tmp_path / "t.png", coords, chips, clusters, title="faces", max_faces=120)
+    assert drawn == 120
+    read_png(tmp_path / "t.png")
+    assert plots.thumbnail_scatter(tmp_path / "all.png", coords[:30], chips[:30], clusters[:30], title="faces") == 30
+
+
+def test_metrics_vs_k_tolerates_none_and_missing_labels(tmp_path):
+    plots.metrics_vs_k(tmp_path / "m.png", METRICS_BY_K, chosen_k=5, title="scores")
+    read_png(tmp_path / "m.png")
+    unlabelled = {k: {"purity": None, "ari": None, "silhouette": 0.2 + k / 50} for k in range(2, 6)}
+    plots.metrics_vs_k(tmp_path / "u.png", unlabelled, title="no labels")
+    read_png(tmp_path / "u.png")
+
+
+def test_confusion_matrix_with_unknown_column_and_many_rows(tmp_path):
+    plots.confusion_matrix(
+        tmp_path / "c.png", [[3, 0, 1], [0, 4, 2]], ["ann", "bob"], [0, 1, -1], title="people vs clusters"
+    )
+    read_png(tmp_path / "c.png")
+    rng = np.random.default_rng(0)
+    big = rng.integers(0, 5, size=(200, 210))
+    plots.confusion_matrix(tmp_path / "big.png", big, [f"p{i}" for i in range(200)], list(range(-1, 209)), title="big")
+    read_png(tmp_path / "big.png")
+
+
+def test_contact_sheet_grows_with_clusters(tmp_path):
+    rng = np.random.default_rng(0)
+    few = {k: [make_chip(rng) for _ in range(20)] for k in range(2)}
+    many = {k: [make_chip(rng) for _ in range(3)] for k in [*range(300), -1]}
+    plots.contact_sheet(tmp_path / "few.png", few, title="few", per_cluster=5)
+    plots.contact_sheet(tmp_path / "many.png", many, title="many", per_cluster=5)
+    few_px, many_px = read_png(tmp_path / "few.png"), read_png(tmp_path / "many.png")
+    assert many_px.shape[0] > few_px.shape[0]
+    assert 4000 <= many_px.shape[0] <= sheets.MAX_SIDE  # one row of 64-px chips per cluster, as many as fit
+
+
+def test_no_image_is_over_4096_px_and_every_face_is_on_a_page(tmp_path):
+    rng = np.random.default_rng(0)
+    chips = [make_chip(rng, size=150) for _ in range(1200)]
+    pages = sheets.face_pages(tmp_path / "others" / "contact_sheet.png", chips, title="others: 1200 faces")
+    per_page = sheets.grid_capacity()
+    assert [p.name for p in pages] == ["contact_sheet.png", "contact_sheet_2.png", "contact_sheet_3.png"]
+    assert per_page * 2 < 1200 <= per_page * 3
+    sheets.face_grid(tmp_path / "one.png", chips, title="a person of 1200 faces")  # the first ones
+    coords = rng.normal(size=(20000, 2))
+    plots.scatter_clusters(tmp_path / "scatter.png", coords, rng.integers(-1, 600, 20000), title="many")
+    plots.thumbnail_scatter(tmp_path / "thumbs.png", coords, chips * 17, rng.integers(-1, 600, 20000), title="many")
+    many = {k: chips[:12] for k in range(600)}
+    plots.contact_sheet(tmp_path / "sheet.png", many, title="600 persons")
+    for path in tmp_path.rglob("*.png"):
+        with Image.open(path) as image:
+            assert max(image.size) <= sheets.MAX_SIDE, (path.name, image.size)
+    last = read_png(pages[-1])
+    assert last.shape[0] < read_png(pages[0]).shape[0]  # the last page holds the rest only
+
+
+@pytest.mark.parametrize("name", ["scatter", "thumbnails", "metrics", "confusion", "sheet"])
+def test_same_inputs_give_identical_bytes(tmp_path, name):
+    first, second = tmp_path / "first.png", tmp_path / "second.png"
+    draw_figure(name, first)
+    draw_figure(name, second)
+    read_png(first)
+    assert first.read_bytes() == second.read_bytes()

@@ -1,0 +1,154 @@
+"""The names kept between runs survive a kill while they are written; damaged state and a corrections
+file that is not one are refused with the file, the line and what to do."""
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+
+import pytest
+from conftest import PROJECT_ROOT
+
+from facecluster.naming.state import CorrectionsError, NamingState, StateError, check_corrections, read_corrections
+
+OLD = NamingState(
+    {(f"photos/a{i}.jpg", i % 2): f"person_{i % 5 + 1:04d}" for i in range(200)}, {"person_0009": "person_0001"}
+)
+NEW = NamingState(
+    {(f"photos/a{i}.jpg", i % 2): "obama" if i % 5 == 0 else f"person_{i % 5 + 1:04d}" for i in range(300)},
+    {"person_0009": "person_0001", "person_0001": "obama"},
+)
+
+# Writes NEW over the state in argv[1], SIGKILLing itself at argv[2]: after the first row written to
+# the temporary file of aliases.tsv or of names.tsv, or between the renames of the two files.
+KILLED_WRITER = textwrap.dedent(
+    """
+    import os, signal, sys
+    from facecluster import tables as tsv
+    from facecluster.naming.state import NamingState
+    folder, kill_at = sys.argv[1], sys.argv[2]
+    new = NamingState(eval(sys.argv[3]), eval(sys.argv[4]))
+
+    def die():
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    if kill_at == "between renames":
+        replace, renames = os.replace, []
+        def replace_then_die(source, target):
+            if renames:
+                die()
+            renames.append(target)
+            replace(source, target)
+        tsv.os.replace = replace_then_die
+    else:
+        writer = tsv.tsv_writer
+        def dying_writer(handle):
+            inner = writer(handle)
+            if os.path.basename(handle.name) == f".{kill_at}.tmp":
+                class Dying:
+                    writerow = inner.writerow
+                    def writerows(self, rows):
+                        inner.writerow(next(iter(rows)))
+                        handle.flush()
+                        die()
+                return Dying()
+            return inner
+        tsv.tsv_writer = dying_writer
+    new.write(folder)
+    """
+)
+
+
+def write_and_kill(folder, kill_at):
+    env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}
+    arguments = [str(folder), kill_at, repr(NEW.faces), repr(NEW.aliases)]
+    result = subprocess.run([sys.executable, "-c", KILLED_WRITER, *arguments], env=env, capture_output=True)
+    assert result.returncode == -signal.SIGKILL, result.stderr.decode()
+
+
+@pytest.mark.parametrize("kill_at", ["aliases.tsv", "names.tsv"])
+def test_a_kill_while_the_state_is_written_leaves_the_previous_state_whole(tmp_path, kill_at):
+    OLD.write(tmp_path)
+
+    write_and_kill(tmp_path, kill_at)
+
+    assert (tmp_path / f".{kill_at}.tmp").stat().st_size > 0  # killed in the middle of writing it
+    after = NamingState.read(tmp_path)
+    assert (after.faces, after.aliases) == (OLD.faces, OLD.aliases)
+    NEW.write(tmp_path)  # the next run writes over what the killed one left
+    after = NamingState.read(tmp_path)
+    assert (after.faces, after.aliases) == (NEW.faces, NEW.aliases)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["aliases.tsv", "names.tsv"]
+
+
+def test_a_kill_between_the_two_renames_leaves_the_last_names_read_through_the_new_aliases(tmp_path):
+    OLD.write(tmp_path)
+
+    write_and_kill(tmp_path, "between renames")
+
+    after = NamingState.read(tmp_path)
+    assert (after.faces, after.aliases) == (OLD.faces, NEW.aliases)
+    assert after.resolve("person_0009") == "obama"  # the old names, as this run renamed them
+
+
+def test_the_state_reads_back_as_written_with_any_character_a_path_may_hold(tmp_path):
+    state = NamingState({('a\tb/c\nd "e".jpg', 0): "élodie", ("x.jpg", 3): "person_0002"}, {"p": "élodie"})
+    state.write(tmp_path)
+    after = NamingState.read(tmp_path)
+    assert (after.faces, after.aliases) == (state.faces, state.aliases)
+    assert NamingState.read(tmp_path / "none").faces == {}  # no state yet: a first run
+
+
+@pytest.mark.parametrize(
+    ("file", "damage", "problem"),
+    [
+        ("names.tsv", lambda text: text[: len(text) // 2], "it ends in the middle of a line (cut short)"),
+        ("names.tsv", lambda text: "", "it is empty"),
+        ("names.tsv", lambda text: text.replace("\t1\t", "\tone\t", 1), "face_index 'one' is not a number"),
+        ("names.tsv", lambda text: text + "photos/z.jpg\t0\n", "2 fields, not 3 (path, face_index, person)"),
+        ("aliases.tsv", lambda text: "old\tnew\n" + text, "its first line is not the header (name, now"),
+        ("aliases.tsv", lambda text: text.encode("utf-16"), "it is not UTF-8 text"),
+    ],
+)
+def test_a_damaged_state_file_is_refused_naming_it_and_what_to_do(tmp_path, file, damage, problem):
+    OLD.write(tmp_path)
+    damaged = damage((tmp_path / file).read_text())
+    if isinstance(damaged, bytes):
+        (tmp_path / file).write_bytes(damaged)
+    else:
+        (tmp_path / file).write_text(damaged)
+
+    with pytest.raises(StateError) as refused:
+        NamingState.read(tmp_path)
+
+    message = str(refused.value)
+    assert f"{str(tmp_path / file)!r} cannot be used" in message and problem in message
+    assert f"move the folder {str(tmp_path)!r} away" in message
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "problem"),
+    [
+        ("rename:\n  person_0001: [unclosed\n", 3, "not valid YAML"),
+        ("rename: {person_0001: obama}\nrenames: {person_0002: biden}\n", 2, "unknown key 'renames' (accepted: "),
+        ("rename: [person_0001, obama]\n", 1, "rename maps each old name to its new name"),
+        ("merge:\n  - [person_0001, person_0002]\n  - [person_0003]\n", 3, "lists of two or more names"),
+        ("move_out:\n  - {photo: a.jpg, face: 0, person: x}\n  - {photo: b.jpg, fase: 1, person: y}\n", 3,
+         "unknown key 'fase' in a move_out entry (accepted: photo, face, person, to)"),
+        ("move_out:\n  - photo: a.jpg\n    person: x\n", 2, "needs photo, face, person (missing: face)"),
+        ("move_out:\n  - {photo: a.jpg, face: first, person: x}\n", 2, "not 'first'"),
+        ("hide: person_0003\n", 1, "hide is a list of names"),
+    ],
+)  # fmt: skip
+def test_a_corrections_file_not_in_the_form_is_refused_with_its_file_and_line(tmp_path, text, line, problem):
+    path = tmp_path / "fix.yaml"
+    path.write_text(text)
+
+    with pytest.raises(CorrectionsError) as refused:
+        check_corrections(path)
+
+    assert f"corrections file {str(path)!r}, line {line}: " in str(refused.value)
+    assert problem in str(refused.value)
+    # Read by the job (the file changed after the run started): no corrections, and why.
+    assert read_corrections(path) == ({"rename": [], "merge": [], "move_out": [], "hide": []}, str(refused.value))
