@@ -13,7 +13,8 @@ os.environ.update(
 )
 
 from facecluster.workflow.config import validate_config
-from facecluster.naming.state import CorrectionsError, StateError
+from facecluster.naming.corrections import CorrectionsError
+from facecluster.naming.state import StateError
 from facecluster.workflow.plan import Plan
 from facecluster.outputs.report import describe_unhonoured
 from snakemake.exceptions import WorkflowError

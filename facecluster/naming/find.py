@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from facecluster.naming.persons import KnownPeople
+from facecluster.naming.known import KnownPeople
 from facecluster.outputs import plots, sheets
 from facecluster.outputs.assignments import LazyChips, read_assignments
 from facecluster.tables import OTHERS, tsv_writer

@@ -1,7 +1,7 @@
 """Naming the people of a clustering: reference photos, names kept across runs, corrections.
 
 A clustering gives anonymous groups; `name_people` turns them into the name of a
-person per face, in this order of precedence:
+person per face, in one pass, in this order of precedence:
 
 1. merges the user asked for ("person_0003 and person_0011 are one person"): the
    faces those people had in the previous run are put in one group;
@@ -28,8 +28,11 @@ who are nobody's person. Every other face is `others` (OTHERS), its cluster kept
 assignments.tsv, so that someone seen again in later photos becomes a person then.
 Numbers go to persons only.
 
-The names kept between runs and the corrections file are read, checked and written by
-facecluster.naming.state.
+A name the user or the previous run gives is read through the aliases (names that became
+another) in one place, Aliases: the previous run's names as its aliases left them, then as this
+run's corrections change them (every change through Aliases.point and Aliases.drop). The names kept
+between runs are read and written by facecluster.naming.state, the corrections file by
+facecluster.naming.corrections, the reference photos by facecluster.naming.known.
 """
 
 import re
@@ -38,12 +41,12 @@ from pathlib import Path
 
 import numpy as np
 
-from facecluster.naming.state import CORRECTION_KINDS, NUMBERED, NamingState, follow_aliases
+from facecluster.naming.corrections import no_corrections
+from facecluster.naming.state import NamingState
 from facecluster.photos.embedders.fitted import NamingRule
-from facecluster.photos.gather import read_faces
-from facecluster.photos.ledger import read_ledger
 from facecluster.tables import OTHERS, UNKNOWN
 
+NUMBERED = re.compile(r"person_(\d+)")
 # What such faces were called before issue 25, as a previous run's state may hold it: no name.
 NO_PERSON = (OTHERS, "unknown")
 # A name becomes a folder name: one path component, not hidden.
@@ -61,49 +64,40 @@ def person_number(number):
     return f"person_{number:04d}"
 
 
-class KnownPeople:
-    """Reference faces: one embedding per reference photo, with the person's name."""
+def highest_number(names):
+    """The highest N of the person_NNNN among `names` (0 for none)."""
+    return max((int(m.group(1)) for m in map(NUMBERED.fullmatch, names) if m), default=0)
 
-    def __init__(self, names, embeddings):
-        self.names = list(names)
-        self.embeddings = np.asarray(embeddings, np.float64)
-        self.people = sorted(set(self.names))
 
-    @classmethod
-    def from_faces(cls, faces, embeddings):
-        """From a processed `known:` folder (faces.tsv rows, labels = sub-folder names): the biggest
-        face of each reference photo, as a reference photo may show someone else too."""
-        biggest = {}
-        for row, face in enumerate(faces):
-            area = (face["right"] - face["left"]) * (face["bottom"] - face["top"])
-            if face["label"] and (face["photo_id"] not in biggest or area > biggest[face["photo_id"]][0]):
-                biggest[face["photo_id"]] = (area, row)
-        rows = sorted(row for _, row in biggest.values())
-        return cls([faces[r]["label"] for r in rows], np.asarray(embeddings)[rows])
+class Aliases:
+    """Names that became another (renamed, merged, known), {old name: its name now}: the one place
+    a name is read through them."""
 
-    @classmethod
-    def read(cls, processed):
-        """(KnownPeople, the folder's sub-folder names) of a processed folder, from its
-        {"embeddings", "faces", "ledger"} paths: a sub-folder whose photos show no face has a
-        name but no reference."""
-        people = cls.from_faces(read_faces(processed["faces"]), np.load(processed["embeddings"], allow_pickle=False))
-        return people, sorted({row.label for row in read_ledger(processed["ledger"]) if row.label})
+    def __init__(self, aliases=None):
+        self.now = dict(aliases or {})
 
-    def distances(self, X):
-        """(faces, references) Euclidean distances (cdist: no (faces, references, dim) array in memory)."""
-        from scipy.spatial.distance import cdist
+    def __contains__(self, name):
+        return name in self.now
 
-        return cdist(np.asarray(X, np.float64), self.embeddings)
+    def resolve(self, name):
+        """The name `name` goes by now (a cycle, from names given back and forth, stops where it closes)."""
+        seen = set()
+        while name in self.now and name not in seen:
+            seen.add(name)
+            name = self.now[name]
+        return name
 
-    def references_of(self, person):
-        """A mask over the references: those of `person` (an index into people)."""
-        return np.array([name == self.people[person] for name in self.names])
+    def point(self, old, new):
+        """`old` is now called `new`."""
+        self.now[old] = new
 
-    def nearest(self, distances):
-        """(person index, distance) per face: the known person whose nearest reference is closest."""
-        per_person = np.stack([distances[:, self.references_of(p)].min(axis=1) for p in range(len(self.people))], 1)
-        best = per_person.argmin(axis=1)
-        return best, per_person[np.arange(len(distances)), best]
+    def drop(self, name):
+        """`name` is nobody's alias any more (a name given back)."""
+        self.now.pop(name, None)
+
+    def without(self, names):
+        """{old name: its name now}, less the aliases of `names` (a name in use is nobody's alias)."""
+        return {old: new for old, new in self.now.items() if old not in names}
 
 
 def name_people(faces, X, clusters, *, threshold, pairs=1, known=None, previous=None, corrections=None, min_photos=1):
@@ -124,7 +118,8 @@ def name_people(faces, X, clusters, *, threshold, pairs=1, known=None, previous=
         # Another folder altogether (photos=PATH run on a new one): its people start at person_0001.
         previous = NamingState()
     naming = _Naming(faces, np.asarray(X, np.float64), clusters, threshold, pairs, previous, min_photos)
-    corrections = corrections or {kind: [] for kind in CORRECTION_KINDS}
+    corrections = corrections or no_corrections()
+    # The order of the module's docstring, 1 to 7.
     for names in corrections["merge"]:
         naming.merge(names)
     if known is not None and len(known.names):
@@ -142,18 +137,22 @@ def name_people(faces, X, clusters, *, threshold, pairs=1, known=None, previous=
 
 class _Naming:
     def __init__(self, faces, X, clusters, threshold, pairs, previous, min_photos):
-        self.faces, self.X, self.threshold, self.pairs, self.previous = faces, X, threshold, pairs, previous
+        self.faces, self.X, self.threshold, self.pairs = faces, X, threshold, pairs
         self.min_photos = min_photos
         self.group = np.asarray(clusters, np.int64).copy()
         self.name = {}  # group id -> person name
         self.merged = set()  # groups a merge made: a correction says they are someone
-        self.aliases = dict(previous.aliases)
+        self.aliases = Aliases(previous.aliases)
         self.corrections = []
         self.known_names = set()
         self.hidden = set()
         self.key_row = {(face["path"], face["face_index"]): row for row, face in enumerate(faces)}
-        # The previous run's person of each face still here, under the name it goes by now.
-        self.before = [previous.resolve(previous.faces.get(key)) for key in self._keys()]
+        # The previous run's person of each face still here, under the name it went by at that run's end.
+        self.before = [self.aliases.resolve(previous.faces.get(key)) for key in self._keys()]
+        # Numbers go on after the highest the previous run gave or aliased.
+        self.highest_before = highest_number(
+            [*previous.faces.values(), *previous.aliases.keys(), *previous.aliases.values()]
+        )
 
     def _keys(self):
         return [(face["path"], face["face_index"]) for face in self.faces]
@@ -173,7 +172,7 @@ class _Naming:
 
     def _resolve(self, name):
         """The name `name` goes by now, this run's renames and merges included."""
-        return follow_aliases(self.aliases, name)
+        return self.aliases.resolve(name)
 
     def _main_group(self, rows):
         """The group holding most of `rows` (a cluster over the unknown faces)."""
@@ -225,7 +224,7 @@ class _Naming:
         first = self._resolve(names[0])
         for n in names[1:]:
             if self._resolve(n) != first:
-                self.aliases[self._resolve(n)] = first
+                self.aliases.point(self._resolve(n), first)
         self._record(text, True)
 
     def name_known(self, known):
@@ -271,8 +270,8 @@ class _Naming:
         self.name[target] = new
         current = self._resolve(old)
         if current != new:
-            self.aliases[current] = new
-        self.aliases.pop(new, None)
+            self.aliases.point(current, new)
+        self.aliases.drop(new)
         self._record(text, True)
 
     def carry_previous_names(self):
@@ -287,7 +286,8 @@ class _Naming:
             if g in self.name:
                 if before != self.name[g] and before not in taken and NUMBERED.fullmatch(before):
                     # The people once called `before` are now known by another name.
-                    self.aliases.setdefault(before, self.name[g])
+                    if before not in self.aliases:
+                        self.aliases.point(before, self.name[g])
                 continue
             # A number is a person's while their group holds min_photos photos; a name someone
             # gave (a correction, reference photos) stays a person's.
@@ -391,17 +391,12 @@ class _Naming:
         return best if best is not None else self._new_group()
 
     def _highest_number(self):
-        return max(
-            self.previous.highest_number(),
-            max((int(m.group(1)) for m in map(NUMBERED.fullmatch, self.name.values()) if m), default=0),
-        )
+        return max(self.highest_before, highest_number(self.name.values()))
 
     def result(self):
         persons = [self.name.get(int(g), OTHERS) for g in self.group.tolist()]
-        state = NamingState(dict(zip(self._keys(), persons)), self.aliases)
         # A name in use is nobody's alias: a name given back (rename to an old name) wins.
-        for name in set(persons):
-            state.aliases.pop(name, None)
+        state = NamingState(dict(zip(self._keys(), persons)), self.aliases.without(set(persons)))
         previous_names = {p for p in self.before if p}
         report = {
             "known": dict(sorted(Counter(p for p in persons if p in self.known_names).items())),

@@ -32,8 +32,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from facecluster.naming.corrections import read_corrections
 from facecluster.naming.persons import NO_PERSON
-from facecluster.naming.state import read_corrections
 from facecluster.outputs.assignments import read_assignments
 
 STATIC_FILES = ("index.html", "review.css", "review.js")

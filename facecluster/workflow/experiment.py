@@ -36,8 +36,10 @@ from facecluster.clustering.cluster import canonical_labels, evaluate_sweep, par
 from facecluster.clustering.clusterers import CLUSTERERS
 from facecluster.clustering.folder_cut import CutRule, join_split_persons
 from facecluster.clustering.metrics import choose_k, matched_confusion
-from facecluster.naming.persons import KnownPeople, name_people
-from facecluster.naming.state import NamingState, read_corrections
+from facecluster.naming.corrections import read_corrections
+from facecluster.naming.known import KnownPeople
+from facecluster.naming.persons import name_people
+from facecluster.naming.state import NamingState
 from facecluster.outputs import plots
 from facecluster.outputs.assignments import ASSIGNMENT_COLUMNS, LazyChips, read_assignments
 from facecluster.photos.gather import read_faces

@@ -10,7 +10,8 @@ import os
 from functools import cached_property
 from pathlib import Path
 
-from facecluster.naming.state import NamingState, check_corrections
+from facecluster.naming.corrections import check_corrections
+from facecluster.naming.state import NamingState
 from facecluster.photos.batch import model_fingerprint
 from facecluster.photos.decoding import RejectedPhoto, check_header
 from facecluster.photos.detectors import DETECTORS

@@ -4,8 +4,8 @@ persons; where a corrected face goes."""
 
 import numpy as np
 
+from facecluster.naming.corrections import read_corrections
 from facecluster.naming.persons import name_people
-from facecluster.naming.state import read_corrections
 from facecluster.tables import OTHERS
 
 NO_CORRECTIONS = {"rename": [], "merge": [], "move_out": [], "hide": []}

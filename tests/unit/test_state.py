@@ -10,7 +10,9 @@ import textwrap
 import pytest
 from conftest import PROJECT_ROOT
 
-from facecluster.naming.state import CorrectionsError, NamingState, StateError, check_corrections, read_corrections
+from facecluster.naming.corrections import CorrectionsError, check_corrections, read_corrections
+from facecluster.naming.persons import Aliases
+from facecluster.naming.state import NamingState, StateError
 
 OLD = NamingState(
     {(f"photos/a{i}.jpg", i % 2): f"person_{i % 5 + 1:04d}" for i in range(200)}, {"person_0009": "person_0001"}
@@ -89,7 +91,7 @@ def test_a_kill_between_the_two_renames_leaves_the_last_names_read_through_the_n
 
     after = NamingState.read(tmp_path)
     assert (after.faces, after.aliases) == (OLD.faces, NEW.aliases)
-    assert after.resolve("person_0009") == "obama"  # the old names, as this run renamed them
+    assert Aliases(after.aliases).resolve("person_0009") == "obama"  # the old names, as this run renamed them
 
 
 def test_the_state_reads_back_as_written_with_any_character_a_path_may_hold(tmp_path):

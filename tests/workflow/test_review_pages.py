@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from conftest import copy_photos, lfw_sample, read_tsv, run_snakemake, write_config
 
-from facecluster.naming.state import read_corrections
+from facecluster.naming.corrections import read_corrections
 
 pytestmark = pytest.mark.workflow
 
