@@ -1,10 +1,11 @@
 """The corrections file: read as written; a missing one is recorded with its reason, never fatal
-(a file not in the corrections' form stops the run: tests/test_state.py); which clusters become
-persons; where a corrected face goes."""
+(a file not in the corrections' form stops the run: tests/unit/test_state.py); which clusters become
+persons; where a corrected face goes; what a merge makes of two persons, a rename and a known person."""
 
 import numpy as np
 
 from facecluster.naming.corrections import read_corrections
+from facecluster.naming.known import KnownPeople
 from facecluster.naming.persons import name_people
 from facecluster.tables import OTHERS
 
@@ -118,3 +119,65 @@ def test_a_face_moves_to_the_person_named_or_to_nobody_and_a_hidden_person_is_re
         (True, ""),
         (False, "no person person_0077 in this run"),
     ]
+
+
+def previously_named():
+    """three_people and the state of a first run over them: person_0001 to person_0003."""
+    faces, X, clusters = three_people()
+    _, state, _ = name_people(faces, X, clusters, threshold=0.5)
+    return faces, X, clusters, state
+
+
+def test_two_persons_merged_are_one_under_the_first_name_and_the_other_becomes_its_alias():
+    faces, X, clusters, state = previously_named()
+    corrections = {**NO_CORRECTIONS, "merge": [["person_0001", "person_0002"]]}
+
+    persons, after, report = name_people(faces, X, clusters, threshold=0.5, previous=state, corrections=corrections)
+
+    assert persons == ["person_0001"] * 8 + ["person_0003"] * 4
+    assert after.aliases == {"person_0002": "person_0001"}
+    assert report["kept"] == ["person_0001", "person_0003"] and report["new"] == []
+    merge = {"correction": "merge ['person_0001', 'person_0002']", "honoured": True, "reason": ""}
+    assert report["corrections"] == [merge]
+
+
+def test_a_merge_then_a_rename_of_either_name_renames_the_merged_person():
+    faces, X, clusters, state = previously_named()
+    corrections = {**NO_CORRECTIONS, "merge": [["person_0001", "person_0002"]], "rename": [("person_0002", "alice")]}
+
+    persons, after, report = name_people(faces, X, clusters, threshold=0.5, previous=state, corrections=corrections)
+
+    assert persons == ["alice"] * 8 + ["person_0003"] * 4
+    assert after.aliases == {"person_0002": "person_0001", "person_0001": "alice"}
+    assert report["new"] == ["alice"] and [c["honoured"] for c in report["corrections"]] == [True, True]
+
+
+def test_a_merge_naming_someone_not_in_the_previous_run_is_not_honoured_and_says_why():
+    faces, X, clusters, state = previously_named()
+    corrections = {**NO_CORRECTIONS, "merge": [["person_0001", "person_0042"]]}
+
+    persons, after, report = name_people(faces, X, clusters, threshold=0.5, previous=state, corrections=corrections)
+
+    assert persons == ["person_0001"] * 4 + ["person_0002"] * 4 + ["person_0003"] * 4
+    assert after.aliases == {}
+    reason = "no face of person_0042 in the previous run's names (or gone since)"
+    merge = {"correction": "merge ['person_0001', 'person_0042']", "honoured": False, "reason": reason}
+    assert report["corrections"] == [merge]
+
+
+def test_a_merge_with_a_known_person_takes_the_first_name_listed():
+    faces, X, clusters = three_people()
+    known = KnownPeople(["obama", "obama"], X[[0, 1]] + 0.01)  # two references, near the first person
+    first, state, _ = name_people(faces, X, clusters, threshold=0.5, known=known)
+    assert first == ["obama"] * 4 + ["person_0001"] * 4 + ["person_0002"] * 4
+
+    def merged(names):
+        corrections = {**NO_CORRECTIONS, "merge": [names]}
+        return name_people(faces, X, clusters, threshold=0.5, known=known, previous=state, corrections=corrections)
+
+    persons, after, report = merged(["obama", "person_0001"])
+    assert persons == ["obama"] * 8 + ["person_0002"] * 4 and after.aliases == {"person_0001": "obama"}
+    # Half the merged faces are near obama's references, not most: the name is the merge's, not a known one.
+    assert report["known"] == {}
+    persons, after, _ = merged(["person_0001", "obama"])
+    assert persons == ["person_0001"] * 8 + ["person_0002"] * 4 and after.aliases == {"obama": "person_0001"}
