@@ -6,7 +6,7 @@ import numpy as np
 
 from facecluster.naming.corrections import read_corrections
 from facecluster.naming.known import KnownPeople
-from facecluster.naming.persons import name_people
+from facecluster.naming.persons import Aliases, name_people
 from facecluster.tables import OTHERS
 
 NO_CORRECTIONS = {"rename": [], "merge": [], "move_out": [], "hide": []}
@@ -181,3 +181,11 @@ def test_a_merge_with_a_known_person_takes_the_first_name_listed():
     assert report["known"] == {}
     persons, after, _ = merged(["person_0001", "obama"])
     assert persons == ["person_0001"] * 8 + ["person_0002"] * 4 and after.aliases == {"obama": "person_0001"}
+
+
+def test_a_name_is_read_through_its_aliases_and_a_cycle_stops_where_it_closes():
+    aliases = Aliases({"person_0002": "person_0001", "person_0001": "alice", "bob": "robert", "robert": "bob"})
+
+    assert aliases.resolve("person_0002") == "alice" and aliases.resolve("carol") == "carol"
+    assert aliases.resolve("bob") == "bob" and aliases.resolve("robert") == "robert"
+    assert aliases.without({"bob", "robert"}) == {"person_0002": "person_0001", "person_0001": "alice"}
