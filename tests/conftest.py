@@ -3,6 +3,7 @@
 import csv
 import io
 import shutil
+import socket
 import subprocess
 import sys
 import threading
@@ -14,6 +15,8 @@ from types import SimpleNamespace
 import pytest
 import yaml
 from PIL import Image
+
+from facecluster.workflow.download import read_manifest
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DATASETS = PROJECT_ROOT.parent / "shared" / "datasets"
@@ -209,3 +212,25 @@ def run_snakemake(workdir, *args, check=True, env=None, timeout=None):
     if check and result.returncode != 0:
         raise AssertionError(f"snakemake failed ({result.returncode}):\n{result.stderr[-6000:]}")
     return result
+
+
+# Downloads: the demo's manifest, a manifest of one of its photos, and a URL that refuses.
+DEMO_MANIFEST = PROJECT_ROOT / "data" / "demo-photos.tsv"
+
+
+def write_manifest(path, rows):
+    path.write_text("path\tsha256\n" + "".join(f"{row}\n" for row in rows), encoding="utf-8")
+    return path
+
+
+def one_photo_manifest(folder):
+    path, sha256 = read_manifest(DEMO_MANIFEST)[0]
+    return path, write_manifest(folder / "one.tsv", [f"{path}\t{sha256}"])
+
+
+def refused_url():
+    """An http:// URL on 127.0.0.1 where nothing listens: a port just bound, then freed."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    return f"http://127.0.0.1:{port}/images"

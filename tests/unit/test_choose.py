@@ -1,4 +1,5 @@
-"""The folder's own threshold (facecluster.clustering.folder_cut) and choosing K by it (facecluster.clustering.choose_k)."""
+"""The folder's own threshold (facecluster.clustering.folder_cut) and choosing K by it
+(facecluster.clustering.choose_k)."""
 
 from dataclasses import replace
 

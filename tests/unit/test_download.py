@@ -1,20 +1,13 @@
 """Tests for facecluster.workflow.download against a local copy of the LFW photos."""
 
-import socket
 from pathlib import Path
 
 import pytest
-from conftest import PROJECT_ROOT, run_snakemake, write_config
+from conftest import DEMO_MANIFEST, one_photo_manifest, refused_url, write_manifest
 
 from facecluster.workflow.download import ChecksumError, DownloadError, fetch_photos, read_manifest, sha256_file
 
-DEMO_MANIFEST = PROJECT_ROOT / "data" / "demo-photos.tsv"
 GOOD_HASH = "0" * 64
-
-
-def write_manifest(path, rows):
-    path.write_text("path\tsha256\n" + "".join(f"{row}\n" for row in rows), encoding="utf-8")
-    return path
 
 
 def test_demo_manifest_is_4_people_x_10_photos():
@@ -107,19 +100,6 @@ def test_manifest_without_header_is_rejected(tmp_path):
         read_manifest(manifest)
 
 
-def refused_url():
-    """An http:// URL on 127.0.0.1 where nothing listens: a port just bound, then freed."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    return f"http://127.0.0.1:{port}/images"
-
-
-def one_photo_manifest(folder):
-    path, sha256 = read_manifest(DEMO_MANIFEST)[0]
-    return path, write_manifest(folder / "one.tsv", [f"{path}\t{sha256}"])
-
-
 def test_a_refused_connection_says_what_where_and_how_to_fix_it(tmp_path):
     path, manifest = one_photo_manifest(tmp_path)
     url = refused_url()
@@ -146,20 +126,3 @@ def test_a_missing_file_says_so(lfw_server, lfw_dir, tmp_path):
     with pytest.raises(DownloadError, match="why:  no such file in the local folder"):
         fetch_photos(manifest, lfw_dir, tmp_path / "photos")
     assert lfw_server.requested_paths == ["/Nobody/Nobody_0001.jpg"]  # a 404 is not tried again
-
-
-@pytest.mark.workflow
-def test_a_failed_download_ends_the_run_with_a_few_clear_lines_and_no_traceback(tmp_path):
-    path, manifest = one_photo_manifest(tmp_path)
-    url = refused_url()
-    download = {"manifest": str(manifest), "base_url": url}
-    write_config(tmp_path, {"faces": {"path": "photos", "labels": "folders", "download": download}})
-
-    result = run_snakemake(tmp_path, check=False)
-
-    assert result.returncode != 0
-    assert "Traceback" not in result.stdout + result.stderr
-    log = (tmp_path / "results/logs/download_dataset/faces.log").read_text()
-    assert "Traceback" not in log
-    for text in (f"download failed: {path}", f"from: {url}/{path}", "set datasets.faces.download.base_url"):
-        assert text in result.stderr and text in log

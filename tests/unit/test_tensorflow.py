@@ -195,7 +195,8 @@ def test_mtcnn_and_facenet_through_the_batch_processor(datasets, facenet_files, 
 def test_the_dlib_path_does_not_import_tensorflow(tmp_path):
     code = (
         "import sys; from facecluster.workflow.config import validated_model; "
-        "from facecluster.photos.batch import BatchProcessor; from facecluster.workflow.plan import prepare_model_files; "
+        "from facecluster.photos.batch import BatchProcessor; "
+        "from facecluster.workflow.plan import prepare_model_files; "
         "model = validated_model({'detector': {'name': 'dlib_hog'}, 'embedder': {'name': 'dlib'}}); "
         "BatchProcessor(model, sys.argv[1], photo_max_side=1600, "
         "files=prepare_model_files(model, sys.argv[1])); "
