@@ -1,7 +1,7 @@
 """The `facecluster` command: the tools a user runs besides `snakemake`.
 
-.venv/bin/facecluster calibrate FOLDER --model NAME   an embedder's thresholds, from labelled photos
-.venv/bin/facecluster docs                            docs/components.md, from the registries
+    .venv/bin/facecluster calibrate FOLDER --model NAME   an embedder's thresholds, from labelled photos
+    .venv/bin/facecluster docs                            docs/components.md, from the registries
 """
 
 import argparse

@@ -129,4 +129,6 @@ def test_the_calibrate_command_prints_the_thresholds_of_a_labelled_folder(tmp_pa
     # What it prints is what the config takes.
     model["embedder"]["thresholds"] = thresholds
     validated_model(model)
-    assert (PROJECT_ROOT / "docs" / "user-models.md").read_text().count("facecluster calibrate") >= 1
+    assert (PROJECT_ROOT / "docs" / "user-models.md").read_text().count(
+        "facecluster calibrate"
+    ) >= 1
