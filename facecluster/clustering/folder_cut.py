@@ -64,7 +64,7 @@ def folder_cut(Y, calibrated, rule, *, linkage="average", metric="euclidean"):
         return FolderCut(calibrated, rule=rule)
     if len(Y) > neighbors.EXACT_MAX_ROWS:
         # No full dendrogram; in folders this large its gap falls under the floor anyway
-        # (bench/results.md, issue 25: 12,607 faces, the cut at the floor).
+        # (bench/results.md: 12,607 faces, the cut at the floor).
         return FolderCut(rule.floor * calibrated, floored=True, rule=rule)
     Y = np.asarray(Y, np.float64)
     tree = linkage_tree(Y, method=linkage, metric=metric)

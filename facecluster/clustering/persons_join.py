@@ -16,7 +16,7 @@ def join_split_persons(Y, labels, photo_ids, *, min_photos, limit, large_photos=
     far surer measure than the single pairs the cut weighs, and a person is never twice in a
     photo; faces in no person's cluster take no part, so strangers cannot chain. Two persons of a
     few photos each are left as the cut made them: among lfw-dev's 2,879 people the few such
-    pairs under the limit were two people (bench/results.md, issue 25). "On average":
+    pairs under the limit were two people (bench/results.md). "On average":
     the root mean square of the Euclidean distances, the mean of the cosine ones, both exact
     from each person's sums (a library's persons hold hundreds of thousands of faces).
     """

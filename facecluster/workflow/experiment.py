@@ -5,13 +5,12 @@ assignments.tsv  one row per face of the experiment (its sample): row, photo_id,
                  -1 for a face in no cluster), chips,
                  person (a known person's name, a name kept from the previous run
                  or given by a correction, person_NNNN, or `others`: facecluster.naming.persons),
-                 then the columns of issue 25:
                  set_aside (why the face was not clustered: too_small, low_score or
                  blurred, facecluster.clustering.set_aside; empty for a face clustered).
                  A face is a person's exactly when person is not `others`; a face of
                  `others` with an empty set_aside is in a cluster of fewer than min_photos
                  photos (a bystander, until seen again), one with a reason was set aside.
-                 hidden (issue 26): yes when a correction hid the person (no people folder,
+                 hidden: yes when a correction hid the person (no people folder,
                  no review card, no XMP region)
 metrics.json     the recipe, the chosen K and why, notes, every score for every K (over the
                  faces clustered: set-aside faces are not), people (persons, their faces,
