@@ -16,7 +16,8 @@ import time
 
 import numpy as np
 
-from facecluster.clustering.cluster import agglomerative, neighbor_graph
+from facecluster.clustering.clusterers.agglomerative import agglomerative
+from facecluster.clustering.clusterers.graph import neighbor_graph
 from facecluster.clustering.metrics import external_metrics
 from facecluster.photos.embedders import EMBEDDERS
 

@@ -524,7 +524,7 @@ def _model_only(paths, model, photo_max_side, home, barrier):
     aligned = [
         chips
         for start in range(0, len(photos), step)
-        for _, (_, chips) in processor._detect_and_align(photos[start : start + step])
+        for _, (_, chips) in processor.detect_and_align(photos[start : start + step])
     ]
     stacked = np.concatenate(aligned)
     for start in range(0, len(stacked), processor.embed_batch):
@@ -545,7 +545,7 @@ def _one_by_one(paths, model, photo_max_side, home, out):
     processor = BatchProcessor(model, cache_dir=os.devnull, photo_max_side=photo_max_side)
     for index, path in enumerate(paths):
         photo = decode_bytes(read_bytes(path)[0], photo_max_side)
-        _, chips = processor._align(photo, find_faces(processor.detector, photo.rgb, processor.search_side))
+        _, chips = processor.align(photo, find_faces(processor.detector, photo.rgb, processor.search_side))
         vectors = [processor.embedder.embed(chip[None]) for chip in chips]
         empty = np.zeros((0, processor.embedder.dim), np.float32)
         np.save(out / f"{index}.npy", np.concatenate(vectors) if vectors else empty)

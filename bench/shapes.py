@@ -31,14 +31,14 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from facecluster.clustering import choose_k as choose  # noqa: E402
+from facecluster.clustering import SortSpec, sort_faces  # noqa: E402
 from facecluster.clustering.clusterers import CLUSTERERS  # noqa: E402
-from facecluster.clustering.folder_cut import CutRule  # noqa: E402
 from facecluster.clustering.metrics import external_metrics  # noqa: E402
+from facecluster.clustering.sort import sweep_faces  # noqa: E402
 from facecluster.photos.embedders import calibrated_thresholds, fitted_rules  # noqa: E402
+from facecluster.photos.embedders.fitted import CutRule  # noqa: E402
 from facecluster.photos.gather import read_faces  # noqa: E402
 from facecluster.workflow.config import validated_model  # noqa: E402
-from facecluster.workflow.experiment import _cluster  # noqa: E402
 
 PRESET = Path(__file__).resolve().parents[1] / "presets/lfw-dev.yaml"
 # Fixed cuts below and above the calibrated threshold, as multiples of it: 0.50 and 0.60 for dlib.
@@ -154,19 +154,19 @@ class Model:
 
         def run(Y, photo_ids, k, seed):
             full = {**SHARED_DEFAULTS, "method": "agglomerative", "cut_rule": rule and rule.settings(), **settings}
+            how = full.pop("choose_k_by", "silhouette")
             if full.get("k") == "true":
                 full["k"] = k
             elif full.get("k") == "range":
                 full["k"] = {"from": 2, "to": 2 * k}
             if "k" not in full:
                 full.setdefault("threshold", self.threshold)
-            by_k = _cluster(Y, full, seed, photo_ids, MIN_PHOTOS, [])
-            if len(by_k) == 1:
-                return next(iter(by_k.values()))
-            how = full.get("choose_k_by", "silhouette")
+            experiment = {"cluster": full, "seed": seed, "min_photos": MIN_PHOTOS, "choose_k_by": how}
+            spec = SortSpec.from_settings({**experiment, "choose_k_threshold": self.threshold})
             if how == "eigengap":
+                by_k = sweep_faces(Y, photo_ids, spec, [])
                 return by_k[eigengap_k(Y, sorted(by_k))]
-            return by_k[choose.choose_k(Y, by_k, how, self.threshold, rule=rule)]
+            return sort_faces(Y, photo_ids, spec, scored=False).labels
 
         return run
 

@@ -1,65 +1,8 @@
-"""Clustering on a neighbour graph, and the cannot-link rule.
-
-Both work on sparse structures, so memory grows with the number of faces
-times neighbours, never with its square.
-"""
+"""The cannot-link rule: a person is never twice in one photo."""
 
 import numpy as np
-from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import connected_components
 
 from facecluster.tables import UNKNOWN
-
-
-def adjacency(indices):
-    """Symmetric sparse (n, n) 0/1 graph from (n, k) neighbour indices (-1 = none)."""
-    n = len(indices)
-    rows = np.repeat(np.arange(n), indices.shape[1])
-    cols = indices.ravel()
-    keep = cols >= 0
-    linked = csr_matrix((np.ones(keep.sum()), (rows[keep], cols[keep])), shape=(n, n))
-    return linked.maximum(linked.T).tocsr()
-
-
-def components(graph):
-    """(n,) labels: the connected components of a sparse (n, n) graph."""
-    return connected_components(graph, directed=False)[1].astype(np.int64)
-
-
-def chinese_whispers(graph, *, seed=0, max_iterations=30):
-    """(n,) labels by Chinese whispers (Biemann 2006), the method of dlib's face clustering.
-
-    Every face starts in its own cluster and repeatedly takes the label most
-    common among its neighbours. Half the faces, drawn at random (seeded),
-    update at each step, which avoids the oscillation of fully synchronous
-    updates while staying vectorised; ties go to the smallest label.
-    """
-    coo = graph.tocoo()
-    rows, cols = coo.row.astype(np.int64), coo.col.astype(np.int64)
-    n = graph.shape[0]
-    labels = np.arange(n, dtype=np.int64)
-    rng = np.random.default_rng(seed)
-    for _ in range(max_iterations):
-        best = _majority_label(rows, labels[cols], n, fallback=labels)
-        if (best == labels).all():
-            break
-        labels = np.where(rng.random(n) < 0.5, best, labels)
-    return labels
-
-
-def _majority_label(rows, neighbor_labels, n, fallback):
-    """For each row, the neighbour label with most edges (smallest on ties); fallback if none."""
-    keys = rows * n + neighbor_labels
-    unique_keys, counts = np.unique(keys, return_counts=True)
-    key_rows, key_labels = unique_keys // n, unique_keys % n
-    # Sort by row, then count descending, then label ascending: first per row wins.
-    order = np.lexsort((key_labels, -counts, key_rows))
-    first = np.ones(len(order), bool)
-    first[1:] = key_rows[order][1:] != key_rows[order][:-1]
-    winners = order[first]
-    best = fallback.copy()
-    best[key_rows[winners]] = key_labels[winners]
-    return best
 
 
 def enforce_cannot_link(labels, photo_ids, points):

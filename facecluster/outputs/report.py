@@ -8,6 +8,7 @@ from collections import Counter
 from pathlib import Path
 from urllib.parse import quote
 
+from facecluster.clustering.clusterers import CLUSTERERS
 from facecluster.clustering.set_aside import REASONS
 from facecluster.photos.ledger import read_ledger
 from facecluster.tables import OTHERS
@@ -188,19 +189,7 @@ def describe_unhonoured(by_experiment, results="results"):
 
 
 def _describe_clustering(settings):
-    method = settings["method"]
-    if "k" in settings:
-        how = f"K {settings['k']}"
-    elif "threshold" in settings:
-        how = f"{settings['metric']} distance threshold {settings['threshold']}"
-    else:
-        how = f"min_cluster_size {settings['min_cluster_size']}, min_samples {settings['min_samples']}"
-    if method == "agglomerative":
-        method = f"agglomerative ({settings['linkage']} linkage)"
-    elif method == "graph":
-        method = f"graph ({settings['algorithm']}, {settings['neighbors']} neighbours)"
-    cannot_link = ", cannot-link" if settings["cannot_link"] else ""
-    return f"{method}, {how}{cannot_link}"
+    return CLUSTERERS[settings["method"]].describe(settings)
 
 
 def _describe_reduction(settings):

@@ -176,7 +176,7 @@ class BatchProcessor:
 
     def _read_and_align(self, member):
         row, photo = self._read(member)
-        return row, None if photo is None else self._align(
+        return row, None if photo is None else self.align(
             photo, find_faces(self.detector, photo.to_search(self.search_side), self.search_side)
         )
 
@@ -184,22 +184,22 @@ class BatchProcessor:
         # Photos are decoded a detector call's worth at a time, to bound memory.
         for start in range(0, len(members), self.detect_batch):
             read = [self._read(member) for member in members[start : start + self.detect_batch]]
-            aligned = iter(self._detect_and_align([(row, photo) for row, photo in read if photo is not None]))
+            aligned = iter(self.detect_and_align([(row, photo) for row, photo in read if photo is not None]))
             for row, photo in read:
                 yield row, None if photo is None else next(aligned)[1]
 
-    def _detect_and_align(self, decoded):
+    def detect_and_align(self, decoded):
         """(row, (record, chips)) for each (row, photo), the photos detected in one call."""
         if not decoded:
             return []
         copies = [downscale(photo.to_search(self.search_side), self.search_side) for _, photo in decoded]
         found = self.detector.detect_many([copy for copy, _ in copies])
         return [
-            (row, self._align(photo, [d.scaled(1 / factor) for d in detections]))
+            (row, self.align(photo, [d.scaled(1 / factor) for d in detections]))
             for (row, photo), detections, (_, factor) in zip(decoded, found, copies)
         ]
 
-    def _align(self, photo, detections):
+    def align(self, photo, detections):
         """The photo's record (faces in original pixels) and its aligned chips."""
         faces = select_faces(
             [d.scaled(1 / photo.scale) for d in detections],

@@ -5,13 +5,12 @@ assignments.tsv  one row per face of the experiment (its sample): row, photo_id,
                  -1 for a face in no cluster), chips,
                  person (a known person's name, a name kept from the previous run
                  or given by a correction, person_NNNN, or `others`: facecluster.naming.persons),
-                 then the columns of issue 25:
                  set_aside (why the face was not clustered: too_small, low_score or
                  blurred, facecluster.clustering.set_aside; empty for a face clustered).
                  A face is a person's exactly when person is not `others`; a face of
                  `others` with an empty set_aside is in a cluster of fewer than min_photos
                  photos (a bystander, until seen again), one with a reason was set aside.
-                 hidden (issue 26): yes when a correction hid the person (no people folder,
+                 hidden: yes when a correction hid the person (no people folder,
                  no review card, no XMP region)
 metrics.json     the recipe, the chosen K and why, notes, every score for every K (over the
                  faces clustered: set-aside faces are not), people (persons, their faces,
@@ -28,14 +27,12 @@ from pathlib import Path
 
 import numpy as np
 
-from facecluster.clustering import choose_k as choose
 from facecluster.clustering import set_aside as quality
-from facecluster.clustering.cannot_link import enforce_cannot_link
-from facecluster.clustering.choose_k import BY_THRESHOLD
-from facecluster.clustering.cluster import canonical_labels, evaluate_sweep, parse_k, reduce, sample_faces
-from facecluster.clustering.clusterers import CLUSTERERS
-from facecluster.clustering.folder_cut import CutRule, join_split_persons
-from facecluster.clustering.metrics import choose_k, matched_confusion
+from facecluster.clustering.metrics import matched_confusion
+from facecluster.clustering.reduce import reduce
+from facecluster.clustering.sample import sample_faces
+from facecluster.clustering.sort import sort_faces
+from facecluster.clustering.spec import SortSpec
 from facecluster.naming.corrections import read_corrections
 from facecluster.naming.known import KnownPeople
 from facecluster.naming.persons import name_people
@@ -63,8 +60,9 @@ def cluster_experiment(
     corrections=None,
     state=None,
 ):
-    """Sample, set aside the faces not worth sorting, reduce, cluster over the K sweep, score,
-    choose K, name the people; write the four outputs.
+    """Sample, set aside the faces not worth sorting, reduce, sort them into persons
+    (facecluster.clustering.sort_faces: cluster over the K sweep, score, choose K), name the
+    people; write the four outputs.
 
     known: {"embeddings", "faces", "ledger"} paths of the processed reference photos, or None;
     corrections: the user's corrections file (facecluster.naming.persons), or None;
@@ -89,27 +87,6 @@ def cluster_experiment(
         "choose_k_by": settings["choose_k_by"],
         "notes": [],
     }
-
-    def write(clusters, persons, coords):
-        """The outputs over every face of the sample: those set aside in no cluster, nobody's."""
-        clusters_all, persons_all = np.full(len(rows), UNKNOWN), [OTHERS] * len(rows)
-        coords_all = np.full((len(rows), 2), np.nan)
-        for position, i in enumerate(kept):
-            clusters_all[i], persons_all[i], coords_all[i] = clusters[position], persons[position], coords[position]
-        summary["people"] = _people_summary(all_faces, persons_all, reasons)
-        _write_outputs(
-            out_assignments,
-            out_metrics,
-            out_coords,
-            out_table,
-            all_faces,
-            clusters_all,
-            persons_all,
-            reasons,
-            summary,
-            coords_all,
-        )
-
     if len(kept) < 2:
         aside = f", {len(rows) - len(kept)} set aside as not worth sorting" if len(kept) < len(rows) else ""
         summary.update(
@@ -119,27 +96,36 @@ def cluster_experiment(
             reason=f"only {len(kept)} face(s) in this experiment{aside}: nothing to cluster "
             "(check the dataset's ledger for photos with no face or rejected)",
         )
-        write(np.full(len(kept), UNKNOWN), [OTHERS] * len(kept), np.zeros((len(kept), 2)))
-        return summary
-
-    Y, reduce_info = reduce(X, **settings["reduce"], seed=settings["seed"])
-    notes = []
-    photo_ids = np.array([face["photo_id"] for face in chosen_faces])
-    labels_by_k = _cluster(Y, settings["cluster"], settings["seed"], photo_ids, settings["min_photos"], notes)
-    labels_true = [face["label"] for face in chosen_faces]
-    per_k = evaluate_sweep(Y, labels_true, labels_by_k)
-    chosen_k = _choose(Y, labels_by_k, per_k, settings, summary["notes"])
-    coords = Y if Y.shape[1] == 2 else reduce(X, method="pca", components=2, seed=settings["seed"])[0]
-    summary.update(
-        status="clustered",
-        chosen_k=chosen_k,
-        reduction=reduce_info,
-        per_k={str(k): _rounded(v) for k, v in per_k.items()},
-    )
-    summary["notes"] += reduce_info["notes"] + notes
-    persons, summary["naming"] = _name(chosen_faces, X, labels_by_k[chosen_k], settings, known, corrections, state)
-    write(labels_by_k[chosen_k], persons, coords)
+        clusters, persons, coords = np.full(len(kept), UNKNOWN), [OTHERS] * len(kept), np.zeros((len(kept), 2))
+    else:
+        Y, reduce_info = reduce(X, **settings["reduce"], seed=settings["seed"])
+        photo_ids = np.array([face["photo_id"] for face in chosen_faces])
+        truth = [face["label"] for face in chosen_faces]
+        sorting = sort_faces(Y, photo_ids, SortSpec.from_settings(settings), truth=truth)
+        coords = Y if Y.shape[1] == 2 else reduce(X, method="pca", components=2, seed=settings["seed"])[0]
+        summary.update(
+            status="clustered",
+            chosen_k=sorting.k,
+            reduction=reduce_info,
+            per_k={str(k): _rounded(v) for k, v in sorting.scores.items()},
+            notes=[*sorting.k_notes, *reduce_info["notes"], *sorting.notes],
+        )
+        clusters = sorting.labels
+        persons, summary["naming"] = _name(chosen_faces, X, clusters, settings, known, corrections, state)
+    outs = (out_assignments, out_metrics, out_coords, out_table)
+    _write_sample(outs, all_faces, kept, reasons, clusters, persons, coords, summary)
     return summary
+
+
+def _write_sample(outs, all_faces, kept, reasons, clusters, persons, coords, summary):
+    """The outputs over every face of the sample (`kept`: the positions of those clustered, whose
+    clusters, persons and coords are given): those set aside in no cluster, nobody's."""
+    clusters_all, persons_all = np.full(len(all_faces), UNKNOWN), [OTHERS] * len(all_faces)
+    coords_all = np.full((len(all_faces), 2), np.nan)
+    for position, i in enumerate(kept):
+        clusters_all[i], persons_all[i], coords_all[i] = clusters[position], persons[position], coords[position]
+    summary["people"] = _people_summary(all_faces, persons_all, reasons)
+    _write_outputs(*outs, all_faces, clusters_all, persons_all, reasons, summary, coords_all)
 
 
 def _set_aside(faces, settings):
@@ -186,64 +172,6 @@ def _name(faces, X, clusters, settings, known, corrections, state):
     if state is not None:
         new_state.write(state)
     return persons, report
-
-
-def _cluster(Y, settings, seed, photo_ids, min_photos, notes):
-    """{K: (n,) labels}: one entry per K of a sweep, or one for a method that finds K itself.
-
-    With cannot_link, faces of one photo that landed together are separated. Where the folder
-    chose its cut, persons the cut split are joined (the embedder's CutRule.persons_join).
-    """
-    labels_by_k = _cluster_unconstrained(Y, settings, seed, notes)
-    if settings["cannot_link"]:
-        for k, labels in labels_by_k.items():
-            labels_by_k[k], moved = enforce_cannot_link(labels, photo_ids, Y)
-            if moved:
-                notes.append(
-                    f"K={k}: cannot-link moved {moved} faces out of a cluster "
-                    "that already held a face of the same photo"
-                )
-    rule = CutRule.from_settings(settings.get("cut_rule"))
-    if settings.get("cut") == "gap" and "k" not in settings and rule and rule.persons_join:
-        ((k, labels),) = labels_by_k.items()
-        limit = rule.persons_join * settings["threshold"]
-        labels_by_k[k], joined = join_split_persons(
-            Y,
-            labels,
-            photo_ids,
-            min_photos=min_photos,
-            limit=limit,
-            large_photos=rule.persons_join_photos,
-            metric=settings["metric"],
-        )
-        if joined:
-            notes.append(f"{joined} joins of persons the cut split (on average under {limit:.4f} apart)")
-    if "k" not in settings:  # the clusterer found K: key the result by it
-        (labels,) = labels_by_k.values()
-        labels_by_k = {int(len(np.unique(labels[labels != UNKNOWN]))): labels}
-    return {k: canonical_labels(labels) for k, labels in labels_by_k.items()}
-
-
-def _cluster_unconstrained(Y, settings, seed, notes):
-    clusterer = CLUSTERERS[settings["method"]]
-    if "k" not in settings:
-        return {0: clusterer.find(Y, settings, seed, notes)}
-    return clusterer.sweep(Y, parse_k(settings["k"]), settings, seed, notes)
-
-
-def _choose(Y, labels_by_k, per_k, settings, notes):
-    if len(per_k) == 1:
-        return next(iter(per_k))
-    score = settings["choose_k_by"]
-    if score == BY_THRESHOLD:
-        cluster = settings["cluster"]
-        rule = CutRule.from_settings(cluster["cut_rule"])
-        return choose.choose_k(Y, labels_by_k, score, settings["choose_k_threshold"], cluster["metric"], rule)
-    try:
-        return choose_k(per_k, score)
-    except ValueError as exc:
-        notes.append(f"{exc}; using the smallest K")
-        return min(per_k)
 
 
 def _rounded(scores):

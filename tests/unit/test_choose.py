@@ -1,5 +1,5 @@
-"""The folder's own threshold (facecluster.clustering.folder_cut) and choosing K by it
-(facecluster.clustering.choose_k)."""
+"""The folder's own threshold (facecluster.clustering.folder_cut), choosing K by it
+(facecluster.clustering.choose_k) and joining the persons it split (facecluster.clustering.persons_join)."""
 
 from dataclasses import replace
 
@@ -11,9 +11,11 @@ from test_cluster import blobs
 from facecluster.clustering import folder_cut as threshold
 from facecluster.clustering import neighbors
 from facecluster.clustering.choose_k import choose_k, k_nearest, people_without_k
-from facecluster.clustering.cluster import agglomerative, agglomerative_sweep
+from facecluster.clustering.clusterers.agglomerative import agglomerative, agglomerative_sweep
 from facecluster.clustering.folder_cut import folder_cut, join_lone_faces
 from facecluster.clustering.metrics import external_metrics
+from facecluster.clustering.persons_join import join_split_persons
+from facecluster.clustering.spec import SortSpec
 from facecluster.photos.embedders import EMBEDDERS
 
 CALIBRATED = 0.5459  # dlib's Euclidean threshold
@@ -126,7 +128,8 @@ def test_k_chosen_by_threshold_is_the_swept_k_nearest_the_people_found_without_k
     labels_by_k = agglomerative_sweep(X, range(2, 11))
 
     assert people_without_k(X, CALIBRATED, RULE) == 5
-    assert choose_k(X, labels_by_k, "threshold", CALIBRATED, rule=RULE) == 5
+    spec = SortSpec("agglomerative", {}, choose_k_by="threshold", choose_k_threshold=CALIBRATED, cut_rule=RULE)
+    assert choose_k(X, labels_by_k, spec) == (5, [])
     assert k_nearest({2: None, 3: None}, 9) == 3  # the sweep's end when the people found lie beyond it
     assert k_nearest({2: None, 4: None}, 3) == 2  # the smaller on a tie
 
@@ -151,7 +154,7 @@ def test_a_person_the_cut_split_is_joined_and_strangers_and_small_persons_are_no
     sharing = np.flatnonzero(labels == 2)
     photo_ids[sharing[0]] = photo_ids[0]
 
-    joined, count = threshold.join_split_persons(
+    joined, count = join_split_persons(
         np.concatenate(list(parts.values())), labels, photo_ids, min_photos=4, limit=1.0, large_photos=20
     )
 
@@ -169,9 +172,7 @@ def test_persons_are_joined_by_their_mean_distance_and_two_small_ones_when_allow
     mean = np.sqrt(((a[:, None] - b[None]) ** 2).sum(-1).mean())
 
     def join(limit, large_photos=0):
-        return threshold.join_split_persons(Y, labels, photo_ids, min_photos=4, limit=limit, large_photos=large_photos)[
-            1
-        ]
+        return join_split_persons(Y, labels, photo_ids, min_photos=4, limit=limit, large_photos=large_photos)[1]
 
     assert join(mean + 1e-6) == 1
     assert join(mean - 1e-6) == 0

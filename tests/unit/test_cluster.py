@@ -1,21 +1,20 @@
-"""Tests for facecluster.clustering.cluster on synthetic faces tables and seeded Gaussian blobs."""
+"""Sampling, reducing, labels, K-means, agglomerative and spectral clustering and a sweep's scores, on synthetic
+faces tables and seeded Gaussian blobs."""
 
 import json
 
 import numpy as np
 import pytest
+import sklearn.cluster
 
-from facecluster.clustering import cluster
-from facecluster.clustering.cluster import (
-    agglomerative,
-    canonical_labels,
-    evaluate_sweep,
-    kmeans_sweep,
-    parse_k,
-    reduce,
-    sample_faces,
-)
-from facecluster.clustering.metrics import external_metrics
+from facecluster.clustering import reduce as reduction
+from facecluster.clustering.clusterers.agglomerative import agglomerative
+from facecluster.clustering.clusterers.kmeans import kmeans_sweep
+from facecluster.clustering.clusterers.spectral import spectral
+from facecluster.clustering.labels import canonical_labels, parse_k
+from facecluster.clustering.metrics import evaluate_sweep, external_metrics
+from facecluster.clustering.reduce import reduce
+from facecluster.clustering.sample import sample_faces
 
 
 def blobs(people=4, per_person=10, dim=16, spread=0.05, seed=0):
@@ -128,7 +127,7 @@ def test_reduce_clips_components_with_a_note():
 
 
 def test_reduce_large_input_uses_seeded_randomized_solver(monkeypatch):
-    monkeypatch.setattr(cluster, "FULL_SVD_MAX_ROWS", 10)
+    monkeypatch.setattr(reduction, "FULL_SVD_MAX_ROWS", 10)
     X = blobs()[0]
     Y, info = reduce(X, components=2, seed=1)
     assert info["solver"] == "randomized"
@@ -211,13 +210,13 @@ def test_kmeans_is_byte_identical_and_canonical():
 
 def test_kmeans_uses_minibatch_above_threshold(monkeypatch):
     used = []
-    original = cluster.MiniBatchKMeans
+    original = sklearn.cluster.MiniBatchKMeans
 
     def recording(**kwargs):
         used.append(kwargs)
         return original(**kwargs)
 
-    monkeypatch.setattr(cluster, "MiniBatchKMeans", recording)
+    monkeypatch.setattr(sklearn.cluster, "MiniBatchKMeans", recording)
     X, truth = blobs()
     kmeans_sweep(X, [4], minibatch_above=100)
     assert used == []
@@ -275,4 +274,4 @@ def test_evaluate_sweep_without_full_truth_gives_internal_scores_only():
 def test_spectral_with_as_many_clusters_as_faces_puts_each_face_alone():
     X, _ = blobs(people=2, per_person=3)
 
-    np.testing.assert_array_equal(cluster.spectral(X, k=len(X)), np.arange(len(X)))
+    np.testing.assert_array_equal(spectral(X, k=len(X)), np.arange(len(X)))

@@ -3,9 +3,12 @@
 import numpy as np
 import pytest
 
-from facecluster.clustering import cannot_link as graph
 from facecluster.clustering import neighbors
-from facecluster.clustering.cluster import agglomerative, density, neighbor_graph
+from facecluster.clustering.cannot_link import enforce_cannot_link
+from facecluster.clustering.clusterers import graph
+from facecluster.clustering.clusterers.agglomerative import agglomerative
+from facecluster.clustering.clusterers.density import density
+from facecluster.clustering.clusterers.graph import neighbor_graph
 from facecluster.clustering.metrics import external_metrics
 
 
@@ -64,7 +67,7 @@ def test_cannot_link_separates_faces_of_one_photo():
     labels = np.array([0, 0, 0, 1])
     photos = np.array(["a", "b", "a", "c"])  # faces 0 and 2 are in the same photo
 
-    fixed, moved = graph.enforce_cannot_link(labels, photos, points)
+    fixed, moved = enforce_cannot_link(labels, photos, points)
 
     assert moved == 1
     assert fixed[0] == fixed[1] == 0 and fixed[2] not in (0, 1) and fixed[3] == 1

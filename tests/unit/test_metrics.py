@@ -14,7 +14,7 @@ from sklearn.metrics import (
     silhouette_score,
 )
 
-from facecluster.clustering.metrics import choose_k, external_metrics, internal_metrics, matched_confusion
+from facecluster.clustering.metrics import best_k_by_score, external_metrics, internal_metrics, matched_confusion
 
 SCORE_KEYS = [
     "same_person_share", "purity", "ari", "nmi", "v_measure", "homogeneity", "completeness",
@@ -267,22 +267,22 @@ def test_matched_confusion_without_unknowns_has_no_unknown_column():
     "score, expected",
     [("silhouette", 3), ("calinski_harabasz", 2), ("davies_bouldin", 4)],
 )
-def test_choose_k_direction_and_ties(score, expected):
+def test_best_k_by_score_direction_and_ties(score, expected):
     scores = {
         5: {"silhouette": None, "calinski_harabasz": None, "davies_bouldin": None},
         4: {"silhouette": 0.7, "calinski_harabasz": 10.0, "davies_bouldin": 0.2},
         3: {"silhouette": 0.7, "calinski_harabasz": 50.0, "davies_bouldin": 0.9},
         2: {"silhouette": 0.1, "calinski_harabasz": 50.0, "davies_bouldin": 0.5},
     }
-    assert choose_k(scores, score=score) == expected
+    assert best_k_by_score(scores, score=score) == expected
 
 
-def test_choose_k_skips_none_and_rejects_unusable():
-    assert choose_k({2: {"silhouette": None}, 3: {"silhouette": -0.2}}) == 3
+def test_best_k_by_score_skips_none_and_rejects_unusable():
+    assert best_k_by_score({2: {"silhouette": None}, 3: {"silhouette": -0.2}}) == 3
     with pytest.raises(ValueError, match="usable"):
-        choose_k({2: {"silhouette": None}, 3: {}})
+        best_k_by_score({2: {"silhouette": None}, 3: {}})
     with pytest.raises(ValueError, match="inertia"):
-        choose_k({2: {"inertia": 1.0}}, score="inertia")
+        best_k_by_score({2: {"inertia": 1.0}}, score="inertia")
 
 
 def test_true_labels_can_be_any_hashable():

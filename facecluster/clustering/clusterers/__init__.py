@@ -2,10 +2,10 @@
 
 A clusterer says whether it takes a number of clusters K (`takes_k`:
 required, optional or never) and a distance threshold (`takes_threshold`),
-and clusters reduced embeddings Y (n, d): `sweep(Y, ks, settings, seed,
-notes)` once per K, `find(Y, settings, seed, notes)` when it finds K itself. The
-maths is in facecluster.clustering.cluster (`maths()`); these modules declare each
-method and its settings.
+and clusters reduced embeddings Y (n, d) as a facecluster.clustering.spec.SortSpec says:
+`sweep(Y, ks, spec, notes)` once per K, `find(Y, spec, notes)` when it finds K itself.
+Each module holds its method's maths too, importing scikit-learn and SciPy's clustering
+only when it runs: the registry is read by every Snakemake start, which does not need them.
 """
 
 from facecluster.registry import Component, Registry
@@ -57,12 +57,11 @@ CLUSTERERS = Registry(
 )
 
 
-def maths():
-    """facecluster.clustering.cluster, imported when a clusterer runs, not when the registry is read: it
-    brings scikit-learn, which the config's schema (read by every Snakemake start) does not need."""
-    from facecluster.clustering import cluster
-
-    return cluster
+def require_faces(Y, what):
+    """ValueError unless Y holds at least 2 faces to cluster."""
+    if len(Y) < 2:
+        faces = "face" if len(Y) == 1 else "faces"
+        raise ValueError(f"only {len(Y)} {faces} to cluster: {what} needs at least 2")
 
 
 class Clusterer(Component):
@@ -70,17 +69,35 @@ class Clusterer(Component):
     takes_threshold = False
 
     @classmethod
-    def sweep(cls, Y, ks, settings, seed, notes):
+    def sweep(cls, Y, ks, spec, notes):
         """{K: (n,) labels} for each K of `ks` up to the number of faces; a note for each K skipped."""
         notes.extend(f"K={k} skipped: only {len(Y)} faces" for k in ks if k > len(Y))
-        return {k: cls.cluster(Y, k, settings, seed) for k in ks if k <= len(Y)}
+        return {k: cls.cluster(Y, k, spec) for k in ks if k <= len(Y)}
 
     @classmethod
-    def cluster(cls, Y, k, settings, seed):
+    def cluster(cls, Y, k, spec):
         """(n,) labels in k clusters."""
         raise NotImplementedError(f"{cls.name} finds the number of clusters itself")
 
     @classmethod
-    def find(cls, Y, settings, seed, notes):
+    def find(cls, Y, spec, notes):
         """(n,) labels, K found by the method (-1: in no cluster); a note for what the folder decided."""
         raise NotImplementedError(f"{cls.name} needs k")
+
+    @classmethod
+    def describe(cls, settings):
+        """The clustering of an experiment's `cluster:` settings in a few words, as its report says it."""
+        cannot_link = ", cannot-link" if settings["cannot_link"] else ""
+        return f"{cls.describe_method(settings)}, {cls.describe_cut(settings)}{cannot_link}"
+
+    @classmethod
+    def describe_method(cls, settings):
+        """The method and the settings that shape it."""
+        return cls.name
+
+    @classmethod
+    def describe_cut(cls, settings):
+        """How the number of clusters is set: K, or a distance threshold."""
+        if "k" in settings:
+            return f"K {settings['k']}"
+        return f"{settings['metric']} distance threshold {settings['threshold']}"

@@ -1,6 +1,10 @@
 """Density-based clustering: DBSCAN and HDBSCAN; faces in no dense region are left out (-1)."""
 
-from facecluster.clustering.clusterers import CLUSTERERS, METRIC, MIN_SAMPLES, Clusterer, maths
+import numpy as np
+
+from facecluster.clustering import neighbors
+from facecluster.clustering.clusterers import CLUSTERERS, METRIC, MIN_SAMPLES, Clusterer, require_faces
+from facecluster.clustering.labels import canonical_labels
 
 
 @CLUSTERERS.register
@@ -11,13 +15,9 @@ class Dbscan(Clusterer):
     settings = {**METRIC, **MIN_SAMPLES}
 
     @classmethod
-    def find(cls, Y, settings, seed, notes):
-        return maths().density(
-            Y,
-            method="dbscan",
-            threshold=settings["threshold"],
-            metric=settings["metric"],
-            min_samples=settings["min_samples"],
+    def find(cls, Y, spec, notes):
+        return density(
+            Y, method="dbscan", threshold=spec.threshold, metric=spec.metric, min_samples=spec.settings["min_samples"]
         )
 
 
@@ -37,11 +37,33 @@ class Hdbscan(Clusterer):
     }
 
     @classmethod
-    def find(cls, Y, settings, seed, notes):
-        return maths().density(
+    def find(cls, Y, spec, notes):
+        return density(
             Y,
             method="hdbscan",
-            metric=settings["metric"],
-            min_samples=settings["min_samples"],
-            min_cluster_size=settings["min_cluster_size"],
+            metric=spec.metric,
+            min_samples=spec.settings["min_samples"],
+            min_cluster_size=spec.settings["min_cluster_size"],
         )
+
+    @classmethod
+    def describe_cut(cls, settings):
+        return f"min_cluster_size {settings['min_cluster_size']}, min_samples {settings['min_samples']}"
+
+
+def density(Y, *, method, threshold=None, min_samples=1, min_cluster_size=2, metric="euclidean"):
+    """DBSCAN (eps = threshold) or HDBSCAN; faces in no cluster get -1 (unknown).
+
+    Y: (n, d). Returns (n,) int64 canonical labels.
+    """
+    from sklearn.cluster import DBSCAN, HDBSCAN
+
+    Y = np.asarray(Y)
+    require_faces(Y, method)
+    points = neighbors.prepare(Y, metric)  # cosine as Euclidean on unit vectors
+    if method == "dbscan":
+        eps = np.sqrt(2 * threshold) if metric == "cosine" else threshold
+        model = DBSCAN(eps=eps, min_samples=min_samples)
+    else:
+        model = HDBSCAN(min_cluster_size=min_cluster_size, min_samples=min_samples)
+    return canonical_labels(model.fit_predict(points))

@@ -1,0 +1,120 @@
+"""Sorting faces into persons, in memory: cut, cannot-link, persons join, choose K.
+
+Each step is a function of its own; sort_faces runs them in order. No file is read or written.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from facecluster.clustering.cannot_link import enforce_cannot_link
+from facecluster.clustering.choose_k import choose_k
+from facecluster.clustering.clusterers import CLUSTERERS
+from facecluster.clustering.labels import canonical_labels, parse_k
+from facecluster.clustering.metrics import evaluate_sweep
+from facecluster.clustering.persons_join import join_split_persons
+from facecluster.tables import UNKNOWN
+
+
+@dataclass(frozen=True)
+class Sorting:
+    """What sort_faces found: labels_by_k, {K: (n,) int64 canonical labels, -1 in no cluster}
+    (one entry per K of a sweep, or one keyed by the number of clusters found when the
+    clusterer finds K itself); k, the chosen K; notes, what the steps decided (cut,
+    cannot-link, persons join), and k_notes, why K fell back when it could not be chosen;
+    scores, {K: evaluate_sweep's scores} (None when not asked for)."""
+
+    labels_by_k: dict
+    k: int
+    notes: tuple = ()
+    k_notes: tuple = ()
+    scores: dict = None
+
+    @property
+    def labels(self):
+        """(n,) labels at the chosen K."""
+        return self.labels_by_k[self.k]
+
+
+def sort_faces(Y, photo_ids, spec, *, truth=None, scored=True) -> Sorting:
+    """Sort n faces into persons.
+
+    Y: (n, d) float array, the faces' reduced embeddings (facecluster.clustering.reduce), n >= 2;
+    photo_ids: (n,) the photo each face is in; spec: a facecluster.clustering.spec.SortSpec
+    (SortSpec.from_settings(experiment settings)). The steps, each a function of this module:
+
+    1. cut_faces: the clusterer (spec.method) clusters Y once per K of spec.k, or finds K
+       itself (agglomerative: cut in the folder's gap near spec.threshold, by spec.cut_rule).
+    2. apply_cannot_link: with spec.cannot_link, where a photo has several faces in a cluster
+       the one nearest the cluster's mean stays and the others each leave to a cluster of
+       their own (a person is never twice in one photo).
+    3. join_persons: where the folder chose its cut and the embedder's rule says so, two
+       persons (clusters of at least spec.min_photos photos) that share no photo and lie near
+       on average are joined (a person the cut split).
+    4. choose_k (facecluster.clustering.choose_k): the K of a sweep by spec.choose_k_by, a
+       score or the number of people found without K near spec.choose_k_threshold.
+
+    truth: (n,) true person names, or None: with scored, each K's scores (evaluate_sweep)
+    include the external ones against them. scored False: no scores beyond those choosing
+    K needs. Returns a Sorting; the same inputs give the same labels.
+    """
+    notes = []
+    labels_by_k = sweep_faces(Y, photo_ids, spec, notes)
+    scores = evaluate_sweep(Y, truth, labels_by_k) if scored else None
+    k, k_notes = choose_k(Y, labels_by_k, spec, scores)
+    return Sorting(labels_by_k, k, tuple(notes), tuple(k_notes), scores)
+
+
+def sweep_faces(Y, photo_ids, spec, notes) -> dict:
+    """Steps 1 to 3 of sort_faces: {K: (n,) canonical labels}; `notes` gets what each decided."""
+    labels_by_k = cut_faces(Y, spec, notes)
+    labels_by_k = apply_cannot_link(labels_by_k, Y, photo_ids, spec, notes)
+    labels_by_k = join_persons(labels_by_k, Y, photo_ids, spec, notes)
+    if spec.k is None:  # the clusterer found K: key the result by it
+        (labels,) = labels_by_k.values()
+        labels_by_k = {int(len(np.unique(labels[labels != UNKNOWN]))): labels}
+    return {k: canonical_labels(labels) for k, labels in labels_by_k.items()}
+
+
+def cut_faces(Y, spec, notes) -> dict:
+    """{K: (n,) labels} by the spec's clusterer: one per K of spec.k, or {0: labels} found without K."""
+    clusterer = CLUSTERERS[spec.method]
+    if spec.k is None:
+        return {0: clusterer.find(Y, spec, notes)}
+    return clusterer.sweep(Y, parse_k(spec.k), spec, notes)
+
+
+def apply_cannot_link(labels_by_k, Y, photo_ids, spec, notes) -> dict:
+    """{K: labels} with no two faces of one photo in one cluster (facecluster.clustering.cannot_link),
+    when spec.cannot_link; a note per K where faces moved."""
+    if not spec.cannot_link:
+        return labels_by_k
+    separated = {}
+    for k, labels in labels_by_k.items():
+        separated[k], moved = enforce_cannot_link(labels, photo_ids, Y)
+        if moved:
+            notes.append(
+                f"K={k}: cannot-link moved {moved} faces out of a cluster that already held a face of the same photo"
+            )
+    return separated
+
+
+def join_persons(labels_by_k, Y, photo_ids, spec, notes) -> dict:
+    """{K: labels} with persons the folder's cut split joined (facecluster.clustering.persons_join)
+    where spec.persons_join says; unchanged otherwise."""
+    limit = spec.persons_join
+    if limit is None:
+        return labels_by_k
+    ((k, labels),) = labels_by_k.items()
+    joined_labels, joined = join_split_persons(
+        Y,
+        labels,
+        photo_ids,
+        min_photos=spec.min_photos,
+        limit=limit,
+        large_photos=spec.cut_rule.persons_join_photos,
+        metric=spec.metric,
+    )
+    if joined:
+        notes.append(f"{joined} joins of persons the cut split (on average under {limit:.4f} apart)")
+    return {k: joined_labels}
