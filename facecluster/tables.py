@@ -1,4 +1,5 @@
-"""The values every table shares, and the one way the project writes its .tsv outputs: tab-separated, "\\n" line ends, Python csv's quoting.
+"""The values every table shares, and the one way the project writes its .tsv outputs: tab-separated,
+"\\n" line ends, Python csv's quoting.
 
 A field holding a tab, a newline, a carriage return or a double quote (a file
 name may) is written between double quotes, so that `csv.reader(handle,
