@@ -29,10 +29,10 @@ NAMESPACES = {
 }
 for _prefix, _uri in NAMESPACES.items():
     ET.register_namespace(_prefix, _uri)
-# Faces told to no photo manager: nobody's, and the faces of non-persons (issue 25).
+# Faces told to no photo manager: nobody's, and the faces of non-persons (bystanders).
 NOT_A_PERSON = set(NO_PERSON)
-# assignments.tsv columns that, set, keep a face out: set aside as too poor (issue 25), or its
-# person hidden by a correction (issue 26). Read where the table has them.
+# assignments.tsv columns that, set, keep a face out: set aside as too poor, or its person
+# hidden by a correction. Read where the table has them.
 LEFT_OUT = ("set_aside", "hidden")
 NOT_SET = {"", "0", "false", "no"}
 DIGITS = 6

@@ -109,7 +109,7 @@ def downscale(rgb, max_side):
     factor = max_side / max(height, width)
     size = (max(1, round(width * factor)), max(1, round(height * factor)))
     # Each pixel the mean of those it covers: no aliasing, and 0.07 CPU s for a 12 MP photo to
-    # 3072x2304 where bilinear's wider filter takes 0.10 (bench/results.md, issue 25).
+    # 3072x2304 where bilinear's wider filter takes 0.10 (bench/results.md).
     image = rgb if isinstance(rgb, Image.Image) else Image.fromarray(rgb)
     small = np.asarray(image.resize(size, Image.Resampling.BOX))
     return small, size[0] / width

@@ -80,8 +80,8 @@ class YunetDetector(Detector):
 
     # A photo per thread (the network runs on one; OpenVINO and onnxruntime let go of the GIL).
     concurrent = True
-    # Faces score 0.87 and more on 1,600 of lfw-dev's photos, small (40 px) or blurred (issue 25):
-    # the false face of the issue (a flower), 0.55, a cat's face in a 240-px photo 0.73.
+    # Under it lie stray detections (a flower, a cat's face), above it real faces, even small or
+    # blurred ones (bench/results.md, faces set aside).
     set_aside_score = 0.8
 
     @classmethod

@@ -3,7 +3,7 @@
 import numpy as np
 
 from facecluster.photos.embedders import EMBEDDERS, Embedder, no_chips
-from facecluster.photos.embedders.fitted import CutRule, NamingRule
+from facecluster.photos.embedders.fitted import read_fitted
 from facecluster.photos.networks import dlib_onnx
 from facecluster.photos.networks.dlib_format import FACE_RESNET, FIVE_POINT_LANDMARKS, packaged_model
 from facecluster.photos.networks.dlib_numpy import NumpyFaceNet
@@ -19,6 +19,7 @@ def _prepare_numpy(folder):
 
 PREPARED = prepared_model("dlib_numpy", _prepare_numpy, sources=[packaged_model(FACE_RESNET)])
 ONNX_NAME = "dlib_face_recognition_resnet_model_v1.onnx"
+FITTED = read_fitted("dlib")
 
 
 def _prepare_onnx(folder):
@@ -40,20 +41,10 @@ class DlibAligner(Embedder):
     dim = 128
     chip_size = 150
     padding = 0.25
-    # At a false-accept rate of 1e-3 on the faces of presets/lfw-dev.yaml (the default detector),
-    # by bench/calibrate_thresholds.py (bench/results.md has the ROC). The onnx, numpy and
-    # TensorFlow runtimes' descriptors equal dlib's own on a CPU (bench/dlib_equality.py): the
-    # thresholds hold for all.
-    thresholds = {"euclidean": 0.5459, "cosine": 0.0754}
-    # Fitted on bench/shapes.py's folders of these descriptors (issue 17: seeds 0-4, checked on
-    # 5-7): a window of 0.45-0.70 and a weighting 0.08 wide for the widest gap, the floor 0.535,
-    # a lone face joins under 0.58 on average in folders of at most 200 faces.
-    cut_rule = CutRule(
-        window=(0.82, 1.28), width=0.15, full_window_faces=200, floor=0.98, join=1.0625, join_max_faces=200
-    )
-    # On bench/naming.py's lfw-dev split (issue 19): the calibrated threshold itself, and two
-    # face-reference pairs (the others named 6.7 % -> 3.6 %).
-    naming_rule = NamingRule(scale=1.0, pairs=2)
+    # Calibrated on lfw-dev, and the folder cut's and naming's constants fitted to these
+    # descriptors: dlib.fitted.yaml (with the commands that measured them). The onnx, numpy and
+    # TensorFlow runtimes give dlib's own descriptors (bench/dlib_equality.py): they hold for all.
+    thresholds, cut_rule, naming_rule = (FITTED[key] for key in ("thresholds", "cut_rule", "naming_rule"))
 
     def __init__(self):
         import dlib
@@ -110,8 +101,8 @@ class DlibEmbedder(DlibAligner):
             "without K too (bench/results.md); calibrated thresholds euclidean 0.5347, cosine 0.0727",
         },
     }
-    # bench/calibrate_thresholds.py on the descriptors of presets/lfw-dev.yaml's chips and their mirrors.
-    flip_thresholds = {"euclidean": 0.5347, "cosine": 0.0727}
+    # Calibrated on the descriptors of presets/lfw-dev.yaml's chips averaged with their mirrors'.
+    flip_thresholds = FITTED["flip_thresholds"]
 
     @classmethod
     def model_files(cls, settings):

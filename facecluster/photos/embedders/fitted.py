@@ -1,9 +1,15 @@
-"""The constants fitted to one embedder's distances (facecluster.photos.embedders: `cut_rule`,
-`naming_rule`), apart from the code that uses them (facecluster.clustering.folder_cut, facecluster.naming.persons),
-so that loading an embedder in a batch job does not import scikit-learn and SciPy (1 s of CPU a
-job)."""
+"""The constants fitted to one embedder's distances (facecluster.photos.embedders: `thresholds`,
+`cut_rule`, `naming_rule`), read from the data file beside the embedder's module
+(`<embedder>.fitted.yaml`, which names the bench commands that measured them), and kept apart from
+the code that uses them (facecluster.clustering.folder_cut, facecluster.naming.persons) so that
+loading an embedder in a batch job does not import scikit-learn and SciPy (1 s of CPU a job)."""
 
 from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import yaml
+
+FOLDER = Path(__file__).parent
 
 
 @dataclass(frozen=True)
@@ -48,3 +54,16 @@ class NamingRule:
 
     scale: float
     pairs: int
+
+
+def read_fitted(embedder):
+    """The constants fitted to `embedder` (its module's name), from FOLDER/<embedder>.fitted.yaml:
+    {"thresholds": {metric: distance}, "cut_rule": CutRule, "naming_rule": NamingRule, and any
+    other thresholds the file gives (e.g. "flip_thresholds") as they are}."""
+    with open(FOLDER / f"{embedder}.fitted.yaml", encoding="utf-8") as stream:
+        fitted = yaml.safe_load(stream)
+    return {
+        **fitted,
+        "cut_rule": CutRule.from_settings(fitted["cut_rule"]),
+        "naming_rule": NamingRule(**fitted["naming_rule"]),
+    }

@@ -1,4 +1,4 @@
-"""dlib's and Intel's face models together (issue 24): one descriptor, so that the Euclidean distance
+"""dlib's and Intel's face models together: one descriptor, so that the Euclidean distance
 between two faces weighs both models, each by its own calibration.
 
 Each member's descriptor, as that embedder gives it, is divided by the member's calibrated Euclidean
@@ -15,10 +15,11 @@ import numpy as np
 
 from facecluster.photos.embedders import EMBEDDERS, Embedder
 from facecluster.photos.embedders.dlib import DlibEmbedder
-from facecluster.photos.embedders.fitted import CutRule, NamingRule
+from facecluster.photos.embedders.fitted import read_fitted
 from facecluster.photos.embedders.intel_reid import IntelReidEmbedder
 
 MEMBERS = (DlibEmbedder, IntelReidEmbedder)
+FITTED = read_fitted("fusion")
 
 
 def _defaults(embedder):
@@ -43,16 +44,9 @@ class FusionEmbedder(Embedder):
         "divided by its own calibrated threshold, joined (384-D); both networks' time"
     )
     dim = sum(embedder.dim for embedder in MEMBERS)
-    # At a false-accept rate of 1e-3 on presets/lfw-dev.yaml's faces (the members' runs joined by
-    # bench/fuse_results.py), by bench/calibrate_thresholds.py: true-accept rate 0.9959 (0.9777 at
-    # 1e-4; intel_reid alone 0.9972 and 0.9913). bench/results.md, issue 24.
-    thresholds = {"euclidean": 1.4569, "cosine": 0.1422}
-    # Fitted on bench/shapes.py's folders of these descriptors (seeds 0-4; issue 24): dlib's window
-    # and weighting, the floor 0.94, no join (median 0.993, worst 0.936; joining within 1.1x: 0.906).
-    cut_rule = CutRule(window=(0.82, 1.28), width=0.15, full_window_faces=200, floor=0.94, join=1.0, join_max_faces=0)
-    # Measured at the calibrated threshold, two face-reference pairs (bench/naming.py: 3.1-5.0 % of the
-    # others named, 99.61-99.74 % of the known faces right); not re-chosen.
-    naming_rule = NamingRule(scale=1.0, pairs=2)
+    # Calibrated on lfw-dev, and the folder cut's and naming's constants fitted to these
+    # descriptors: fusion.fitted.yaml (with the commands that measured them).
+    thresholds, cut_rule, naming_rule = (FITTED[key] for key in ("thresholds", "cut_rule", "naming_rule"))
 
     @classmethod
     def model_files(cls, settings):

@@ -8,7 +8,7 @@ once (facecluster.photos.networks.openvino_ir), after checking their sha256.
 from pathlib import Path
 
 from facecluster.photos.embedders import BATCH_SIZE, EMBEDDERS
-from facecluster.photos.embedders.fitted import CutRule, NamingRule
+from facecluster.photos.embedders.fitted import read_fitted
 from facecluster.photos.embedders.five_point import FivePointEmbedder
 from facecluster.photos.networks import openvino_ir
 from facecluster.registry import prepared_model
@@ -53,6 +53,7 @@ def _prepare(folder):
 
 
 PREPARED = prepared_model("intel_reid", _prepare, sources=IR_FILES)
+FITTED = read_fitted("intel_reid")
 
 
 @EMBEDDERS.register
@@ -64,39 +65,13 @@ class IntelReidEmbedder(FivePointEmbedder):
         "Intel's face-reidentification-retail-0095 (Open Model Zoo, Apache-2.0; MobileNet V2, 256-D), "
         "faces aligned on five landmarks, run by onnxruntime"
     )
-    # On one thread a chip a call is fastest (206 chips/s against 177 at 8 and 154 at 64), on two
-    # 4 to 8 (365, 360; 303 at 64): bench/results.md, issue 24.
+    # Small batches: on one or two threads the network runs fastest at 1 to 8 chips a call
+    # (bench/results.md).
     settings = {"batch_size": {**BATCH_SIZE["batch_size"], "default": 8}}
     dim = 256
-    # At a false-accept rate of 1e-3 on the faces of presets/lfw-dev.yaml's model intel_reid (YuNet,
-    # keep center; 6,922 faces, 201,291 genuine and 23,752,290 impostor pairs), by
-    # bench/calibrate_thresholds.py on the L2-normalised descriptors: true-accept rate 0.9972
-    # (0.9913 at 1e-4, threshold 1.0591; dlib 0.9563 and 0.7661). bench/results.md, issue 24.
-    thresholds = {"euclidean": 1.1380, "cosine": 0.6475}
-    # Fitted on bench/shapes.py's folders of these descriptors (seeds 0-4, checked on 5-7; issue 24):
-    # dlib's window, a narrower weighting (0.10: median 0.999 -> 1.000; 0.25 lets a gap far above
-    # the threshold merge a folder), the floor 0.90 of the threshold (0, 0.90 and 0.94 alike on the
-    # sweep; all of lfw-dev 0.985, 0.986, 0.982; 0.98: median 0.998), and no lone face joins
-    # (within 1.0625x, dlib's, the worst folder 0.964 -> 0.958; 1.1x: 0.903). Persons split by
-    # the cut join within 1.0x on average, one of them of 20 photos at least (issue 25): a
-    # 5,000-photo library's 30 family people 50 -> 33 folders, no two people joined (within
-    # 1.05x the same, 0.95x 37); the sweep unchanged (1.05x: worst 0.964 -> 0.947); all of
-    # lfw-dev joins none (without the 20 photos, 3 pairs of people of 4-11 photos).
-    cut_rule = CutRule(
-        window=(0.82, 1.28),
-        width=0.10,
-        full_window_faces=200,
-        floor=0.90,
-        join=1.0,
-        join_max_faces=0,
-        persons_join=1.0,
-        persons_join_photos=20,
-    )
-    # On bench/naming.py's lfw-dev split (seeds 0-2, the floor 0.94 then; issue 24): at the calibrated
-    # threshold 3.7-4.0 % of the others are named (8.9-11.1 % with one face-reference pair), at 0.95x
-    # 0.4-1.0 %, at 0.9x 0.2-0.7 %; with this rule and the floor 0.90, 0.2-0.5 % of the others named
-    # and 99.34-99.52 % of the known people's faces named right.
-    naming_rule = NamingRule(scale=0.9, pairs=2)
+    # Calibrated on lfw-dev, and the folder cut's and naming's constants fitted to these
+    # descriptors: intel_reid.fitted.yaml (with the commands that measured them).
+    thresholds, cut_rule, naming_rule = (FITTED[key] for key in ("thresholds", "cut_rule", "naming_rule"))
 
     @classmethod
     def model_files(cls, settings):

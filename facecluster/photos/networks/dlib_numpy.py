@@ -1,12 +1,11 @@
 """dlib's face ResNet run with numpy: dlib's own descriptors, about 10x faster than dlib on a CPU.
 
 dlib-bin is built without BLAS, so dlib runs its convolutions in its own
-loops: about 70 ms a chip on one core. Here every convolution is one matrix
-product over the unrolled input windows (im2col) in numpy's BLAS: about 8 ms
-a chip on one core, descriptors within 1e-6 of dlib's, no TensorFlow to
-start. Reading dlib's file and folding its weights takes 70 ms, at the start
-of every batch job; `save_prepared` writes the result once (rule
-prepare_model), and a job maps it in a few milliseconds.
+loops. Here every convolution is one matrix product over the unrolled input
+windows (im2col) in numpy's BLAS, giving descriptors within 1e-6 of dlib's.
+Reading dlib's file and folding its weights is slow for every batch job's
+start, so `save_prepared` writes the result once (rule prepare_model) and a
+job maps it.
 """
 
 import json

@@ -20,7 +20,7 @@ import numpy as np
 from facecluster.photos.networks.onnx_session import onnx_session, stamped_model
 
 # The layout of build_model's graphs; a saved model of another layout is not used (onnx_session).
-# 2: a PReLU of one slope is a LeakyRelu (the same descriptors, 3.4x faster than format 1's PRelu).
+# 2: a PReLU of one slope is a LeakyRelu (the same descriptors, several times faster).
 GRAPH_FORMAT = 2
 INPUT, OUTPUT = "faces", "descriptors"
 ELEMENT_TYPES = {"f16": np.float16, "f32": np.float32, "i64": np.int64, "i32": np.int32, "u8": np.uint8}

@@ -1,15 +1,12 @@
 """YuNet, libfacedetection's face detector, as an ONNX graph run by OpenVINO or onnxruntime.
 
 The `yuface` package (BSD-3-Clause, the libfacedetection project's own
-Python build) ships YuNet's network compiled into a C library, weights
-included, but built for no particular CPU: about 0.24 s a megapixel on one
-core. The weights are exported by that library (`param_pConvInfo`: 53
-convolutions, each 1x1 point-wise or 3x3 depth-wise, float32); here they are
-read with ctypes and laid out as an ONNX graph that follows libfacedetection's
-`objectdetect_cnn` (src/facedetectcnn-model.cpp) layer for layer, which
-onnxruntime runs several times faster on a CPU, and OpenVINO 1.7x faster
-again on a phone photo's copy (in bfloat16, where the CPU has it;
-bench/results.md), and which starts in a fraction of a second.
+Python build) ships YuNet's network compiled into a C library built for no
+particular CPU. Its weights (`param_pConvInfo`: 53 convolutions, each 1x1
+point-wise or 3x3 depth-wise, float32) are read here with ctypes and laid out
+as an ONNX graph that follows libfacedetection's `objectdetect_cnn`
+(src/facedetectcnn-model.cpp) layer for layer, because onnxruntime and
+OpenVINO run it several times faster than the C library (bench/results.md).
 
 The graph takes an RGB image (1, H, W, 3) uint8, as decoded, whose sides are
 multiples of 32 (zero-padded, as libfacedetection pads; the float planes the
@@ -42,9 +39,8 @@ HEAD_FILTERS = {  # (point-wise, depth-wise) per head and stride
     "kps": {8: (47, 48), 16: (49, 50), 32: (51, 52)},
 }
 CONVOLUTIONS = 53
-# runtime auto: OpenVINO from this many pixels, onnxruntime under. Per call OpenVINO takes 0.66 of
-# onnxruntime's time at a megapixel, 0.59 at 3-7 MP (bfloat16), but a photo of lfw-dev's size
-# (250 px, searched again doubled) 4.5 ms against 3.1: each change of size costs it about a ms.
+# runtime auto: OpenVINO from this many pixels, onnxruntime under: OpenVINO is faster on large
+# images, but each change of image size costs it about a millisecond (bench/results.md).
 OPENVINO_FROM_PIXELS = 1_000_000
 # The layout of build_model's graphs; a saved model of another layout is not used (onnx_session).
 # 2: the image as decoded (RGB uint8, channels last), made float planes in the graph.
