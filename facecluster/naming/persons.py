@@ -47,7 +47,7 @@ from facecluster.photos.embedders.fitted import NamingRule
 from facecluster.tables import OTHERS, UNKNOWN
 
 NUMBERED = re.compile(r"person_(\d+)")
-# What such faces were called before issue 25, as a previous run's state may hold it: no name.
+# What such faces are called in a state written by older versions ("unknown"): no name either.
 NO_PERSON = (OTHERS, "unknown")
 # A name becomes a folder name: one path component, not hidden.
 SAFE_NAME = re.compile(r"[^/\\\0]+")
