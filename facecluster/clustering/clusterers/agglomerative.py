@@ -46,14 +46,7 @@ class Agglomerative(Clusterer):
 
     @classmethod
     def cluster(cls, Y, k, spec):
-        return agglomerative(
-            Y,
-            k=k,
-            linkage=spec.settings["linkage"],
-            metric=spec.metric,
-            n_neighbors=spec.settings["neighbors"],
-            seed=spec.seed,
-        )
+        return cls._cut(Y, spec, k=k)
 
     @classmethod
     def find(cls, Y, spec, notes):
@@ -64,14 +57,13 @@ class Agglomerative(Clusterer):
             if chosen.labels is not None:  # cut from the dendrogram that chose the cut, not built again
                 return chosen.labels
             threshold = chosen.cut
-        return agglomerative(
-            Y,
-            distance_threshold=threshold,
-            linkage=spec.settings["linkage"],
-            metric=spec.metric,
-            n_neighbors=spec.settings["neighbors"],
-            seed=spec.seed,
-        )
+        return cls._cut(Y, spec, distance_threshold=threshold)
+
+    @staticmethod
+    def _cut(Y, spec, **where):
+        """agglomerative() with the spec's settings, cut `where` says (k or distance_threshold)."""
+        linkage, neighbours = spec.settings["linkage"], spec.settings["neighbors"]
+        return agglomerative(Y, **where, linkage=linkage, metric=spec.metric, n_neighbors=neighbours, seed=spec.seed)
 
     @classmethod
     def describe_method(cls, settings):
