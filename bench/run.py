@@ -46,8 +46,8 @@ def main():
     work.mkdir(parents=True, exist_ok=True)
     suite = Suite(args, work)
     rows = suite.run()
-    args.out.write_text(results_table(rows))
-    print(f"wrote {args.out}")
+    write_section(args.out, results_table(rows))
+    print(f"wrote its section of {args.out}")
     if not args.workdir:
         shutil.rmtree(work)
 
@@ -387,10 +387,25 @@ def median(values):
     return statistics.median(values)
 
 
+# This benchmark's section of bench/results.md, which holds every benchmark's.
+SECTION = "## End to end: the pipeline against the models alone (`bench/run.py`)"
+
+
+def write_section(path, section):
+    """Replace this benchmark's section of `path`, keeping the others; a new file holds it alone."""
+    text = path.read_text() if path.exists() else ""
+    start = text.find(SECTION)
+    if start < 0:
+        path.write_text(text + ("\n" if text else "") + section)
+        return
+    end = text.find("\n## ", start + len(SECTION))
+    path.write_text(text[:start] + section + (text[end + 1 :] if end >= 0 else ""))
+
+
 def results_table(rows):
     command = " ".join([".venv/bin/python", "bench/run.py", *sys.argv[1:]])
     lines = [
-        "# Benchmarks",
+        SECTION,
         "",
         f"Measured {datetime.date.today().isoformat()} on {os.cpu_count()} cores ({cpu_model()}), "
         f"{memory_gb():.0f} GB, Python {platform.python_version()}, by `{command}` "
