@@ -207,20 +207,16 @@ class Plan:
         fingerprint = model_fingerprint(self.spec.models[model].settings, self.spec.photo_max_side)
         return self.paths.cache(model, fingerprint)
 
-    def processed(self, dataset, model):
-        """{"ledger", "embeddings", "faces"}: the gathered per-photo outputs of a dataset and model."""
-        return self.paths.processed(dataset, model)
-
     def experiment_listing(self, experiment):
         return self.paths.listing(self.spec.experiments[experiment].dataset.name)
 
     def photo_outputs(self, dataset, model):
-        return list(self.processed(dataset, model).values())
+        return list(self.paths.processed(dataset, model).values())
 
     def experiment_input(self, experiment, part):
         """A gathered per-photo output (`part`: ledger, embeddings or faces) the experiment reads."""
         spec = self.spec.experiments[experiment]
-        return self.processed(spec.dataset.name, spec.model.name)[part]
+        return self.paths.processed(spec.dataset.name, spec.model.name)[part]
 
     def naming_inputs(self, experiment):
         """Inputs of an experiment's clustering besides its faces: the processed reference photos
@@ -228,7 +224,7 @@ class Plan:
         spec = self.spec.experiments[experiment]
         inputs = {}
         if spec.known is not None:
-            known = self.processed(spec.known.name, spec.model.name)
+            known = self.paths.processed(spec.known.name, spec.model.name)
             inputs.update({f"known_{name}": path for name, path in known.items()})
         if spec.corrections is not None and Path(spec.corrections).is_file():
             inputs["corrections"] = spec.corrections
@@ -237,7 +233,7 @@ class Plan:
     def find_inputs(self, experiment):
         """The processed query photos of an experiment's `find` folder."""
         spec = self.spec.experiments[experiment]
-        return self.processed(spec.find.name, spec.model.name)
+        return self.paths.processed(spec.find.name, spec.model.name)
 
     def check_naming(self):
         """Read every experiment's names state and check its corrections file, before Snakemake
