@@ -25,6 +25,7 @@ from sklearn.metrics import adjusted_rand_score
 from facecluster.photos.gather import read_faces
 from facecluster.workflow.config import validate_config
 from facecluster.workflow.experiment import cluster_experiment, read_assignments
+from facecluster.workflow.specs import resolve
 
 
 def run(results, settings, folder):
@@ -64,7 +65,8 @@ def main():
     )
     print("|---|---|---|---|---|---|---|---|")
     with tempfile.TemporaryDirectory() as folder:
-        for name, settings in config["experiments"].items():
+        for name, experiment in resolve(config).experiments.items():
+            settings = experiment.job_settings()
             (reference, reference_clusters), (other, other_clusters) = (
                 run(results, settings, Path(folder) / label / name) for label, results in runs.items()
             )

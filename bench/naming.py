@@ -40,6 +40,7 @@ from facecluster.photos.ledger import LedgerRow, write_ledger
 from facecluster.tables import tsv_writer
 from facecluster.workflow.config import validate_config
 from facecluster.workflow.experiment import cluster_experiment, read_assignments
+from facecluster.workflow.specs import resolve
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DATASETS = PROJECT_ROOT.parent / "shared" / "datasets"
@@ -169,7 +170,7 @@ def experiment_settings(args, cluster, threshold):
     experiment = {"dataset": "d", "cluster": cluster, "naming_threshold": threshold}
     models = {"models": {args.model: preset_model(args.model)}, "default_model": args.model}
     config = validate_config({"datasets": {"d": {"path": "."}}, "experiments": {"e": experiment}, **models})
-    settings = config["experiments"]["e"]
+    settings = resolve(config).experiments["e"].job_settings()
     if args.pairs is not None:
         settings["naming_pairs"] = args.pairs
     return settings

@@ -5,9 +5,11 @@
 from dataclasses import asdict
 
 from facecluster.photos.listing import list_photos
+from facecluster.workflow.paths import ResultPaths
 from facecluster.workflow.plan import model_inputs
 
 RESULTS = "results"
+PATHS = ResultPaths(RESULTS)  # where rules/models.smk writes its logs
 MODEL_FILES = model_inputs(config["model"])
 
 

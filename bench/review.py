@@ -25,6 +25,7 @@ from facecluster.photos.gather import FACE_COLUMNS, read_faces
 from facecluster.tables import tsv_writer
 from facecluster.workflow.config import validate_config
 from facecluster.workflow.experiment import cluster_experiment, read_assignments
+from facecluster.workflow.specs import resolve
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 MODELS = {
@@ -81,7 +82,7 @@ def measure(recipe, embeddings, faces, folder):
     folder.mkdir()
     experiment = {"dataset": "d", "cluster": yaml.safe_load(recipe)}
     config = validate_config({"datasets": {"d": {"path": "."}}, "experiments": {"e": experiment}, **MODELS})
-    settings = config["experiments"]["e"]
+    settings = resolve(config).experiments["e"].job_settings()
     outputs = [folder / name for name in ("assignments.tsv", "metrics.json", "coords.npy", "metrics.tsv")]
     cluster_experiment(embeddings, faces, settings, *outputs)
     start = time.perf_counter()

@@ -338,6 +338,7 @@ class Suite:
 
     def experiment_settings(self, folder):
         from facecluster.workflow.config import validate_config
+        from facecluster.workflow.specs import resolve
 
         config = validate_config(
             {
@@ -353,7 +354,7 @@ class Suite:
                 },
             }
         )
-        return config["experiments"]["sweep"]
+        return resolve(config).experiments["sweep"].job_settings()
 
 
 class Row:

@@ -16,6 +16,7 @@ from facecluster.workflow.config import validate_config
 from facecluster.naming.corrections import CorrectionsError
 from facecluster.naming.state import StateError
 from facecluster.workflow.plan import Plan
+from facecluster.workflow.specs import resolve
 from facecluster.outputs.report import describe_unhonoured
 from snakemake.exceptions import WorkflowError
 
@@ -31,7 +32,7 @@ def local_cores():
         return 1
 
 
-PLAN = Plan(validate_config(config), results="results", cores=local_cores())
+PLAN = Plan(resolve(validate_config(config)), results="results", cores=local_cores())
 PLAN.check_pinned_files()
 try:
     PLAN.check_naming()
@@ -40,6 +41,9 @@ except (StateError, CorrectionsError) as error:
     # Snakemake builds a job (and deletes the outputs of those it reruns).
     sys.exit(f"facecluster: {error}\nNothing was run and nothing deleted.")
 RESULTS = PLAN.results
+# Where each result goes (facecluster.workflow.paths): the rules' outputs, logs and benchmarks.
+PATHS = PLAN.paths
+SPEC = PLAN.spec
 
 
 def say_unhonoured_corrections():
@@ -92,11 +96,11 @@ def embedder_files(wildcards):
 
 
 def model_threads(wildcards):
-    return PLAN.config["models"][wildcards.model]["threads"]
+    return SPEC.models[wildcards.model].threads
 
 
 def model_gpus(wildcards):
-    return PLAN.config["models"][wildcards.model]["gpus"]
+    return SPEC.models[wildcards.model].gpus
 
 
 def dataset_batches(wildcards):
@@ -108,30 +112,39 @@ def dataset_listing_digest(wildcards):
 
 
 def dataset_settings(wildcards):
-    return PLAN.config["datasets"][wildcards.dataset]
+    return SPEC.datasets[wildcards.dataset].job_settings()
 
 
 def download_manifest(wildcards):
-    return dataset_settings(wildcards)["download"]["manifest"]
+    return SPEC.datasets[wildcards.dataset].download.manifest
 
 
 def download_base_url(wildcards):
-    return dataset_settings(wildcards)["download"]["base_url"]
+    return SPEC.datasets[wildcards.dataset].download.base_url
 
 
 def dataset_folder(wildcards):
-    return dataset_settings(wildcards)["path"]
+    return SPEC.datasets[wildcards.dataset].path
 
 
 def experiment_settings(wildcards):
-    return PLAN.config["experiments"][wildcards.experiment]
+    """The clustering job's settings: its metrics.json's recipe."""
+    return SPEC.experiments[wildcards.experiment].job_settings()
 
 
-def experiment_input(filename):
-    """Input function: a file of the per-photo output the experiment reads."""
+def naming_threshold(wildcards):
+    return SPEC.experiments[wildcards.experiment].naming_threshold
+
+
+def experiment_corrections_file(wildcards):
+    return SPEC.experiments[wildcards.experiment].corrections
+
+
+def experiment_input(part):
+    """Input function: a gathered per-photo output (ledger, embeddings or faces) the experiment reads."""
 
     def input_path(wildcards):
-        return PLAN.experiment_input(wildcards.experiment, filename)
+        return PLAN.experiment_input(wildcards.experiment, part)
 
     return input_path
 
@@ -146,7 +159,7 @@ def experiment_figure_outputs(experiment):
             subcategory="figures",
             labels={"experiment": "{experiment}", "figure": name.replace("_", " ")},
         )
-        for name, path in PLAN.experiment_figures(experiment).items()
+        for name, path in PATHS.figures(experiment).items()
     }
 
 
@@ -170,16 +183,16 @@ def experiment_find_inputs(wildcards):
 
 
 def naming_state(wildcards):
-    return PLAN.naming_state(wildcards.experiment)
+    return PATHS.state(wildcards.experiment)
 
 
 def experiment_people(wildcards):
-    return PLAN.config["experiments"][wildcards.experiment]["people_folders"]
+    return SPEC.experiments[wildcards.experiment].people_folders
 
 
 def experiment_figures(wildcards):
     """{figure name: PNG path}."""
-    return PLAN.experiment_figures(wildcards.experiment)
+    return PATHS.figures(wildcards.experiment)
 
 
 def experiment_figure_files(wildcards):

@@ -6,11 +6,11 @@ rule download_dataset:
     input:
         manifest=download_manifest,
     output:
-        f"{RESULTS}/{{dataset}}/downloaded.tsv",
+        PATHS.downloaded("{dataset}"),
     log:
-        f"{RESULTS}/logs/download_dataset/{{dataset}}.log",
+        PATHS.log("download_dataset", "{dataset}"),
     benchmark:
-        f"{RESULTS}/benchmarks/download_dataset/{{dataset}}.tsv"
+        PATHS.benchmark("download_dataset", "{dataset}")
     # On a cluster it runs on the submit host: compute nodes often have no internet.
     localrule: True
     conda:

@@ -8,23 +8,23 @@
 rule cluster_experiment:
     input:
         unpack(experiment_naming_inputs),
-        embeddings=experiment_input("embeddings.npy"),
-        faces=experiment_input("faces.tsv"),
+        embeddings=experiment_input("embeddings"),
+        faces=experiment_input("faces"),
     output:
-        assignments=f"{RESULTS}/experiments/{{experiment}}/assignments.tsv",
-        metrics=f"{RESULTS}/experiments/{{experiment}}/metrics.json",
-        coords=f"{RESULTS}/experiments/{{experiment}}/coords.npy",
+        assignments=PATHS.assignments("{experiment}"),
+        metrics=PATHS.metrics("{experiment}"),
+        coords=PATHS.coords("{experiment}"),
         table=report(
-            f"{RESULTS}/experiments/{{experiment}}/metrics.tsv",
+            PATHS.metrics_table("{experiment}"),
             caption="../report/metrics.rst",
             category="{experiment}",
             subcategory="scores",
             labels={"experiment": "{experiment}", "figure": "scores per K"},
         ),
     log:
-        f"{RESULTS}/logs/cluster_experiment/{{experiment}}.log",
+        PATHS.log("cluster_experiment", "{experiment}"),
     benchmark:
-        f"{RESULTS}/benchmarks/cluster_experiment/{{experiment}}.tsv"
+        PATHS.benchmark("cluster_experiment", "{experiment}")
     conda:
         "../envs/aggregate.yaml"
     threads: 2
@@ -46,9 +46,9 @@ rule plot_experiment:
     output:
         **experiment_figure_outputs("{experiment}"),
     log:
-        f"{RESULTS}/logs/plot_experiment/{{experiment}}.log",
+        PATHS.log("plot_experiment", "{experiment}"),
     benchmark:
-        f"{RESULTS}/benchmarks/plot_experiment/{{experiment}}.tsv"
+        PATHS.benchmark("plot_experiment", "{experiment}")
     conda:
         "../envs/aggregate.yaml"
     threads: 1
@@ -63,15 +63,15 @@ rule report_experiment:
     input:
         plots=experiment_figure_files,
         metrics=rules.cluster_experiment.output.metrics,
-        ledger=experiment_input("ledger.tsv"),
+        ledger=experiment_input("ledger"),
         # The report shows the first persons' contact sheets and links the rest.
-        people=f"{RESULTS}/experiments/{{experiment}}/people",
+        people=PATHS.people("{experiment}"),
     output:
-        f"{RESULTS}/experiments/{{experiment}}/report.md",
+        PATHS.report("{experiment}"),
     log:
-        f"{RESULTS}/logs/report_experiment/{{experiment}}.log",
+        PATHS.log("report_experiment", "{experiment}"),
     benchmark:
-        f"{RESULTS}/benchmarks/report_experiment/{{experiment}}.tsv"
+        PATHS.benchmark("report_experiment", "{experiment}")
     conda:
         "../envs/aggregate.yaml"
     threads: 1
@@ -88,11 +88,11 @@ rule people_folders:
     input:
         assignments=rules.cluster_experiment.output.assignments,
     output:
-        directory(f"{RESULTS}/experiments/{{experiment}}/people"),
+        directory(PATHS.people("{experiment}")),
     log:
-        f"{RESULTS}/logs/people_folders/{{experiment}}.log",
+        PATHS.log("people_folders", "{experiment}"),
     benchmark:
-        f"{RESULTS}/benchmarks/people_folders/{{experiment}}.tsv"
+        PATHS.benchmark("people_folders", "{experiment}")
     conda:
         "../envs/aggregate.yaml"
     threads: 1
@@ -111,13 +111,13 @@ rule find_person:
     input:
         unpack(experiment_find_inputs),
         assignments=rules.cluster_experiment.output.assignments,
-        folder_embeddings=experiment_input("embeddings.npy"),
+        folder_embeddings=experiment_input("embeddings"),
     output:
-        directory(f"{RESULTS}/experiments/{{experiment}}/find"),
+        directory(PATHS.find("{experiment}")),
     log:
-        f"{RESULTS}/logs/find_person/{{experiment}}.log",
+        PATHS.log("find_person", "{experiment}"),
     benchmark:
-        f"{RESULTS}/benchmarks/find_person/{{experiment}}.tsv"
+        PATHS.benchmark("find_person", "{experiment}")
     conda:
         "../envs/aggregate.yaml"
     threads: 1
@@ -125,6 +125,6 @@ rule find_person:
         mem_mb=2000,
         runtime=30,
     params:
-        threshold=lambda wildcards: experiment_settings(wildcards)["naming_threshold"],
+        threshold=naming_threshold,
     script:
         "../scripts/find_person.py"

@@ -11,9 +11,9 @@ rule prepare_model:
     output:
         directory("models/{prepared}"),
     log:
-        f"{RESULTS}/logs/prepare_model/{{prepared}}.log",
+        PATHS.log("prepare_model", "{prepared}"),
     benchmark:
-        f"{RESULTS}/benchmarks/prepare_model/{{prepared}}.tsv"
+        PATHS.benchmark("prepare_model", "{prepared}")
     wildcard_constraints:
         prepared="|".join(prepared_models()),
     conda:

@@ -5,11 +5,11 @@
 
 rule list_dataset:
     output:
-        f"{RESULTS}/{{dataset}}/photos.tsv",
+        PATHS.listing("{dataset}"),
     log:
-        f"{RESULTS}/logs/list_dataset/{{dataset}}.log",
+        PATHS.log("list_dataset", "{dataset}"),
     benchmark:
-        f"{RESULTS}/benchmarks/list_dataset/{{dataset}}.tsv"
+        PATHS.benchmark("list_dataset", "{dataset}")
     conda:
         "../envs/files.yaml"
     threads: 1
@@ -20,7 +20,7 @@ rule list_dataset:
         # A change in the listing changes this digest, which reruns the rule.
         listing=dataset_listing_digest,
         dataset=dataset_settings,
-        batch_size=PLAN.config["batch_size"],
+        batch_size=SPEC.batch_size,
         parts=PLAN.parts,
     script:
         "../scripts/list_dataset.py"
@@ -32,11 +32,11 @@ rule process_batch:
         detector_files=detector_files,
         embedder_files=embedder_files,
     output:
-        directory(f"{RESULTS}/{{dataset}}/{{model}}/batches/{{batch}}"),
+        directory(PATHS.batch("{dataset}", "{model}", "{batch}")),
     log:
-        f"{RESULTS}/logs/process_batch/{{dataset}}/{{model}}/{{batch}}.log",
+        PATHS.log("process_batch", "{dataset}", "{model}", "{batch}"),
     benchmark:
-        f"{RESULTS}/benchmarks/process_batch/{{dataset}}/{{model}}/{{batch}}.tsv"
+        PATHS.benchmark("process_batch", "{dataset}", "{model}", "{batch}")
     priority: batch_priority
     # On a cluster, --group-components photos=N submits N batches as one job.
     group:
@@ -52,7 +52,7 @@ rule process_batch:
         members=batch_members,
         model=model_settings,
         cache=cache_folder,
-        photo_max_side=PLAN.config["photo_max_side"],
+        photo_max_side=SPEC.photo_max_side,
     script:
         "../scripts/process_batch.py"
 
@@ -61,13 +61,12 @@ rule gather_photos:
     input:
         batches=dataset_batches,
     output:
-        ledger=f"{RESULTS}/{{dataset}}/{{model}}/ledger.tsv",
-        embeddings=f"{RESULTS}/{{dataset}}/{{model}}/embeddings.npy",
-        faces=f"{RESULTS}/{{dataset}}/{{model}}/faces.tsv",
+        # ledger, embeddings, faces
+        **PATHS.processed("{dataset}", "{model}"),
     log:
-        f"{RESULTS}/logs/gather_photos/{{dataset}}/{{model}}.log",
+        PATHS.log("gather_photos", "{dataset}", "{model}"),
     benchmark:
-        f"{RESULTS}/benchmarks/gather_photos/{{dataset}}/{{model}}.tsv"
+        PATHS.benchmark("gather_photos", "{dataset}", "{model}")
     conda:
         "../envs/files.yaml"
     threads: 1

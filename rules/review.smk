@@ -8,13 +8,13 @@ rule review_pages:
         unpack(experiment_corrections),
         assignments=rules.cluster_experiment.output.assignments,
         metrics=rules.cluster_experiment.output.metrics,
-        embeddings=experiment_input("embeddings.npy"),
+        embeddings=experiment_input("embeddings"),
     output:
-        directory(f"{RESULTS}/experiments/{{experiment}}/review"),
+        directory(PATHS.review("{experiment}")),
     log:
-        f"{RESULTS}/logs/review_pages/{{experiment}}.log",
+        PATHS.log("review_pages", "{experiment}"),
     benchmark:
-        f"{RESULTS}/benchmarks/review_pages/{{experiment}}.tsv"
+        PATHS.benchmark("review_pages", "{experiment}")
     conda:
         "../envs/aggregate.yaml"
     threads: 1
@@ -22,7 +22,7 @@ rule review_pages:
         mem_mb=2000,
         runtime=30,
     params:
-        threshold=lambda wildcards: experiment_settings(wildcards)["naming_threshold"],
-        corrections=lambda wildcards: experiment_settings(wildcards).get("corrections"),
+        threshold=naming_threshold,
+        corrections=experiment_corrections_file,
     script:
         "../scripts/review_pages.py"

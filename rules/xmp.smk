@@ -8,11 +8,11 @@ rule xmp_sidecars:
         assignments=rules.cluster_experiment.output.assignments,
         listing=experiment_listing,
     output:
-        directory(f"{RESULTS}/experiments/{{experiment}}/xmp"),
+        directory(PATHS.xmp("{experiment}")),
     log:
-        f"{RESULTS}/logs/xmp_sidecars/{{experiment}}.log",
+        PATHS.log("xmp_sidecars", "{experiment}"),
     benchmark:
-        f"{RESULTS}/benchmarks/xmp_sidecars/{{experiment}}.tsv"
+        PATHS.benchmark("xmp_sidecars", "{experiment}")
     conda:
         "../envs/aggregate.yaml"
     threads: 1

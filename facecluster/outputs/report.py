@@ -12,6 +12,7 @@ from facecluster.clustering.clusterers import CLUSTERERS
 from facecluster.clustering.set_aside import REASONS
 from facecluster.photos.ledger import read_ledger
 from facecluster.tables import OTHERS
+from facecluster.workflow.paths import ResultPaths
 
 # Columns of the per-K table, in reading order, with their headings.
 EXTERNAL_COLUMNS = {
@@ -180,7 +181,7 @@ def describe_unhonoured(by_experiment, results="results"):
     report.md); none when every correction was honoured."""
     lines = []
     for experiment, corrections in sorted(by_experiment.items()):
-        report = f"{results}/experiments/{experiment}/report.md"
+        report = ResultPaths(results).report(experiment)
         lines.append(
             f"facecluster: {len(corrections)} correction(s) of experiment {experiment} not honoured (see {report}):"
         )

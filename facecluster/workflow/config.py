@@ -1,7 +1,9 @@
 """Configuration: validated against schemas/config.schema.yaml, defaults filled in.
 
 Every mistake becomes a ConfigError whose message names the key, raised
-before Snakemake builds a single job.
+before Snakemake builds a single job. The config keeps what the user wrote and
+the schema's defaults; what is left to the models is resolved by
+facecluster.workflow.specs.
 """
 
 import copy
@@ -192,132 +194,17 @@ def _check_components(config):
 
 
 def _check_references(config):
-    _require_defined("default_model", config["default_model"], config["models"], "models")
-    for name, experiment in config["experiments"].items():
+    """The default model defined, every experiment's model (the default one where it names none),
+    and the rules between keys, by resolving the run (facecluster.workflow.specs)."""
+    from facecluster.workflow.specs import resolve
+
+    require_defined("default_model", config["default_model"], config["models"], "models")
+    for experiment in config["experiments"].values():
         experiment.setdefault("model", config["default_model"])
-        _require_defined(f"experiments.{name}.dataset", experiment["dataset"], config["datasets"], "datasets")
-        _require_defined(f"experiments.{name}.model", experiment["model"], config["models"], "models")
-        embedder = config["models"][experiment["model"]]["embedder"]
-        _check_clustering(f"experiments.{name}", experiment, embedder)
-        _set_aside_score(experiment["set_aside"], config["models"][experiment["model"]]["detector"])
-        _check_naming(config, name, experiment, embedder)
+    resolve(config)
 
 
-def _set_aside_score(set_aside, detector):
-    """min_score auto: the score under which the experiment's detector's faces are set aside (none
-    for a detector whose scores do not say how likely a face is, 0 meaning never)."""
-    from facecluster.photos.detectors import DETECTORS
-
-    if set_aside["min_score"] == "auto":
-        set_aside["min_score"] = DETECTORS[detector["name"]].set_aside_score
-
-
-def naming_dataset(experiment, key):
-    """The dataset a `known` or `find` folder of an experiment becomes."""
-    return f"{experiment}-{key}"
-
-
-def _check_naming(config, name, experiment, embedder):
-    """Resolve naming_threshold auto; make the known and find folders datasets of their own
-    (processed, cached and in a ledger like any dataset), labelled by their sub-folders."""
-    from facecluster.naming.persons import UNFITTED_NAMING
-    from facecluster.photos.embedders import calibrate_help, calibrated_thresholds, fitted_rules
-
-    key = f"experiments.{name}"
-    rule = fitted_rules(embedder)[1] or UNFITTED_NAMING
-    experiment["naming_pairs"] = rule.pairs
-    if experiment["naming_threshold"] == "auto":
-        calibrated = calibrated_thresholds(embedder)
-        experiment["naming_threshold"] = round(rule.scale * calibrated["euclidean"], 4) if calibrated else None
-    for part in ("known", "find"):
-        if part not in experiment:
-            continue
-        if experiment["naming_threshold"] is None:
-            raise ConfigError(
-                f"{key}.naming_threshold: embedder {embedder['name']!r} has no calibrated threshold, which {part} "
-                f"needs; {calibrate_help(embedder)}"
-            )
-        dataset, settings = naming_dataset(name, part), {"path": experiment[part], "labels": "folders"}
-        if config["datasets"].get(dataset, settings) != settings:
-            raise ConfigError(f"{key}.{part}: a dataset is already named {dataset!r}; rename it or the experiment")
-        config["datasets"][dataset] = settings
-
-
-def _check_clustering(key, experiment, embedder):
-    """Check k/threshold against the method; replace threshold auto by the calibrated value; the
-    embedder's folder cut rule (None where none is fitted) goes with the cluster settings, for
-    the cut without K and for choosing K by threshold."""
-    from facecluster.clustering.clusterers import CLUSTERERS
-    from facecluster.photos.embedders import fitted_rules
-
-    cluster = experiment["cluster"]
-    method, key = cluster["method"], f"{key}.cluster"
-    clusterer = CLUSTERERS[method]
-    k = cluster.get("k")
-    if isinstance(k, dict) and k["from"] > k["to"]:
-        raise ConfigError(f"{key}.k: the range from {k['from']} to {k['to']} is empty")
-    if k is not None and clusterer.takes_k == "never":
-        raise ConfigError(f"{key}.k: {method} finds the number of clusters itself; remove k")
-    if "threshold" in cluster and not clusterer.takes_threshold:
-        raise ConfigError(f"{key}.threshold: {method} takes no distance threshold; remove it")
-    if clusterer.takes_k == "required" and k is None:
-        raise ConfigError(f"{key}.k: {method} needs k (a number, a list or a from/to range)")
-    if k is not None and "threshold" in cluster:
-        raise ConfigError(f"{key}: give {method} either k or threshold, not both")
-    if clusterer.takes_threshold and k is None:
-        cluster["threshold"] = _threshold(
-            key, cluster.get("threshold", "auto"), cluster["metric"], experiment["reduce"], embedder
-        )
-    cut_rule = fitted_rules(embedder)[0]
-    cluster["cut_rule"] = cut_rule.settings() if cut_rule else None
-    _choose_k_by(key.removesuffix(".cluster"), experiment, embedder, several_k=_several(k))
-
-
-def _several(k):
-    """Whether a K setting sweeps more than one K."""
-    if isinstance(k, dict):
-        return k["to"] > k["from"]
-    return isinstance(k, list) and len(set(k)) > 1
-
-
-def _choose_k_by(key, experiment, embedder, several_k):
-    """Fill choose_k_by: threshold (facecluster.clustering.choose_k) for a sweep where the embedder's calibrated
-    threshold applies, else silhouette; with threshold, that threshold is the experiment's
-    `choose_k_threshold`."""
-    metric, reduce = experiment["cluster"]["metric"], experiment["reduce"]
-    try:
-        calibrated = _threshold(key, "auto", metric, reduce, embedder)
-    except ConfigError:
-        calibrated = None
-    if "choose_k_by" not in experiment:
-        experiment["choose_k_by"] = "threshold" if several_k and calibrated else "silhouette"
-    if experiment["choose_k_by"] == "threshold":
-        if calibrated is None:
-            raise ConfigError(
-                f"{key}.choose_k_by: threshold needs the embedder's calibrated threshold, valid on raw "
-                "embeddings (reduce: {method: none}); choose K by silhouette here"
-            )
-        experiment["choose_k_threshold"] = calibrated
-
-
-def _threshold(key, threshold, metric, reduce, embedder):
-    from facecluster.photos.embedders import calibrate_help, calibrated_thresholds
-
-    if threshold != "auto":
-        return threshold
-    calibrated = calibrated_thresholds(embedder)
-    if calibrated is None:
-        raise ConfigError(
-            f"{key}.threshold: embedder {embedder['name']!r} has no calibrated threshold; {calibrate_help(embedder)}"
-        )
-    if reduce["method"] != "none" or (metric == "euclidean" and reduce["l2_normalize"]):
-        raise ConfigError(
-            f"{key}.threshold: auto is calibrated on raw embeddings; use reduce: "
-            "{method: none} or give a threshold for this reduction"
-        )
-    return calibrated[metric]
-
-
-def _require_defined(key, value, defined, section):
+def require_defined(key, value, defined, section):
+    """ConfigError unless `value` names one of `defined`, the names under `section`."""
     if value not in defined:
         raise ConfigError(f"{key}: {value!r} is not defined under {section} (defined: {', '.join(defined) or 'none'})")

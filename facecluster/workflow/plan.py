@@ -1,4 +1,4 @@
-"""What the workflow will make, from a validated config: the Snakefile's planner.
+"""What the workflow will make, from the run's spec (facecluster.workflow.specs): the Snakefile's planner.
 
 Kept out of the .smk files so it can be unit-tested and so the rules stay
 declarative. Dataset folders are listed once, lazily, without decoding.
@@ -19,16 +19,10 @@ from facecluster.photos.embedders import EMBEDDERS
 from facecluster.photos.listing import entries_for, list_photos, make_batches
 from facecluster.registry import PREPARED_MODELS
 from facecluster.tables import tsv_writer
-from facecluster.workflow.config import ConfigError, naming_dataset
+from facecluster.workflow.config import ConfigError
 from facecluster.workflow.download import read_manifest
+from facecluster.workflow.paths import ResultPaths
 from facecluster.workflow.pinned_files import check_pinned_files
-
-# The figures every experiment draws (see facecluster.workflow.experiment.plot_experiment).
-PLOTS = ("scatter", "thumbnails", "metrics_vs_k", "confusion", "contact_sheet")
-
-
-# What every experiment makes, in results/experiments/<name>/.
-EXPERIMENT_OUTPUTS = ("report.md", "assignments.tsv", "metrics.json", "metrics.tsv", "people", "review", "xmp")
 
 
 def dataset_entries(settings):
@@ -92,46 +86,46 @@ def prepare_model(name, folder):
 
 
 class Plan:
-    def __init__(self, config, results="results", cores=1):
-        """`cores`: what the run has (a local run's --cores; 1 where batch_size alone should
-        decide, as on a cluster). A folder too small to give each of them a batch of
-        batch_size photos is split over them (facecluster.photos.listing.make_batches)."""
-        self.config = config
+    def __init__(self, spec, results="results", cores=1):
+        """`spec`: the run (facecluster.workflow.specs.RunSpec). `cores`: what the run has (a
+        local run's --cores; 1 where batch_size alone should decide, as on a cluster). A folder
+        too small to give each of them a batch of batch_size photos is split over them
+        (facecluster.photos.listing.make_batches)."""
+        self.spec = spec
         self.results = results
+        self.paths = ResultPaths(results)
         self._checked_models = set()
-        threads = config["models"][config["default_model"]]["threads"]
         # Batches that run at once: a job takes its model's threads.
-        self.parts = max(1, cores // threads)
+        self.parts = max(1, cores // spec.models[spec.default_model].threads)
 
     @property
     def dataset_names(self):
-        return list(self.config["datasets"])
+        return list(self.spec.datasets)
 
     @property
     def experiment_names(self):
-        return list(self.config["experiments"])
+        return list(self.spec.experiments)
 
     @property
     def model_names(self):
-        return list(self.config["models"])
+        return list(self.spec.models)
 
     @cached_property
     def _listings(self):
-        return {name: self._list(name) for name in self.config["datasets"]}
+        return {name: self._list(dataset) for name, dataset in self.spec.datasets.items()}
 
-    def _list(self, name):
-        settings = self.config["datasets"][name]
-        folder = Path(settings["path"])
-        key = f"datasets.{name}.path"
-        local = "download" not in settings  # a download's files do not exist yet
+    def _list(self, dataset):
+        folder = Path(dataset.path)
+        key = f"datasets.{dataset.name}.path"
+        local = dataset.download is None  # a download's files do not exist yet
         if local and not folder.is_dir():
             raise ConfigError(f"{key}: folder {str(folder)!r} does not exist")
-        entries = dataset_entries(settings)
+        entries = dataset_entries(dataset.settings)
         if not entries:
             raise ConfigError(f"{key}: folder {str(folder)!r} holds no files")
         if local:
             _require_a_photo(key, folder, entries)
-        return entries, make_batches(entries, self.config["batch_size"], self.parts)
+        return entries, make_batches(entries, self.spec.batch_size, self.parts)
 
     def entries(self, dataset):
         return self._listings[dataset][0]
@@ -152,7 +146,7 @@ class Plan:
         """A batch job's photos. In a local folder each carries its file's size and
         modification time, so that an edited photo reruns its batch (the members
         are a job parameter); a download's files are pinned by their sha256."""
-        stamped = "download" not in self.config["datasets"][dataset]
+        stamped = self.spec.datasets[dataset].download is None
         return [
             {
                 "id": e.id,
@@ -179,19 +173,21 @@ class Plan:
         instead, broken links and names holding "{...}" (which Snakemake would
         read as a wildcard) included.
         """
-        if "download" in self.config["datasets"][dataset]:
-            return [f"{self.results}/{dataset}/downloaded.tsv"]
+        if self.spec.datasets[dataset].download is not None:
+            return [self.paths.downloaded(dataset)]
         return []
 
     def batch_folders(self, dataset, model):
-        return [f"{self.results}/{dataset}/{model}/batches/{b}" for b in self.batches(dataset)]
+        return [self.paths.batch(dataset, model, b) for b in self.batches(dataset)]
 
     def model_settings(self, model):
-        """A model's settings, its pinned files checked the first time (ConfigError if wrong)."""
+        """A model's settings (a batch job's parameter), its pinned files checked the first time
+        (ConfigError if wrong)."""
+        settings = self.spec.models[model].job_settings()
         if model not in self._checked_models:
-            check_pinned_files(model, self.config["models"][model])
+            check_pinned_files(model, settings)
             self._checked_models.add(model)
-        return self.config["models"][model]
+        return settings
 
     def check_pinned_files(self):
         """Check the models the default targets use, before Snakemake builds a job.
@@ -200,105 +196,78 @@ class Plan:
         job runs (`model_settings` gives the jobs' parameters); models nobody
         uses are never checked, so they cost no hashing.
         """
-        used = {self.config["default_model"]}
-        used.update(experiment["model"] for experiment in self.config["experiments"].values())
+        used = {self.spec.default_model}
+        used.update(experiment.model.name for experiment in self.spec.experiments.values())
         for model in sorted(used):
             self.model_settings(model)
 
     def model_inputs(self, model):
-        return model_inputs(self.config["models"][model])
+        return model_inputs(self.spec.models[model].settings)
 
     def cache_folder(self, model):
-        settings = self.config["models"][model]
-        fingerprint = model_fingerprint(settings, self.config["photo_max_side"])
-        return f"{self.results}/cache/{model}-{fingerprint}"
-
-    def processed(self, dataset, model):
-        """{"ledger", "embeddings", "faces"}: the gathered per-photo outputs of a dataset and model."""
-        base = f"{self.results}/{dataset}/{model}"
-        return {"ledger": f"{base}/ledger.tsv", "embeddings": f"{base}/embeddings.npy", "faces": f"{base}/faces.tsv"}
-
-    def listing(self, dataset):
-        """photos.tsv: each photo's id, its path inside the folder, its batch."""
-        return f"{self.results}/{dataset}/photos.tsv"
+        fingerprint = model_fingerprint(self.spec.models[model].settings, self.spec.photo_max_side)
+        return self.paths.cache(model, fingerprint)
 
     def experiment_listing(self, experiment):
-        return self.listing(self.config["experiments"][experiment]["dataset"])
+        return self.paths.listing(self.spec.experiments[experiment].dataset.name)
 
     def photo_outputs(self, dataset, model):
-        return list(self.processed(dataset, model).values())
+        return list(self.paths.processed(dataset, model).values())
 
-    def experiment_input(self, experiment, filename):
-        settings = self.config["experiments"][experiment]
-        return f"{self.results}/{settings['dataset']}/{settings['model']}/{filename}"
-
-    def naming_datasets(self):
-        """The datasets made of experiments' known and find folders (built for those experiments)."""
-        return {
-            naming_dataset(name, part)
-            for name, settings in self.config["experiments"].items()
-            for part in ("known", "find")
-            if part in settings
-        }
+    def experiment_input(self, experiment, part):
+        """A gathered per-photo output (`part`: ledger, embeddings or faces) the experiment reads."""
+        spec = self.spec.experiments[experiment]
+        return self.paths.processed(spec.dataset.name, spec.model.name)[part]
 
     def naming_inputs(self, experiment):
         """Inputs of an experiment's clustering besides its faces: the processed reference photos
         (`known`) and the corrections file, when it exists (a missing one is recorded by the job)."""
-        settings = self.config["experiments"][experiment]
+        spec = self.spec.experiments[experiment]
         inputs = {}
-        if "known" in settings:
-            known = self.processed(naming_dataset(experiment, "known"), settings["model"])
+        if spec.known is not None:
+            known = self.paths.processed(spec.known.name, spec.model.name)
             inputs.update({f"known_{name}": path for name, path in known.items()})
-        if "corrections" in settings and Path(settings["corrections"]).is_file():
-            inputs["corrections"] = settings["corrections"]
+        if spec.corrections is not None and Path(spec.corrections).is_file():
+            inputs["corrections"] = spec.corrections
         return inputs
 
     def find_inputs(self, experiment):
         """The processed query photos of an experiment's `find` folder."""
-        return self.processed(naming_dataset(experiment, "find"), self.config["experiments"][experiment]["model"])
+        spec = self.spec.experiments[experiment]
+        return self.paths.processed(spec.find.name, spec.model.name)
 
     def check_naming(self):
         """Read every experiment's names state and check its corrections file, before Snakemake
         runs (or deletes) anything: StateError or CorrectionsError where one cannot be used. A
         corrections file not written yet is no mistake: its job records it."""
-        for experiment, settings in self.config["experiments"].items():
-            NamingState.read(self.naming_state(experiment))
-            if "corrections" in settings and Path(settings["corrections"]).exists():
-                check_corrections(settings["corrections"])
+        for experiment, spec in self.spec.experiments.items():
+            NamingState.read(self.paths.state(experiment))
+            if spec.corrections is not None and Path(spec.corrections).exists():
+                check_corrections(spec.corrections)
 
     def unhonoured_corrections(self):
         """{experiment: the corrections its last clustering could not honour, each with why}, from
         the metrics.json of each experiment that has one."""
         found = {}
         for experiment in self.experiment_names:
-            metrics = Path(f"{self.results}/experiments/{experiment}/metrics.json")
+            metrics = Path(self.paths.metrics(experiment))
             if metrics.exists():
                 naming = json.loads(metrics.read_text()).get("naming", {})
                 found[experiment] = [c for c in naming.get("corrections", []) if not c["honoured"]]
         return {experiment: corrections for experiment, corrections in found.items() if corrections}
 
-    def naming_state(self, experiment):
-        """Where an experiment keeps its names between runs: outside its outputs, which
-        Snakemake deletes before the job that makes them runs."""
-        return f"{self.results}/state/{experiment}"
-
-    def experiment_figures(self, experiment):
-        folder = f"{self.results}/experiments/{experiment}/plots"
-        return {name: f"{folder}/{name}.png" for name in PLOTS}
-
     def targets(self):
-        model = self.config["default_model"]
+        model = self.spec.default_model
         targets = []
-        naming = self.naming_datasets()  # built with their experiment's model, for it
+        naming = self.spec.naming_dataset_names  # built with their experiment's model, for it
         for dataset in self.dataset_names:
             if dataset not in naming:
-                targets.append(self.listing(dataset))
+                targets.append(self.paths.listing(dataset))
                 targets.extend(self.photo_outputs(dataset, model))
-        for experiment in self.experiment_names:
-            folder = f"{self.results}/experiments/{experiment}"
-            targets += [f"{folder}/{name}" for name in EXPERIMENT_OUTPUTS]
-            if "find" in self.config["experiments"][experiment]:
-                targets.append(f"{folder}/find")
+        for experiment, spec in self.spec.experiments.items():
+            targets += self.paths.outputs(experiment)
+            if spec.find is not None:
+                targets.append(self.paths.find(experiment))
         return targets
 
 

@@ -10,8 +10,14 @@ from conftest import PROJECT_ROOT, run_snakemake, write_config
 from facecluster.naming.persons import UNFITTED_NAMING
 from facecluster.photos.embedders import EMBEDDERS
 from facecluster.workflow.config import ConfigError, validate_config
+from facecluster.workflow.specs import resolve
 
 SHIPPED = yaml.safe_load((PROJECT_ROOT / "config.yaml").read_text())
+
+
+def resolved(config, experiment):
+    """An experiment's settings as its clustering job gets them: validated, then resolved."""
+    return resolve(validate_config(config)).experiments[experiment].job_settings()
 
 
 def test_shipped_config_is_valid_and_defaults_are_filled():
@@ -37,13 +43,13 @@ def test_shipped_config_is_valid_and_defaults_are_filled():
 
 
 def test_persons_need_four_photos_and_the_set_aside_score_is_the_detectors_own():
-    photos = validate_config({**SHIPPED, "photos": "data/demo"})["experiments"]["photos"]
+    photos = resolved({**SHIPPED, "photos": "data/demo"}, "photos")
     assert photos["min_photos"] == 4
     assert photos["set_aside"] == {"min_side": 32, "min_score": 0.8, "min_sharpness": 0.03}  # yunet's score
     hog = copy.deepcopy(SHIPPED)
     hog["models"][SHIPPED["default_model"]]["detector"] = {"name": "dlib_hog"}
-    config = validate_config({**hog, "photos": "data/demo"})
-    assert config["experiments"]["photos"]["set_aside"]["min_score"] == 0  # HOG's margins say no likelihood
+    photos = resolved({**hog, "photos": "data/demo"}, "photos")
+    assert photos["set_aside"]["min_score"] == 0  # HOG's margins say no likelihood
 
 
 def mutated(change):
@@ -154,7 +160,7 @@ def test_photos_replaces_the_datasets_and_experiments_by_one_folder_sorted_witho
 
     assert config["datasets"] == {"photos": {"path": "/home/me/Pictures", "labels": "none"}}
     assert list(config["experiments"]) == ["photos"]
-    experiment = config["experiments"]["photos"]
+    experiment = resolved({**SHIPPED, "photos": "/home/me/Pictures"}, "photos")
     assert (experiment["dataset"], experiment["model"]) == ("photos", SHIPPED["default_model"])
     assert experiment["cluster"]["method"] == "agglomerative" and "k" not in experiment["cluster"]
     assert experiment["cluster"]["threshold"] > 0  # the embedder's calibrated one
@@ -197,12 +203,12 @@ def test_known_and_find_folders_become_datasets_of_their_experiment_with_the_cal
     }
     config = validate_config({**SHIPPED, "photos": photos})
 
-    assert config["datasets"] == {
+    assert {name: dataset.settings for name, dataset in resolve(config).datasets.items()} == {
         "photos": {"path": "/home/me/Pictures", "labels": "none"},
         "photos-known": {"path": "/home/me/known", "labels": "folders"},
         "photos-find": {"path": "/home/me/queries", "labels": "folders"},
     }
-    experiment = config["experiments"]["photos"]
+    experiment = resolved(config, "photos")
     assert (experiment["known"], experiment["corrections"]) == ("/home/me/known", "f.yaml")
     # The calibrated threshold, and the default embedder's naming rule's share of it.
     scale = EMBEDDERS[config["models"][experiment["model"]]["embedder"]["name"]].naming_rule.scale
@@ -228,9 +234,7 @@ def test_a_known_folder_whose_dataset_name_is_taken_names_the_key():
     ],
 )
 def test_cluster_without_a_method_gets_the_default_of_its_way_of_giving_k(experiment, method, choose_k_by):
-    config = validate_config(mutated(lambda c: c.update(experiments={"e": experiment})))
-
-    chosen = config["experiments"]["e"]
+    chosen = resolved(mutated(lambda c: c.update(experiments={"e": experiment})), "e")
     assert (chosen["cluster"]["method"], chosen["choose_k_by"]) == (method, choose_k_by)
     assert ("k" in chosen["cluster"]) == ("threshold" not in chosen["cluster"])
     assert (chosen.get("choose_k_threshold") is not None) == (choose_k_by == "threshold")
@@ -245,7 +249,7 @@ def test_choosing_k_by_threshold_needs_the_calibrated_one_to_apply():
 
 def test_an_experiment_carries_its_embedders_fitted_constants_and_no_other_models():
     for model, embedder in (("intel_reid", EMBEDDERS["intel_reid"]), ("dlib", EMBEDDERS["dlib"])):
-        experiment = validate_config({**SHIPPED, "default_model": model, "photos": "/x"})["experiments"]["photos"]
+        experiment = resolved({**SHIPPED, "default_model": model, "photos": "/x"}, "photos")
         assert experiment["cluster"]["cut_rule"] == embedder.cut_rule.settings()
         assert experiment["naming_pairs"] == embedder.naming_rule.pairs
         assert experiment["naming_threshold"] == round(embedder.naming_rule.scale * embedder.thresholds["euclidean"], 4)
@@ -254,6 +258,6 @@ def test_an_experiment_carries_its_embedders_fitted_constants_and_no_other_model
     facenet = {"name": "facenet", "path": "m.pb", "sha256": "0" * 64}
     config = mutated(lambda c: c["models"]["lfw_crops"].update({"embedder": facenet}))
     config["experiments"] = {"people": {"dataset": "demo", "model": "lfw_crops", "cluster": {"threshold": 0.9}}}
-    experiment = validate_config(config)["experiments"]["people"]
+    experiment = resolved(config, "people")
     assert experiment["cluster"]["cut_rule"] is None  # cut at the threshold given
     assert experiment["naming_pairs"] == UNFITTED_NAMING.pairs

@@ -20,6 +20,7 @@ from facecluster.photos.networks.dlib_numpy import CHIPS_PER_PASS, NumpyFaceNet,
 from facecluster.photos.networks.dlib_onnx import CHIPS_PER_CALL, OnnxFaceNet
 from facecluster.workflow.config import ConfigError, validate_config
 from facecluster.workflow.plan import prepare_model
+from facecluster.workflow.specs import resolve
 
 DLIB_MODEL = packaged_model(FACE_RESNET)
 
@@ -222,8 +223,8 @@ def test_flip_averages_each_chip_with_its_mirror_and_has_its_own_thresholds(chip
                 "experiments": {"e": {"dataset": "d"}},
             }
         )
-        assert config["experiments"]["e"]["cluster"]["threshold"] == threshold
-        assert config["experiments"]["e"]["naming_threshold"] == threshold
+        experiment = resolve(config).experiments["e"]
+        assert experiment.threshold == experiment.naming_threshold == threshold
 
 
 def test_batch_size_does_not_change_the_descriptors(converted, chips):
@@ -251,4 +252,4 @@ def test_the_config_names_dlib_tf_with_its_defaults():
     )
 
     assert config["models"]["m"]["embedder"] == {"name": "dlib_tf", "batch_size": 64}
-    assert config["experiments"]["e"]["cluster"]["threshold"] == EMBEDDERS["dlib"].thresholds["euclidean"] == 0.5459
+    assert resolve(config).experiments["e"].threshold == EMBEDDERS["dlib"].thresholds["euclidean"] == 0.5459

@@ -11,6 +11,7 @@ from facecluster.photos.embedders.onnx_model import ARCFACE_TEMPLATE
 from facecluster.workflow.config import ConfigError, validate_config, validated_model
 from facecluster.workflow.pinned_files import check_pinned_files, file_sha256
 from facecluster.workflow.plan import prepare_model_files
+from facecluster.workflow.specs import resolve
 
 
 def face_model(path, layout="NCHW", side=112, batch=None, channels=3):
@@ -100,8 +101,7 @@ def test_the_file_is_pinned_and_a_threshold_asked_for_says_what_to_run(tmp_path)
     with pytest.raises(ConfigError, match="facecluster calibrate"):
         validate_config(config)
     config["models"]["user"]["embedder"]["thresholds"] = {"euclidean": 0.9, "cosine": 0.4}
-    validated = validate_config(config)
-    assert validated["experiments"]["sort"]["cluster"]["threshold"] in (0.9, 0.4)
+    assert resolve(validate_config(config)).experiments["sort"].threshold in (0.9, 0.4)
 
 
 @pytest.mark.workflow

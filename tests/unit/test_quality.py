@@ -8,6 +8,7 @@ from PIL import Image, ImageFilter
 
 from facecluster.clustering.set_aside import BLURRED, LOW_SCORE, TOO_SMALL, set_aside_reason
 from facecluster.workflow.config import validate_config
+from facecluster.workflow.specs import resolve
 
 MODEL = {"detector": {"name": "yunet", "keep": "all", "min_size": 16}, "embedder": {"name": "dlib"}}
 
@@ -19,7 +20,7 @@ def defaults():
     config = validate_config(
         {"datasets": {"any": {"path": "."}}, "models": {"m": MODEL}, "default_model": "m", "experiments": experiments}
     )
-    return config["experiments"]["e"]["set_aside"]
+    return resolve(config).experiments["e"].job_settings()["set_aside"]
 
 
 @pytest.fixture(scope="module")

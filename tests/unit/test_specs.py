@@ -1,0 +1,81 @@
+"""The run resolved from a validated config (facecluster.workflow.specs), and where its results go
+(facecluster.workflow.paths)."""
+
+import copy
+
+import yaml
+from conftest import PROJECT_ROOT
+
+from facecluster.photos.embedders import EMBEDDERS
+from facecluster.photos.embedders.fitted import CutRule
+from facecluster.workflow.config import validate_config
+from facecluster.workflow.paths import ResultPaths
+from facecluster.workflow.specs import DatasetSpec, resolve
+
+SHIPPED = yaml.safe_load((PROJECT_ROOT / "config.yaml").read_text())
+NAMING = {"path": "/home/me/Pictures", "known": "/home/me/known", "find": "/home/me/queries"}
+
+
+def test_the_validated_config_keeps_what_the_user_wrote_and_the_schemas_defaults():
+    config = validate_config({**SHIPPED, "photos": NAMING})
+
+    assert list(config["datasets"]) == ["photos"]
+    experiment = config["experiments"]["photos"]
+    assert experiment["naming_threshold"] == "auto" and experiment["set_aside"]["min_score"] == "auto"
+    assert not {"naming_pairs", "choose_k_by", "choose_k_threshold"} & set(experiment)
+    assert not {"threshold", "cut_rule"} & set(experiment["cluster"])
+
+
+def test_an_experiment_resolves_into_typed_fields_without_changing_the_config():
+    config = validate_config({**SHIPPED, "photos": NAMING})
+    before = copy.deepcopy(config)
+    spec = resolve(config)
+    assert config == before
+
+    experiment = spec.experiments["photos"]
+    embedder = EMBEDDERS[experiment.model.embedder["name"]]
+    assert isinstance(experiment.cut_rule, CutRule) and experiment.cut_rule == embedder.cut_rule
+    assert experiment.naming_rule == embedder.naming_rule and experiment.naming_pairs == embedder.naming_rule.pairs
+    assert experiment.threshold == embedder.thresholds["euclidean"]
+    known = {"path": "/home/me/known", "labels": "folders"}
+    assert experiment.known == DatasetSpec("photos-known", "/home/me/known", "folders", None, known)
+    assert experiment.find.name == "photos-find" and experiment.find.labels == "folders"
+    assert list(spec.datasets) == ["photos", "photos-known", "photos-find"]
+    assert spec.naming_dataset_names == {"photos-known", "photos-find"}
+    assert experiment.dataset is spec.datasets["photos"] and experiment.model is spec.models[spec.default_model]
+
+
+def test_the_clustering_jobs_settings_are_the_validated_ones_with_the_resolved_values():
+    experiment = resolve(validate_config({**SHIPPED, "photos": NAMING})).experiments["photos"]
+
+    settings = experiment.job_settings()
+    assert settings["cluster"]["threshold"] == experiment.threshold
+    assert settings["cluster"]["cut_rule"] == experiment.cut_rule.settings()
+    assert settings["naming_pairs"] == experiment.naming_pairs
+    assert settings["naming_threshold"] == experiment.naming_threshold
+    assert settings["set_aside"]["min_score"] == experiment.min_score
+    assert (settings["choose_k_by"], "choose_k_threshold" in settings) == ("silhouette", False)
+    settings["cluster"]["method"] = "changed"
+    assert experiment.job_settings()["cluster"]["method"] != "changed"  # each job gets its own copy
+
+
+def test_results_keep_their_places():
+    paths = ResultPaths("results")
+
+    assert paths.listing("demo") == "results/demo/photos.tsv"
+    assert paths.downloaded("demo") == "results/demo/downloaded.tsv"
+    assert paths.batch("demo", "m", "b0") == "results/demo/m/batches/b0"
+    assert paths.processed("demo", "m") == {
+        "ledger": "results/demo/m/ledger.tsv",
+        "embeddings": "results/demo/m/embeddings.npy",
+        "faces": "results/demo/m/faces.tsv",
+    }
+    assert paths.cache("m", "f00") == "results/cache/m-f00"
+    assert paths.outputs("e") == [
+        f"results/experiments/e/{name}"
+        for name in ("report.md", "assignments.tsv", "metrics.json", "metrics.tsv", "people", "review", "xmp")
+    ]
+    assert paths.figures("e")["scatter"] == "results/experiments/e/plots/scatter.png"
+    assert paths.state("e") == "results/state/e"
+    assert paths.log("process_batch", "{dataset}", "{batch}") == "results/logs/process_batch/{dataset}/{batch}.log"
+    assert paths.benchmark("list_dataset", "{dataset}") == "results/benchmarks/list_dataset/{dataset}.tsv"
