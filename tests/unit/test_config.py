@@ -5,7 +5,7 @@ import re
 
 import pytest
 import yaml
-from conftest import PROJECT_ROOT, run_snakemake, write_config
+from conftest import PROJECT_ROOT
 
 from facecluster.naming.persons import UNFITTED_NAMING
 from facecluster.photos.embedders import EMBEDDERS
@@ -79,25 +79,6 @@ def test_mistakes_name_the_key(change, message):
         validate_config(mutated(change))
 
 
-def test_snakemake_stops_before_any_job_on_a_bad_key(tmp_path):
-    write_config(tmp_path, {"x": {"path": str(tmp_path)}}, colour="blue")
-
-    result = run_snakemake(tmp_path, check=False)
-
-    assert result.returncode != 0
-    assert "unknown key colour" in result.stderr
-    assert not (tmp_path / "results").exists()
-
-
-def test_snakemake_stops_on_a_missing_dataset_folder_naming_the_dataset(tmp_path):
-    write_config(tmp_path, {"holiday": {"path": str(tmp_path / "nowhere")}})
-
-    result = run_snakemake(tmp_path, check=False)
-
-    assert result.returncode != 0
-    assert "datasets.holiday.path" in result.stderr and "does not exist" in result.stderr
-
-
 def kmeans(k, dataset="demo"):
     return {"dataset": dataset, "cluster": {"method": "kmeans", "k": k}}
 
@@ -130,29 +111,6 @@ K_FORMS = "(k must be a number of clusters, a list of them, or an inclusive rang
 def test_experiment_mistakes_name_the_key(experiments, message):
     with pytest.raises(ConfigError, match=re.escape(message)):
         validate_config(mutated(lambda c: c.update(experiments=experiments)))
-
-
-def test_snakemake_reports_every_mistake_at_once_before_any_job(tmp_path):
-    write_config(
-        tmp_path,
-        {"../x": {"path": str(tmp_path)}},
-        colour="blue",
-        batch_size="many",
-        experiments={"empty": kmeans([], "x"), "zero": kmeans(0, "x")},
-    )
-
-    result = run_snakemake(tmp_path, check=False)
-
-    assert result.returncode != 0
-    for message in [
-        "unknown key colour",
-        "batch_size: 'many' is not of type 'integer'",
-        "datasets: name '../x' is not allowed",
-        f"experiments.empty.cluster.k: [] should be non-empty {K_FORMS}",
-        f"experiments.zero.cluster.k: 0 is less than the minimum of 1 {K_FORMS}",
-    ]:
-        assert message in result.stderr
-    assert not (tmp_path / "results").exists()
 
 
 def test_photos_replaces_the_datasets_and_experiments_by_one_folder_sorted_without_k():

@@ -3,7 +3,7 @@ descriptors; faces aligned on five points, those of detectors without landmarks 
 
 import numpy as np
 import pytest
-from conftest import TEN_PEOPLE, copy_photos, lfw_sample, read_tsv, run_snakemake, write_config
+from conftest import TEN_PEOPLE, lfw_sample
 from PIL import Image
 
 from facecluster.photos.detectors import Detection, select_faces
@@ -97,25 +97,6 @@ def test_faces_found_without_landmarks_get_yunets_and_the_ledger_says_so(lfw_dir
     assert chips.shape == (2, 128, 128, 3)
     left_eye, right_eye, nose, *_ = landmarks[0]
     assert 80 < left_eye[0] < nose[0] < right_eye[0] < 170
-
-
-@pytest.mark.workflow
-def test_a_model_of_intel_reid_runs_on_real_photos(lfw_dir, tmp_path):
-    sample = lfw_sample(["Colin_Powell", "George_W_Bush", "Ariel_Sharon"], 3)
-    copy_photos(sample, tmp_path / "photos")
-    models = {
-        "reid": {"detector": {"name": "dlib_hog", "keep": "center"}, "embedder": {"name": "intel_reid"}},
-    }
-    write_config(tmp_path, {"few": {"path": "photos", "labels": "folders"}}, models=models, default_model="reid")
-
-    run_snakemake(tmp_path)
-
-    ledger = read_tsv(tmp_path / "results/few/reid/ledger.tsv")
-    assert [row["status"] for row in ledger] == ["embedded"] * 9
-    assert {row["reason"] for row in ledger} == {LOCATED}
-    assert (tmp_path / "models/intel_reid").is_dir()
-    embeddings = np.load(tmp_path / "results/few/reid/embeddings.npy")
-    assert embeddings.shape == (9, 256)
 
 
 def test_a_layer_type_not_laid_out_is_named(tmp_path):
