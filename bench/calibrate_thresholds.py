@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from facecluster.clustering.calibrate import roc_tables
-from facecluster.photos.gather import read_faces
+from facecluster.photos.faces import read_faces
 
 
 def main():
@@ -27,8 +27,8 @@ def main():
     args = parser.parse_args()
     embeddings = np.load(args.folder / "embeddings.npy", allow_pickle=False)
     faces = read_faces(args.folder / "faces.tsv")
-    labels = np.array([f["label"] for f in faces])
-    photos = np.array([f["photo_id"] for f in faces])
+    labels = np.array([f.label for f in faces])
+    photos = np.array([f.photo_id for f in faces])
     print(f"{len(faces)} faces of {len(set(labels))} people from {args.folder}\n")
     print("\n".join(roc_tables(embeddings, labels, photos)[1]))
 

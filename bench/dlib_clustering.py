@@ -22,9 +22,10 @@ import numpy as np
 import yaml
 from sklearn.metrics import adjusted_rand_score
 
-from facecluster.photos.gather import read_faces
+from facecluster.outputs.assignments import read_assignments
+from facecluster.photos.faces import read_faces
 from facecluster.workflow.config import validate_config
-from facecluster.workflow.experiment import cluster_experiment, read_assignments
+from facecluster.workflow.experiment import cluster_experiment
 from facecluster.workflow.specs import resolve
 
 
@@ -40,9 +41,7 @@ def run(results, settings, folder):
         out_coords=folder / "coords.npy",
         out_table=folder / "metrics.tsv",
     )
-    clusters = {
-        (face["photo_id"], face["face_index"]): face["cluster"] for face in read_assignments(folder / "assignments.tsv")
-    }
+    clusters = {(face.photo_id, face.face_index): face.cluster for face in read_assignments(folder / "assignments.tsv")}
     return summary, clusters
 
 
@@ -53,7 +52,7 @@ def main():
     parser.add_argument("--preset", default="presets/lfw-dev.yaml")
     args = parser.parse_args()
     runs = {"reference": args.reference, "other": args.other}
-    faces = [[(f["photo_id"], f["face_index"]) for f in read_faces(results / "faces.tsv")] for results in runs.values()]
+    faces = [[(f.photo_id, f.face_index) for f in read_faces(results / "faces.tsv")] for results in runs.values()]
     if faces[0] != faces[1]:
         raise SystemExit("the two runs do not hold the same faces in the same order")
     difference = np.abs(np.load(args.reference / "embeddings.npy") - np.load(args.other / "embeddings.npy"))

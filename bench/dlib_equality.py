@@ -15,8 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from facecluster.photos.gather import read_faces
-from facecluster.workflow.experiment import LazyChips
+from facecluster.outputs.assignments import LazyChips
+from facecluster.photos.faces import read_faces
 
 
 def sample_chips(results, count):

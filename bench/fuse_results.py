@@ -11,6 +11,7 @@ results/lfw-dev/fusion/embeddings.npy` makes, without running either network aga
 import argparse
 import shutil
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +19,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from facecluster.photos.embedders.fusion import fuse  # noqa: E402
-from facecluster.photos.gather import read_faces  # noqa: E402
+from facecluster.photos.faces import read_faces  # noqa: E402
 
 
 def main():
@@ -28,7 +29,7 @@ def main():
     parser.add_argument("out", type=Path)
     args = parser.parse_args()
     faces = [
-        [{key: value for key, value in face.items() if key != "chips"} for face in read_faces(folder / "faces.tsv")]
+        [replace(face, chips="") for face in read_faces(folder / "faces.tsv")]
         for folder in (args.dlib, args.intel_reid)
     ]
     if faces[0] != faces[1]:

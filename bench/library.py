@@ -71,6 +71,8 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT_ROOT))
 
 from facecluster.clustering.metrics import external_metrics  # noqa: E402
+from facecluster.outputs.assignments import read_assignments  # noqa: E402
+from facecluster.photos.faces import read_faces  # noqa: E402
 
 SNAKEMAKE = Path(sys.executable).with_name("snakemake")
 FAMILY_PEOPLE = 30
@@ -260,27 +262,27 @@ def largest_image(folder):
 def score(truth, library_photos, results):
     """The library's figures (a dict) from the run's faces.tsv and assignments.tsv."""
     (faces_path,) = (results / "photos").glob("*/faces.tsv")
-    detected = read_tsv(faces_path)
+    detected = read_faces(faces_path)
     assigned = {
-        (face["photo_id"], face["face_index"]): face
-        for face in read_tsv(results / "experiments" / "photos" / "assignments.tsv")
+        (face.photo_id, face.face_index): face
+        for face in read_assignments(results / "experiments" / "photos" / "assignments.tsv")
     }
     truth_by_photo, found_by_photo = defaultdict(list), defaultdict(list)
     for face in truth:
         truth_by_photo[face["photo"]].append(face)
     for face in detected:
-        found_by_photo[os.path.relpath(face["path"], library_photos)].append(face)
+        found_by_photo[os.path.relpath(face.path, library_photos)].append(face)
 
     # Each found face: its ground truth face (or None), its person (or None), why set aside ("" if not).
     found = []
     for photo in sorted(set(truth_by_photo) | set(found_by_photo)):
         truths, faces = truth_by_photo[photo], found_by_photo[photo]
-        pairs, _ = match([_box(t) for t in truths], [_box(f) for f in faces])
+        pairs, _ = match([_box(t) for t in truths], [(f.left, f.top, f.right, f.bottom) for f in faces])
         truth_of = {j: truths[i] for i, j in pairs.items()}
         for j, face in enumerate(faces):
-            row = assigned.get((face["photo_id"], face["face_index"]))
-            reason = "not in assignments.tsv" if row is None else row.get("set_aside", "")
-            person = None if row is None or reason or row["person"] in NOT_A_PERSON else row["person"]
+            row = assigned.get((face.photo_id, face.face_index))
+            reason = "not in assignments.tsv" if row is None else row.set_aside
+            person = None if row is None or reason or row.person in NOT_A_PERSON else row.person
             found.append((truth_of.get(j), person, reason))
 
     identities = defaultdict(Counter)
@@ -324,6 +326,7 @@ def score(truth, library_photos, results):
 
 
 def _box(face):
+    """A ground truth face's (left, top, right, bottom)."""
     return tuple(float(face[key]) for key in ("left", "top", "right", "bottom"))
 
 

@@ -30,16 +30,17 @@ import subprocess
 import sys
 import tempfile
 from collections import Counter, defaultdict
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import yaml
 
-from facecluster.photos.gather import FACE_COLUMNS, read_faces
+from facecluster.outputs.assignments import read_assignments
+from facecluster.photos.faces import read_faces, write_faces
 from facecluster.photos.ledger import LedgerRow, write_ledger
-from facecluster.tables import tsv_writer
 from facecluster.workflow.config import validate_config
-from facecluster.workflow.experiment import cluster_experiment, read_assignments
+from facecluster.workflow.experiment import cluster_experiment
 from facecluster.workflow.specs import resolve
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -101,7 +102,7 @@ def known_people(folder, work, model):
     known = {p.name for p in (folder / "known").iterdir() if p.is_dir()}
     named = defaultdict(list)
     for face in read_assignments(work / "results/experiments/named/assignments.tsv"):
-        named[Path(face["path"]).name].append(face["person"])
+        named[Path(face.path).name].append(face.person)
     right = sum(len(set(people) & set(named[photo])) for photo, people in expected.items())
     wrong = sum(
         1 for photo, persons in named.items() for p in persons if p in known and p not in expected.get(photo, [])
@@ -116,10 +117,10 @@ def centre_faces(results):
     embeddings = np.load(results / "embeddings.npy", allow_pickle=False)
     best = {}
     for row, face in enumerate(faces):
-        x, y = (face["left"] + face["right"]) / 2, (face["top"] + face["bottom"]) / 2
+        x, y = (face.left + face.right) / 2, (face.top + face.bottom) / 2
         off = (x - LFW_SIDE / 2) ** 2 + (y - LFW_SIDE / 2) ** 2
-        if face["photo_id"] not in best or off < best[face["photo_id"]][0]:
-            best[face["photo_id"]] = (off, row)
+        if face.photo_id not in best or off < best[face.photo_id][0]:
+            best[face.photo_id] = (off, row)
     rows = sorted(row for _, row in best.values())
     return [faces[r] for r in rows], embeddings[rows]
 
@@ -129,7 +130,7 @@ def draw_split(args, centre, seed):
     faces, _ = centre
     by_person = defaultdict(list)
     for row, face in enumerate(faces):
-        by_person[face["label"]].append(row)
+        by_person[face.label].append(row)
     rng = np.random.default_rng(seed)
     known = sorted(p for p, rows in by_person.items() if len(rows) >= args.min_photos)
     references, to_sort = [], []
@@ -142,21 +143,18 @@ def draw_split(args, centre, seed):
     return sorted(references), sorted(to_sort), set(known)
 
 
-def write_faces(centre, folder, name, rows):
+def write_rows(centre, folder, name, rows):
     faces, embeddings = centre
     folder.mkdir(parents=True, exist_ok=True)
     np.save(folder / f"{name}.npy", embeddings[rows], allow_pickle=False)
-    with open(folder / f"{name}.tsv", "w", newline="", encoding="utf-8") as handle:
-        writer = tsv_writer(handle)
-        writer.writerow(FACE_COLUMNS)
-        writer.writerows([i, *(faces[r][c] for c in FACE_COLUMNS[1:])] for i, r in enumerate(rows))
+    write_faces(folder / f"{name}.tsv", [replace(faces[r], row=i) for i, r in enumerate(rows)])
     return folder / f"{name}.npy", folder / f"{name}.tsv"
 
 
 def write_references_ledger(centre, folder, rows):
     """The ledger of the reference photos (every one embedded, as the per-photo run found them)."""
     faces, _ = centre
-    ledger = [LedgerRow(faces[r]["photo_id"], faces[r]["path"], faces[r]["label"], status="embedded") for r in rows]
+    ledger = [LedgerRow(faces[r].photo_id, faces[r].path, faces[r].label, status="embedded") for r in rows]
     write_ledger(folder / "known-ledger.tsv", ledger)
     return folder / "known-ledger.tsv"
 
@@ -208,16 +206,16 @@ def lfw_split(args, centre, folder, seed, cluster, threshold):
             )
         ),
     )
-    of_known = [face for face in assignments if face["label"] in known]
-    others = [face for face in assignments if face["label"] not in known]
+    of_known = [face for face in assignments if face.label in known]
+    others = [face for face in assignments if face.label not in known]
     return {
         "seed": seed,
         "threshold": settings["naming_threshold"],
         "known_faces": len(of_known),
-        "right": sum(face["person"] == face["label"] for face in of_known),
-        "misnamed": sum(face["person"] in known and face["person"] != face["label"] for face in of_known),
+        "right": sum(face.person == face.label for face in of_known),
+        "misnamed": sum(face.person in known and face.person != face.label for face in of_known),
         "others": len(others),
-        "others_named": sum(face["person"] in known for face in others),
+        "others_named": sum(face.person in known for face in others),
     }
 
 
@@ -228,13 +226,13 @@ def renumbering(args, centre, folder, seed, cluster):
     first = sorted(rng.choice(to_sort, int(len(to_sort) / 1.1), replace=False).tolist())
     settings = experiment_settings(args, cluster, "auto")
     state = folder / "state"
-    before = run(folder / "first", write_faces(centre, folder / "first", "faces", first), settings, state=state)
-    after = run(folder / "whole", write_faces(centre, folder / "whole", "faces", to_sort), settings, state=state)
-    now = {(face["path"], face["face_index"]): face["person"] for face in after}
-    changed = sum(now[(face["path"], face["face_index"])] != face["person"] for face in before)
+    before = run(folder / "first", write_rows(centre, folder / "first", "faces", first), settings, state=state)
+    after = run(folder / "whole", write_rows(centre, folder / "whole", "faces", to_sort), settings, state=state)
+    now = {(face.path, face.face_index): face.person for face in after}
+    changed = sum(now[(face.path, face.face_index)] != face.person for face in before)
     names = defaultdict(Counter)
     for face in before:
-        names[face["person"]][now[(face["path"], face["face_index"])]] += 1
+        names[face.person][now[(face.path, face.face_index)]] += 1
     # No face of a person under their name now: their faces under a new one (renumbered), or under
     # another person's of the first run (the clustering joined the two: one name must go).
     moved = [held.most_common(1)[0][0] for person, held in names.items() if person not in held]

@@ -15,16 +15,17 @@ import argparse
 import tempfile
 import time
 from collections import Counter, defaultdict
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import yaml
 
+from facecluster.outputs.assignments import read_assignments
 from facecluster.outputs.review import MIN_GROUP, write_review
-from facecluster.photos.gather import FACE_COLUMNS, read_faces
-from facecluster.tables import tsv_writer
+from facecluster.photos.faces import read_faces, write_faces
 from facecluster.workflow.config import validate_config
-from facecluster.workflow.experiment import cluster_experiment, read_assignments
+from facecluster.workflow.experiment import cluster_experiment
 from facecluster.workflow.specs import resolve
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -59,7 +60,7 @@ def sample(processed, n_faces, seed, folder):
     embeddings = np.load(processed / "embeddings.npy", allow_pickle=False)
     by_label = defaultdict(list)
     for row, face in enumerate(faces):
-        by_label[face["label"]].append(row)
+        by_label[face.label].append(row)
     rows = []
     for label in np.random.default_rng(seed).permutation(sorted(by_label)):
         if len(rows) >= n_faces:
@@ -69,12 +70,9 @@ def sample(processed, n_faces, seed, folder):
     # faces.tsv names chips relative to the project the per-photo run was made in.
     base = processed.resolve().parents[2]
     np.save(folder / "embeddings.npy", embeddings[rows])
-    with open(folder / "faces.tsv", "w", newline="", encoding="utf-8") as handle:
-        writer = tsv_writer(handle)
-        writer.writerow(FACE_COLUMNS)
-        for i, r in enumerate(rows):
-            face = {**faces[r], "row": i, "chips": str(base / faces[r]["chips"])}
-            writer.writerow([face[c] for c in FACE_COLUMNS])
+    write_faces(
+        folder / "faces.tsv", [replace(faces[r], row=i, chips=str(base / faces[r].chips)) for i, r in enumerate(rows)]
+    )
     return folder / "embeddings.npy", folder / "faces.tsv"
 
 
@@ -93,10 +91,10 @@ def measure(recipe, embeddings, faces, folder):
     assigned = read_assignments(outputs[0])
     labels = defaultdict(Counter)
     for face in assigned:
-        labels[face["person"]][face["label"]] += 1
+        labels[face.person][face.label] += 1
     majority = {person: counts.most_common(1)[0][0] for person, counts in labels.items()}
     persons = [p for p in data["persons"] if p["kind"] == "person"]
-    wrong = {i for p in persons for i in p["faces"] if assigned[i]["label"] != majority[p["name"]]}
+    wrong = {i for p in persons for i in p["faces"] if assigned[i].label != majority[p["name"]]}
     near = [entry["face"] for entry in data["near"]]
     mixed = {p["name"] for p in persons if sum(n >= MIN_GROUP for n in labels[p["name"]].values()) >= 2}
     split = [data["persons"][entry["person"]]["name"] for entry in data["split"]]

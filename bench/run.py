@@ -573,16 +573,14 @@ def _write_synthetic(folder, faces, dim):
     import numpy as np
     from cluster_scale import synthetic_faces
 
-    from facecluster.photos.gather import FACE_COLUMNS
+    from facecluster.photos.faces import Face, write_faces
 
     points, labels = synthetic_faces(faces, dim=dim)
     np.save(folder / "embeddings.npy", points, allow_pickle=False)
-    with open(folder / "faces.tsv", "w", newline="") as handle:
-        writer = csv.writer(handle, delimiter="\t", lineterminator="\n")
-        writer.writerow(FACE_COLUMNS)
-        writer.writerows(
-            [row, f"photo{row}", "", f"person{label}", 0, 0, 0, 0, 0, 1.0, ""] for row, label in enumerate(labels)
-        )
+    write_faces(
+        folder / "faces.tsv",
+        [Face(row, f"photo{row}", "", f"person{label}", 0, 0, 0, 0, 0, 1.0, "") for row, label in enumerate(labels)],
+    )
 
 
 def _cluster_experiment(folder, settings, threads):

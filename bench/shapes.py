@@ -37,7 +37,7 @@ from facecluster.clustering.metrics import external_metrics  # noqa: E402
 from facecluster.clustering.sort import sweep_faces  # noqa: E402
 from facecluster.photos.embedders import calibrated_thresholds, fitted_rules  # noqa: E402
 from facecluster.photos.embedders.fitted import CutRule  # noqa: E402
-from facecluster.photos.gather import read_faces  # noqa: E402
+from facecluster.photos.faces import read_faces  # noqa: E402
 from facecluster.workflow.config import validated_model  # noqa: E402
 
 PRESET = Path(__file__).resolve().parents[1] / "presets/lfw-dev.yaml"
@@ -280,8 +280,8 @@ def crops_report(model, faces, labels, by_person, root, seed=0):
     each photo cut to the box YuNet found in it (faces.tsv), in colour and in grey; yalefaces'
     164 photos detected, then cut to their boxes."""
     rows, _ = draw_shape(by_person, "balanced", 40, 0.0, 0.0, seed)
-    paths = [Path(root) / faces[r]["path"] for r in rows]
-    boxes = [[faces[r][key] for key in ("left", "top", "right", "bottom")] for r in rows]
+    paths = [Path(root) / faces[r].path for r in rows]
+    boxes = [[faces[r].left, faces[r].top, faces[r].right, faces[r].bottom] for r in rows]
     sets = [("lfw-dev 40 x 10", paths, boxes, labels[rows])]
     yale = sorted(p for p in (Path(root) / "../shared/datasets/yalefaces").glob("*/*") if p.is_file())
     if yale:
@@ -405,7 +405,7 @@ def main(argv=None):
 
     embeddings = np.load(args.embeddings or f"results/lfw-dev/{args.model}/embeddings.npy")
     faces = read_faces(args.faces or f"results/lfw-dev/{args.model}/faces.tsv")
-    labels = np.array([face["label"] for face in faces])
+    labels = np.array([face.label for face in faces])
     by_person = {}
     for row, label in enumerate(labels):
         by_person.setdefault(label, []).append(row)

@@ -28,11 +28,6 @@ def tsv_writer(handle):
     return csv.writer(_LineEnds(handle), delimiter="\t", lineterminator=_FORMATTED_END)
 
 
-def tsv_dict_writer(handle, fieldnames):
-    """csv.DictWriter over `handle` (opened with newline=""), for a .tsv output."""
-    return csv.DictWriter(_LineEnds(handle), fieldnames=fieldnames, delimiter="\t", lineterminator=_FORMATTED_END)
-
-
 def replace_tsv_files(tables):
     """Write .tsv files so that a reader, or a run killed while writing them, finds the old files
     or the new ones whole, never part of one. tables: {path: (header, rows)}. Each is written to a

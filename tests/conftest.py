@@ -16,6 +16,8 @@ import pytest
 import yaml
 from PIL import Image
 
+from facecluster.outputs.assignments import Assignment
+from facecluster.photos.faces import Face
 from facecluster.workflow.download import read_manifest
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -185,6 +187,23 @@ def write_config(folder, datasets, models=None, **extra):
     path = Path(folder) / "config.yaml"
     path.write_text(yaml.safe_dump(config))
     return path
+
+
+def a_face(**given):
+    """A faces.tsv row: what is given, zeros and empty strings elsewhere."""
+    return Face(
+        **{"row": 0, "photo_id": "", "path": "", "label": "", "face_index": 0, **_BOX, "score": 0.0, "chips": ""}
+        | given
+    )
+
+
+def an_assignment(**given):
+    """An assignments.tsv row: what is given, zeros and empty strings elsewhere (a face in no cluster)."""
+    blank = {"row": 0, "photo_id": "", "path": "", "face_index": 0, **_BOX, "label": "", "cluster": -1, "chips": ""}
+    return Assignment(**blank | {"person": "", "set_aside": "", "hidden": False} | given)
+
+
+_BOX = {"left": 0.0, "top": 0.0, "right": 0.0, "bottom": 0.0}
 
 
 def read_tsv(path):

@@ -6,7 +6,7 @@ import numpy as np
 def sample_faces(faces, *, min_photos=None, people=None, photos_per_person=None, seed=0) -> list[int]:
     """Row indices (positions in ``faces``) of a seeded sample of people and photos.
 
-    faces: list of n dicts with at least ``photo_id`` and ``label``. With no option set,
+    faces: n faces (facecluster.photos.faces.Face: their ``photo_id`` and ``label``). With no option set,
     returns all n rows. Otherwise unlabelled faces are excluded and a person is eligible
     with at least min_photos distinct photos (and at least photos_per_person, so that
     every chosen person contributes the same number). ``people`` eligible people are
@@ -26,8 +26,8 @@ def sample_faces(faces, *, min_photos=None, people=None, photos_per_person=None,
 
     rows_by_photo_by_person = {}  # label -> photo_id -> rows
     for row, face in enumerate(faces):
-        if face["label"]:
-            rows_by_photo_by_person.setdefault(face["label"], {}).setdefault(face["photo_id"], []).append(row)
+        if face.label:
+            rows_by_photo_by_person.setdefault(face.label, {}).setdefault(face.photo_id, []).append(row)
     needed_photos = max(min_photos or 1, photos_per_person or 1)
     eligible = sorted(name for name, photos in rows_by_photo_by_person.items() if len(photos) >= needed_photos)
 

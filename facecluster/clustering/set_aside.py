@@ -44,10 +44,10 @@ def set_aside_reason(face, chip, settings):
     settings: an experiment's set_aside, {"min_side", "min_score", "min_sharpness"}, 0 to never
     set aside for that reason; chip: a callable giving the face's chip, read only when the
     cheaper checks pass."""
-    side = min(face["right"] - face["left"], face["bottom"] - face["top"])
+    side = min(face.right - face.left, face.bottom - face.top)
     if side < settings["min_side"]:
         return TOO_SMALL
-    if settings["min_score"] and face["score"] < settings["min_score"]:
+    if settings["min_score"] and face.score < settings["min_score"]:
         return LOW_SCORE
     if settings["min_sharpness"] and sharpness(chip()) < settings["min_sharpness"]:
         return BLURRED

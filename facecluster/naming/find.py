@@ -30,7 +30,7 @@ def find_people(queries, assignments_path, embeddings_path, threshold, out_dir):
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     folder_faces = read_assignments(assignments_path)
-    X = np.load(embeddings_path, allow_pickle=False)[[int(face["row"]) for face in folder_faces]]
+    X = np.load(embeddings_path, allow_pickle=False)[[face.row for face in folder_faces]]
     reference, names = KnownPeople.read(queries)
     distances = reference.distances(X)
     summary = []
@@ -50,22 +50,20 @@ def find_people(queries, assignments_path, embeddings_path, threshold, out_dir):
 
 
 def _one_query(out_dir, name, faces, distance, threshold):
-    votes = Counter(faces[i]["person"] for i in np.flatnonzero(distance < threshold) if faces[i]["person"] != OTHERS)
+    votes = Counter(faces[i].person for i in np.flatnonzero(distance < threshold) if faces[i].person != OTHERS)
     if not votes:
         return _empty(out_dir, name, f"no face of the folder within distance {threshold} of the query")
     person = votes.most_common(1)[0][0]
     best = defaultdict(lambda: None)  # photo -> its face of this person nearest a query face
     for i, face in enumerate(faces):
-        if face["person"] == person and (
-            best[face["photo_id"]] is None or distance[i] < distance[best[face["photo_id"]]]
-        ):
-            best[face["photo_id"]] = i
-    ranked = sorted(best.values(), key=lambda i: (distance[i], faces[i]["path"]))
+        if face.person == person and (best[face.photo_id] is None or distance[i] < distance[best[face.photo_id]]):
+            best[face.photo_id] = i
+    ranked = sorted(best.values(), key=lambda i: (distance[i], faces[i].path))
     with open(out_dir / f"{name}.tsv", "w", newline="", encoding="utf-8") as handle:
         writer = tsv_writer(handle)
         writer.writerow(["rank", "path", "face_index", "distance", "person"])
         for rank, i in enumerate(ranked, start=1):
-            writer.writerow([rank, faces[i]["path"], faces[i]["face_index"], round(float(distance[i]), 4), person])
+            writer.writerow([rank, faces[i].path, faces[i].face_index, round(float(distance[i]), 4), person])
     chips = LazyChips([faces[i] for i in ranked])
     shown = [chips[k] for k in range(min(len(chips), SHEET_FACES))]
     sheets.face_grid(out_dir / f"{name}.png", shown, title=f"{name}: {person}, {len(ranked)} photos, nearest first")

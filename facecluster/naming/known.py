@@ -3,7 +3,7 @@ name, and which known person is nearest each face."""
 
 import numpy as np
 
-from facecluster.photos.gather import read_faces
+from facecluster.photos.faces import read_faces
 from facecluster.photos.ledger import read_ledger
 
 
@@ -21,11 +21,11 @@ class KnownPeople:
         face of each reference photo, as a reference photo may show someone else too."""
         biggest = {}
         for row, face in enumerate(faces):
-            area = (face["right"] - face["left"]) * (face["bottom"] - face["top"])
-            if face["label"] and (face["photo_id"] not in biggest or area > biggest[face["photo_id"]][0]):
-                biggest[face["photo_id"]] = (area, row)
+            area = (face.right - face.left) * (face.bottom - face.top)
+            if face.label and (face.photo_id not in biggest or area > biggest[face.photo_id][0]):
+                biggest[face.photo_id] = (area, row)
         rows = sorted(row for _, row in biggest.values())
-        return cls([faces[r]["label"] for r in rows], np.asarray(embeddings)[rows])
+        return cls([faces[r].label for r in rows], np.asarray(embeddings)[rows])
 
     @classmethod
     def read(cls, processed):

@@ -103,7 +103,7 @@ class Aliases:
 def name_people(faces, X, clusters, *, threshold, pairs=1, known=None, previous=None, corrections=None, min_photos=1):
     """Name every face; returns (persons, state, report).
 
-    faces: the clustered faces (dicts with path, face_index, photo_id); X: their raw
+    faces: the clustered faces (facecluster.photos.faces.Face: path, face_index, photo_id); X: their raw
     embeddings; clusters: (n,) cluster ids, UNKNOWN for faces no cluster took;
     threshold: the naming distance (Euclidean); pairs: the face-reference pairs within it a
     known name needs (the embedder's NamingRule); known: KnownPeople or None;
@@ -113,7 +113,7 @@ def name_people(faces, X, clusters, *, threshold, pairs=1, known=None, previous=
     "corrections": [{"correction", "honoured", "reason"}], "hidden": the names hidden}.
     """
     previous = previous or NamingState()
-    keys = {(face["path"], face["face_index"]) for face in faces}
+    keys = {(face.path, face.face_index) for face in faces}
     if not any(key in keys for key in previous.faces):
         # Another folder altogether (photos=PATH run on a new one): its people start at person_0001.
         previous = NamingState()
@@ -146,7 +146,7 @@ class _Naming:
         self.corrections = []
         self.known_names = set()
         self.hidden = set()
-        self.key_row = {(face["path"], face["face_index"]): row for row, face in enumerate(faces)}
+        self.key_row = {(face.path, face.face_index): row for row, face in enumerate(faces)}
         # The previous run's person of each face still here, under the name it went by at that run's end.
         self.before = [self.aliases.resolve(previous.faces.get(key)) for key in self._keys()]
         # Numbers go on after the highest the previous run gave or aliased.
@@ -155,7 +155,7 @@ class _Naming:
         )
 
     def _keys(self):
-        return [(face["path"], face["face_index"]) for face in self.faces]
+        return [(face.path, face.face_index) for face in self.faces]
 
     def _groups(self):
         return sorted(set(self.group.tolist()) - {UNKNOWN})
@@ -193,7 +193,7 @@ class _Naming:
         """{group: the photos its faces are in}, in one pass over the faces."""
         photos = defaultdict(set)
         for g, face in zip(self.group.tolist(), self.faces):
-            photos[g].add(face["photo_id"])
+            photos[g].add(face.photo_id)
         return {g: len(ids) for g, ids in photos.items()}
 
     def _is_person(self, g, photos=None):
@@ -379,11 +379,11 @@ class _Naming:
     def _nearest_other_group(self, row):
         """The group nearest the face (mean distance) other than its own, within the threshold and
         holding no other face of its photo; else a new group."""
-        own, photo = int(self.group[row]), self.faces[row]["photo_id"]
+        own, photo = int(self.group[row]), self.faces[row].photo_id
         best, best_distance = None, self.threshold or 0.0
         for g in self._groups():
             members = np.flatnonzero(self.group == g)
-            if g == own or any(self.faces[m]["photo_id"] == photo for m in members):
+            if g == own or any(self.faces[m].photo_id == photo for m in members):
                 continue
             distance = float(np.linalg.norm(self.X[members] - self.X[row], axis=1).mean())
             if distance < best_distance:

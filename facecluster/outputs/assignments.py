@@ -1,44 +1,100 @@
-"""An experiment's assignments.tsv read back (its columns: facecluster.workflow.experiment), and its
-faces' chips loaded as they are drawn. Apart from facecluster.workflow.experiment, so that the jobs that
-only read the table (people folders, review pages) do not import the clustering's libraries."""
+"""An experiment's assignments.tsv, written and read back, and its faces' chips loaded as they are
+drawn. Apart from facecluster.workflow.experiment, so that the jobs that only read the table (people
+folders, review pages) do not import the clustering's libraries.
+
+assignments.tsv  one row per face of the experiment (its sample): row, photo_id, path,
+                 face_index, left, top, right, bottom, label, cluster (at the chosen K;
+                 -1 for a face in no cluster), chips,
+                 person (a known person's name, a name kept from the previous run
+                 or given by a correction, person_NNNN, or `others`: facecluster.naming.persons),
+                 set_aside (why the face was not clustered: too_small, low_score or
+                 blurred, facecluster.clustering.set_aside; empty for a face clustered).
+                 A face is a person's exactly when person is not `others`; a face of
+                 `others` with an empty set_aside is in a cluster of fewer than min_photos
+                 photos (a bystander, until seen again), one with a reason was set aside.
+                 hidden: yes when a correction hid the person (no people folder,
+                 no review card, no XMP region)
+"""
 
 import csv
+from dataclasses import astuple, dataclass, fields
 
 import numpy as np
 
-ASSIGNMENT_COLUMNS = [
-    "row",
-    "photo_id",
-    "path",
-    "face_index",
-    "left",
-    "top",
-    "right",
-    "bottom",
-    "label",
-    "cluster",
-    "chips",
-    "person",
-    "set_aside",
-    "hidden",
-]
+from facecluster.tables import tsv_writer
 
 
-def read_assignments(path):
+@dataclass(frozen=True)
+class Assignment:
+    row: int
+    photo_id: str
+    path: str
+    face_index: int
+    left: float
+    top: float
+    right: float
+    bottom: float
+    label: str
+    cluster: int
+    chips: str
+    person: str
+    set_aside: str
+    hidden: bool
+
+    @classmethod
+    def of_face(cls, face, *, cluster, person, set_aside, hidden):
+        """A faces.tsv row (facecluster.photos.faces.Face) and what the experiment made of it."""
+        return cls(
+            face.row,
+            face.photo_id,
+            face.path,
+            face.face_index,
+            face.left,
+            face.top,
+            face.right,
+            face.bottom,
+            face.label,
+            cluster,
+            face.chips,
+            person,
+            set_aside,
+            hidden,
+        )
+
+
+COLUMNS = [f.name for f in fields(Assignment)]
+_INTS = ("row", "face_index", "cluster")
+_FLOATS = ("left", "top", "right", "bottom")
+
+
+def write_assignments(path, assignments):
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = tsv_writer(handle)
+        writer.writerow(COLUMNS)
+        writer.writerows([*astuple(face)[:-1], "yes" if face.hidden else ""] for face in assignments)
+
+
+def read_assignments(path) -> list[Assignment]:
     with open(path, newline="", encoding="utf-8") as handle:
-        table = list(csv.DictReader(handle, delimiter="\t"))
-    for face in table:
-        face["cluster"] = int(face["cluster"])
-        face["face_index"] = int(face["face_index"])
-    return table
+        return [
+            Assignment(
+                **{
+                    **record,
+                    **{key: int(record[key]) for key in _INTS},
+                    **{key: float(record[key]) for key in _FLOATS},
+                    "hidden": record["hidden"] == "yes",
+                }
+            )
+            for record in csv.DictReader(handle, delimiter="\t")
+        ]
 
 
 class LazyChips:
     """Face chips by position, loaded only when a plot draws them (there may be millions); a
-    slice is another LazyChips."""
+    slice is another LazyChips. faces: Face or Assignment rows (their chips and face_index)."""
 
-    def __init__(self, assignments, where=None):
-        self._where = where if where is not None else [(face["chips"], face["face_index"]) for face in assignments]
+    def __init__(self, faces, where=None):
+        self._where = where if where is not None else [(face.chips, face.face_index) for face in faces]
 
     def __len__(self):
         return len(self._where)

@@ -1,7 +1,6 @@
 """A readable Markdown report per experiment: the people found first, then what was run, how well
 it did, the figures."""
 
-import csv
 import json
 import os
 from collections import Counter
@@ -10,6 +9,7 @@ from urllib.parse import quote
 
 from facecluster.clustering.clusterers import CLUSTERERS
 from facecluster.clustering.set_aside import REASONS
+from facecluster.outputs.people_folders import read_people
 from facecluster.photos.ledger import read_ledger
 from facecluster.tables import OTHERS
 from facecluster.workflow.paths import ResultPaths
@@ -74,9 +74,8 @@ def write_report(name, metrics_path, ledger_path, plots, out_path, *, people_fol
 def _people(summary, folder, out_dir):
     """The people index (persons, their photos and faces), the first persons' contact sheets and
     a link to every other's, and where everyone else's faces went."""
-    with open(folder / "people.tsv", newline="", encoding="utf-8") as handle:
-        index = list(csv.DictReader(handle, delimiter="\t"))
-    persons = [row for row in index if row["folder"] != OTHERS]
+    index = read_people(folder / "people.tsv")
+    persons = [row for row in index if row.folder != OTHERS]
     people = summary["people"]
     min_photos = summary["recipe"].get("min_photos", 1)
     aside = ", ".join(f"{people['set_aside'][r]} {r.replace('_', ' ')}" for r in REASONS if people["set_aside"][r])
@@ -93,13 +92,13 @@ def _people(summary, folder, out_dir):
     if persons:
         lines += ["| person | photos | faces |", "|---|---:|---:|"]
         for row in persons[:INDEX_PERSONS]:
-            sheet = _link(folder / row["folder"] / "contact_sheet.png", out_dir)
-            lines.append(f"| [{row['folder']}]({sheet}) | {row['photos']} | {row['faces']} |")
+            sheet = _link(folder / row.folder / "contact_sheet.png", out_dir)
+            lines.append(f"| [{row.folder}]({sheet}) | {row.photos} | {row.faces} |")
         if len(persons) > INDEX_PERSONS:
             lines.append(f"| ... {len(persons) - INDEX_PERSONS} more in people/people.tsv | | |")
         lines.append("")
     for row in persons[:SHOWN_SHEETS]:
-        lines += [f"![{row['folder']}]({_link(folder / row['folder'] / 'contact_sheet.png', out_dir)})", ""]
+        lines += [f"![{row.folder}]({_link(folder / row.folder / 'contact_sheet.png', out_dir)})", ""]
     if len(persons) > SHOWN_SHEETS:
         lines += ["Every other person's contact sheet: follow their name in the table (people/<person>/).", ""]
     return lines

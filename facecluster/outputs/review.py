@@ -60,7 +60,7 @@ def write_review(
     """
     faces = read_assignments(assignments_path)
     embeddings = np.load(embeddings_path, mmap_mode="r", allow_pickle=False)
-    X = np.asarray(embeddings[[int(face["row"]) for face in faces]], np.float64) if faces else np.zeros((0, 1))
+    X = np.asarray(embeddings[[face.row for face in faces]], np.float64) if faces else np.zeros((0, 1))
     data = review_data(faces, X, experiment=experiment, threshold=threshold, corrections=corrections)
     naming = json.loads(Path(metrics_path).read_text()).get("naming", {})
     # A problem with the whole file is corrections_problem's (a file not written yet is none).
@@ -88,14 +88,14 @@ def review_data(faces, X, *, experiment, threshold=None, corrections=None):
     existing, problem = read_corrections(corrections)
     members, others, set_aside, hidden = defaultdict(list), [], [], set()
     for position, face in enumerate(faces):
-        if face.get("hidden"):
-            hidden.add(face["person"])
-        elif face.get("set_aside"):
+        if face.hidden:
+            hidden.add(face.person)
+        elif face.set_aside:
             set_aside.append(position)
-        elif face["person"] in NO_PERSON:
+        elif face.person in NO_PERSON:
             others.append(position)
         else:
-            members[face["person"]].append(position)
+            members[face.person].append(position)
     names = sorted(members, key=lambda p: (-len(members[p]), p))
     persons = [_person(name, "person", members[name], faces) for name in names]
     persons.append(_person("others", "others", others, faces))
@@ -128,11 +128,11 @@ def review_data(faces, X, *, experiment, threshold=None, corrections=None):
         # Per face shown: [photo path, face index, index into persons, set-aside reason, person].
         "faces": {
             str(p): [
-                faces[p]["path"],
-                faces[p]["face_index"],
+                faces[p].path,
+                faces[p].face_index,
                 index_of[_bucket(faces[p])],
-                faces[p].get("set_aside", ""),
-                faces[p]["person"],
+                faces[p].set_aside,
+                faces[p].person,
             ]
             for p in shown
         },
@@ -148,9 +148,9 @@ def review_data(faces, X, *, experiment, threshold=None, corrections=None):
 
 
 def _bucket(face):
-    if face.get("set_aside"):
+    if face.set_aside:
         return "set aside"
-    return "others" if face["person"] in NO_PERSON else face["person"]
+    return "others" if face.person in NO_PERSON else face.person
 
 
 def _person(name, kind, positions, faces):
@@ -158,7 +158,7 @@ def _person(name, kind, positions, faces):
         "name": name,
         "kind": kind,
         "faces": list(positions),
-        "photos": len({faces[p]["photo_id"] for p in positions}),
+        "photos": len({faces[p].photo_id for p in positions}),
     }
 
 
@@ -227,9 +227,9 @@ def _write_thumbnails(faces, positions, folder):
     """A THUMB_PX JPEG per face shown, cut from its chip (each chips file read once)."""
     by_file = defaultdict(list)
     for p in positions:
-        by_file[faces[p]["chips"]].append(p)
+        by_file[faces[p].chips].append(p)
     for path, in_file in by_file.items():
         stack = np.load(path, mmap_mode="r", allow_pickle=False)
         for p in in_file:
-            chip = Image.fromarray(np.ascontiguousarray(stack[faces[p]["face_index"]]))
+            chip = Image.fromarray(np.ascontiguousarray(stack[faces[p].face_index]))
             chip.resize((THUMB_PX, THUMB_PX), Image.Resampling.LANCZOS).save(folder / f"{p}.jpg", quality=THUMB_QUALITY)

@@ -18,7 +18,8 @@ from collections import defaultdict
 from pathlib import Path
 
 from facecluster.naming.persons import NO_PERSON
-from facecluster.photos.gather import record_path
+from facecluster.outputs.assignments import read_assignments
+from facecluster.photos.faces import record_path
 
 NAMESPACES = {
     "x": "adobe:ns:meta/",
@@ -31,10 +32,6 @@ for _prefix, _uri in NAMESPACES.items():
     ET.register_namespace(_prefix, _uri)
 # Faces told to no photo manager: nobody's, and the faces of non-persons (bystanders).
 NOT_A_PERSON = set(NO_PERSON)
-# assignments.tsv columns that, set, keep a face out: set aside as too poor, or its person
-# hidden by a correction. Read where the table has them.
-LEFT_OUT = ("set_aside", "hidden")
-NOT_SET = {"", "0", "false", "no"}
 DIGITS = 6
 
 
@@ -49,18 +46,15 @@ def write_sidecars(assignments_path, listing_path, out_dir):
     {"photos": sidecars written, "regions": faces in them}."""
     with open(listing_path, newline="", encoding="utf-8") as handle:
         relpaths = {row["id"]: row["relpath"] for row in csv.DictReader(handle, delimiter="\t")}
-    with open(assignments_path, newline="", encoding="utf-8") as handle:
-        faces = [face for face in csv.DictReader(handle, delimiter="\t") if is_told(face)]
+    faces = [face for face in read_assignments(assignments_path) if is_told(face)]
     by_photo = defaultdict(list)
     for face in faces:
-        by_photo[face["photo_id"]].append(face)
+        by_photo[face.photo_id].append(face)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     for photo_id, photo_faces in by_photo.items():
         width, height = json.loads(record_path(photo_faces[0]).read_text())["image_size"]
-        regions = [
-            (face["person"], [float(face[side]) for side in ("left", "top", "right", "bottom")]) for face in photo_faces
-        ]
+        regions = [(face.person, [face.left, face.top, face.right, face.bottom]) for face in photo_faces]
         path = out_dir / f"{relpaths[photo_id]}.xmp"
         path.parent.mkdir(parents=True, exist_ok=True)
         document = sidecar(width, height, regions)
@@ -71,9 +65,9 @@ def write_sidecars(assignments_path, listing_path, out_dir):
 
 
 def is_told(face):
-    """Whether a face of assignments.tsv goes into the sidecars: a person's, not left out."""
-    left_out = any(face.get(column, "").strip().lower() not in NOT_SET for column in LEFT_OUT)
-    return face["person"] not in NOT_A_PERSON and not left_out
+    """Whether a face of assignments.tsv goes into the sidecars: a person's, neither set aside as too
+    poor nor of a person a correction hid."""
+    return face.person not in NOT_A_PERSON and not face.set_aside and not face.hidden
 
 
 def area(box, width, height):

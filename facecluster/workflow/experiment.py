@@ -1,17 +1,6 @@
 """One experiment end to end: gathered embeddings in; assignments, metrics and plots out.
 
-assignments.tsv  one row per face of the experiment (its sample): row, photo_id, path,
-                 face_index, left, top, right, bottom, label, cluster (at the chosen K;
-                 -1 for a face in no cluster), chips,
-                 person (a known person's name, a name kept from the previous run
-                 or given by a correction, person_NNNN, or `others`: facecluster.naming.persons),
-                 set_aside (why the face was not clustered: too_small, low_score or
-                 blurred, facecluster.clustering.set_aside; empty for a face clustered).
-                 A face is a person's exactly when person is not `others`; a face of
-                 `others` with an empty set_aside is in a cluster of fewer than min_photos
-                 photos (a bystander, until seen again), one with a reason was set aside.
-                 hidden: yes when a correction hid the person (no people folder,
-                 no review card, no XMP region)
+assignments.tsv  one row per face of the experiment (its sample): facecluster.outputs.assignments
 metrics.json     the recipe, the chosen K and why, notes, every score for every K (over the
                  faces clustered: set-aside faces are not), people (persons, their faces,
                  the faces of others, the faces set aside by reason), and
@@ -38,8 +27,8 @@ from facecluster.naming.known import KnownPeople
 from facecluster.naming.persons import name_people
 from facecluster.naming.state import NamingState
 from facecluster.outputs import plots
-from facecluster.outputs.assignments import ASSIGNMENT_COLUMNS, LazyChips, read_assignments
-from facecluster.photos.gather import read_faces
+from facecluster.outputs.assignments import Assignment, LazyChips, read_assignments, write_assignments
+from facecluster.photos.faces import read_faces
 from facecluster.tables import OTHERS, UNKNOWN, tsv_writer
 
 # Scores are rounded so that results do not depend on floating-point summation
@@ -82,8 +71,8 @@ def cluster_experiment(
     summary = {
         "recipe": {key: settings[key] for key in recipe_keys if key in settings},
         "n_faces": len(kept),
-        "n_photos": len({face["photo_id"] for face in chosen_faces}),
-        "n_people": len({face["label"] for face in chosen_faces if face["label"]}),
+        "n_photos": len({face.photo_id for face in chosen_faces}),
+        "n_people": len({face.label for face in chosen_faces if face.label}),
         "choose_k_by": settings["choose_k_by"],
         "notes": [],
     }
@@ -99,8 +88,8 @@ def cluster_experiment(
         clusters, persons, coords = np.full(len(kept), UNKNOWN), [OTHERS] * len(kept), np.zeros((len(kept), 2))
     else:
         Y, reduce_info = reduce(X, **settings["reduce"], seed=settings["seed"])
-        photo_ids = np.array([face["photo_id"] for face in chosen_faces])
-        truth = [face["label"] for face in chosen_faces]
+        photo_ids = np.array([face.photo_id for face in chosen_faces])
+        truth = [face.label for face in chosen_faces]
         sorting = sort_faces(Y, photo_ids, SortSpec.from_settings(settings), truth=truth)
         coords = Y if Y.shape[1] == 2 else reduce(X, method="pca", components=2, seed=settings["seed"])[0]
         summary.update(
@@ -140,7 +129,7 @@ def _people_summary(faces, persons, reasons):
     return {
         "persons": len(set(in_persons)),
         "person_faces": len(in_persons),
-        "person_photos": len({face["photo_id"] for face, p in zip(faces, persons) if p != OTHERS}),
+        "person_photos": len({face.photo_id for face, p in zip(faces, persons) if p != OTHERS}),
         "others_faces": sum(1 for p, reason in zip(persons, reasons) if p == OTHERS and not reason),
         "set_aside": {reason: reasons.count(reason) for reason in quality.REASONS},
     }
@@ -182,28 +171,15 @@ def _write_outputs(
     out_assignments, out_metrics, out_coords, out_table, faces, clusters, persons, reasons, summary, coords
 ):
     hidden = set(summary.get("naming", {}).get("hidden", []))
-    with open(out_assignments, "w", newline="", encoding="utf-8") as handle:
-        writer = tsv_writer(handle)
-        writer.writerow(ASSIGNMENT_COLUMNS)
-        for i, face in enumerate(faces):
-            writer.writerow(
-                [
-                    face["row"],
-                    face["photo_id"],
-                    face["path"],
-                    face["face_index"],
-                    face["left"],
-                    face["top"],
-                    face["right"],
-                    face["bottom"],
-                    face["label"],
-                    int(clusters[i]),
-                    face["chips"],
-                    persons[i],
-                    reasons[i],
-                    "yes" if persons[i] in hidden else "",
-                ]
+    write_assignments(
+        out_assignments,
+        (
+            Assignment.of_face(
+                face, cluster=int(clusters[i]), person=persons[i], set_aside=reasons[i], hidden=persons[i] in hidden
             )
+            for i, face in enumerate(faces)
+        ),
+    )
     Path(out_metrics).write_text(json.dumps(summary, indent=1, sort_keys=True) + "\n")
     _write_score_table(out_table, summary["per_k"])
     np.save(out_coords, np.round(np.asarray(coords, np.float64), DIGITS), allow_pickle=False)
@@ -222,13 +198,13 @@ def plot_experiment(name, assignments_path, metrics_path, coords_path, out):
     """Draw the experiment's five figures; `out` maps figure name to PNG path. They show the faces
     clustered, not those set aside."""
     faces = read_assignments(assignments_path)
-    clustered = [i for i, face in enumerate(faces) if not face["set_aside"]]
+    clustered = [i for i, face in enumerate(faces) if not face.set_aside]
     faces = [faces[i] for i in clustered]
     summary = json.loads(Path(metrics_path).read_text())
     coords = np.load(coords_path, allow_pickle=False)[clustered]
     # Every figure shows a person by the name the people folders and tables use (None: others).
-    persons = [None if face["person"] == OTHERS else face["person"] for face in faces]
-    labels = [face["label"] for face in faces]
+    persons = [None if face.person == OTHERS else face.person for face in faces]
+    labels = [face.label for face in faces]
     has_labels = bool(faces) and all(labels)
     if summary["status"] != "clustered":
         for path in out.values():

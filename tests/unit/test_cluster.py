@@ -6,6 +6,7 @@ import json
 import numpy as np
 import pytest
 import sklearn.cluster
+from conftest import a_face
 
 from facecluster.clustering import reduce as reduction
 from facecluster.clustering.clusterers.agglomerative import agglomerative
@@ -36,7 +37,7 @@ def faces_table(photos_by_person, faces_per_photo=1, unlabelled_photos=0):
     for name, n_photos in people:
         for photo in range(n_photos):
             for _ in range(faces_per_photo):
-                faces.append({"row": len(faces), "photo_id": f"{name or 'nobody'}-{photo:03d}", "label": name})
+                faces.append(a_face(row=len(faces), photo_id=f"{name or 'nobody'}-{photo:03d}", label=name))
     return faces
 
 
@@ -46,7 +47,7 @@ FACES = faces_table({f"p{i:02d}": i for i in range(1, 11)}, faces_per_photo=2, u
 
 def chosen(rows):
     """(people, photo_ids) of the sampled rows."""
-    return {FACES[r]["label"] for r in rows}, {FACES[r]["photo_id"] for r in rows}
+    return {FACES[r].label for r in rows}, {FACES[r].photo_id for r in rows}
 
 
 # --- sample_faces -------------------------------------------------------------------------
@@ -93,7 +94,7 @@ def test_sample_choice_depends_on_set_of_names_not_table_order():
     shuffled = [FACES[i] for i in np.random.default_rng(0).permutation(len(FACES))]
     rows = sample_faces(shuffled, min_photos=3, people=4, photos_per_person=2, seed=3)
     expected = chosen(sample_faces(FACES, min_photos=3, people=4, photos_per_person=2, seed=3))
-    assert ({shuffled[r]["label"] for r in rows}, {shuffled[r]["photo_id"] for r in rows}) == expected
+    assert ({shuffled[r].label for r in rows}, {shuffled[r].photo_id for r in rows}) == expected
 
 
 def test_sample_too_few_people_raises():

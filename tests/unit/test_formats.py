@@ -15,9 +15,12 @@ import pytest
 from conftest import PROJECT_ROOT, heic_on_its_side
 from PIL import Image
 
+from facecluster.outputs.assignments import Assignment, read_assignments, write_assignments
+from facecluster.outputs.people_folders import PeopleRow, read_people, write_people
 from facecluster.photos.decoding import MAX_FILE_BYTES, RejectedPhoto, check_header, decode_bytes, read_bytes
+from facecluster.photos.faces import Face, read_faces, write_faces
 from facecluster.photos.ledger import LedgerRow, read_ledger, write_ledger
-from facecluster.tables import tsv_dict_writer, tsv_writer
+from facecluster.tables import tsv_writer
 
 FACE = "Hans_Blix/Hans_Blix_0001.jpg"
 
@@ -217,11 +220,13 @@ def test_the_shared_tsv_writers_change_no_byte_but_a_carriage_returns_quoting(tm
         written[name] = (tmp_path / name).read_bytes()
     assert written["now"] == written["before"]
 
-    with open(tmp_path / "dict", "w", newline="", encoding="utf-8") as handle:
-        writer = tsv_dict_writer(handle, fieldnames=["folder", "top_label"])
-        writer.writeheader()
-        writer.writerows([{"folder": "person_0001", "top_label": "a\rb"}, {"folder": "unknown", "top_label": ""}])
-    assert (tmp_path / "dict").read_bytes() == b'folder\ttop_label\nperson_0001\t"a\rb"\nunknown\t\n'
+    rows = [PeopleRow("person_0001", (0, 3), 2, 2, "a\rb", 0.5), PeopleRow("others", (), 1, 1, "", None)]
+    write_people(tmp_path / "people.tsv", rows)
+    assert (tmp_path / "people.tsv").read_bytes() == (
+        b"folder\tclusters\tfaces\tphotos\ttop_label\ttop_label_share\n"
+        b'person_0001\t0,3\t2\t2\t"a\rb"\t0.5\nothers\t\t1\t1\t\t\n'
+    )
+    assert read_people(tmp_path / "people.tsv") == rows
 
 
 def test_every_tsv_output_is_written_through_the_shared_writers():
@@ -229,3 +234,25 @@ def test_every_tsv_output_is_written_through_the_shared_writers():
         if source.name != "tables.py":
             text = source.read_text()
             assert "csv.writer(" not in text and "csv.DictWriter(" not in text, f"{source}: use facecluster.tables"
+
+
+def test_faces_and_assignments_read_back_as_written_numbers_parsed(tmp_path):
+    face = Face(3, "p-1", "a b.jpg", "obama", 1, 10, 20.5, 110, 140.25, 0.9412, "batch/p-1.chips.npy")
+    write_faces(tmp_path / "faces.tsv", [face])
+    (read,) = read_faces(tmp_path / "faces.tsv")
+    assert read == face and isinstance(read.left, float) and isinstance(read.row, int)
+    assigned = Assignment.of_face(read, cluster=-1, person="others", set_aside="too_small", hidden=True)
+    write_assignments(tmp_path / "assignments.tsv", [assigned])
+    assert read_assignments(tmp_path / "assignments.tsv") == [assigned]
+    assert (tmp_path / "assignments.tsv").read_text().splitlines()[1].split("\t")[4:] == [
+        "10.0",
+        "20.5",
+        "110.0",
+        "140.25",
+        "obama",
+        "-1",
+        "batch/p-1.chips.npy",
+        "others",
+        "too_small",
+        "yes",
+    ]

@@ -3,6 +3,7 @@
 persons; where a corrected face goes; what a merge makes of two persons, a rename and a known person."""
 
 import numpy as np
+from conftest import a_face
 
 from facecluster.naming.corrections import read_corrections
 from facecluster.naming.known import KnownPeople
@@ -43,7 +44,7 @@ def faces_in(photos_per_cluster):
     faces, clusters = [], []
     for cluster, photos in enumerate(photos_per_cluster):
         for photo in range(photos):
-            faces.append({"path": f"c{cluster}p{photo}.jpg", "face_index": 0, "photo_id": f"c{cluster}p{photo}"})
+            faces.append(a_face(path=f"c{cluster}p{photo}.jpg", photo_id=f"c{cluster}p{photo}"))
             clusters.append(cluster)
     return faces, np.array(clusters)
 
@@ -90,7 +91,7 @@ def three_people():
     rng = np.random.default_rng(0)
     centres = np.eye(3, 8) * 3
     X = np.concatenate([centre + rng.normal(0, 0.03, (4, 8)) for centre in centres])
-    faces = [{"path": f"p{i}.jpg", "face_index": 0, "photo_id": f"p{i}"} for i in range(12)]
+    faces = [a_face(path=f"p{i}.jpg", photo_id=f"p{i}") for i in range(12)]
     return faces, X, np.repeat([0, 1, 2], 4)
 
 

@@ -4,6 +4,7 @@ import json
 
 import numpy as np
 import pytest
+from conftest import a_face
 from PIL import Image, ImageFilter
 
 from facecluster.clustering.set_aside import BLURRED, LOW_SCORE, TOO_SMALL, set_aside_reason
@@ -51,7 +52,7 @@ def reasons_of(make_processor, tmp_path_factory, defaults):
 
 def _as_row(face):
     left, top, right, bottom = face["box"]
-    return {"left": left, "top": top, "right": right, "bottom": bottom, "score": face["score"]}
+    return a_face(left=left, top=top, right=right, bottom=bottom, score=face["score"])
 
 
 def test_sharp_faces_are_kept_and_blurred_tiny_or_doubtful_ones_set_aside(datasets, reasons_of):

@@ -2,6 +2,7 @@
 by exiftool: tests/test_workflow_xmp.py)."""
 
 import pytest
+from conftest import an_assignment
 
 from facecluster.outputs.xmp import area, is_told
 
@@ -18,12 +19,12 @@ def test_a_box_past_an_edge_is_cut_at_the_edge():
 @pytest.mark.parametrize(
     ("face", "told"),
     [
-        ({"person": "obama"}, True),
-        ({"person": "person_0007", "set_aside": "", "hidden": ""}, True),
-        ({"person": "unknown"}, False),
-        ({"person": "others"}, False),
-        ({"person": "person_0007", "set_aside": "too_small"}, False),
-        ({"person": "obama", "hidden": "yes"}, False),
+        (an_assignment(person="obama"), True),
+        (an_assignment(person="person_0007", set_aside="", hidden=False), True),
+        (an_assignment(person="unknown"), False),
+        (an_assignment(person="others"), False),
+        (an_assignment(person="person_0007", set_aside="too_small"), False),
+        (an_assignment(person="obama", hidden=True), False),
     ],
 )
 def test_only_the_faces_of_persons_shown_are_told(face, told):

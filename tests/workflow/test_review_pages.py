@@ -9,9 +9,10 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 import pytest
-from conftest import copy_photos, lfw_sample, read_tsv, run_snakemake, write_config
+from conftest import copy_photos, lfw_sample, run_snakemake, write_config
 
 from facecluster.naming.corrections import read_corrections
+from facecluster.outputs.assignments import read_assignments
 
 pytestmark = pytest.mark.workflow
 
@@ -70,7 +71,7 @@ def folder(lfw_dir, tmp_path_factory):
 def main_person(rows):
     counts = defaultdict(Counter)
     for row in rows:
-        counts[row["label"]][row["person"]] += 1
+        counts[row.label][row.person] += 1
     return {label: people.most_common(1)[0][0] for label, people in counts.items()}
 
 
@@ -91,10 +92,10 @@ def test_corrections_made_in_the_pages_are_applied_by_the_next_run(browser, fold
     from selenium.webdriver.common.keys import Keys
     from selenium.webdriver.support.ui import Select
 
-    rows = read_tsv(folder / "results/experiments/four/assignments.tsv")
+    rows = read_assignments(folder / "results/experiments/four/assignments.tsv")
     arnold, hugo, jennifer, vladimir = (main_person(rows)[name] for name in FOUR)
     assert len({arnold, hugo, jennifer, vladimir}) == 4
-    vladimirs = [position for position, row in enumerate(rows) if row["person"] == vladimir]
+    vladimirs = [position for position, row in enumerate(rows) if row.person == vladimir]
     open_pages(browser, folder)
     cards = [link.text for link in browser.find_elements(By.CSS_SELECTOR, ".card h3 a")]
     assert set(cards) == {arnold, hugo, jennifer, vladimir}  # and no empty "others"
@@ -130,7 +131,7 @@ def test_corrections_made_in_the_pages_are_applied_by_the_next_run(browser, fold
     corrections, problem = read_corrections(target)
     assert problem is None
     assert corrections["rename"] == [(arnold, "arnold")] and corrections["merge"] == [[hugo, jennifer]]
-    moved = [(rows[p]["path"], int(rows[p]["face_index"])) for p in vladimirs[:2]]
+    moved = [(rows[p].path, rows[p].face_index) for p in vladimirs[:2]]
     assert [(m["photo"], m["face"], m["person"], m.get("to")) for m in corrections["move_out"]] == [
         (*moved[0], vladimir, None),
         (*moved[1], vladimir, "nobody"),
@@ -138,17 +139,17 @@ def test_corrections_made_in_the_pages_are_applied_by_the_next_run(browser, fold
     assert corrections["hide"] == [vladimir]
 
     run_snakemake(folder)
-    after = read_tsv(folder / "results/experiments/four/assignments.tsv")
-    person = {(row["path"], row["face_index"]): row for row in after}
+    after = read_assignments(folder / "results/experiments/four/assignments.tsv")
+    person = {(row.path, row.face_index): row for row in after}
     people = folder / "results/experiments/four/people"
     photos_of = {p.name: {f.name for f in p.iterdir() if f.suffix == ".jpg"} for p in people.iterdir() if p.is_dir()}
-    names = {row["label"]: {r["person"] for r in after if r["label"] == row["label"]} for row in after}
+    names = {row.label: {r.person for r in after if r.label == row.label} for row in after}
     assert "arnold" in names["Arnold_Schwarzenegger"] and "arnold" in photos_of
     assert hugo in names["Jennifer_Capriati"] and jennifer not in photos_of
-    assert person[(moved[0][0], str(moved[0][1]))]["person"] != vladimir
-    assert person[(moved[1][0], str(moved[1][1]))]["person"] in ("unknown", "others")
+    assert person[moved[0]].person != vladimir
+    assert person[moved[1]].person in ("unknown", "others")
     assert vladimir not in photos_of  # hidden: no folder, faces kept and marked
-    assert {row["hidden"] for row in after if row["person"] == vladimir} == {"yes"}
+    assert {row.hidden for row in after if row.person == vladimir} == {True}
 
     open_pages(browser, folder)
     cards = [link.text for link in browser.find_elements(By.CSS_SELECTOR, ".card h3 a")]

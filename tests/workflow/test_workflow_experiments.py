@@ -8,6 +8,8 @@ import pytest
 from conftest import copy_photos, lfw_sample, read_tsv, run_snakemake, write_config
 from PIL import Image
 
+from facecluster.outputs.assignments import read_assignments
+from facecluster.outputs.people_folders import read_people
 from facecluster.photos.embedders import EMBEDDERS
 
 pytestmark = pytest.mark.workflow
@@ -136,11 +138,11 @@ def test_a_fresh_rerun_is_byte_identical(four_people, tmp_path):
             assert (tmp_path / f"results/experiments/{name}/{output}").read_bytes() == (
                 four_people / f"results/experiments/{name}/{output}"
             ).read_bytes()
-        mine = read_tsv(tmp_path / f"results/experiments/{name}/assignments.tsv")
-        theirs = read_tsv(four_people / f"results/experiments/{name}/assignments.tsv")
+        mine = read_assignments(tmp_path / f"results/experiments/{name}/assignments.tsv")
+        theirs = read_assignments(four_people / f"results/experiments/{name}/assignments.tsv")
 
         def strip(rows, root):
-            return [(r["path"].replace(str(root), ""), r["cluster"], r["left"]) for r in rows]
+            return [(r.path.replace(str(root), ""), r.cluster, r.left) for r in rows]
 
         assert strip(mine, tmp_path) == strip(theirs, four_people)
 
@@ -161,15 +163,15 @@ def test_without_k_the_default_clusterer_finds_the_four_people(four_people):
 
 def test_people_folders_hold_each_cluster_with_photos_and_faces(four_people):
     people = four_people / "results/experiments/original/people"
-    index = read_tsv(people / "people.tsv")
+    index = read_people(people / "people.tsv")
 
-    assert [row["folder"] for row in index] == ["person_0001", "person_0002", "person_0003", "person_0004"]
-    assert sum(int(row["faces"]) for row in index) == 40
-    folder = people / index[0]["folder"]
+    assert [row.folder for row in index] == ["person_0001", "person_0002", "person_0003", "person_0004"]
+    assert sum(row.faces for row in index) == 40
+    folder = people / index[0].folder
     links = sorted(p for p in folder.iterdir() if p.suffix == ".jpg")
-    assert len(links) == int(index[0]["photos"]) and all(p.is_symlink() for p in links)
+    assert len(links) == index[0].photos and all(p.is_symlink() for p in links)
     assert all(p.resolve().is_file() for p in links)
-    assert len(list(folder.glob("*.face0.png"))) == int(index[0]["faces"])
+    assert len(list(folder.glob("*.face0.png"))) == index[0].faces
     assert Image.open(folder / "contact_sheet.png").size[1] > 80
     copied = four_people / "results/experiments/unknown_k/people/person_0001"
     assert not any(p.is_symlink() for p in copied.iterdir())
@@ -177,7 +179,8 @@ def test_people_folders_hold_each_cluster_with_photos_and_faces(four_people):
 
 def test_each_seed_draws_its_own_sample(four_people):
     drawn = [
-        {row["label"] for row in read_tsv(four_people / f"results/experiments/seed{s}/assignments.tsv")} for s in (0, 1)
+        {row.label for row in read_assignments(four_people / f"results/experiments/seed{s}/assignments.tsv")}
+        for s in (0, 1)
     ]
 
     assert all(len(people) == 2 for people in drawn) and drawn[0] != drawn[1]

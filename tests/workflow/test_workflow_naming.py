@@ -9,6 +9,8 @@ import pytest
 import yaml
 from conftest import DATASETS, copy_photos, lfw_sample, read_tsv, run_snakemake, write_config
 
+from facecluster.outputs.people_folders import read_people
+
 pytestmark = pytest.mark.workflow
 
 KNOWN_PEOPLE = DATASETS / "known-people"
@@ -62,10 +64,10 @@ def test_every_face_of_a_known_person_takes_their_name_and_nobody_else_does(know
 
 def test_one_name_per_person_in_folders_tables_and_sheets(known_people):
     people = known_people / "experiments/named/people"
-    index = read_tsv(people / "people.tsv")
+    index = read_people(people / "people.tsv")
     persons = {face["person"] for face in read_tsv(known_people / "experiments/named/assignments.tsv")}
 
-    assert {row["folder"] for row in index} == persons
+    assert {row.folder for row in index} == persons
     assert {"obama", "biden", "kit_harington"} <= persons
     assert all((people / person).is_dir() for person in persons)
     assert len(list((people / "obama").glob("*.face*.png"))) == 2  # one folder for both photos of him

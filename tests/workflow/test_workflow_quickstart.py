@@ -10,6 +10,7 @@ import pytest
 import yaml
 from conftest import PROJECT_ROOT, copy_photos, lfw_sample, read_tsv, run_snakemake
 
+from facecluster.outputs.people_folders import read_people
 from facecluster.workflow.download import read_manifest, sha256_file
 
 pytestmark = pytest.mark.workflow
@@ -127,7 +128,7 @@ def test_one_command_sorts_a_folder_into_people(own_folder_run):
     ledger = read_tsv(results / "photos" / SHIPPED["default_model"] / "ledger.tsv")
     assert len(ledger) == 10 and {row["status"] for row in ledger} == {"embedded"}
     assert {row["label"] for row in ledger} == {""}  # labels: none unless asked
-    people = read_tsv(results / "experiments/photos/people/people.tsv")
+    people = read_people(results / "experiments/photos/people/people.tsv")
     clusters = {}
     for row in read_tsv(results / "experiments/photos/assignments.tsv"):
         person = next(name for name in TWO_PEOPLE if os.path.basename(row["path"]).startswith(name))
