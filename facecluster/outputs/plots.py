@@ -23,8 +23,9 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.offsetbox import AnnotationBbox, OffsetImage
 from matplotlib.ticker import MaxNLocator
-from PIL import Image, ImageDraw, ImageFont, ImageOps
+from PIL import Image, ImageDraw, ImageOps
 
+from facecluster.outputs import sheets
 from facecluster.outputs.sheets import MAX_SIDE
 from facecluster.tables import UNKNOWN
 
@@ -227,24 +228,24 @@ def contact_sheet(path, chips_by_cluster, *, title, per_cluster=12, thumb_px=64,
     if len(chips_by_cluster) > most:
         title = f"{title} (the first {most} of {len(chips_by_cluster)} rows)"
         chips_by_cluster = dict(list(chips_by_cluster.items())[:most])
-    title_font = ImageFont.load_default(size=20)
-    caption_font = ImageFont.load_default(size=14)
     sizes = sizes or {}
-    captions = [
-        f"{_group_name(_group_key(key))} ({sizes.get(key, len(chips))} faces)"
-        for key, chips in chips_by_cluster.items()
-    ]
+    counts = {key: sizes.get(key, len(chips)) for key, chips in chips_by_cluster.items()}
+    texts = [f"{_group_name(_group_key(key))} ({n} face{'' if n == 1 else 's'})" for key, n in counts.items()]
+    if any(sheets.drawn_as(text) != text for text in [title, *texts]):
+        title = f"{title} {sheets.UNDRAWN_NOTE}"
+    title_font, title = sheets.text_font(title, 20)
+    captions = [sheets.text_font(text, 14) for text in texts]
     measure = ImageDraw.Draw(Image.new("RGB", (1, 1)))
-    caption_width = max((measure.textlength(c, font=caption_font) for c in captions), default=0)
+    caption_width = max((measure.textlength(text, font=font) for font, text in captions), default=0)
     left = int(caption_width) + 2 * gap
     width = max(left + per_cluster * (thumb_px + gap) + gap, int(measure.textlength(title, font=title_font)) + 2 * gap)
     sheet = Image.new("RGB", (width, top + len(captions) * row_height + gap), "white")
     draw = ImageDraw.Draw(sheet)
     draw.text((gap, 10), title, fill="black", font=title_font)
 
-    for row, (caption, chips) in enumerate(zip(captions, chips_by_cluster.values())):
+    for row, ((font, caption), chips) in enumerate(zip(captions, chips_by_cluster.values())):
         y = top + row * row_height
-        draw.text((gap, y + thumb_px // 2), caption, fill="black", font=caption_font, anchor="lm")
+        draw.text((gap, y + thumb_px // 2), caption, fill="black", font=font, anchor="lm")
         for col, chip in enumerate(chips[:per_cluster]):
             thumb = ImageOps.pad(Image.fromarray(np.asarray(chip, dtype=np.uint8)), (thumb_px, thumb_px), color="white")
             sheet.paste(thumb, (left + col * (thumb_px + gap), y))
