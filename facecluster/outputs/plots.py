@@ -48,10 +48,11 @@ EXTERNAL_METRICS = {
     "pairwise_f1": "pairwise F1",
     "bcubed_f1": "BCubed F1",
 }
+# Each internal score's name, and which way is better.
 INTERNAL_METRICS = {
-    "silhouette": "silhouette\n(higher is better)",
-    "davies_bouldin": "Davies-Bouldin\n(lower is better)",
-    "calinski_harabasz": "Calinski-Harabasz\n(higher is better)",
+    "silhouette": ("silhouette", "higher"),
+    "davies_bouldin": ("Davies-Bouldin", "lower"),
+    "calinski_harabasz": ("Calinski-Harabasz", "higher"),
 }
 
 
@@ -158,7 +159,8 @@ def metrics_vs_k(path, metrics_by_k, *, chosen_k=None, title):
     for i, key in enumerate(internal):
         ax = axes[key]
         ax.plot(ks, series[key], marker="o", color="black")
-        ax.set_ylabel(INTERNAL_METRICS[key], fontsize="small")
+        label, better = INTERNAL_METRICS[key]
+        ax.set_ylabel(f"{label}\n({better} is better)", fontsize="small")
         if i == 0:
             ax.set_title("internal (no labels needed)")
     for ax in axes.values():
@@ -176,6 +178,19 @@ def metrics_vs_k(path, metrics_by_k, *, chosen_k=None, title):
         first.legend(fontsize="small")
     fig.suptitle(title)
     _save(fig, path)
+
+
+def k_found(path, k, scores, *, title):
+    """In metrics_vs_k's place when the clusterer found K itself (no K swept, nothing to draw against
+    K): a figure that says so, with the scores at that K."""
+    names = {**EXTERNAL_METRICS, **{key: label for key, (label, _) in INTERNAL_METRICS.items()}}
+    shown = [f"{names[key]} {value:.3f}" for key, value in scores.items() if key in names and value is not None]
+    message(
+        path,
+        title=title,
+        message=f"No K was swept: the clusterer found K = {k} itself, so there is nothing to draw against K.\n"
+        f"Its scores: {', '.join(shown) or 'none'}.",
+    )
 
 
 def confusion_matrix(path, matrix, row_names, col_labels, *, title):

@@ -42,6 +42,7 @@ PLOT_CAPTIONS = {
     "labelled_scatter": "PCA 2-D view, coloured by person found (left; others in grey) and by true person (right).",
     "thumbnails": "The faces themselves at their PCA 2-D positions, framed in their person's colour.",
     "metrics_vs_k": "Scores against K; the dashed line is the chosen K.",
+    "k_found": "The clusterer found K itself (no K swept): its scores.",
     "confusion": "People (rows) against clusters (columns), matched pairs on the diagonal: "
     "off-diagonal counts are faces grouped with someone else.",
     "contact_sheet": "The first faces of each person, most faces first, then others.",
@@ -66,9 +67,22 @@ def write_report(name, metrics_path, ledger_path, plots, out_path, *, people_fol
     for plot, path in plots.items():
         if plot == "confusion" and not summary["n_people"]:
             continue  # no labels: nothing to compare the persons with
-        caption = PLOT_CAPTIONS["labelled_scatter" if plot == "scatter" and summary["n_people"] else plot]
+        caption = PLOT_CAPTIONS[_caption_of(plot, summary)]
         lines += [f"![{plot}]({_link(path, out_dir)})", "", f"*{caption}*", ""]
     Path(out_path).write_text("\n".join(lines))
+
+
+def _caption_of(plot, summary):
+    if plot == "scatter" and summary["n_people"]:
+        return "labelled_scatter"
+    if plot == "metrics_vs_k" and summary["status"] == "clustered" and k_found(summary):
+        return "k_found"
+    return plot
+
+
+def k_found(summary):
+    """Whether the clusterer found K by itself (no K given to sweep), from an experiment's metrics.json."""
+    return "k" not in summary["recipe"]["cluster"]
 
 
 def _people(summary, folder, out_dir):
@@ -144,7 +158,7 @@ def _results(summary):
     chosen = summary["chosen_k"]
     columns = {**(EXTERNAL_COLUMNS if "ari" in per_k[chosen] else {}), **INTERNAL_COLUMNS}
     lines = ["## Results", ""]
-    if "k" not in summary["recipe"]["cluster"]:
+    if k_found(summary):
         lines += [f"The clusterer found K = {chosen} clusters by itself.", ""]
     elif len(per_k) > 1:
         lines += [

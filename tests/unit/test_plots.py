@@ -7,6 +7,7 @@ import pytest
 from PIL import Image
 
 from facecluster.outputs import plots, sheets
+from facecluster.workflow import experiment
 
 
 def make_chip(rng, size=32):
@@ -211,3 +212,19 @@ def test_a_sheet_draws_an_accented_name_not_the_box_drawn_for_a_character_no_fon
         return read_png(tmp_path / "sheet.png")
 
     assert not np.array_equal(sheet("Mádonna"), sheet(f"M{NO_FONT_HAS}donna"))
+
+
+def test_when_the_clusterer_found_k_the_scores_figure_says_so_not_k_chosen_by_a_score(tmp_path, monkeypatch):
+    titles = []
+    for figure in ("message", "metrics_vs_k"):
+        drawn = getattr(plots, figure)
+        monkeypatch.setattr(plots, figure, lambda *a, drawn=drawn, **kw: titles.append(kw["title"]) or drawn(*a, **kw))
+    found = {"recipe": {"cluster": {"method": "agglomerative", "threshold": 1.1}}, "choose_k_by": "silhouette"}
+    found |= {"chosen_k": 12, "per_k": {"12": {"silhouette": 0.31, "ari": None}}}
+    swept = found | {"recipe": {"cluster": {"method": "kmeans", "k": [4, 5]}}, "chosen_k": 4}
+    swept["per_k"] = {str(k): METRICS_BY_K[k] for k in (4, 5)}
+
+    for name, summary in (("found", found), ("swept", swept)):
+        experiment._metrics_vs_k(tmp_path / f"{name}.png", name, summary)
+        read_png(tmp_path / f"{name}.png")
+    assert titles == ["found: K = 12 found by the clusterer", "swept: scores against K (K chosen by silhouette)"]
