@@ -44,8 +44,8 @@ def test_the_documented_copy_puts_only_sidecars_next_to_the_photos_and_keeps_tho
     )
 
     assert done.returncode == 0, done.stderr
+    assert not (photos / ".snakemake_timestamp").exists()
     written = sorted(str(p.relative_to(photos)) for p in photos.rglob("*") if p.is_file() and p.stat().st_size)
     assert written == sorted([*copied, *mine])
     assert all((photos / sidecar).read_text() == "mine" for sidecar in mine)
     assert "kept:" in done.stdout
-    assert not (photos / ".snakemake_timestamp").exists()
