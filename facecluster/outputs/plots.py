@@ -23,8 +23,9 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.offsetbox import AnnotationBbox, OffsetImage
 from matplotlib.ticker import MaxNLocator
-from PIL import Image, ImageDraw, ImageFont, ImageOps
+from PIL import Image, ImageDraw, ImageOps
 
+from facecluster.outputs import sheets
 from facecluster.outputs.sheets import MAX_SIDE
 from facecluster.tables import UNKNOWN
 
@@ -47,10 +48,11 @@ EXTERNAL_METRICS = {
     "pairwise_f1": "pairwise F1",
     "bcubed_f1": "BCubed F1",
 }
+# Each internal score's name, and which way is better.
 INTERNAL_METRICS = {
-    "silhouette": "silhouette\n(higher is better)",
-    "davies_bouldin": "Davies-Bouldin\n(lower is better)",
-    "calinski_harabasz": "Calinski-Harabasz\n(higher is better)",
+    "silhouette": ("silhouette", "higher"),
+    "davies_bouldin": ("Davies-Bouldin", "lower"),
+    "calinski_harabasz": ("Calinski-Harabasz", "higher"),
 }
 
 
@@ -157,7 +159,8 @@ def metrics_vs_k(path, metrics_by_k, *, chosen_k=None, title):
     for i, key in enumerate(internal):
         ax = axes[key]
         ax.plot(ks, series[key], marker="o", color="black")
-        ax.set_ylabel(INTERNAL_METRICS[key], fontsize="small")
+        label, better = INTERNAL_METRICS[key]
+        ax.set_ylabel(f"{label}\n({better} is better)", fontsize="small")
         if i == 0:
             ax.set_title("internal (no labels needed)")
     for ax in axes.values():
@@ -175,6 +178,19 @@ def metrics_vs_k(path, metrics_by_k, *, chosen_k=None, title):
         first.legend(fontsize="small")
     fig.suptitle(title)
     _save(fig, path)
+
+
+def k_found(path, k, scores, *, title):
+    """In metrics_vs_k's place when the clusterer found K itself (no K swept, nothing to draw against
+    K): a figure that says so, with the scores at that K."""
+    names = {**EXTERNAL_METRICS, **{key: label for key, (label, _) in INTERNAL_METRICS.items()}}
+    shown = [f"{names[key]} {value:.3f}" for key, value in scores.items() if key in names and value is not None]
+    message(
+        path,
+        title=title,
+        message=f"No K was swept: the clusterer found K = {k} itself, so there is nothing to draw against K.\n"
+        f"Its scores: {', '.join(shown) or 'none'}.",
+    )
 
 
 def confusion_matrix(path, matrix, row_names, col_labels, *, title):
@@ -227,24 +243,24 @@ def contact_sheet(path, chips_by_cluster, *, title, per_cluster=12, thumb_px=64,
     if len(chips_by_cluster) > most:
         title = f"{title} (the first {most} of {len(chips_by_cluster)} rows)"
         chips_by_cluster = dict(list(chips_by_cluster.items())[:most])
-    title_font = ImageFont.load_default(size=20)
-    caption_font = ImageFont.load_default(size=14)
     sizes = sizes or {}
-    captions = [
-        f"{_group_name(_group_key(key))} ({sizes.get(key, len(chips))} faces)"
-        for key, chips in chips_by_cluster.items()
-    ]
+    counts = {key: sizes.get(key, len(chips)) for key, chips in chips_by_cluster.items()}
+    texts = [f"{_group_name(_group_key(key))} ({n} face{'' if n == 1 else 's'})" for key, n in counts.items()]
+    if any(sheets.drawn_as(text) != text for text in [title, *texts]):
+        title = f"{title} {sheets.UNDRAWN_NOTE}"
+    title_font, title = sheets.text_font(title, 20)
+    captions = [sheets.text_font(text, 14) for text in texts]
     measure = ImageDraw.Draw(Image.new("RGB", (1, 1)))
-    caption_width = max((measure.textlength(c, font=caption_font) for c in captions), default=0)
+    caption_width = max((measure.textlength(text, font=font) for font, text in captions), default=0)
     left = int(caption_width) + 2 * gap
     width = max(left + per_cluster * (thumb_px + gap) + gap, int(measure.textlength(title, font=title_font)) + 2 * gap)
     sheet = Image.new("RGB", (width, top + len(captions) * row_height + gap), "white")
     draw = ImageDraw.Draw(sheet)
     draw.text((gap, 10), title, fill="black", font=title_font)
 
-    for row, (caption, chips) in enumerate(zip(captions, chips_by_cluster.values())):
+    for row, ((font, caption), chips) in enumerate(zip(captions, chips_by_cluster.values())):
         y = top + row * row_height
-        draw.text((gap, y + thumb_px // 2), caption, fill="black", font=caption_font, anchor="lm")
+        draw.text((gap, y + thumb_px // 2), caption, fill="black", font=font, anchor="lm")
         for col, chip in enumerate(chips[:per_cluster]):
             thumb = ImageOps.pad(Image.fromarray(np.asarray(chip, dtype=np.uint8)), (thumb_px, thumb_px), color="white")
             sheet.paste(thumb, (left + col * (thumb_px + gap), y))

@@ -42,6 +42,7 @@ PLOT_CAPTIONS = {
     "labelled_scatter": "PCA 2-D view, coloured by person found (left; others in grey) and by true person (right).",
     "thumbnails": "The faces themselves at their PCA 2-D positions, framed in their person's colour.",
     "metrics_vs_k": "Scores against K; the dashed line is the chosen K.",
+    "k_found": "The clusterer found K itself (no K swept): its scores.",
     "confusion": "People (rows) against clusters (columns), matched pairs on the diagonal: "
     "off-diagonal counts are faces grouped with someone else.",
     "contact_sheet": "The first faces of each person, most faces first, then others.",
@@ -66,28 +67,47 @@ def write_report(name, metrics_path, ledger_path, plots, out_path, *, people_fol
     for plot, path in plots.items():
         if plot == "confusion" and not summary["n_people"]:
             continue  # no labels: nothing to compare the persons with
-        caption = PLOT_CAPTIONS["labelled_scatter" if plot == "scatter" and summary["n_people"] else plot]
+        caption = PLOT_CAPTIONS[_caption_of(plot, summary)]
         lines += [f"![{plot}]({_link(path, out_dir)})", "", f"*{caption}*", ""]
     Path(out_path).write_text("\n".join(lines))
 
 
+def _caption_of(plot, summary):
+    if plot == "scatter" and summary["n_people"]:
+        return "labelled_scatter"
+    if plot == "metrics_vs_k" and summary["status"] == "clustered" and k_found(summary):
+        return "k_found"
+    return plot
+
+
+def k_found(summary):
+    """Whether the clusterer found K by itself (no K given to sweep), from an experiment's metrics.json."""
+    return "k" not in summary["recipe"]["cluster"]
+
+
 def _people(summary, folder, out_dir):
     """The people index (persons, their photos and faces), the first persons' contact sheets and
-    a link to every other's, and where everyone else's faces went."""
+    a link to every other's, and where everyone else's faces went. Counts are of the persons listed:
+    those the corrections hide are named apart."""
     index = read_people(folder / "people.tsv")
     persons = [row for row in index if row.folder != OTHERS]
     people = summary["people"]
     min_photos = summary["recipe"].get("min_photos", 1)
     aside = ", ".join(f"{people['set_aside'][r]} {r.replace('_', ' ')}" for r in REASONS if people["set_aside"][r])
     others = (
-        f"Others: {people['others_faces']} faces in no person's cluster (a person needs faces in "
-        f"{min_photos} photos, or a name)"
+        f"Others: {count(people['others_faces'], 'face')} in no person's cluster (a person needs faces in "
+        f"{count(min_photos, 'photo')}, or a name)"
     )
     if aside:
         others += f", {sum(people['set_aside'].values())} set aside as not worth sorting ({aside})"
     if len(persons) < len(index):
         others += f": [others/]({_link(folder / OTHERS, out_dir)})"
-    persons_line = f"{people['persons']} persons: {people['person_faces']} faces in {people['person_photos']} photos."
+    listed = f"{count(len(persons), 'person')}: {count(sum(row.faces for row in persons), 'face')}"
+    hidden = summary.get("naming", {}).get("hidden", [])
+    if hidden:  # the photos of the persons listed are not known apart from those of the hidden ones
+        persons_line = f"{listed}; hidden by the corrections, not counted: {', '.join(hidden)}."
+    else:
+        persons_line = f"{listed} in {count(people['person_photos'], 'photo')}."
     lines = ["## People", "", f"{persons_line} {others}.", ""]
     if persons:
         lines += ["| person | photos | faces |", "|---|---:|---:|"]
@@ -102,6 +122,11 @@ def _people(summary, folder, out_dir):
     if len(persons) > SHOWN_SHEETS:
         lines += ["Every other person's contact sheet: follow their name in the table (people/<person>/).", ""]
     return lines
+
+
+def count(n, noun):
+    """'1 face', '2 faces'."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 def _link(path, out_dir):
@@ -119,7 +144,7 @@ def _recipe(summary, statuses):
         f"- sample: {_describe(recipe.get('sample')) or 'every face'}",
         f"- reduction: {_describe_reduction(recipe['reduce'])}",
         f"- clustering: {_describe_clustering(recipe['cluster'])}",
-        f"- {summary['n_faces']} faces clustered, from {summary['n_photos']} photos"
+        f"- {count(summary['n_faces'], 'face')} clustered, from {count(summary['n_photos'], 'photo')}"
         + (f" of {summary['n_people']} labelled people" if summary["n_people"] else ""),
         "",
     ]
@@ -133,7 +158,7 @@ def _results(summary):
     chosen = summary["chosen_k"]
     columns = {**(EXTERNAL_COLUMNS if "ari" in per_k[chosen] else {}), **INTERNAL_COLUMNS}
     lines = ["## Results", ""]
-    if "k" not in summary["recipe"]["cluster"]:
+    if k_found(summary):
         lines += [f"The clusterer found K = {chosen} clusters by itself.", ""]
     elif len(per_k) > 1:
         lines += [
@@ -160,7 +185,7 @@ def _naming(naming):
     """Who was recognised, what was kept, and every correction that could not be honoured."""
     lines = ["## Names", ""]
     if "known_people" in naming:
-        found = ", ".join(f"{name} ({faces} faces)" for name, faces in naming["known"].items()) or "none"
+        found = ", ".join(f"{name} ({count(faces, 'face')})" for name, faces in naming["known"].items()) or "none"
         lines += [f"- known people found: {found} (of {len(naming['known_people'])} with reference photos)"]
         if naming["known_without_reference"]:
             missing = ", ".join(naming["known_without_reference"])

@@ -24,6 +24,7 @@ people in 32 listed.
 
 import hashlib
 import json
+import math
 import shutil
 from collections import defaultdict
 from importlib import resources
@@ -142,7 +143,7 @@ def review_data(faces, X, *, experiment, threshold=None, corrections=None):
         ],
         "split": [
             {"person": i, "between": round(s["between"], 3), "within": round(s["within"], 3)}
-            for i, s in sorted(splits.items(), key=lambda item: -item[1]["between"] / item[1]["within"])
+            for i, s in sorted(splits.items(), key=lambda item: -split_gap(item[1]))
         ],
     }
 
@@ -214,13 +215,20 @@ def person_split(X, threshold, seed=0):
         return None
     between = float(np.linalg.norm(X[groups[0]][:, None] - X[groups[1]][None], axis=2).mean())
     within = max(float(pdist(X[g]).mean()) for g in groups)
-    if between < SPLIT_GAP * within or (threshold is not None and between < SPLIT_NEAR_THRESHOLD * threshold):
+    # Two groups of identical faces (copies of a photo) are within 0 of each other: apart when between is not 0.
+    if between <= SPLIT_GAP * within or (threshold is not None and between < SPLIT_NEAR_THRESHOLD * threshold):
         return None
     # Every face (the sample's too) goes with the group whose centroid is nearer.
     centroids = np.stack([X[g].mean(axis=0) for g in groups])
     side = np.linalg.norm(X[:, None] - centroids[None], axis=2).argmin(axis=1)
     order = [int(i) for i in np.argsort(side, kind="stable")]
     return {"order": order, "split_at": int((side == 0).sum()), "between": between, "within": within}
+
+
+def split_gap(split):
+    """How many times farther apart a person_split's two groups lie than faces within them: infinite
+    for groups of identical faces (copies of one photo)."""
+    return split["between"] / split["within"] if split["within"] else math.inf
 
 
 def _write_thumbnails(faces, positions, folder):

@@ -1,8 +1,18 @@
 """Contact sheets: faces in a grid under a title, composed with PIL, paged so that no image is
 over MAX_SIDE pixels on a side. Apart from facecluster.outputs.plots (matplotlib), which a job that only
-writes sheets (people folders) need not import."""
+writes sheets (people folders) need not import.
 
+Names are drawn in a real font, whatever their script (text_font): DejaVu Sans, which comes with
+matplotlib and draws Latin, Greek and Cyrillic; for a name it cannot draw (Chinese, Japanese,
+Korean, ...), a system font that draws every character of it; when there is none, each character
+no font draws is shown as UNDRAWN and the title says where the exact name is, never as empty boxes.
+"""
+
+import functools
 import math
+import shutil
+import subprocess
+from importlib.util import find_spec
 from pathlib import Path
 
 import numpy as np
@@ -10,6 +20,10 @@ from PIL import Image, ImageDraw, ImageFont, ImageOps
 
 MAX_SIDE = 4096
 GRID_GAP, GRID_TOP = 4, 36
+# matplotlib's own copy (its package data, found without importing matplotlib).
+DEJAVU_SANS = Path(find_spec("matplotlib").origin).parent / "mpl-data" / "fonts" / "ttf" / "DejaVuSans.ttf"
+UNDRAWN = "?"
+UNDRAWN_NOTE = f"({UNDRAWN} = a letter no font here draws: see the folder's name)"
 
 
 def grid_capacity(columns=10, thumb_px=80):
@@ -26,10 +40,13 @@ def face_grid(path, chips, *, title, columns=10, thumb_px=80):
     shown = chips[:most]
     if len(chips) > most:
         title = f"{title} (first {most} shown)"
+    if drawn_as(title) != title:
+        title = f"{title} {UNDRAWN_NOTE}"
     rows = max(1, math.ceil(len(shown) / columns))
     cell = thumb_px + gap
     sheet = Image.new("RGB", (gap + columns * cell, top + rows * cell), "white")
-    ImageDraw.Draw(sheet).text((gap, 8), title, fill="black", font=ImageFont.load_default(size=18))
+    font, shown_title = text_font(title, 18)
+    ImageDraw.Draw(sheet).text((gap, 8), shown_title, fill="black", font=font)
     for i in range(len(shown)):
         chip = shown[i]
         thumb = ImageOps.pad(Image.fromarray(np.asarray(chip, dtype=np.uint8)), (thumb_px, thumb_px), color="white")
@@ -50,3 +67,61 @@ def face_pages(path, chips, *, title):
         face_grid(page_path, chips[page * most : (page + 1) * most], title=numbered)
         pages.append(page_path)
     return pages
+
+
+def text_font(text, size):
+    """(font, text to draw) for text at size pixels: see the module's docstring."""
+    path, index, shown = _drawable(text)
+    return _font(path, index, size), shown
+
+
+@functools.lru_cache(maxsize=32)
+def _font(path, index, size):
+    return ImageFont.truetype(path, size, index=index)
+
+
+def drawn_as(text):
+    """text as text_font draws it: each character no font here draws replaced by UNDRAWN."""
+    return _drawable(text)[2]
+
+
+@functools.cache
+def _drawable(text):
+    """(font file, face index in it, text to draw)."""
+    chars = set(text)
+    if chars <= _characters(DEJAVU_SANS, 0):
+        return DEJAVU_SANS, 0, text
+    for path, index in _system_fonts(chars):
+        if chars <= _characters(path, index):
+            return path, index, text
+    known = _characters(DEJAVU_SANS, 0)
+    return DEJAVU_SANS, 0, "".join(c if c in known else UNDRAWN for c in text)
+
+
+def _system_fonts(chars):
+    """[(font file, face index)] that may draw chars: fontconfig's best sans-serif match for them
+    where fontconfig is installed, else every font matplotlib's font manager finds (sorted)."""
+    if shutil.which("fc-match"):
+        charset = " ".join(f"{ord(c):x}" for c in sorted(chars))
+        found = subprocess.run(
+            ["fc-match", "--format=%{file}\t%{index}", f"sans-serif:charset={charset}"],
+            capture_output=True,
+            text=True,
+            check=False,
+        ).stdout.split("\t")
+        return [(found[0], int(found[1]))] if len(found) == 2 and found[1].isdigit() else []
+    from matplotlib import font_manager
+
+    return [(path, 0) for path in sorted(font_manager.findSystemFonts())]
+
+
+@functools.lru_cache(maxsize=32)
+def _characters(path, index):
+    """The characters a font draws (its character map); none when it cannot be read."""
+    from fontTools.ttLib import TTFont, TTLibError
+
+    try:
+        with TTFont(path, fontNumber=index, lazy=True) as font:
+            return frozenset(chr(code) for code in font.getBestCmap() or {})
+    except (OSError, TTLibError):
+        return frozenset()

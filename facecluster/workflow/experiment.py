@@ -28,6 +28,7 @@ from facecluster.naming.persons import name_people
 from facecluster.naming.state import NamingState
 from facecluster.outputs import plots
 from facecluster.outputs.assignments import Assignment, LazyChips, read_assignments, write_assignments
+from facecluster.outputs.report import k_found
 from facecluster.photos.faces import read_faces
 from facecluster.tables import OTHERS, UNKNOWN, tsv_writer
 
@@ -221,18 +222,23 @@ def plot_experiment(name, assignments_path, metrics_path, coords_path, out):
         persons,
         title=f"{name}: faces at their PCA 2-D positions, K={chosen}",
     )
-    per_k = {int(k): v for k, v in summary["per_k"].items()}
-    plots.metrics_vs_k(
-        out["metrics_vs_k"],
-        per_k,
-        chosen_k=chosen,
-        title=f"{name}: scores against K (K chosen by {summary['choose_k_by']})",
-    )
+    _metrics_vs_k(out["metrics_vs_k"], name, summary)
     _confusion(out["confusion"], name, labels if has_labels else None, persons)
     first_chips, sizes = _chips_by_person(faces, persons)
     n_persons = len(sizes) - (None in sizes)
     shown = "per person" if n_persons <= SHEET_PERSONS else f"of {SHEET_PERSONS} persons of {n_persons} (most first)"
     plots.contact_sheet(out["contact_sheet"], first_chips, sizes=sizes, title=f"{name}: faces {shown}, K={chosen}")
+
+
+def _metrics_vs_k(path, name, summary):
+    """Scores against the K swept; when the clusterer found K itself, a figure that says so with its scores."""
+    chosen = summary["chosen_k"]
+    per_k = {int(k): v for k, v in summary["per_k"].items()}
+    if k_found(summary):
+        plots.k_found(path, chosen, per_k[chosen], title=f"{name}: K = {chosen} found by the clusterer")
+        return
+    how = f"K chosen by {summary['choose_k_by']}" if len(per_k) > 1 else "the one K given"
+    plots.metrics_vs_k(path, per_k, chosen_k=chosen, title=f"{name}: scores against K ({how})")
 
 
 def _confusion(path, name, labels, persons):

@@ -1,10 +1,13 @@
 """Each figure is a valid, non-blank PNG, respects its size limits, and is reproducible."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from PIL import Image
 
 from facecluster.outputs import plots, sheets
+from facecluster.workflow import experiment
 
 
 def make_chip(rng, size=32):
@@ -153,3 +156,75 @@ def test_same_inputs_give_identical_bytes(tmp_path, name):
     draw_figure(name, second)
     read_png(first)
     assert first.read_bytes() == second.read_bytes()
+
+
+NAMES = ["Mádonna", "Ελένη", "Дмитрий", "王小明"]
+NO_FONT_HAS = "\U0010fffd"  # a private-use character: every font draws its .notdef box for it
+
+
+def glyph(font, char):
+    """The pixels of one character drawn alone."""
+    return np.asarray(font.getmask(char))
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_a_name_in_any_script_is_drawn_in_its_own_letters_or_as_placeholders_never_as_boxes(name):
+    font, shown = sheets.text_font(name, 32)
+
+    box = glyph(font, NO_FONT_HAS)
+    assert all(not np.array_equal(glyph(font, char), box) for char in shown)
+    # A character no font here draws is the placeholder (a CJK name on a computer without CJK fonts).
+    assert all(char == drawn or drawn == sheets.UNDRAWN for char, drawn in zip(name, shown, strict=True))
+    assert sheets.drawn_as("Mádonna Ελένη Дмитрий") == "Mádonna Ελένη Дмитрий"  # DejaVu Sans draws them all
+
+
+@pytest.fixture
+def system_fonts(monkeypatch):
+    """Sets the system fonts text_font may choose from (the choices made before are forgotten)."""
+
+    def use(fonts):
+        monkeypatch.setattr(sheets, "_system_fonts", lambda chars: fonts)
+        sheets._drawable.cache_clear()
+
+    yield use
+    sheets._drawable.cache_clear()
+
+
+def test_a_name_dejavu_sans_lacks_is_drawn_in_a_system_font_that_has_it_else_with_placeholders(system_fonts):
+    mono = sheets.DEJAVU_SANS.with_name("DejaVuSansMono.ttf")  # draws U+2312, DejaVu Sans does not
+    system_fonts([("/no/such/font.ttf", 0), (mono, 0)])
+    font, shown = sheets.text_font("ann \u2312", 20)
+    assert shown == "ann \u2312" and Path(font.path) == mono
+
+    system_fonts([])
+    assert sheets.text_font("ann \u2312", 20)[1] == f"ann {sheets.UNDRAWN}"
+
+
+@pytest.mark.parametrize("draw", ["face_grid", "contact_sheet"])
+def test_a_sheet_draws_an_accented_name_not_the_box_drawn_for_a_character_no_font_has(tmp_path, draw):
+    chips = [make_chip(np.random.default_rng(0))] * 3
+
+    def sheet(name):
+        if draw == "face_grid":
+            sheets.face_grid(tmp_path / "sheet.png", chips, title=name)
+        else:
+            plots.contact_sheet(tmp_path / "sheet.png", {name: chips}, title="t")
+        return read_png(tmp_path / "sheet.png")
+
+    assert not np.array_equal(sheet("Mádonna"), sheet(f"M{NO_FONT_HAS}donna"))
+
+
+def test_when_the_clusterer_found_k_the_scores_figure_says_so_not_k_chosen_by_a_score(tmp_path, monkeypatch):
+    titles = []
+    for figure in ("message", "metrics_vs_k"):
+        drawn = getattr(plots, figure)
+        monkeypatch.setattr(plots, figure, lambda *a, drawn=drawn, **kw: titles.append(kw["title"]) or drawn(*a, **kw))
+    found = {"recipe": {"cluster": {"method": "agglomerative", "threshold": 1.1}}, "choose_k_by": "silhouette"}
+    found |= {"chosen_k": 12, "per_k": {"12": {"silhouette": 0.31, "ari": None}}}
+    swept = found | {"recipe": {"cluster": {"method": "kmeans", "k": [4, 5]}}, "chosen_k": 4}
+    swept["per_k"] = {str(k): METRICS_BY_K[k] for k in (4, 5)}
+
+    for name, summary in (("found", found), ("swept", swept)):
+        experiment._metrics_vs_k(tmp_path / f"{name}.png", name, summary)
+        read_png(tmp_path / f"{name}.png")
+    assert titles == ["found: K = 12 found by the clusterer", "swept: scores against K (K chosen by silhouette)"]

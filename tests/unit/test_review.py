@@ -1,8 +1,9 @@
 """The review pages' "check these first" lists (facecluster.outputs.review)."""
 
 import numpy as np
+from conftest import an_assignment
 
-from facecluster.outputs.review import NEAR_RATIO, near_faces, person_split
+from facecluster.outputs.review import NEAR_RATIO, near_faces, person_split, review_data, split_gap
 
 
 def rms(X, face, rows):
@@ -38,3 +39,16 @@ def test_a_person_made_of_two_tight_groups_is_split_and_one_group_is_not():
     first = set(split["order"][: split["split_at"]])
     assert first in ({*range(6)}, {*range(6, 11)})
     assert split["between"] > 0.5 and person_split(two, threshold=1.0) is None  # not farther than the distance
+
+
+def test_a_person_made_of_two_groups_of_identical_faces_is_split_and_listed_first():
+    copies = np.repeat(np.eye(8)[[0, 1]] * 0.8, [3, 4], axis=0)  # two photos, each copied a few times
+    near_copies = copies + np.random.default_rng(3).normal(0, 0.05, copies.shape)
+    X = np.concatenate([copies, near_copies, np.repeat(np.eye(8)[[2]], 4, axis=0)])
+    faces = [an_assignment(row=i, photo_id=f"p{i}", path=f"p{i}.jpg", person=f"person_{1 + i // 7}") for i in range(18)]
+
+    split = person_split(copies, threshold=0.5)
+    assert split["within"] == 0 and split_gap(split) == np.inf and split["split_at"] in (3, 4)
+    assert person_split(X[14:], threshold=None) is None  # all the same face: nothing to split
+    data = review_data(faces, X, experiment="copies")
+    assert [data["persons"][s["person"]]["name"] for s in data["split"]] == ["person_1", "person_2"]
