@@ -11,7 +11,7 @@ from functools import cached_property
 from pathlib import Path
 
 from facecluster.naming.corrections import check_corrections
-from facecluster.naming.state import NamingState
+from facecluster.naming.state import NamingState, StateError
 from facecluster.photos.batch import model_fingerprint
 from facecluster.photos.decoding import RejectedPhoto, check_header
 from facecluster.photos.detectors import DETECTORS
@@ -276,7 +276,10 @@ class Plan:
         if not old.is_dir() or new.exists():
             return
         folder = Path(spec.dataset.path).expanduser().resolve()
-        paths = {path for path, _ in NamingState.read(old).faces}
+        try:
+            paths = {path for path, _ in NamingState.read(old).faces}
+        except StateError:
+            return  # whoever's it is, not this folder's to stop on
         if paths and all(Path(path).resolve().is_relative_to(folder) for path in paths):
             old.rename(new)
 
