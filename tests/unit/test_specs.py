@@ -3,14 +3,17 @@
 
 import copy
 import hashlib
+from pathlib import Path
 
 import yaml
 from conftest import PROJECT_ROOT
 
+from facecluster.naming.state import NamingState
 from facecluster.photos.embedders import EMBEDDERS
 from facecluster.photos.embedders.fitted import CutRule
 from facecluster.workflow.config import validate_config
 from facecluster.workflow.paths import ResultPaths
+from facecluster.workflow.plan import Plan
 from facecluster.workflow.specs import DatasetSpec, resolve, state_folder_name
 
 SHIPPED = yaml.safe_load((PROJECT_ROOT / "config.yaml").read_text())
@@ -102,3 +105,18 @@ def test_a_photos_run_keeps_its_names_in_a_state_folder_of_its_own_folder_and_co
     config = validate_config({**SHIPPED, "datasets": {"d": {"path": "x"}}, "experiments": {"e": experiment}})
     assert resolve(config).experiments["e"].state_name == "e"
     assert resolve(config).experiments["e"].corrections_path(paths) == "results/state/e/corrections.yaml"
+
+
+def test_the_state_of_older_versions_goes_to_the_photos_folder_whose_photos_it_names(tmp_path):
+    mine, other = tmp_path / "mine", tmp_path / "other"
+    old = tmp_path / "results/state/photos"
+    NamingState({(str(mine / "a.jpg"), 0): "person_0001"}).write(old)
+
+    def check(folder):
+        plan = Plan(resolve(validate_config({**SHIPPED, "photos": str(folder)})), results=str(tmp_path / "results"))
+        plan.check_naming()
+        return Path(plan.state_folder("photos"))
+
+    assert not check(other).exists() and old.is_dir()  # another folder's run leaves it alone
+    keyed = check(mine)
+    assert not old.exists() and NamingState.read(keyed).faces == {(str(mine / "a.jpg"), 0): "person_0001"}
