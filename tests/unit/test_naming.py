@@ -2,15 +2,28 @@
 (a file not in the corrections' form stops the run: tests/unit/test_state.py); which clusters become
 persons; where a corrected face goes; what a merge makes of two persons, a rename and a known person."""
 
+import dataclasses
+import json
+from pathlib import Path
+
 import numpy as np
 import pytest
-from conftest import a_face
+import yaml
+from conftest import PROJECT_ROOT, a_face
 
 from facecluster.naming.corrections import read_corrections
 from facecluster.naming.known import KnownPeople
 from facecluster.naming.names import NAME_RULES, name_problem
 from facecluster.naming.persons import Aliases, name_people
+from facecluster.outputs.assignments import Assignment, read_assignments, write_assignments
+from facecluster.photos.faces import write_faces
 from facecluster.tables import OTHERS
+from facecluster.workflow.config import validate_config
+from facecluster.workflow.experiment import rename_experiment
+from facecluster.workflow.paths import ResultPaths
+from facecluster.workflow.specs import resolve
+
+SHIPPED = yaml.safe_load((PROJECT_ROOT / "config.yaml").read_text())
 
 NO_CORRECTIONS = {"rename": [], "merge": [], "move_out": [], "hide": [], "confirm": []}
 
@@ -306,3 +319,41 @@ def test_a_name_a_person_cannot_have_is_refused_with_why(name, problem):
 def test_a_name_within_the_rules_is_accepted(name):
     assert name_problem(name) is None
     assert len(name.encode()) <= NAME_RULES["max_bytes"]
+
+
+def test_rename_experiment_names_the_faces_set_aside_too_and_says_who_changed(tmp_path):
+    # The naming sees the faces set aside (it saw the clustered ones only: none could be moved in).
+    faces, X, clusters = three_people()
+    faces = [dataclasses.replace(face, row=row) for row, face in enumerate(faces)]
+    reasons = ["blurred" if row == 11 else "" for row in range(12)]
+    clusters = np.where(np.array(reasons) == "", clusters, -1)
+    paths = ResultPaths(str(tmp_path / "results"))
+    config = {"datasets": {"d": {"path": str(tmp_path)}}, "experiments": {"e": {"dataset": "d", "min_photos": 1}}}
+    spec = resolve(validate_config({**SHIPPED, **config})).experiments["e"]
+    processed = paths.processed("d", spec.model.name)
+    Path(processed["faces"]).parent.mkdir(parents=True)
+    write_faces(processed["faces"], faces)
+    np.save(processed["embeddings"], X)
+    Path(paths.assignments("e")).parent.mkdir(parents=True)
+    persons, state, _ = name_people(faces, X, clusters, threshold=spec.naming_threshold)
+    state.write(paths.state("e"))
+    write_assignments(
+        paths.assignments("e"),
+        [
+            Assignment.of_face(f, cluster=c, person=p, set_aside=r, hidden=False)
+            for f, c, p, r in zip(faces, clusters, persons, reasons)
+        ],
+    )
+    Path(paths.metrics("e")).write_text(json.dumps({"status": "clustered", "per_k": {}}))
+    corrections = tmp_path / "fix.yaml"
+    corrections.write_text(
+        "move_out: [{photo: p11.jpg, face: 0, person: others, to: person_0003}]\nhide: [person_0001]\n"
+    )
+
+    changed = rename_experiment(spec, paths, corrections_path=str(corrections))
+
+    after = read_assignments(paths.assignments("e"))
+    assert after[11].person == "person_0003" and after[11].set_aside == "blurred"
+    assert all(a.hidden for a in after[:4]) and changed == {"person_0001", "person_0003"}
+    summary = json.loads(Path(paths.metrics("e")).read_text())
+    assert summary["people"]["person_faces"] == 12 and summary["naming"]["hidden"] == ["person_0001"]
