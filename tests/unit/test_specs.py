@@ -2,15 +2,19 @@
 (facecluster.workflow.paths)."""
 
 import copy
+import hashlib
+from pathlib import Path
 
 import yaml
 from conftest import PROJECT_ROOT
 
+from facecluster.naming.state import NamingState
 from facecluster.photos.embedders import EMBEDDERS
 from facecluster.photos.embedders.fitted import CutRule
 from facecluster.workflow.config import validate_config
 from facecluster.workflow.paths import ResultPaths
-from facecluster.workflow.specs import DatasetSpec, resolve
+from facecluster.workflow.plan import Plan
+from facecluster.workflow.specs import DatasetSpec, resolve, state_folder_name
 
 SHIPPED = yaml.safe_load((PROJECT_ROOT / "config.yaml").read_text())
 NAMING = {"path": "/home/me/Pictures", "known": "/home/me/known", "find": "/home/me/queries"}
@@ -77,5 +81,42 @@ def test_results_keep_their_places():
     ]
     assert paths.figures("e")["scatter"] == "results/experiments/e/plots/scatter.png"
     assert paths.state("e") == "results/state/e"
+    assert paths.corrections("e") == "results/state/e/corrections.yaml"
     assert paths.log("process_batch", "{dataset}", "{batch}") == "results/logs/process_batch/{dataset}/{batch}.log"
     assert paths.benchmark("list_dataset", "{dataset}") == "results/benchmarks/list_dataset/{dataset}.tsv"
+
+
+def test_a_photos_run_keeps_its_names_in_a_state_folder_of_its_own_folder_and_corrections_there(tmp_path):
+    paths = ResultPaths("results")
+    one, other = tmp_path / "2019", tmp_path / "trip" / "2019"
+    specs = [
+        resolve(validate_config({**SHIPPED, "photos": str(folder)})).experiments["photos"] for folder in (one, other)
+    ]
+    digest = hashlib.sha256(str(one.resolve()).encode()).hexdigest()[:8]
+
+    assert specs[0].state_name == state_folder_name("photos", one) == f"photos-2019-{digest}"
+    assert specs[0].state_name != specs[1].state_name  # the same folder name elsewhere: another state
+    assert specs[0].corrections is None
+    assert specs[0].corrections_path(paths) == f"results/state/photos-2019-{digest}/corrections.yaml"
+    config = validate_config({**SHIPPED, "photos": {"path": str(one), "corrections": "fix.yaml"}})
+    assert resolve(config).experiments["photos"].corrections_path(paths) == "fix.yaml"
+    # A config's experiment keeps its name.
+    experiment = {"dataset": "d", "cluster": {"method": "agglomerative"}}
+    config = validate_config({**SHIPPED, "datasets": {"d": {"path": "x"}}, "experiments": {"e": experiment}})
+    assert resolve(config).experiments["e"].state_name == "e"
+    assert resolve(config).experiments["e"].corrections_path(paths) == "results/state/e/corrections.yaml"
+
+
+def test_the_state_of_older_versions_goes_to_the_photos_folder_whose_photos_it_names(tmp_path):
+    mine, other = tmp_path / "mine", tmp_path / "other"
+    old = tmp_path / "results/state/photos"
+    NamingState({(str(mine / "a.jpg"), 0): "person_0001"}).write(old)
+
+    def check(folder):
+        plan = Plan(resolve(validate_config({**SHIPPED, "photos": str(folder)})), results=str(tmp_path / "results"))
+        plan.check_naming()
+        return Path(plan.state_folder("photos"))
+
+    assert not check(other).exists() and old.is_dir()  # another folder's run leaves it alone
+    keyed = check(mine)
+    assert not old.exists() and NamingState.read(keyed).faces == {(str(mine / "a.jpg"), 0): "person_0001"}

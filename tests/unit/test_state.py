@@ -11,95 +11,85 @@ import pytest
 from conftest import PROJECT_ROOT
 
 from facecluster.naming.corrections import CorrectionsError, check_corrections, read_corrections
-from facecluster.naming.persons import Aliases
 from facecluster.naming.state import NamingState, StateError
 
-OLD = NamingState(
-    {(f"photos/a{i}.jpg", i % 2): f"person_{i % 5 + 1:04d}" for i in range(200)}, {"person_0009": "person_0001"}
-)
+OLD = NamingState({(f"photos/a{i}.jpg", i % 2): f"person_{i % 5 + 1:04d}" for i in range(200)})
 NEW = NamingState(
-    {(f"photos/a{i}.jpg", i % 2): "obama" if i % 5 == 0 else f"person_{i % 5 + 1:04d}" for i in range(300)},
-    {"person_0009": "person_0001", "person_0001": "obama"},
+    {(f"photos/a{i}.jpg", i % 2): "obama" if i % 5 == 0 else f"person_{i % 5 + 1:04d}" for i in range(300)}
 )
 
-# Writes NEW over the state in argv[1], SIGKILLing itself at argv[2]: after the first row written to
-# the temporary file of aliases.tsv or of names.tsv, or between the renames of the two files.
+# Writes NEW over the state in argv[1], SIGKILLing itself after the first row written to the
+# temporary file of names.tsv.
 KILLED_WRITER = textwrap.dedent(
     """
     import os, signal, sys
     from facecluster import tables as tsv
     from facecluster.naming.state import NamingState
-    folder, kill_at = sys.argv[1], sys.argv[2]
-    new = NamingState(eval(sys.argv[3]), eval(sys.argv[4]))
+    folder = sys.argv[1]
+    new = NamingState(eval(sys.argv[2]))
+    writer = tsv.tsv_writer
 
-    def die():
-        os.kill(os.getpid(), signal.SIGKILL)
+    def dying_writer(handle):
+        inner = writer(handle)
 
-    if kill_at == "between renames":
-        replace, renames = os.replace, []
-        def replace_then_die(source, target):
-            if renames:
-                die()
-            renames.append(target)
-            replace(source, target)
-        tsv.os.replace = replace_then_die
-    else:
-        writer = tsv.tsv_writer
-        def dying_writer(handle):
-            inner = writer(handle)
-            if os.path.basename(handle.name) == f".{kill_at}.tmp":
-                class Dying:
-                    writerow = inner.writerow
-                    def writerows(self, rows):
-                        inner.writerow(next(iter(rows)))
-                        handle.flush()
-                        die()
-                return Dying()
-            return inner
-        tsv.tsv_writer = dying_writer
+        class Dying:
+            writerow = inner.writerow
+
+            def writerows(self, rows):
+                inner.writerow(next(iter(rows)))
+                handle.flush()
+                os.kill(os.getpid(), signal.SIGKILL)
+
+        return Dying()
+
+    tsv.tsv_writer = dying_writer
     new.write(folder)
     """
 )
 
 
-def write_and_kill(folder, kill_at):
+def test_a_kill_while_the_state_is_written_leaves_the_previous_state_whole(tmp_path):
+    OLD.write(tmp_path)
     env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}
-    arguments = [str(folder), kill_at, repr(NEW.faces), repr(NEW.aliases)]
-    result = subprocess.run([sys.executable, "-c", KILLED_WRITER, *arguments], env=env, capture_output=True)
-    assert result.returncode == -signal.SIGKILL, result.stderr.decode()
+    killed = subprocess.run(
+        [sys.executable, "-c", KILLED_WRITER, str(tmp_path), repr(NEW.faces)], env=env, capture_output=True
+    )
+    assert killed.returncode == -signal.SIGKILL, killed.stderr.decode()
 
-
-@pytest.mark.parametrize("kill_at", ["aliases.tsv", "names.tsv"])
-def test_a_kill_while_the_state_is_written_leaves_the_previous_state_whole(tmp_path, kill_at):
-    OLD.write(tmp_path)
-
-    write_and_kill(tmp_path, kill_at)
-
-    assert (tmp_path / f".{kill_at}.tmp").stat().st_size > 0  # killed in the middle of writing it
-    after = NamingState.read(tmp_path)
-    assert (after.faces, after.aliases) == (OLD.faces, OLD.aliases)
+    assert (tmp_path / ".names.tsv.tmp").stat().st_size > 0  # killed in the middle of writing it
+    assert NamingState.read(tmp_path).faces == OLD.faces
     NEW.write(tmp_path)  # the next run writes over what the killed one left
-    after = NamingState.read(tmp_path)
-    assert (after.faces, after.aliases) == (NEW.faces, NEW.aliases)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["aliases.tsv", "names.tsv"]
-
-
-def test_a_kill_between_the_two_renames_leaves_the_last_names_read_through_the_new_aliases(tmp_path):
-    OLD.write(tmp_path)
-
-    write_and_kill(tmp_path, "between renames")
-
-    after = NamingState.read(tmp_path)
-    assert (after.faces, after.aliases) == (OLD.faces, NEW.aliases)
-    assert Aliases(after.aliases).resolve("person_0009") == "obama"  # the old names, as this run renamed them
+    assert NamingState.read(tmp_path).faces == NEW.faces
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["names.tsv"]
 
 
 def test_the_state_reads_back_as_written_with_any_character_a_path_may_hold(tmp_path):
-    state = NamingState({('a\tb/c\nd "e".jpg', 0): "élodie", ("x.jpg", 3): "person_0002"}, {"p": "élodie"})
+    state = NamingState({('a\tb/c\nd "e".jpg', 0): "élodie", ("x.jpg", 3): "person_0002"})
     state.write(tmp_path)
-    after = NamingState.read(tmp_path)
-    assert (after.faces, after.aliases) == (state.faces, state.aliases)
+    assert NamingState.read(tmp_path).faces == state.faces
     assert NamingState.read(tmp_path / "none").faces == {}  # no state yet: a first run
+
+
+def test_an_older_state_is_read_as_the_names_before_its_corrections_and_replaced_by_the_next_write(tmp_path):
+    (tmp_path / "names.tsv").write_text(
+        "path\tface_index\tperson\na.jpg\t0\tobama\nb.jpg\t0\tperson_0003\nc.jpg\t0\tperson_0003\n"
+        "d.jpg\t0\tbiden\ne.jpg\t0\tothers\n"
+    )
+    # person_0007 renamed obama; person_0004 merged into person_0003; biden a known person's name.
+    (tmp_path / "aliases.tsv").write_text("name\tnow\nperson_0004\tperson_0003\nperson_0007\tobama\n")
+
+    state = NamingState.read(tmp_path)
+
+    assert state.faces == {
+        ("a.jpg", 0): "person_0007",
+        ("b.jpg", 0): "person_0003",
+        ("c.jpg", 0): "person_0003",
+        ("d.jpg", 0): "biden",
+        ("e.jpg", 0): "others",
+    }
+    state.write(tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["names.tsv"]
+    assert NamingState.read(tmp_path).faces == state.faces
 
 
 @pytest.mark.parametrize(
@@ -108,9 +98,13 @@ def test_the_state_reads_back_as_written_with_any_character_a_path_may_hold(tmp_
         ("names.tsv", lambda text: text[: len(text) // 2], "it ends in the middle of a line (cut short)"),
         ("names.tsv", lambda text: "", "it is empty"),
         ("names.tsv", lambda text: text.replace("\t1\t", "\tone\t", 1), "face_index 'one' is not a number"),
-        ("names.tsv", lambda text: text + "photos/z.jpg\t0\n", "2 fields, not 3 (path, face_index, person)"),
-        ("aliases.tsv", lambda text: "old\tnew\n" + text, "its first line is not the header (name, now"),
-        ("aliases.tsv", lambda text: text.encode("utf-16"), "it is not UTF-8 text"),
+        ("names.tsv", lambda text: text + "photos/z.jpg\t0\n", "2 fields, not 3 (path, face_index, automatic)"),
+        (
+            "names.tsv",
+            lambda text: "old\tnew\n" + text,
+            "its first line is not the header (path, face_index, automatic",
+        ),
+        ("names.tsv", lambda text: text.encode("utf-16"), "it is not UTF-8 text"),
     ],
 )
 def test_a_damaged_state_file_is_refused_naming_it_and_what_to_do(tmp_path, file, damage, problem):
@@ -141,6 +135,11 @@ def test_a_damaged_state_file_is_refused_naming_it_and_what_to_do(tmp_path, file
         ("move_out:\n  - photo: a.jpg\n    person: x\n", 2, "needs photo, face, person (missing: face)"),
         ("move_out:\n  - {photo: a.jpg, face: first, person: x}\n", 2, "not 'first'"),
         ("hide: person_0003\n", 1, "hide is a list of names"),
+        ("confirm:\n  - {photo: a.jpg, face: 0, person: x, to: y}\n", 2, "unknown key 'to' in a confirm entry"),
+        # A name a person cannot have stops the run before its people folders are rebuilt (they
+        # failed with "File name too long", and Snakemake deleted them).
+        (f"rename:\n  person_0001: {'a' * 300}\n", 2, "person_0001 cannot be renamed 'aaa"),
+        ("rename: {person_0001: person_0002}\n", 1, "of the form of the tool's numbers"),
     ],
 )  # fmt: skip
 def test_a_corrections_file_not_in_the_form_is_refused_with_its_file_and_line(tmp_path, text, line, problem):
@@ -153,4 +152,7 @@ def test_a_corrections_file_not_in_the_form_is_refused_with_its_file_and_line(tm
     assert f"corrections file {str(path)!r}, line {line}: " in str(refused.value)
     assert problem in str(refused.value)
     # Read by the job (the file changed after the run started): no corrections, and why.
-    assert read_corrections(path) == ({"rename": [], "merge": [], "move_out": [], "hide": []}, str(refused.value))
+    assert read_corrections(path) == (
+        {"rename": [], "merge": [], "move_out": [], "hide": [], "confirm": []},
+        str(refused.value),
+    )

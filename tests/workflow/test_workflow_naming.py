@@ -9,7 +9,12 @@ import pytest
 import yaml
 from conftest import DATASETS, copy_photos, lfw_sample, read_tsv, run_snakemake, write_config
 
+from facecluster.outputs.assignments import read_assignments
 from facecluster.outputs.people_folders import read_people
+from facecluster.workflow.config import validate_config
+from facecluster.workflow.experiment import rename_experiment
+from facecluster.workflow.paths import ResultPaths
+from facecluster.workflow.specs import resolve, state_folder_name
 
 pytestmark = pytest.mark.workflow
 
@@ -74,10 +79,10 @@ def test_one_name_per_person_in_folders_tables_and_sheets(known_people):
     summary = json.loads((known_people / "experiments/named/metrics.json").read_text())
     assert summary["naming"]["known"]["obama"] == 2
     (problem,) = summary["naming"]["corrections"]
-    assert not problem["honoured"] and "no face of person_0099 in the previous run" in problem["reason"]
+    assert not problem["honoured"] and problem["reason"] == "no person person_0099 in this run"
     assert summary["naming"]["known_without_reference"] == ["nobody"]
     report = (known_people / "experiments/named/report.md").read_text()
-    assert "rename person_0099 to grandma: no face of person_0099" in report and "nobody" in report
+    assert "rename person_0099 to grandma: no person person_0099 in this run" in report and "nobody" in report
     # An unlabelled folder's report shows what applies to it: no confusion matrix, no true person.
     assert report.startswith("# Experiment `named`\n\n## People\n")
     assert "(plots/confusion.png)" not in report and "true person" not in report
@@ -196,3 +201,74 @@ def test_another_folder_numbers_its_people_afresh(known_people, lfw_dir):
 
     persons = {face["person"] for face in read_tsv(known_people / "experiments/named/assignments.tsv")}
     assert persons - {"others"} == {"person_0001"}  # others: a face in the background of a photo
+
+
+def people_names(results, experiment):
+    return {row.folder for row in read_people(results / f"experiments/{experiment}/people/people.tsv")}
+
+
+def test_corrections_applied_in_place_are_what_the_next_run_writes(lfw_dir, tmp_path):
+    work = tmp_path
+    photos = copy_photos(lfw_sample(FOUR[:3], 4), work / "photos")
+    write_config(
+        work,
+        {"three": {"path": str(photos), "labels": "folders"}},
+        models={"dlib": CENTRE_MODEL},
+        experiments={"e": {"dataset": "three", "cluster": {"method": "agglomerative"}}},
+    )
+    run_snakemake(work)
+    results = work / "results"
+    rows = read_assignments(results / "experiments/e/assignments.tsv")
+    first, second, *_ = sorted({row.person for row in rows} - {"others"})
+    # No corrections: in the config: the file in the experiment's state folder, read by every run.
+    corrections = results / "state/e/corrections.yaml"
+    fixes = {"rename": {first: "alice"}, "hide": [second]}
+    aside = [row for row in rows if row.set_aside]
+    if aside:  # a face set aside moved into a person
+        fixes["move_out"] = [{"photo": aside[0].path, "face": aside[0].face_index, "person": "others", "to": "alice"}]
+    corrections.write_text(yaml.safe_dump(fixes))
+    spec = resolve(validate_config(yaml.safe_load((work / "config.yaml").read_text()))).experiments["e"]
+
+    changed = rename_experiment(spec, ResultPaths(str(results)), corrections_path=str(corrections))
+
+    assert changed == {first, "alice", second}
+    applied = (results / "experiments/e/assignments.tsv").read_bytes()
+    naming = json.loads((results / "experiments/e/metrics.json").read_text())["naming"]
+    assert all(c["honoured"] for c in naming["corrections"]) and naming["hidden"] == [second]
+    if aside:
+        assert read_assignments(results / "experiments/e/assignments.tsv")[aside[0].row].person == "alice"
+    run_snakemake(work)  # the people folders follow the assignments rewritten
+    persons = {row.person for row in read_assignments(results / "experiments/e/assignments.tsv")} - {"others"}
+    assert people_names(results, "e") == persons - {second} and "alice" in persons
+    run_snakemake(work, "--forcerun", "cluster_experiment")
+    assert (results / "experiments/e/assignments.tsv").read_bytes() == applied
+    assert people_names(results, "e") == persons - {second}
+
+
+def test_two_folders_sorted_with_photos_each_keep_their_own_names_and_corrections(lfw_dir, tmp_path):
+    work = tmp_path
+    folders = {
+        "alice": copy_photos(lfw_sample(FOUR[:1], 4), work / "a/2019"),
+        "bob": copy_photos(lfw_sample(FOUR[1:2], 4), work / "b/2019"),  # the same folder name
+    }
+    write_config(work, {"unused": {"path": str(folders["alice"])}}, models={"dlib": CENTRE_MODEL})
+
+    def sort(name, *args):
+        run_snakemake(work, "--config", f"photos={folders[name]}", *args)
+        return {row.person for row in read_assignments(work / "results/experiments/photos/assignments.tsv")}
+
+    def state_of(name):
+        return work / "results/state" / state_folder_name("photos", folders[name])
+
+    assert sort("alice") - {"others"} == {"person_0001"}
+    # The state of older versions, results/state/photos/, is this folder's: taken over by its next run only.
+    state_of("alice").rename(work / "results/state/photos")
+    assert sort("bob") - {"others"} == {"person_0001"}
+    assert (work / "results/state/photos").is_dir()
+    (state_of("bob") / "corrections.yaml").write_text("rename: {person_0001: bob}\n")
+    assert sort("alice", "--forcerun", "cluster_experiment") - {"others"} == {"person_0001"}
+    assert not (work / "results/state/photos").exists()
+    (state_of("alice") / "corrections.yaml").write_text("rename: {person_0001: alice}\n")
+    assert sort("alice") - {"others"} == {"alice"}
+    assert sort("bob") - {"others"} == {"bob"}
+    assert sort("alice", "--forcerun", "cluster_experiment") - {"others"} == {"alice"}
