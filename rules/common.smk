@@ -156,7 +156,8 @@ def naming_threshold(wildcards):
 
 
 def experiment_corrections_file(wildcards):
-    return SPEC.experiments[wildcards.experiment].corrections
+    """Where the experiment's corrections file is (the config's, else its state folder's)."""
+    return PLAN.corrections_path(wildcards.experiment)
 
 
 def experiment_input(part):
@@ -202,7 +203,12 @@ def experiment_find_inputs(wildcards):
 
 
 def naming_state(wildcards):
-    return PATHS.state(wildcards.experiment)
+    return PLAN.state_folder(wildcards.experiment)
+
+
+def job_corrections(wildcards):
+    """The corrections file the clustering job reads, or None (facecluster.workflow.plan)."""
+    return PLAN.job_corrections(wildcards.experiment)
 
 
 def experiment_people(wildcards):

@@ -5,6 +5,7 @@
 # The names given are kept in params.state (results/state/<experiment>/), read
 # and rewritten by the job: Snakemake deletes a job's outputs before it runs, and
 # the next run needs this run's names to keep them (facecluster.naming.persons).
+# params.corrections: the config's corrections file, else the state folder's.
 rule cluster_experiment:
     input:
         unpack(experiment_naming_inputs),
@@ -34,6 +35,7 @@ rule cluster_experiment:
     params:
         settings=experiment_settings,
         state=naming_state,
+        corrections=job_corrections,
     script:
         "../scripts/cluster_experiment.py"
 

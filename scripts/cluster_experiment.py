@@ -25,6 +25,6 @@ with threadpool_limits(snakemake.threads):
             if "known" in settings
             else None
         ),
-        corrections=settings.get("corrections"),
+        corrections=snakemake.params.corrections,
         state=snakemake.params.state,
     )

@@ -10,7 +10,9 @@ from pathlib import Path
 
 import yaml
 
-CORRECTION_KINDS = ("rename", "merge", "move_out", "hide")
+from facecluster.naming.names import name_problem
+
+CORRECTION_KINDS = ("rename", "merge", "move_out", "hide", "confirm")
 
 
 def no_corrections():
@@ -26,7 +28,8 @@ class CorrectionsError(Exception):
         super().__init__(f"corrections file {where}: {problem}")
 
 
-# What a move_out entry holds; `to` (a person's name, or nobody) is optional.
+# What a move_out entry holds; `to` (a person's name, or nobody) is optional. A confirm entry
+# ("this face flagged is right") holds the same face and person, and no `to`.
 MOVE_OUT_KEYS = ("photo", "face", "person")
 MOVE_OUT_OPTIONAL = ("to",)
 
@@ -48,8 +51,9 @@ def read_corrections(path):
 
 def check_corrections(path):
     """The corrections a YAML file holds, {kind: entries}: rename [(old, new)], merge [[names]],
-    move_out [{photo, face, person, to?}], hide [names]; CorrectionsError, naming the file and
-    line, where it is not valid YAML or holds a key or an entry of another form."""
+    move_out [{photo, face, person, to?}], hide [names], confirm [{photo, face, person}];
+    CorrectionsError, naming the file and line, where it is not valid YAML, holds a key or an entry
+    of another form, or renames someone to a name a person cannot have (facecluster.naming.names)."""
     try:
         text = Path(path).read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
@@ -72,6 +76,7 @@ def check_corrections(path):
         "merge": [[str(name) for name in names] for names in data.get("merge") or []],
         "move_out": data.get("move_out") or [],
         "hide": [str(name) for name in data.get("hide") or []],
+        "confirm": data.get("confirm") or [],
     }
 
 
@@ -87,7 +92,13 @@ def _check_corrections_form(root):
         return
     if not isinstance(root, yaml.MappingNode):
         raise _FormError(root, f"expected a mapping with the keys {', '.join(CORRECTION_KINDS)}")
-    forms = {"rename": _check_rename, "merge": _check_merge, "move_out": _check_move_out, "hide": _check_hide}
+    forms = {
+        "rename": _check_rename,
+        "merge": _check_merge,
+        "move_out": _check_move_out,
+        "hide": _check_hide,
+        "confirm": _check_confirm,
+    }
     for key, value in root.value:
         if not isinstance(key, yaml.ScalarNode) or key.value not in forms:
             raise _FormError(key, f"unknown key {_text(key)!r} (accepted: {', '.join(CORRECTION_KINDS)})")
@@ -102,6 +113,9 @@ def _check_rename(node):
     for old, new in node.value:
         _check_name(old, form)
         _check_name(new, form)
+        problem = name_problem(new.value)
+        if problem:
+            raise _FormError(new, f"{old.value} cannot be renamed {new.value!r}: {problem}")
 
 
 def _check_merge(node):
@@ -116,8 +130,18 @@ def _check_merge(node):
 
 
 def _check_move_out(node):
-    keys = MOVE_OUT_KEYS + MOVE_OUT_OPTIONAL
     form = f"move_out is a list of {{{', '.join(MOVE_OUT_KEYS)}}} entries, each with {MOVE_OUT_OPTIONAL[0]} if wanted"
+    _check_face_entries(node, "move_out", form, MOVE_OUT_OPTIONAL)
+
+
+def _check_confirm(node):
+    form = f"confirm is a list of {{{', '.join(MOVE_OUT_KEYS)}}} entries"
+    _check_face_entries(node, "confirm", form, ())
+
+
+def _check_face_entries(node, kind, form, optional):
+    """A list of entries naming a face (photo, face, person) and the `optional` keys."""
+    keys = MOVE_OUT_KEYS + optional
     if not isinstance(node, yaml.SequenceNode):
         raise _FormError(node, form)
     for entry in node.value:
@@ -126,16 +150,16 @@ def _check_move_out(node):
         given = {}
         for key, value in entry.value:
             if not isinstance(key, yaml.ScalarNode) or key.value not in keys:
-                raise _FormError(key, f"unknown key {_text(key)!r} in a move_out entry (accepted: {', '.join(keys)})")
+                raise _FormError(key, f"unknown key {_text(key)!r} in a {kind} entry (accepted: {', '.join(keys)})")
             given[key.value] = value
         missing = [key for key in MOVE_OUT_KEYS if key not in given]
         if missing:
             needs = ", ".join(MOVE_OUT_KEYS)
-            raise _FormError(entry, f"a move_out entry needs {needs} (missing: {', '.join(missing)})")
+            raise _FormError(entry, f"a {kind} entry needs {needs} (missing: {', '.join(missing)})")
         face = given["face"]
         if not (isinstance(face, yaml.ScalarNode) and face.tag == "tag:yaml.org,2002:int" and face.value.isdigit()):
             raise _FormError(face, f"face is the face's number in its photo (its face_index), not {_text(face)!r}")
-        for key in ("photo", "person", *MOVE_OUT_OPTIONAL):
+        for key in ("photo", "person", *optional):
             if key in given:
                 _check_name(given[key], f"{key} is a name, not a list or a mapping")
 

@@ -1,56 +1,53 @@
 """Naming the people of a clustering: reference photos, names kept across runs, corrections.
 
-A clustering gives anonymous groups; `name_people` turns them into the name of a
-person per face, in one pass, in this order of precedence:
+A clustering gives anonymous groups; `name_people` turns them into the name of a person per face,
+in two steps. First the automatic names, what the tool would call everyone without corrections:
 
-1. merges the user asked for ("person_0003 and person_0011 are one person"): the
-   faces those people had in the previous run are put in one group;
-2. reference photos (`known:`): a group takes a known person's name when most of
-   its faces lie within the naming distance of that person's nearest reference
-   face, that person having the most such faces, and at least the embedder's
-   NamingRule.pairs face-reference pairs are that close (one for one face and
-   one reference); groups that take one name become one group (a known person
-   is never split);
-3. renames the user asked for ("person_0007 is obama");
-4. the previous run's names: a group keeps the name of the previous person it
-   shares most faces with (each name taken once, the biggest overlaps first);
-5. new people get new numbers, after the highest number ever given;
-6. moves out the user asked for ("this face is not person_0002"): the face joins
-   the person the entry names (`to: person_0005`), or nobody (`to: nobody`: the others),
-   or else the nearest other group within the distance, or a group of its own;
-7. people the user hid (`hide: [person_0009]`): their faces keep their person, marked
-   hidden (no people folder, no review card).
+1. reference photos (`known:`): a group takes a known person's name when most of its faces lie
+   within the naming distance of that person's nearest reference face, that person having the most
+   such faces, and at least the embedder's NamingRule.pairs face-reference pairs are that close
+   (one for one face and one reference); groups that take one name become one group (a known
+   person is never split);
+2. the previous run's automatic names: a group keeps the name of the previous person it shares
+   most faces with (each name taken once, the biggest overlaps first);
+3. new people get new numbers, after the highest number the previous run gave.
+
+These are what the state keeps (facecluster.naming.state). Then the corrections file, the user's
+standing statement read by every run, is applied on top, in this order:
+
+4. merges ("person_0003 and person_0011 are one person"): one group, under the first name;
+5. renames ("person_0007 is obama"): never to a name another person has (merge them instead),
+   nor to one a person cannot have (facecluster.naming.names);
+6. moves out ("this face is not person_0002"): the face joins the person the entry names
+   (`to: person_0005`; a face set aside too: `person: others`), or nobody (`to: nobody`: the
+   others), or else the nearest other group within the distance, or a group of its own;
+7. people the user hid (`hide: [person_0009]`): their faces keep their person, marked hidden
+   (no people folder, no review card); confirm entries change no name (the review pages read them).
+
+A correction names people as the people folders show them: the names merges and renames give
+are read through Aliases, built from this run's corrections alone, so nothing a correction did
+outlives it: removing it gives back the automatic names, numbers included.
 
 A group becomes a person (a name or number, a people folder) only when it holds faces of
-at least `min_photos` photos, or when a known person's name, a correction or a name a
-person gave in an earlier run names it: in a library most faces are bystanders seen once,
-who are nobody's person. Every other face is `others` (OTHERS), its cluster kept in
-assignments.tsv, so that someone seen again in later photos becomes a person then.
-Numbers go to persons only.
-
-A name the user or the previous run gives is read through the aliases (names that became
-another) in one place, Aliases: the previous run's names as its aliases left them, then as this
-run's corrections change them (every change through Aliases.point and Aliases.drop). The names kept
-between runs are read and written by facecluster.naming.state, the corrections file by
-facecluster.naming.corrections, the reference photos by facecluster.naming.known.
+at least `min_photos` photos, or when a known person's name, a merge or a correction naming its
+previous name names it: in a library most faces are bystanders seen once, who are nobody's
+person. Every other face is `others` (OTHERS), its cluster kept in assignments.tsv, so that
+someone seen again in later photos becomes a person then. Numbers go to persons only.
 """
 
-import re
 from collections import Counter, defaultdict
 from pathlib import Path
 
 import numpy as np
 
 from facecluster.naming.corrections import no_corrections
+from facecluster.naming.names import NUMBERED, name_problem
 from facecluster.naming.state import NamingState
 from facecluster.photos.embedders.fitted import NamingRule
 from facecluster.tables import OTHERS, UNKNOWN
 
-NUMBERED = re.compile(r"person_(\d+)")
 # What such faces are called in a state written by older versions ("unknown"): no name either.
 NO_PERSON = (OTHERS, "unknown")
-# A name becomes a folder name: one path component, not hidden.
-SAFE_NAME = re.compile(r"[^/\\\0]+")
 # A move_out's `to:` for "nobody": the face goes with the faces no cluster took.
 NOBODY = "nobody"
 
@@ -70,14 +67,11 @@ def highest_number(names):
 
 
 class Aliases:
-    """Names that became another (renamed, merged, known), {old name: its name now}: the one place
+    """Names that became another this run (merged, renamed), {old name: its name now}: the one place
     a name is read through them."""
 
     def __init__(self, aliases=None):
         self.now = dict(aliases or {})
-
-    def __contains__(self, name):
-        return name in self.now
 
     def resolve(self, name):
         """The name `name` goes by now (a cycle, from names given back and forth, stops where it closes)."""
@@ -95,44 +89,54 @@ class Aliases:
         """`name` is nobody's alias any more (a name given back)."""
         self.now.pop(name, None)
 
-    def without(self, names):
-        """{old name: its name now}, less the aliases of `names` (a name in use is nobody's alias)."""
-        return {old: new for old, new in self.now.items() if old not in names}
+
+def mentioned_names(corrections):
+    """Every name a corrections mapping (read_corrections') names."""
+    names = {name for pair in corrections["rename"] for name in pair}
+    names.update(name for names in corrections["merge"] for name in names)
+    names.update(corrections["hide"])
+    for entry in [*corrections["move_out"], *corrections.get("confirm", [])]:
+        if isinstance(entry, dict):
+            names.update(str(entry[key]) for key in ("person", "to") if entry.get(key) is not None)
+    return names
 
 
 def name_people(faces, X, clusters, *, threshold, pairs=1, known=None, previous=None, corrections=None, min_photos=1):
     """Name every face; returns (persons, state, report).
 
-    faces: the clustered faces (facecluster.photos.faces.Face: path, face_index, photo_id); X: their raw
-    embeddings; clusters: (n,) cluster ids, UNKNOWN for faces no cluster took;
-    threshold: the naming distance (Euclidean); pairs: the face-reference pairs within it a
-    known name needs (the embedder's NamingRule); known: KnownPeople or None;
-    previous: the last run's NamingState; corrections: read_corrections' mapping; min_photos:
-    the photos a group needs to become a person unless a name given to it says so (else OTHERS).
-    report: {"known": {name: faces}, "kept": names carried over, "new": new names,
+    faces: the experiment's faces (facecluster.photos.faces.Face: path, face_index, photo_id), the
+    set-aside ones included; X: their raw embeddings; clusters: (n,) cluster ids, UNKNOWN for faces
+    no cluster took (and those set aside); threshold: the naming distance (Euclidean); pairs: the
+    face-reference pairs within it a known name needs (the embedder's NamingRule); known:
+    KnownPeople or None; previous: the last run's NamingState; corrections: read_corrections'
+    mapping; min_photos: the photos a group needs to become a person unless a name given to it
+    says so (else OTHERS).
+    state: each face's automatic name (before the corrections), what the next run carries on.
+    report: {"known": {name: faces}, "kept": automatic names carried over, "new": new ones,
     "corrections": [{"correction", "honoured", "reason"}], "hidden": the names hidden}.
     """
     previous = previous or NamingState()
     keys = {(face.path, face.face_index) for face in faces}
     if not any(key in keys for key in previous.faces):
-        # Another folder altogether (photos=PATH run on a new one): its people start at person_0001.
+        # Another folder altogether: its people start at person_0001.
         previous = NamingState()
+    corrections = {**no_corrections(), **(corrections or {})}
     naming = _Naming(faces, np.asarray(X, np.float64), clusters, threshold, pairs, previous, min_photos)
-    corrections = corrections or no_corrections()
     # The order of the module's docstring, 1 to 7.
-    for names in corrections["merge"]:
-        naming.merge(names)
     if known is not None and len(known.names):
         naming.name_known(known)
+    naming.carry_previous_names(mentioned_names(corrections))
+    naming.number_the_rest()
+    automatic = naming.persons()
+    for names in corrections["merge"]:
+        naming.merge(names)
     for old, new in corrections["rename"]:
         naming.rename(old, new)
-    naming.carry_previous_names()
-    naming.number_the_rest()
     for entry in corrections["move_out"]:
         naming.move_out(entry)
-    for name in corrections.get("hide", []):
+    for name in corrections["hide"]:
         naming.hide(name)
-    return naming.result()
+    return naming.result(automatic)
 
 
 class _Naming:
@@ -142,17 +146,15 @@ class _Naming:
         self.group = np.asarray(clusters, np.int64).copy()
         self.name = {}  # group id -> person name
         self.merged = set()  # groups a merge made: a correction says they are someone
-        self.aliases = Aliases(previous.aliases)
+        self.aliases = Aliases()
         self.corrections = []
         self.known_names = set()
         self.hidden = set()
         self.key_row = {(face.path, face.face_index): row for row, face in enumerate(faces)}
-        # The previous run's person of each face still here, under the name it went by at that run's end.
-        self.before = [self.aliases.resolve(previous.faces.get(key)) for key in self._keys()]
-        # Numbers go on after the highest the previous run gave or aliased.
-        self.highest_before = highest_number(
-            [*previous.faces.values(), *previous.aliases.keys(), *previous.aliases.values()]
-        )
+        # The previous run's automatic name of each face still here.
+        self.before = [previous.faces.get(key) for key in self._keys()]
+        # Numbers go on after the highest the previous run gave.
+        self.highest_before = highest_number(previous.faces.values())
 
     def _keys(self):
         return [(face.path, face.face_index) for face in self.faces]
@@ -162,23 +164,6 @@ class _Naming:
 
     def _record(self, correction, honoured, reason=""):
         self.corrections.append({"correction": correction, "honoured": honoured, "reason": reason})
-
-    def _rows_of(self, name):
-        """Rows whose face the previous run gave `name` (or a name that became it)."""
-        current = self._resolve(name)
-        return [
-            row for row, before in enumerate(self.before) if before is not None and self._resolve(before) == current
-        ]
-
-    def _resolve(self, name):
-        """The name `name` goes by now, this run's renames and merges included."""
-        return self.aliases.resolve(name)
-
-    def _main_group(self, rows):
-        """The group holding most of `rows` (a cluster over the unknown faces)."""
-        counts = Counter(int(self.group[r]) for r in rows)
-        clustered = [(n, -g) for g, n in counts.items() if g != UNKNOWN]
-        return -max(clustered)[1] if clustered else None
 
     def _join(self, keep, other):
         """Group `other` becomes part of group `keep`."""
@@ -204,28 +189,9 @@ class _Naming:
         photos = photos if photos is not None else self._photos_per_group()
         return photos.get(g, 0) >= self.min_photos
 
-    def merge(self, names):
-        text = f"merge {names}"
-        if not isinstance(names, list) or len(names) < 2:
-            self._record(text, False, "a merge lists two or more names")
-            return
-        names = [str(n) for n in names]
-        found = {n: self._rows_of(n) for n in names}
-        missing = [n for n, rows in found.items() if not rows]
-        if missing:
-            self._record(text, False, f"no face of {', '.join(missing)} in the previous run's names (or gone since)")
-            return
-        rows = [r for n in names for r in found[n]]
-        target = self._main_group(rows)
-        if target is None:
-            target = self._new_group()
-        self.group[rows] = target
-        self.merged.add(target)
-        first = self._resolve(names[0])
-        for n in names[1:]:
-            if self._resolve(n) != first:
-                self.aliases.point(self._resolve(n), first)
-        self._record(text, True)
+    def persons(self):
+        """Each face's person now."""
+        return [self.name.get(int(g), OTHERS) for g in self.group.tolist()]
 
     def name_known(self, known):
         distances = known.distances(self.X)
@@ -251,47 +217,20 @@ class _Naming:
             self.name[keep] = person
             self.known_names.add(person)
 
-    def rename(self, old, new):
-        text = f"rename {old} to {new}"
-        if not SAFE_NAME.fullmatch(new) or new in (".", "..", *NO_PERSON) or new.startswith("."):
-            self._record(text, False, f"{new!r} cannot be a folder name")
-            return
-        rows = self._rows_of(old)
-        if not rows:
-            self._record(text, False, f"no face of {old} in the previous run's names (or gone since)")
-            return
-        target = self._main_group(rows)
-        if target is None:
-            self._record(text, False, f"the faces of {old} are all unclustered now")
-            return
-        for g, name in list(self.name.items()):
-            if name == new and g != target:
-                self._join(target, g)
-        self.name[target] = new
-        current = self._resolve(old)
-        if current != new:
-            self.aliases.point(current, new)
-        self.aliases.drop(new)
-        self._record(text, True)
-
-    def carry_previous_names(self):
+    def carry_previous_names(self, mentioned):
+        """Each group keeps the previous automatic name it shares most faces with; a number only while
+        its group holds min_photos photos, or while a correction names it (`mentioned`)."""
         taken = set(self.name.values())
         photos = self._photos_per_group()
         overlaps = Counter(
-            (int(self.group[row]), self._resolve(before))
+            (int(self.group[row]), before)
             for row, before in enumerate(self.before)
             if before is not None and self.group[row] != UNKNOWN and before not in NO_PERSON
         )
         for (g, before), _ in sorted(overlaps.items(), key=lambda item: (-item[1], item[0])):
-            if g in self.name:
-                if before != self.name[g] and before not in taken and NUMBERED.fullmatch(before):
-                    # The people once called `before` are now known by another name.
-                    if before not in self.aliases:
-                        self.aliases.point(before, self.name[g])
+            if g in self.name or before in taken:
                 continue
-            # A number is a person's while their group holds min_photos photos; a name someone
-            # gave (a correction, reference photos) stays a person's.
-            if before in taken or (NUMBERED.fullmatch(before) and not self._is_person(g, photos)):
+            if NUMBERED.fullmatch(before) and before not in mentioned and not self._is_person(g, photos):
                 continue
             self.name[g] = before
             taken.add(before)
@@ -307,10 +246,44 @@ class _Naming:
             number += 1
             self.name[g] = person_number(number)
 
-    def move_out(self, entry):
-        if not isinstance(entry, dict) or not {"photo", "face", "person"} <= set(entry):
-            self._record(f"move_out {entry}", False, "a move_out entry has photo, face and person")
+    def merge(self, names):
+        text = f"merge {names}"
+        current = [self.aliases.resolve(str(n)) for n in names]
+        groups = {name: self._group_named(name) for name in current}
+        missing = [str(n) for n, name in zip(names, current) if groups[name] is None]
+        if missing:
+            self._record(text, False, f"no person {', '.join(missing)} in this run")
             return
+        keep, first = groups[current[0]], current[0]
+        for name in current[1:]:
+            if name != first:
+                self._join(keep, groups[name])
+                self.aliases.point(name, first)
+        self.merged.add(keep)
+        self._record(text, True)
+
+    def rename(self, old, new):
+        text = f"rename {old} to {new}"
+        problem = name_problem(new)
+        if problem:
+            self._record(text, False, problem)
+            return
+        current = self.aliases.resolve(old)
+        target = self._group_named(current)
+        if target is None:
+            self._record(text, False, f"no person {old} in this run")
+            return
+        holder = self._group_named(new)
+        if holder is not None and holder != target:
+            self._record(text, False, f"{new} is another person's name; to make them one person, merge {old} and {new}")
+            return
+        self.name[target] = new
+        if current != new:
+            self.aliases.point(current, new)
+        self.aliases.drop(new)
+        self._record(text, True)
+
+    def move_out(self, entry):
         photo, face, person = str(entry["photo"]), entry["face"], str(entry["person"])
         to = str(entry["to"]) if entry.get("to") is not None else None
         text = f"face {face} of {photo} is not {person}" + (f", it is {to}" if to else "")
@@ -318,23 +291,23 @@ class _Naming:
         if row is None:
             self._record(text, False, f"no face {face} of photo {photo!r} in this experiment")
             return
-        current = OTHERS if person in NO_PERSON else self._resolve(person)
+        current = OTHERS if person in NO_PERSON else self.aliases.resolve(person)
         if self.name.get(int(self.group[row]), OTHERS) != current:
             self._record(text, True, "already elsewhere")
             return
         if to is None:
-            self.group[row] = self._group_moved_to(row, current)
+            self.group[row] = self._nearest_other_group(row)
         elif to == NOBODY:
             self.group[row] = UNKNOWN
         else:
-            holder = self._group_named(self._resolve(to))
+            holder = self._group_named(self.aliases.resolve(to))
             if holder is None:
                 self._record(text, False, f"no person {to} in this run")
                 return
             self.group[row] = holder
         group = int(self.group[row])
         if group != UNKNOWN and group not in self.name and self._is_person(group):
-            self.name[int(self.group[row])] = person_number(self._highest_number() + 1)
+            self.name[group] = person_number(self._highest_number() + 1)
         self._record(text, True)
 
     def _group_named(self, name):
@@ -342,24 +315,12 @@ class _Naming:
 
     def hide(self, name):
         text = f"hide {name}"
-        current = self._resolve(name)
+        current = self.aliases.resolve(name)
         if self._group_named(current) is None:
             self._record(text, False, f"no person {name} in this run")
             return
         self.hidden.add(current)
         self._record(text, True)
-
-    def _group_moved_to(self, row, excluded):
-        """Where the previous run had the face, when that was someone else (a move out sticks),
-        else the nearest other group."""
-        before = self._resolve(self.before[row]) if self.before[row] else None
-        if before not in (None, excluded, *NO_PERSON):
-            holder = next((g for g, name in self.name.items() if name == before), None)
-            if holder is None:
-                holder = self._new_group()
-                self.name[holder] = before
-            return holder
-        return self._nearest_other_group(row)
 
     def _find_face(self, photo, face):
         if not isinstance(face, int):
@@ -393,15 +354,15 @@ class _Naming:
     def _highest_number(self):
         return max(self.highest_before, highest_number(self.name.values()))
 
-    def result(self):
-        persons = [self.name.get(int(g), OTHERS) for g in self.group.tolist()]
-        # A name in use is nobody's alias: a name given back (rename to an old name) wins.
-        state = NamingState(dict(zip(self._keys(), persons)), self.aliases.without(set(persons)))
+    def result(self, automatic):
+        """(persons, state, report) of name_people; `automatic`: each face's name before the corrections."""
+        persons = self.persons()
+        state = NamingState(dict(zip(self._keys(), automatic)))
         previous_names = {p for p in self.before if p}
         report = {
             "known": dict(sorted(Counter(p for p in persons if p in self.known_names).items())),
-            "kept": sorted(set(persons) & previous_names - {OTHERS}),
-            "new": sorted(set(persons) - previous_names - {OTHERS}),
+            "kept": sorted(set(automatic) & previous_names - {OTHERS}),
+            "new": sorted(set(automatic) - previous_names - {OTHERS}),
             "corrections": self.corrections,
             "hidden": sorted(self.hidden),
         }

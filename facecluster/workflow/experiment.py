@@ -11,6 +11,7 @@ coords.npy       (faces, 2) float64, the 2-D PCA view the plots draw (NaN for a 
 """
 
 import json
+import os
 from collections import defaultdict
 from pathlib import Path
 
@@ -66,7 +67,8 @@ def cluster_experiment(
     kept = [i for i, reason in enumerate(reasons) if not reason]
     chosen_faces = [all_faces[i] for i in kept]
     dim = embeddings.shape[1] if embeddings.ndim == 2 else 0
-    X = embeddings[[rows[i] for i in kept]] if kept else np.zeros((0, dim))
+    X_all = embeddings[rows] if rows else np.zeros((0, dim))
+    X = X_all[kept]
     recipe_keys = ("dataset", "model", "sample", "min_photos", "set_aside", "reduce", "cluster")
     summary = {
         "recipe": {key: settings[key] for key in recipe_keys if key in settings},
@@ -76,6 +78,9 @@ def cluster_experiment(
         "choose_k_by": settings["choose_k_by"],
         "notes": [],
     }
+    # Over every face of the sample: those set aside in no cluster, and not drawn.
+    clusters_all = np.full(len(all_faces), UNKNOWN)
+    coords_all = np.full((len(all_faces), 2), np.nan)
     if len(kept) < 2:
         aside = f", {len(rows) - len(kept)} set aside as not worth sorting" if len(kept) < len(rows) else ""
         summary.update(
@@ -85,7 +90,7 @@ def cluster_experiment(
             reason=f"only {len(kept)} face(s) in this experiment{aside}: nothing to cluster "
             "(check the dataset's ledger for photos with no face or rejected)",
         )
-        clusters, persons, coords = np.full(len(kept), UNKNOWN), [OTHERS] * len(kept), np.zeros((len(kept), 2))
+        coords_all[kept] = 0.0
     else:
         Y, reduce_info = reduce(X, **settings["reduce"], seed=settings["seed"])
         photo_ids = np.array([face.photo_id for face in chosen_faces])
@@ -99,22 +104,46 @@ def cluster_experiment(
             per_k={str(k): _rounded(v) for k, v in sorting.scores.items()},
             notes=[*sorting.k_notes, *reduce_info["notes"], *sorting.notes],
         )
-        clusters = sorting.labels
-        persons, summary["naming"] = _name(chosen_faces, X, clusters, settings, known, corrections, state)
-    outs = (out_assignments, out_metrics, out_coords, out_table)
-    _write_sample(outs, all_faces, kept, reasons, clusters, persons, coords, summary)
+        clusters_all[kept], coords_all[kept] = sorting.labels, coords
+    naming = _NamingStep(settings, known, corrections, state)
+    naming.name_and_write(out_assignments, out_metrics, summary, all_faces, X_all, clusters_all, reasons)
+    _write_score_table(out_table, summary["per_k"])
+    np.save(out_coords, np.round(np.asarray(coords_all, np.float64), DIGITS), allow_pickle=False)
     return summary
 
 
-def _write_sample(outs, all_faces, kept, reasons, clusters, persons, coords, summary):
-    """The outputs over every face of the sample (`kept`: the positions of those clustered, whose
-    clusters, persons and coords are given): those set aside in no cluster, nobody's."""
-    clusters_all, persons_all = np.full(len(all_faces), UNKNOWN), [OTHERS] * len(all_faces)
-    coords_all = np.full((len(all_faces), 2), np.nan)
-    for position, i in enumerate(kept):
-        clusters_all[i], persons_all[i], coords_all[i] = clusters[position], persons[position], coords[position]
-    summary["people"] = _people_summary(all_faces, persons_all, reasons)
-    _write_outputs(*outs, all_faces, clusters_all, persons_all, reasons, summary, coords_all)
+def rename_experiment(experiment_spec, paths, *, corrections_path):
+    """Apply a corrections file to an experiment already clustered, in place: the naming step again
+    on the clusters in its assignments.tsv (the faces set aside included; no decoding, no
+    clustering), rewriting assignments.tsv, metrics.json's naming and people and the names state,
+    exactly as the next run's cluster_experiment would for the same corrections.
+
+    experiment_spec: facecluster.workflow.specs.ExperimentSpec; paths: its run's
+    facecluster.workflow.paths.ResultPaths. Returns the names of the persons whose faces, name or
+    hiding changed (`others` left out).
+    """
+    name = experiment_spec.name
+    summary = json.loads(Path(paths.metrics(name)).read_text())
+    before = read_assignments(paths.assignments(name))
+    processed = paths.processed(experiment_spec.dataset.name, experiment_spec.model.name)
+    row_of = {(face.path, face.face_index): (row, face) for row, face in enumerate(read_faces(processed["faces"]))}
+    rows, faces = zip(*(row_of[(face.path, face.face_index)] for face in before)) if before else ((), ())
+    embeddings = np.load(processed["embeddings"], allow_pickle=False)
+    known = None
+    if experiment_spec.known is not None:
+        known = paths.processed(experiment_spec.known.name, experiment_spec.model.name)
+    state = paths.state(experiment_spec.state_name)
+    naming = _NamingStep(experiment_spec.job_settings(), known, corrections_path, state)
+    clusters = np.array([face.cluster for face in before], np.int64)
+    reasons = [face.set_aside for face in before]
+    after = naming.name_and_write(
+        paths.assignments(name), paths.metrics(name), summary, list(faces), embeddings[list(rows)], clusters, reasons
+    )
+    changed = set()
+    for old, new in zip(before, after):
+        if (old.person, old.hidden) != (new.person, new.hidden):
+            changed.update({old.person, new.person})
+    return changed - {OTHERS}
 
 
 def _set_aside(faces, settings):
@@ -135,54 +164,77 @@ def _people_summary(faces, persons, reasons):
     }
 
 
-def _name(faces, X, clusters, settings, known, corrections, state):
-    """(person per face, what naming did) with facecluster.naming.persons; the state folder is rewritten."""
-    corrections_read, problem = read_corrections(corrections)
-    known_people = None
-    if known is not None:
-        known_people, folders = KnownPeople.read(known)
-    persons, new_state, report = name_people(
-        faces,
-        X,
-        clusters,
-        threshold=settings.get("naming_threshold"),
-        pairs=settings["naming_pairs"],
-        known=known_people,
-        previous=NamingState.read(state) if state is not None else None,
-        corrections=corrections_read,
-        min_photos=settings["min_photos"],
-    )
-    if problem:
-        report["corrections"].insert(0, {"correction": "(the whole file)", "honoured": False, "reason": problem})
-    if known_people is not None:
-        report["known_people"] = known_people.people
-        # A sub-folder whose photos show no face (or are no photos): see the known dataset's ledger.
-        report["known_without_reference"] = sorted(set(folders) - set(known_people.people))
-    if state is not None:
-        new_state.write(state)
-    return persons, report
+class _NamingStep:
+    """The naming step of an experiment and the outputs it writes: one code for the clustering job
+    and for corrections applied in place (rename_experiment).
 
+    settings: the job's settings (naming_threshold, naming_pairs, min_photos); known: the processed
+    reference photos' {"embeddings", "faces", "ledger"} or None; corrections: the corrections file or
+    None; state: the folder keeping the names between runs (read, then rewritten), or None.
+    """
 
-def _rounded(scores):
-    return {key: round(value, DIGITS) if isinstance(value, float) else value for key, value in scores.items()}
+    def __init__(self, settings, known, corrections, state):
+        self.settings, self.known, self.corrections, self.state = settings, known, corrections, state
 
-
-def _write_outputs(
-    out_assignments, out_metrics, out_coords, out_table, faces, clusters, persons, reasons, summary, coords
-):
-    hidden = set(summary.get("naming", {}).get("hidden", []))
-    write_assignments(
-        out_assignments,
-        (
+    def name_and_write(self, out_assignments, out_metrics, summary, faces, X, clusters, reasons):
+        """Name the faces of a clustered experiment (nobody's otherwise), put the naming and the
+        people in `summary`, and replace assignments.tsv and metrics.json with them; returns the
+        assignments written."""
+        persons = [OTHERS] * len(faces)
+        summary.pop("naming", None)
+        if summary["status"] == "clustered":
+            persons, summary["naming"] = self._name(faces, X, clusters)
+        summary["people"] = _people_summary(faces, persons, reasons)
+        hidden = set(summary.get("naming", {}).get("hidden", []))
+        assignments = [
             Assignment.of_face(
                 face, cluster=int(clusters[i]), person=persons[i], set_aside=reasons[i], hidden=persons[i] in hidden
             )
             for i, face in enumerate(faces)
-        ),
-    )
-    Path(out_metrics).write_text(json.dumps(summary, indent=1, sort_keys=True) + "\n")
-    _write_score_table(out_table, summary["per_k"])
-    np.save(out_coords, np.round(np.asarray(coords, np.float64), DIGITS), allow_pickle=False)
+        ]
+        _replace(out_assignments, lambda path: write_assignments(path, assignments))
+        _replace(out_metrics, lambda path: Path(path).write_text(json.dumps(summary, indent=1, sort_keys=True) + "\n"))
+        return assignments
+
+    def _name(self, faces, X, clusters):
+        """(person per face, what naming did) with facecluster.naming.persons; the state folder is rewritten."""
+        settings = self.settings
+        corrections, problem = read_corrections(self.corrections)
+        known_people = None
+        if self.known is not None:
+            known_people, folders = KnownPeople.read(self.known)
+        persons, new_state, report = name_people(
+            faces,
+            X,
+            clusters,
+            threshold=settings.get("naming_threshold"),
+            pairs=settings["naming_pairs"],
+            known=known_people,
+            previous=NamingState.read(self.state) if self.state is not None else None,
+            corrections=corrections,
+            min_photos=settings["min_photos"],
+        )
+        if problem:
+            report["corrections"].insert(0, {"correction": "(the whole file)", "honoured": False, "reason": problem})
+        if known_people is not None:
+            report["known_people"] = known_people.people
+            # A sub-folder whose photos show no face (or are no photos): see the known dataset's ledger.
+            report["known_without_reference"] = sorted(set(folders) - set(known_people.people))
+        if self.state is not None:
+            new_state.write(self.state)
+        return persons, report
+
+
+def _replace(path, write):
+    """Write a file through `write(temporary path)` next to it, then rename it over `path`: a reader
+    (or a run killed meanwhile) finds the old file or the new one whole."""
+    temporary = Path(path).with_name(f".{Path(path).name}.tmp")
+    write(temporary)
+    os.replace(temporary, path)
+
+
+def _rounded(scores):
+    return {key: round(value, DIGITS) if isinstance(value, float) else value for key, value in scores.items()}
 
 
 def _write_score_table(path, per_k):

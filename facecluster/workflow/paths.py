@@ -85,10 +85,15 @@ class ResultPaths:
             self.xmp(experiment),
         ]
 
-    def state(self, experiment):
+    def state(self, state_name):
         """Where an experiment keeps its names between runs: outside its outputs, which
-        Snakemake deletes before the job that makes them runs."""
-        return f"{self.root}/state/{experiment}"
+        Snakemake deletes before the job that makes them runs. state_name: the experiment's
+        ExperimentSpec.state_name (its name, or for a photos=PATH run one keyed by the folder)."""
+        return f"{self.root}/state/{state_name}"
+
+    def corrections(self, state_name):
+        """The corrections file of an experiment whose config names none (read when it exists)."""
+        return f"{self.state(state_name)}/corrections.yaml"
 
     # Each job's log and benchmark: by rule, then by the job's wildcards.
     def log(self, rule, *wildcards):

@@ -227,9 +227,26 @@ class Plan:
         if spec.known is not None:
             known = self.paths.processed(spec.known.name, spec.model.name)
             inputs.update({f"known_{name}": path for name, path in known.items()})
-        if spec.corrections is not None and Path(spec.corrections).is_file():
-            inputs["corrections"] = spec.corrections
+        corrections = self.corrections_path(experiment)
+        if Path(corrections).is_file():
+            inputs["corrections"] = corrections
         return inputs
+
+    def corrections_path(self, experiment):
+        """Where an experiment's corrections file is (ExperimentSpec.corrections_path): the config's,
+        else corrections.yaml in its state folder."""
+        return self.spec.experiments[experiment].corrections_path(self.paths)
+
+    def job_corrections(self, experiment):
+        """The corrections file the clustering job reads: the config's (a missing one is recorded by
+        the job), else the state folder's when it exists, else None."""
+        spec = self.spec.experiments[experiment]
+        path = self.corrections_path(experiment)
+        return path if spec.corrections is not None or Path(path).is_file() else None
+
+    def state_folder(self, experiment):
+        """The folder keeping an experiment's names between runs (ExperimentSpec.state_name)."""
+        return self.paths.state(self.spec.experiments[experiment].state_name)
 
     def find_inputs(self, experiment):
         """The processed query photos of an experiment's `find` folder."""
@@ -238,12 +255,30 @@ class Plan:
 
     def check_naming(self):
         """Read every experiment's names state and check its corrections file, before Snakemake
-        runs (or deletes) anything: StateError or CorrectionsError where one cannot be used. A
-        corrections file not written yet is no mistake: its job records it."""
+        runs (or deletes) anything: StateError or CorrectionsError where one cannot be used (a name a
+        person cannot have included, so that a correction that cannot be honoured never costs an
+        output). A corrections file not written yet is no mistake: its job records it. A photos=PATH
+        run first takes over the state of older versions (results/state/photos/) when its names are
+        of this folder's photos (_take_over_unkeyed_state)."""
         for experiment, spec in self.spec.experiments.items():
-            NamingState.read(self.paths.state(experiment))
-            if spec.corrections is not None and Path(spec.corrections).exists():
-                check_corrections(spec.corrections)
+            if spec.state_name != experiment:
+                self._take_over_unkeyed_state(experiment, spec)
+            NamingState.read(self.state_folder(experiment))
+            corrections = self.corrections_path(experiment)
+            if Path(corrections).exists():
+                check_corrections(corrections)
+
+    def _take_over_unkeyed_state(self, experiment, spec):
+        """Move the state older versions kept for every photos=PATH run alike (results/state/photos/)
+        to this folder's own state folder, when it has none yet and the old names are of photos in
+        this folder; else leave it alone (it may be another folder's)."""
+        old, new = Path(self.paths.state(experiment)), Path(self.paths.state(spec.state_name))
+        if not old.is_dir() or new.exists():
+            return
+        folder = Path(spec.dataset.path).expanduser().resolve()
+        paths = {path for path, _ in NamingState.read(old).faces}
+        if paths and all(Path(path).resolve().is_relative_to(folder) for path in paths):
+            old.rename(new)
 
     def unhonoured_corrections(self):
         """{experiment: the corrections its last clustering could not honour, each with why}, from

@@ -7,10 +7,12 @@ together (validate_config resolves to check them).
 """
 
 import copy
+import hashlib
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from facecluster.photos.embedders.fitted import CutRule, NamingRule
-from facecluster.workflow.config import ConfigError, require_defined
+from facecluster.workflow.config import PHOTOS_EXPERIMENT, ConfigError, require_defined
 
 # The parts of an experiment that become datasets of their own (labelled by their sub-folders).
 NAMING_FOLDERS = ("known", "find")
@@ -70,7 +72,9 @@ class ExperimentSpec:
     cut_rule: the embedder's folder cut (None where none is fitted); choose_k_threshold: the
     calibrated threshold K is chosen by (None unless choose_k_by is threshold); min_score: the
     set-aside score; naming_rule and naming_threshold: how people take known names (None: the
-    embedder has no calibrated threshold, and the experiment no known or find folder).
+    embedder has no calibrated threshold, and the experiment no known or find folder);
+    corrections: the config's corrections file (None: the one in the state folder, if any);
+    state_name: the folder under results/state/ keeping the names between runs (state_folder_name).
     """
 
     name: str
@@ -87,7 +91,13 @@ class ExperimentSpec:
     find: DatasetSpec | None
     corrections: str | None
     people_folders: str
+    state_name: str
     settings: dict = field(repr=False)  # as validated
+
+    def corrections_path(self, paths):
+        """Where the experiment's corrections file is (it may not exist yet): the config's
+        `corrections:`, else corrections.yaml in its state folder (paths: ResultPaths)."""
+        return self.corrections if self.corrections is not None else paths.corrections(self.state_name)
 
     @property
     def naming_pairs(self):
@@ -139,7 +149,7 @@ def resolve(config):
     models = {name: ModelSpec.of(name, settings) for name, settings in config["models"].items()}
     experiments = {}
     for name, settings in config["experiments"].items():
-        experiments[name] = _experiment(name, settings, datasets, models)
+        experiments[name] = _experiment(name, settings, datasets, models, photos_run="photos" in config)
         datasets.update({dataset.name: dataset for dataset in experiments[name].naming_datasets})
     return RunSpec(
         config["batch_size"], config["photo_max_side"], config["default_model"], datasets, models, experiments
@@ -151,7 +161,18 @@ def naming_dataset(experiment, key):
     return f"{experiment}-{key}"
 
 
-def _experiment(name, settings, datasets, models):
+def state_folder_name(experiment, folder=None):
+    """The folder under results/state/ an experiment keeps its names in: its name, or for the one
+    folder of a `photos=PATH` run, `photos-<folder name>-<8 hex of the sha256 of its resolved path>`:
+    sorting another folder never reads this one's names or corrections."""
+    if folder is None:
+        return experiment
+    resolved = Path(folder).expanduser().resolve()
+    digest = hashlib.sha256(str(resolved).encode("utf-8", "surrogateescape")).hexdigest()[:8]
+    return f"{experiment}-{resolved.name[:64] or 'root'}-{digest}"
+
+
+def _experiment(name, settings, datasets, models, photos_run=False):
     key = f"experiments.{name}"
     require_defined(f"{key}.dataset", settings["dataset"], datasets, "datasets")
     require_defined(f"{key}.model", settings["model"], models, "models")
@@ -174,6 +195,9 @@ def _experiment(name, settings, datasets, models):
         find=_naming_folder(key, name, settings, "find", datasets),
         corrections=settings.get("corrections"),
         people_folders=settings["people_folders"],
+        state_name=state_folder_name(
+            name, datasets[settings["dataset"]].path if photos_run and name == PHOTOS_EXPERIMENT else None
+        ),
         settings=settings,
     )
 
