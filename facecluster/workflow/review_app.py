@@ -27,7 +27,6 @@ from PIL import Image
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.base import BaseHTTPMiddleware
-from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
@@ -59,13 +58,6 @@ class Refused(Exception):
         self.status, self.reason = status, reason
 
 
-def corrections_file(experiment_spec, paths):
-    """The experiment's corrections file: its config's `corrections:`, else one in its state folder."""
-    if experiment_spec.corrections is not None:
-        return Path(experiment_spec.corrections)
-    return Path(paths.state(experiment_spec.name)) / "corrections.yaml"
-
-
 @dataclass
 class Experiment:
     """What the app reviews: an experiment's spec and where its results are."""
@@ -87,7 +79,8 @@ class Experiment:
 
     @property
     def corrections(self):
-        return corrections_file(self.spec, self.paths)
+        """Its corrections file: the config's `corrections:`, else one in its state folder."""
+        return Path(self.spec.corrections_path(self.paths))
 
     @property
     def review(self):
@@ -105,7 +98,8 @@ class Review:
         self._rows_stamp = None
 
     def version(self):
-        return review.review_version(self.experiment.paths.assignments(self.experiment.name), self.experiment.corrections)
+        experiment = self.experiment
+        return review.review_version(experiment.paths.assignments(experiment.name), experiment.corrections)
 
     def rows(self):
         """assignments.tsv's rows (read again when the file changed)."""
@@ -183,7 +177,7 @@ class Review:
     def _rewrite_outputs(self, before, after):
         """The people folders of the persons whose faces changed, and the sidecars of their photos."""
         experiment = self.experiment
-        changed = [(old, new) for old, new in zip(before, after) if (old.person, old.hidden) != (new.person, new.hidden)]
+        changed = [(a, b) for a, b in zip(before, after) if (a.person, a.hidden) != (b.person, b.hidden)]
         persons = {face.person for pair in changed for face in pair}
         people = Path(experiment.paths.people(experiment.name))
         if persons and people.is_dir():
@@ -284,9 +278,7 @@ def _remove(corrections, kind, entry):
 
 def _write_corrections(path, corrections):
     """The corrections file, checked as the workflow reads it before it replaces the file."""
-    content = {
-        kind: dict(entries) if kind == "rename" else entries for kind, entries in corrections.items() if entries
-    }
+    content = {kind: dict(entries) if kind == "rename" else entries for kind, entries in corrections.items() if entries}
     text = "# The corrections of the review app (facecluster review); each run applies them.\n"
     text += yaml.safe_dump(content, allow_unicode=True, sort_keys=False, default_flow_style=None, width=1000)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -47,7 +47,8 @@ def chosen_experiment(spec, paths, name):
         if name not in spec.experiments:
             raise ConfigError(f"no experiment {name!r} in the config (it has {', '.join(spec.experiments)})")
         return name
-    made = [(Path(paths.assignments(e)).stat().st_mtime, e) for e in spec.experiments if Path(paths.assignments(e)).exists()]
+    written = {e: Path(paths.assignments(e)) for e in spec.experiments}
+    made = [(path.stat().st_mtime, e) for e, path in written.items() if path.exists()]
     if not made:
         raise ConfigError(f"no experiment has results in {paths.root}/ yet: run the workflow first")
     return max(made)[1]
