@@ -7,8 +7,10 @@ review/
                                       opened from disk may not read a JSON file)
   faces/<n>.jpg                       a small thumbnail per face (n: its row in assignments.tsv)
 
-The pages gather renames, merges, faces moved out and people hidden into a corrections
-file (facecluster.naming.persons's format) that the browser saves; the next run applies it.
+Opened from disk, the pages gather renames, merges, faces moved out, people hidden and flagged
+faces confirmed into a corrections file (facecluster.naming.corrections's format) that the browser
+saves; the next run applies it. Served by the review app (facecluster.workflow.review_app), each
+edit is sent at once, applied, and data.js rewritten (write_review_data; the thumbnails stay).
 
 "Check these first" lists, most doubtful first:
   near faces     a face whose root-mean-square distance to its own person's other faces is at
