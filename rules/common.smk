@@ -17,6 +17,7 @@ from facecluster.naming.corrections import CorrectionsError
 from facecluster.naming.state import StateError
 from facecluster.workflow.plan import Plan
 from facecluster.workflow.specs import resolve
+from facecluster.workflow.lock import Busy, ResultsLock
 from facecluster.outputs.report import describe_unhonoured
 from snakemake.exceptions import WorkflowError
 
@@ -54,6 +55,24 @@ def say_unhonoured_corrections():
 
 
 AT_SUCCESS.append(say_unhonoured_corrections)
+
+# Held for the whole run: the review app (facecluster review) refuses to save corrections while a
+# run may rewrite what it writes (facecluster.workflow.lock).
+RUN_LOCK = ResultsLock(RESULTS)
+
+
+onstart:
+    try:
+        RUN_LOCK.take(wait=False)
+    except Busy:
+        print(
+            "facecluster: waiting for the review app to finish saving a correction",
+            file=sys.stderr,
+        )
+        RUN_LOCK.take(wait=True)
+
+
+AT_END.append(RUN_LOCK.release)
 
 
 wildcard_constraints:

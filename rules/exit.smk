@@ -28,13 +28,19 @@ def cancel_rescheduling_timers():
 
 # What the including Snakefile says at the end of a successful run: the functions it adds here.
 AT_SUCCESS = []
+# What it does at the end of any run, successful or not.
+AT_END = []
 
 
 onsuccess:
     cancel_rescheduling_timers()
     for say in AT_SUCCESS:
         say()
+    for end in AT_END:
+        end()
 
 
 onerror:
     cancel_rescheduling_timers()
+    for end in AT_END:
+        end()

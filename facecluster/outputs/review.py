@@ -7,8 +7,10 @@ review/
                                       opened from disk may not read a JSON file)
   faces/<n>.jpg                       a small thumbnail per face (n: its row in assignments.tsv)
 
-The pages gather renames, merges, faces moved out and people hidden into a corrections
-file (facecluster.naming.persons's format) that the browser saves; the next run applies it.
+Opened from disk, the pages gather renames, merges, faces moved out, people hidden and flagged
+faces confirmed into a corrections file (facecluster.naming.corrections's format) that the browser
+saves; the next run applies it. Served by the review app (facecluster.workflow.review_app), each
+edit is sent at once, applied, and data.js rewritten (write_review_data; the thumbnails stay).
 
 "Check these first" lists, most doubtful first:
   near faces     a face whose root-mean-square distance to its own person's other faces is at
@@ -25,6 +27,8 @@ people in 32 listed.
 import hashlib
 import json
 import math
+import os
+import re
 import shutil
 from collections import defaultdict
 from importlib import resources
@@ -34,6 +38,7 @@ import numpy as np
 from PIL import Image
 
 from facecluster.naming.corrections import read_corrections
+from facecluster.naming.names import NAME_RULES
 from facecluster.naming.persons import NO_PERSON
 from facecluster.outputs.assignments import read_assignments
 
@@ -59,6 +64,30 @@ def write_review(
     threshold: the embedder's calibrated distance (None: the split check uses the gap alone);
     corrections: the experiment's corrections file (its path, existing or not), or None.
     """
+    out_dir = Path(out_dir)
+    (out_dir / "faces").mkdir(parents=True, exist_ok=True)
+    static = resources.files("facecluster.outputs") / "review_static"
+    for name in STATIC_FILES:
+        with resources.as_file(static / name) as source:
+            shutil.copyfile(source, out_dir / name)
+    faces, data = write_review_data(
+        assignments_path,
+        embeddings_path,
+        metrics_path,
+        out_dir,
+        experiment=experiment,
+        threshold=threshold,
+        corrections=corrections,
+    )
+    write_thumbnails(faces, [int(position) for position in data["faces"]], out_dir / "faces")
+    return data
+
+
+def write_review_data(
+    assignments_path, embeddings_path, metrics_path, out_dir, *, experiment, threshold=None, corrections=None
+):
+    """(assignments' rows, data): the pages' data.js rewritten (atomically) from the experiment's
+    files as they are now; the thumbnails stay (a face keeps its row when it changes person)."""
     faces = read_assignments(assignments_path)
     embeddings = np.load(embeddings_path, mmap_mode="r", allow_pickle=False)
     X = np.asarray(embeddings[[face.row for face in faces]], np.float64) if faces else np.zeros((0, 1))
@@ -69,23 +98,42 @@ def write_review(
         c for c in naming.get("corrections", []) if not c["honoured"] and c["correction"] != "(the whole file)"
     ]
     data["run"] = hashlib.sha256(Path(assignments_path).read_bytes()).hexdigest()[:16]
-    out_dir = Path(out_dir)
-    (out_dir / "faces").mkdir(parents=True, exist_ok=True)
-    static = resources.files("facecluster.outputs") / "review_static"
-    for name in STATIC_FILES:
-        with resources.as_file(static / name) as source:
-            shutil.copyfile(source, out_dir / name)
-    (out_dir / "data.js").write_text(
-        "window.REVIEW_DATA = " + json.dumps(data, ensure_ascii=False, separators=(",", ":")) + ";\n",
-        encoding="utf-8",
-    )
-    _write_thumbnails(faces, [int(position) for position in data["faces"]], out_dir / "faces")
-    return data
+    data["version"] = review_version(assignments_path, corrections)
+    script = "window.REVIEW_DATA = " + json.dumps(data, ensure_ascii=False, separators=(",", ":")) + ";\n"
+    write_atomically(Path(out_dir) / "data.js", script.encode("utf-8"))
+    return faces, data
+
+
+def review_version(assignments_path, corrections):
+    """What the pages' data was made from, as a short digest: the assignments and the corrections
+    file as they are. An edit sent from pages showing another version is refused (two tabs)."""
+    digest = hashlib.sha256(Path(assignments_path).read_bytes())
+    if corrections is not None and Path(corrections).is_file():
+        digest.update(b"\0" + Path(corrections).read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def write_atomically(path, content):
+    """Write bytes to path through a file beside it renamed over it: a reader sees the old file or
+    the new one, never half of one."""
+    path = Path(path)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with open(temporary, "wb") as handle:
+            handle.write(content)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
 
 
 def review_data(faces, X, *, experiment, threshold=None, corrections=None):
     """What the pages show: persons (most faces first, the others last), faces, checks and the
-    corrections the file holds now. faces: assignments.tsv's rows; X: their embeddings."""
+    corrections the file holds now. faces: assignments.tsv's rows; X: their embeddings.
+
+    A face the corrections confirm, or place in a person (move_out with `to`), is not listed as
+    near another person: the user has said where it belongs."""
     existing, problem = read_corrections(corrections)
     members, others, set_aside, hidden = defaultdict(list), [], [], set()
     for position, face in enumerate(faces):
@@ -97,6 +145,8 @@ def review_data(faces, X, *, experiment, threshold=None, corrections=None):
             others.append(position)
         else:
             members[face.person].append(position)
+    for positions in [*members.values(), others, set_aside]:
+        positions.sort(key=lambda p: (_natural(faces[p].path), faces[p].face_index))
     names = sorted(members, key=lambda p: (-len(members[p]), p))
     persons = [_person(name, "person", members[name], faces) for name in names]
     persons.append(_person("others", "others", others, faces))
@@ -110,18 +160,26 @@ def review_data(faces, X, *, experiment, threshold=None, corrections=None):
             persons[i]["faces"] = [members[name][j] for j in split["order"]]
             persons[i]["split_at"] = split["split_at"]
             splits[i] = split
-    near = near_faces(X, [members[name] for name in names])
+    settled = {
+        (entry["photo"], int(entry["face"]))
+        for entry in [*existing.get("confirm", []), *(m for m in existing["move_out"] if m.get("to"))]
+    }
+    near = [
+        item
+        for item in near_faces(X, [members[name] for name in names])
+        if (faces[members[names[item[0]]][item[1]]].path, faces[members[names[item[0]]][item[1]]].face_index)
+        not in settled
+    ]
     shown = sorted(p for person in persons for p in person["faces"])
     return {
         "experiment": experiment,
         "corrections_path": str(Path(corrections).resolve()) if corrections else None,
-        "corrections": {
-            "rename": dict(existing["rename"]),
-            "merge": existing["merge"],
-            "move_out": existing["move_out"],
-            "hide": existing["hide"],
-        },
+        # As the file holds them; rename as {old: new}.
+        "corrections": {kind: dict(entries) if kind == "rename" else entries for kind, entries in existing.items()},
         "corrections_problem": problem if corrections and Path(corrections).exists() else None,
+        "name_rules": NAME_RULES,
+        # The folder holding every photo: the pages show a photo's path inside it.
+        "folder": os.path.commonpath([os.path.dirname(face.path) for face in faces]) if faces else "",
         "threshold": threshold,
         "thumb_px": THUMB_PX,
         "persons": persons,
@@ -146,6 +204,11 @@ def review_data(faces, X, *, experiment, threshold=None, corrections=None):
             for i, s in sorted(splits.items(), key=lambda item: -split_gap(item[1]))
         ],
     }
+
+
+def _natural(path):
+    """A path's sort key in natural order: 2.jpg before 10.jpg."""
+    return tuple((0, int(part), "") if part.isdigit() else (1, 0, part.lower()) for part in re.split(r"(\d+)", path))
 
 
 def _bucket(face):
@@ -231,7 +294,7 @@ def split_gap(split):
     return split["between"] / split["within"] if split["within"] else math.inf
 
 
-def _write_thumbnails(faces, positions, folder):
+def write_thumbnails(faces, positions, folder):
     """A THUMB_PX JPEG per face shown, cut from its chip (each chips file read once)."""
     by_file = defaultdict(list)
     for p in positions:

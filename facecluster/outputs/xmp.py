@@ -13,6 +13,7 @@ under the output folder, never beside the photo (docs/xmp.md: how to put them th
 
 import csv
 import json
+import os
 import xml.etree.ElementTree as ET
 from collections import defaultdict
 from pathlib import Path
@@ -40,18 +41,24 @@ def _q(name):
     return f"{{{NAMESPACES[prefix]}}}{local}"
 
 
-def write_sidecars(assignments_path, listing_path, out_dir):
+def write_sidecars(assignments_path, listing_path, out_dir, photos=None):
     """A sidecar per photo with a person's face, from an experiment's assignments.tsv and its
     dataset's listing (photos.tsv: each photo's path inside the folder); returns
-    {"photos": sidecars written, "regions": faces in them}."""
+    {"photos": sidecars written, "regions": faces in them}.
+
+    photos: the photo ids whose sidecars to rewrite (None: all); one of them left with no
+    person's face loses its sidecar."""
     with open(listing_path, newline="", encoding="utf-8") as handle:
         relpaths = {row["id"]: row["relpath"] for row in csv.DictReader(handle, delimiter="\t")}
     faces = [face for face in read_assignments(assignments_path) if is_told(face)]
     by_photo = defaultdict(list)
     for face in faces:
-        by_photo[face.photo_id].append(face)
+        if photos is None or face.photo_id in photos:
+            by_photo[face.photo_id].append(face)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
+    for photo_id in set(photos or ()) - set(by_photo):
+        (out_dir / f"{relpaths[photo_id]}.xmp").unlink(missing_ok=True)
     for photo_id, photo_faces in by_photo.items():
         width, height = json.loads(record_path(photo_faces[0]).read_text())["image_size"]
         regions = [(face.person, [face.left, face.top, face.right, face.bottom]) for face in photo_faces]
@@ -60,8 +67,10 @@ def write_sidecars(assignments_path, listing_path, out_dir):
         document = sidecar(width, height, regions)
         ET.indent(document)
         text = ET.tostring(document, encoding="unicode")
-        path.write_text(f'<?xml version="1.0" encoding="UTF-8"?>\n{text}\n', encoding="utf-8")
-    return {"photos": len(by_photo), "regions": len(faces)}
+        temporary = path.with_name(f".{path.name}.tmp")
+        temporary.write_text(f'<?xml version="1.0" encoding="UTF-8"?>\n{text}\n', encoding="utf-8")
+        os.replace(temporary, path)
+    return {"photos": len(by_photo), "regions": sum(len(f) for f in by_photo.values())}
 
 
 def is_told(face):

@@ -2,6 +2,8 @@
 
 .venv/bin/facecluster calibrate FOLDER --model NAME   an embedder's thresholds, from labelled photos
 .venv/bin/facecluster docs                            docs/components.md, from the registries
+.venv/bin/facecluster review [EXPERIMENT]             the review pages served, each correction applied
+                                                      as it is made (docs/review.md)
 """
 
 import argparse
@@ -21,9 +23,16 @@ def _docs(argv):
     print(components_markdown(), end="")
 
 
+def _review(argv):
+    from facecluster.workflow.review_cli import main
+
+    main(argv, prog="facecluster review")
+
+
 COMMANDS = {
     "calibrate": (_calibrate, "measure an embedder's distance thresholds on labelled photos"),
     "docs": (_docs, "print docs/components.md, made from the registered components"),
+    "review": (_review, "review an experiment's people in the browser, corrections applied at once"),
 }
 
 

@@ -1,22 +1,26 @@
 // The review pages: one page application over window.REVIEW_DATA (data.js, written by
 // facecluster/outputs/review.py). Views by the address's #: the index (#page=N), a person
-// (#person=I&page=N) and the list to check (#check). The corrections are gathered in
-// `edits` (kept in localStorage, per run) and saved as a YAML file by the browser.
+// (#person=I&page=N) and the list to check (#check).
+// Opened from disk, the corrections are gathered in `edits` (kept in localStorage, per run) and
+// saved as a YAML file by the browser. Served by the review app (facecluster review: the address
+// carries its token), each edit is sent at once; the app saves and applies it and answers with
+// the new data, which the page shows.
 "use strict";
 (function () {
-  const D = window.REVIEW_DATA;
+  let D = window.REVIEW_DATA;
+  const TOKEN = new URLSearchParams(location.search).get("token");
+  const SERVED = location.protocol.startsWith("http") && Boolean(TOKEN);
   const FACES_PER_PAGE = 60;
   const CARDS_PER_PAGE = 48;
   const FACES_PER_CARD = 6;
   const PREVIEWED_FACES = 8;
   const PREVIEWED_SPLITS = 5;
   const NOBODY = "nobody";
-  // Names a person may not be given: the others' buckets, and what a folder name cannot be.
-  const RESERVED = ["unknown", "others", NOBODY, "set aside", ".", ".."];
+  const KINDS = ["rename", "merge", "move_out", "hide", "confirm"];
   const storeKey = "facecluster-review:" + D.experiment + ":" + D.run;
   const main = document.getElementById("main");
-  const people = D.persons.filter((p) => p.kind === "person");
-  let edits = loadEdits();
+  let people = D.persons.filter((p) => p.kind === "person");
+  let edits = SERVED ? fromFile() : loadEdits();
   let selected = new Set();
 
   // ---- the corrections -------------------------------------------------------------------
@@ -27,19 +31,51 @@
       merge: c.merge.map((m) => m.map(String)),
       move_out: c.move_out.map((m) => Object.assign({}, m)),
       hide: c.hide.slice(),
+      confirm: (c.confirm || []).map((m) => Object.assign({}, m)),
     };
   }
 
   function loadEdits() {
     try {
       const kept = localStorage.getItem(storeKey);
-      if (kept) return JSON.parse(kept);
+      if (kept) return Object.assign(fromFile(), JSON.parse(kept));
     } catch (e) {
       // No localStorage (a browser's setting for pages opened from disk): edits last as long as the page.
     }
     return fromFile();
   }
 
+  // Served: the edits ([action, kind, entry], made together) go to the app, which answers with
+  // the data after them (or why not).
+  function send(...list) {
+    const acted = document.activeElement && document.activeElement.id;
+    const sent = list.map(([action, kind, entry]) => ({ action: action, kind: kind, entry: entry }));
+    fetch("api/edit", {
+      method: "POST",
+      headers: { "Content-Type": "application/json", "X-Facecluster-Token": TOKEN },
+      body: JSON.stringify({ version: D.version, edits: sent }),
+    })
+      .then((response) =>
+        response.ok ? response.json() : response.text().then((text) => ({ refused: response.status, text: text }))
+      )
+      .then((answer) => {
+        if (answer.refused === 409) return location.reload();
+        if (answer.refused) return say(answer.text);
+        D = answer.data;
+        people = D.persons.filter((p) => p.kind === "person");
+        edits = fromFile();
+        selected = new Set();
+        renderEdits();
+        render();
+        say(answer.message);
+        // Keyboard focus stays where the person acted (the view is drawn anew).
+        const again = acted && document.getElementById(acted);
+        if (again) again.focus({ preventScroll: true });
+      })
+      .catch((error) => say("The review app did not answer (is it still running?): " + error));
+  }
+
+  // Opened from disk: the edit is kept here until the corrections file is saved.
   function changed(message) {
     try {
       localStorage.setItem(storeKey, JSON.stringify(edits));
@@ -61,43 +97,68 @@
     return photo + "\u0000" + face;
   }
 
-  function movedFaces() {
-    const moved = new Map();
-    edits.move_out.forEach((m) => moved.set(faceKey(m.photo, m.face), m));
-    return moved;
+  // The person each face shown holds now, by photo and face.
+  function currentPersons() {
+    const now = new Map();
+    Object.values(D.faces).forEach(([photo, face, , , person]) => now.set(faceKey(photo, face), person));
+    return now;
   }
 
-  function mergedInto(name) {
-    const merge = edits.merge.find((m) => m.indexOf(name) > 0);
-    return merge ? merge[0] : null;
+  // Whether the run (or the app) has applied a correction already: its results show it.
+  function applied(kind, entry) {
+    const names = new Set(D.persons.map((p) => p.name).concat(D.hidden));
+    if (kind === "rename") return !names.has(entry[0]) || entry[0] === entry[1];
+    if (kind === "merge") return entry.slice(1).every((name) => !names.has(name));
+    if (kind === "hide") return D.hidden.indexOf(entry) >= 0;
+    if (kind === "confirm") return !D.near.some((n) => faceKey(D.faces[n.face][0], D.faces[n.face][1]) === faceKey(entry.photo, entry.face));
+    const now = currentPersons().get(faceKey(entry.photo, entry.face));
+    return now !== entry.person && (!entry.to || now === entry.to || (entry.to === NOBODY && now !== undefined));
+  }
+
+  // The moves not applied yet, by face.
+  function movedFaces() {
+    const moved = new Map();
+    edits.move_out.filter((m) => !applied("move_out", m)).forEach((m) => moved.set(faceKey(m.photo, m.face), m));
+    return moved;
   }
 
   function pending(name) {
     const notes = [];
-    if (edits.rename[name]) notes.push("renamed " + edits.rename[name]);
-    const into = mergedInto(name);
-    if (into) notes.push("merged into " + into);
-    if (edits.hide.indexOf(name) >= 0) notes.push("hidden");
+    if (edits.rename[name] && !applied("rename", [name, edits.rename[name]])) notes.push("renamed " + edits.rename[name]);
+    const merge = edits.merge.find((m) => m.indexOf(name) > 0 && !applied("merge", m));
+    if (merge) notes.push("merged into " + merge[0]);
+    if (edits.hide.indexOf(name) >= 0 && !applied("hide", name)) notes.push("hidden");
     return notes.join(", ");
   }
 
-  function validName(name) {
-    if (!name) return "Give a name.";
-    if (/[/\\\u0000]/.test(name) || name.startsWith(".") || RESERVED.indexOf(name) >= 0) {
-      return "\u201c" + name + "\u201d cannot be a person's name (it becomes a folder name).";
-    }
+  // The rules of facecluster.naming.names (D.name_rules): the app checks the same again.
+  function nameProblem(name) {
+    const r = D.name_rules;
+    if (!name) return "a name cannot be empty";
+    const size = new TextEncoder().encode(name).length;
+    if (size > r.max_bytes) return "a name is at most " + r.max_bytes + " bytes of UTF-8 (a folder name); this one has " + size;
+    const bad = Array.from(name).filter((c) => r.forbidden.indexOf(c) >= 0 || c.charCodeAt(0) < 32 || c.charCodeAt(0) === 127);
+    if (bad.length) return "a name cannot hold " + Array.from(new Set(bad)).join(" ") + " (it becomes a folder name)";
+    if (name === "." || name === "..") return "\u201c" + name + "\u201d cannot be a folder name";
+    if (r.no_leading.indexOf(name[0]) >= 0) return "a name cannot start with \u201c" + name[0] + "\u201d (a hidden folder)";
+    if (r.no_trailing.indexOf(name[name.length - 1]) >= 0) return "a name cannot end with a space or \u201c.\u201d (Windows drops them)";
+    if (r.devices.indexOf(name.split(".")[0].toUpperCase()) >= 0) return "\u201c" + name.split(".")[0] + "\u201d is a device name on Windows";
+    if (r.reserved.indexOf(name.toLowerCase()) >= 0) return "\u201c" + name + "\u201d is a name the tool uses itself";
+    if (new RegExp("^(?:" + r.numbered + ")$").test(name)) return "\u201c" + name + "\u201d is of the form of the tool's numbers; merge into that person instead";
     return "";
   }
 
   function rename(person, name) {
     name = name.trim();
-    const problem = validName(name);
-    if (problem) return say(problem);
+    const problem = nameProblem(name);
+    if (problem) return say("\u201c" + name + "\u201d cannot be a name: " + problem + ".");
+    if (SERVED) return send(["add", "rename", [person, name]]);
     edits.rename[person] = name;
     changed(person + " will be called " + name + ".");
   }
 
   function merge(keep, other) {
+    if (SERVED) return send(["add", "merge", [keep, other]]);
     edits.merge = edits.merge.filter((m) => !(m[0] === keep && m[1] === other));
     edits.merge.push([keep, other]);
     changed(other + " will be merged into " + keep + ".");
@@ -105,17 +166,25 @@
 
   function toggleHide(name) {
     const at = edits.hide.indexOf(name);
+    if (SERVED) return send([at >= 0 ? "undo" : "add", "hide", name]);
     if (at >= 0) edits.hide.splice(at, 1);
     else edits.hide.push(name);
     changed(at >= 0 ? name + " will be shown again." : name + " will be hidden.");
   }
 
+  function faceEntry(id, to) {
+    const [photo, face, , reason, person] = D.faces[id];
+    // A face set aside is moved out of `others`, where assignments.tsv has it.
+    const entry = { photo: photo, face: face, person: reason ? "others" : person };
+    if (to) entry.to = to;
+    return entry;
+  }
+
   function moveOut(ids, to) {
+    if (SERVED) return send(...ids.map((id) => ["add", "move_out", faceEntry(id, to)]));
     ids.forEach((id) => {
-      const [photo, face, , , person] = D.faces[id];
-      edits.move_out = edits.move_out.filter((m) => faceKey(m.photo, m.face) !== faceKey(photo, face));
-      const entry = { photo: photo, face: face, person: person };
-      if (to) entry.to = to;
+      const entry = faceEntry(id, to);
+      edits.move_out = edits.move_out.filter((m) => faceKey(m.photo, m.face) !== faceKey(entry.photo, entry.face));
       edits.move_out.push(entry);
     });
     selected = new Set();
@@ -123,11 +192,21 @@
     changed(ids.length + (ids.length === 1 ? " face" : " faces") + " will move to " + where + ".");
   }
 
+  function confirmFace(id) {
+    const [photo, face, , , person] = D.faces[id];
+    const entry = { photo: photo, face: face, person: person };
+    if (SERVED) return send(["add", "confirm", entry]);
+    edits.confirm = edits.confirm.filter((m) => faceKey(m.photo, m.face) !== faceKey(photo, face));
+    edits.confirm.push(entry);
+    changed("Face " + face + " of " + fileName(photo) + " stays with " + person + ".");
+  }
+
   function describe(kind, entry) {
     if (kind === "rename") return "Rename " + entry[0] + " to " + entry[1];
     if (kind === "merge") return "Merge " + entry.slice(1).join(", ") + " into " + entry[0];
     if (kind === "hide") return "Hide " + entry;
     const file = entry.photo.split("/").pop();
+    if (kind === "confirm") return "Face " + entry.face + " of " + file + " is " + entry.person;
     const to = entry.to === NOBODY ? ", to the others" : entry.to ? ", to " + entry.to : "";
     return "Face " + entry.face + " of " + file + " is not " + entry.person + to;
   }
@@ -138,6 +217,7 @@
     edits.merge.forEach((e) => list.push(["merge", e]));
     edits.move_out.forEach((e) => list.push(["move_out", e]));
     edits.hide.forEach((e) => list.push(["hide", e]));
+    edits.confirm.forEach((e) => list.push(["confirm", e]));
     return list;
   }
 
@@ -149,6 +229,7 @@
   }
 
   function remove(kind, entry) {
+    if (SERVED) return send(["undo", kind, entry]);
     if (kind === "rename") delete edits.rename[entry[0]];
     else edits[kind] = edits[kind].filter((e) => JSON.stringify(e) !== JSON.stringify(entry));
     changed("Removed: " + describe(kind, entry) + ".");
@@ -172,6 +253,12 @@
       });
     }
     if (edits.hide.length) lines.push("hide:", ...edits.hide.map((n) => "  - " + q(n)));
+    if (edits.confirm.length) {
+      lines.push("confirm:");
+      edits.confirm.forEach((m) => {
+        lines.push("  - {photo: " + q(m.photo) + ", face: " + Number(m.face) + ", person: " + q(m.person) + "}");
+      });
+    }
     return lines.join("\n") + "\n";
   }
 
@@ -213,6 +300,11 @@
       check: params.has("check"),
       page: Math.max(1, Number(params.get("page")) || 1),
     };
+  }
+
+  // A photo's path inside the photo folder (shown on hover).
+  function relative(photo) {
+    return D.folder && photo.startsWith(D.folder + "/") ? photo.slice(D.folder.length + 1) : photo;
   }
 
   function fileName(photo) {
@@ -336,6 +428,7 @@
     const near = preview ? D.near.slice(0, PREVIEWED_FACES) : D.near;
     const split = preview ? D.split.slice(0, PREVIEWED_SPLITS) : D.split;
     const moved = movedFaces();
+    const confirmed = new Set(edits.confirm.map((m) => faceKey(m.photo, m.face)));
     const parts = [el("h2", {}, "Check these first")];
     if (split.length) {
       parts.push(
@@ -380,13 +473,30 @@
                 done
                   ? el("p", { class: "badge" }, "moving to " + (done.to || "the nearest other person"))
                   : el(
-                      "button",
-                      {
-                        type: "button",
-                        onclick: () => moveOut([n.face], other),
-                        "aria-label": "Move face " + face + " of " + fileName(photo) + " from " + own + " to " + other,
-                      },
-                      "Move to " + other
+                      "p",
+                      { class: "near-actions" },
+                      el(
+                        "button",
+                        {
+                          type: "button",
+                          id: "move-near-" + n.face,
+                          onclick: () => moveOut([n.face], other),
+                          "aria-label": "Move face " + face + " of " + fileName(photo) + " from " + own + " to " + other,
+                        },
+                        "Move to " + other
+                      ),
+                      confirmed.has(faceKey(photo, face))
+                        ? el("span", { class: "badge" }, "kept with " + own)
+                        : el(
+                            "button",
+                            {
+                              type: "button",
+                              id: "confirm-" + n.face,
+                              onclick: () => confirmFace(n.face),
+                              "aria-label": "Face " + face + " of " + fileName(photo) + " is " + own,
+                            },
+                            "It is " + own
+                          )
                     )
               )
             );
@@ -523,14 +633,13 @@
     document.getElementById("selected-count").textContent = selected.size + " selected";
   }
 
-  function tile(id, movable, moved) {
+  function tile(id, moved) {
     const [photo, face, , reason] = D.faces[id];
     const done = moved.get(faceKey(photo, face));
     const box = el("input", {
       type: "checkbox",
       id: "face-" + id,
       checked: selected.has(id),
-      disabled: !movable,
       onchange: (event) => {
         if (event.target.checked) selected.add(id);
         else selected.delete(id);
@@ -543,8 +652,8 @@
       { class: "tile" + (done ? " moved" : "") },
       el(
         "label",
-        { for: "face-" + id, title: photo },
-        movable ? box : null,
+        { for: "face-" + id, title: relative(photo) },
+        box,
         thumb(id),
         el("span", { class: "file" }, shortName(photo) + (face ? " #" + face : "")),
         caption ? el("span", { class: "badge" }, caption) : null
@@ -560,14 +669,13 @@
     const first = (page - 1) * FACES_PER_PAGE;
     const shown = person.faces.slice(first, first + FACES_PER_PAGE);
     const moved = movedFaces();
-    const movable = person.kind !== "set_aside";
     const items = [];
     shown.forEach((id, i) => {
       if (person.split_at && first + i === 0) items.push(el("li", { class: "group" }, "Group 1: " + person.split_at + " faces"));
       if (person.split_at && first + i === person.split_at) {
         items.push(el("li", { class: "group" }, "Group 2: " + (person.faces.length - person.split_at) + " faces"));
       }
-      items.push(tile(id, movable, moved));
+      items.push(tile(id, moved));
     });
     const note = pending(person.name);
     const base = "#person=" + index + "&";
@@ -580,7 +688,7 @@
         ? el("p", { class: "hint" }, "These faces fall into two groups: check whether they are two people.")
         : null,
       person.kind === "person" ? personActions(index) : null,
-      movable ? faceTools(index) : null,
+      faceTools(index),
       pager(page, pages, base, "Face pages"),
       el("ul", { class: "faces", "aria-label": "Faces of " + person.name }, items),
       pager(page, pages, base, "Face pages, bottom"),
@@ -591,20 +699,28 @@
     const list = entries();
     document.getElementById("edit-count").textContent = String(list.length);
     document.getElementById("edit-list").replaceChildren(
-      ...list.map(([kind, entry]) =>
+      ...[...list.map(([kind, entry], i) =>
         el(
           "li",
           {},
-          describe(kind, entry) + (inFile(kind, entry) ? " (in the file already)" : ""),
+          describe(kind, entry) + status(kind, entry),
           " ",
           el(
             "button",
-            { type: "button", class: "small", onclick: () => remove(kind, entry), "aria-label": "Remove: " + describe(kind, entry) },
-            "Remove"
+            {
+              type: "button",
+              class: "small",
+              id: "undo-" + i,
+              onclick: () => remove(kind, entry),
+              "aria-label": (SERVED ? "Undo: " : "Remove: ") + describe(kind, entry),
+            },
+            SERVED ? "Undo" : "Remove"
           )
         )
       ),
-      el(
+      SERVED
+        ? null
+        : el(
         "li",
         {},
         el(
@@ -620,7 +736,15 @@
           "Discard the changes made here"
         )
       )
-    );
+    ].filter(Boolean));
+  }
+
+  // Served, every correction listed is saved and applied; from disk, those the last run applied
+  // are done, the others wait for the corrections file and the next run.
+  function status(kind, entry) {
+    if (applied(kind, entry)) return " (done)";
+    if (SERVED) return "";
+    return inFile(kind, entry) ? " (in the file, not applied yet)" : " (not saved yet)";
   }
 
   function render() {
@@ -649,6 +773,8 @@
   document.getElementById("experiment").textContent = "experiment " + D.experiment;
   document.title = D.experiment + ": facecluster review";
   document.getElementById("save").addEventListener("click", save);
+  document.getElementById("save").hidden = SERVED;
+  document.getElementById(SERVED ? "hint-disk" : "hint-served").hidden = true;
   document.getElementById("corrections-where").textContent = D.corrections_path
     ? "This experiment reads its corrections from " + D.corrections_path + "."
     : "This experiment has no corrections file yet (corrections: in config.yaml).";

@@ -1,0 +1,403 @@
+"""The review app: an experiment's review pages served on this computer, each correction saved and
+applied as it is made (`facecluster review`, docs/review.md).
+
+An edit the pages send is checked, written into the experiment's corrections file (atomically,
+under the results folder's lock: facecluster.workflow.lock), then applied to the run's results by
+rename_experiment (the naming step again on the clustering kept in assignments.tsv); the pages'
+data, the people folders of the persons it changed and the XMP sidecars of the photos it changed
+are then rewritten. The report, figures and metrics.tsv wait for the next Snakemake run.
+
+Security, for a server that writes files: it listens on 127.0.0.1 unless told otherwise; it
+answers only requests naming a local host with its port (a web page elsewhere cannot reach it
+through a DNS name made to point here); every edit needs the token printed at start (a header)
+and an Origin or Referer of the app itself; it serves the review folder's files and, by their row
+in assignments.tsv (never by a path), the photos and chips of the experiment; bodies are small.
+"""
+
+import io
+import json
+import secrets
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import yaml
+from PIL import Image
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.base import BaseHTTPMiddleware
+from starlette.responses import FileResponse, JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
+
+from facecluster.naming.corrections import CorrectionsError, check_corrections, read_corrections
+from facecluster.naming.names import name_problem
+from facecluster.outputs import review
+from facecluster.outputs.assignments import LazyChips, read_assignments
+from facecluster.outputs.people_folders import update_people_folders
+from facecluster.outputs.xmp import write_sidecars
+from facecluster.workflow.experiment import rename_experiment
+from facecluster.workflow.lock import Busy, ResultsLock
+from facecluster.workflow.paths import ResultPaths
+
+TOKEN_HEADER = "x-facecluster-token"
+# An edit is a few names and a path: a larger body is no edit.
+MAX_BODY = 64 * 1024
+LOCAL_HOSTS = ("127.0.0.1", "localhost", "[::1]")
+# What the review folder serves besides faces/<row>.jpg.
+PAGE_FILES = ("index.html", "review.css", "review.js", "data.js")
+NOBODY = "nobody"
+KINDS = ("rename", "merge", "move_out", "hide", "confirm")
+
+
+class Refused(Exception):
+    """An edit not made: its HTTP status and why, for the page."""
+
+    def __init__(self, status, reason):
+        super().__init__(reason)
+        self.status, self.reason = status, reason
+
+
+@dataclass
+class Experiment:
+    """What the app reviews: an experiment's spec and where its results are."""
+
+    spec: object  # facecluster.workflow.specs.ExperimentSpec
+    paths: ResultPaths
+
+    @property
+    def name(self):
+        return self.spec.name
+
+    @property
+    def listing(self):
+        return self.paths.listing(self.spec.dataset.name)
+
+    @property
+    def embeddings(self):
+        return self.paths.processed(self.spec.dataset.name, self.spec.model.name)["embeddings"]
+
+    @property
+    def corrections(self):
+        """Its corrections file: the config's `corrections:`, else one in its state folder."""
+        return Path(self.spec.corrections_path(self.paths))
+
+    @property
+    def review(self):
+        return Path(self.paths.review(self.name))
+
+
+class Review:
+    """An experiment's review: its current data, and edits applied one at a time."""
+
+    def __init__(self, experiment):
+        self.experiment = experiment
+        self.lock = ResultsLock(experiment.paths.root)
+        self._one_at_a_time = threading.Lock()
+        self._rows = None
+        self._rows_stamp = None
+
+    def version(self):
+        experiment = self.experiment
+        return review.review_version(experiment.paths.assignments(experiment.name), experiment.corrections)
+
+    def rows(self):
+        """assignments.tsv's rows (read again when the file changed)."""
+        path = Path(self.experiment.paths.assignments(self.experiment.name))
+        stat = path.stat()
+        stamp = (stat.st_mtime_ns, stat.st_size)
+        if stamp != self._rows_stamp:
+            self._rows, self._rows_stamp = read_assignments(path), stamp
+        return self._rows
+
+    def write_data(self):
+        """data.js from the results as they are; a thumbnail missing is cut. Returns the data."""
+        experiment = self.experiment
+        faces, data = review.write_review_data(
+            experiment.paths.assignments(experiment.name),
+            experiment.embeddings,
+            experiment.paths.metrics(experiment.name),
+            experiment.review,
+            experiment=experiment.name,
+            threshold=experiment.spec.naming_threshold,
+            corrections=experiment.corrections,
+        )
+        missing = [int(p) for p in data["faces"] if not (experiment.review / "faces" / f"{p}.jpg").exists()]
+        review.write_thumbnails(faces, missing, experiment.review / "faces")
+        return data
+
+    def edit(self, request):
+        """Apply edits made together ({version, edits: [{action: add or undo, kind, entry}]});
+        returns (message, data). Refused: a malformed edit or a name refused (400), pages showing
+        an older version (409), a run in progress (423); nothing is written then."""
+        if not isinstance(request, dict) or not isinstance(request.get("edits"), list) or not request["edits"]:
+            raise Refused(400, "An edit is a JSON object with a list of edits.")
+        edits = [_checked_edit(edit) for edit in request["edits"]]
+        with self._one_at_a_time:
+            try:
+                self.lock.take(wait=False)
+            except Busy:
+                raise Refused(423, "A workflow run is in progress: save this again when it has ended.") from None
+            try:
+                if request.get("version") != self.version():
+                    raise Refused(409, "reload")
+                return self._apply(edits)
+            finally:
+                self.lock.release()
+
+    def _apply(self, edits):
+        experiment = self.experiment
+        path = experiment.corrections
+        corrections, problem = read_corrections(path)
+        if problem and path.exists():
+            raise Refused(400, f"The corrections file cannot be read, fix it first: {problem}")
+        before = self.rows()
+        messages = []
+        for action, kind, entry in edits:
+            if action == "add":
+                _check_names(kind, entry, before)
+                messages.append(_add(corrections, kind, entry))
+            else:
+                messages.append(_remove(corrections, kind, entry))
+        message = messages[0] if len(messages) == 1 else f"{len(messages)} edits made."
+        old_text = path.read_bytes() if path.exists() else None
+        _write_corrections(path, corrections)
+        try:
+            rename_experiment(experiment.spec, experiment.paths, corrections_path=str(path))
+        except Exception:
+            # The file goes back as it was: the results still match it.
+            if old_text is None:
+                path.unlink()
+            else:
+                review.write_atomically(path, old_text)
+            raise
+        self._rewrite_outputs(before, self.rows())
+        return message, self.write_data()
+
+    def _rewrite_outputs(self, before, after):
+        """The people folders of the persons whose faces changed, and the sidecars of their photos."""
+        experiment = self.experiment
+        changed = [(a, b) for a, b in zip(before, after) if (a.person, a.hidden) != (b.person, b.hidden)]
+        persons = {face.person for pair in changed for face in pair}
+        people = Path(experiment.paths.people(experiment.name))
+        if persons and people.is_dir():
+            update_people_folders(
+                experiment.paths.assignments(experiment.name), people, persons, mode=experiment.spec.people_folders
+            )
+        xmp = Path(experiment.paths.xmp(experiment.name))
+        if changed and xmp.is_dir():
+            photos = {new.photo_id for _, new in changed}
+            write_sidecars(experiment.paths.assignments(experiment.name), experiment.listing, xmp, photos)
+
+
+# ---- the edits --------------------------------------------------------------------------------
+def _checked_edit(request):
+    """(action, kind, entry) of an edit in the form the corrections file holds it; Refused (400)."""
+    if not isinstance(request, dict):
+        raise Refused(400, "An edit is a JSON object.")
+    action, kind, entry = request.get("action"), request.get("kind"), request.get("entry")
+    if action not in ("add", "undo") or kind not in KINDS:
+        raise Refused(400, f"Unknown edit: {action!r} {kind!r}.")
+    text = lambda value: isinstance(value, str) and value != ""  # noqa: E731
+    face = {"photo": text, "face": lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 0, "person": text}
+    forms = {
+        "rename": lambda e: isinstance(e, list) and len(e) == 2 and all(map(text, e)),
+        "merge": lambda e: isinstance(e, list) and len(e) >= 2 and all(map(text, e)) and len(set(e)) == len(e),
+        "hide": text,
+        "move_out": lambda e: _is_record(e, face, {"to": text}),
+        "confirm": lambda e: _is_record(e, face, {}),
+    }
+    if not forms[kind](entry):
+        raise Refused(400, f"A {kind} edit of another form: {json.dumps(entry, ensure_ascii=False)[:200]}.")
+    return action, kind, entry
+
+
+def _is_record(entry, needed, optional):
+    if not isinstance(entry, dict) or not set(needed) <= set(entry) <= set(needed) | set(optional):
+        return False
+    return all(({**needed, **optional})[key](value) for key, value in entry.items())
+
+
+def _check_names(kind, entry, rows):
+    """Refused (400, why) for a name a person cannot take: a new name, or a move to one."""
+    current = {face.person for face in rows}
+    if kind == "rename":
+        new = [entry[1]]
+    elif kind == "move_out" and entry.get("to") not in (None, NOBODY, *current):
+        new = [entry["to"]]
+    else:
+        new = []
+    for name in new:
+        problem = name_problem(name)
+        if problem:
+            raise Refused(400, f"\u201c{name}\u201d cannot be a name: {problem}.")
+
+
+def _same_face(a, b):
+    return a["photo"] == b["photo"] and int(a["face"]) == int(b["face"])
+
+
+def _add(corrections, kind, entry):
+    """Add an edit to the corrections ({kind: entries}); returns what the page says."""
+    if kind == "rename":
+        old, new = entry
+        # Renaming a name given by a rename changes that rename.
+        renames = dict(corrections["rename"])
+        first = next((before for before, after in renames.items() if after == old), old)
+        renames[first] = new
+        corrections["rename"] = list(renames.items())
+        return f"{old} is now called {new}."
+    if kind == "merge":
+        corrections["merge"].append(list(entry))
+        return f"{', '.join(entry[1:])} merged into {entry[0]}."
+    if kind == "hide":
+        if entry not in corrections["hide"]:
+            corrections["hide"].append(entry)
+        return f"{entry} is hidden."
+    corrections[kind] = [e for e in corrections.get(kind, []) if not _same_face(e, entry)] + [dict(entry)]
+    if kind == "confirm":
+        return f"Face {entry['face']} of {Path(entry['photo']).name} stays with {entry['person']}."
+    to = {None: "the nearest other person", NOBODY: "nobody"}.get(entry.get("to"), entry.get("to"))
+    return f"Face {entry['face']} of {Path(entry['photo']).name} moved to {to}."
+
+
+def _remove(corrections, kind, entry):
+    """Take an edit out of the corrections (undo); Refused (409) when the file no longer holds it."""
+    if kind == "rename":
+        entries = corrections["rename"]
+        held = tuple(entry) in entries
+        corrections["rename"] = [e for e in entries if e != tuple(entry)]
+    else:
+        entries = corrections.get(kind, [])
+        held = entry in entries
+        corrections[kind] = [e for e in entries if e != entry]
+    if not held:
+        raise Refused(409, "reload")
+    return "Undone."
+
+
+def _write_corrections(path, corrections):
+    """The corrections file, checked as the workflow reads it before it replaces the file."""
+    content = {kind: dict(entries) if kind == "rename" else entries for kind, entries in corrections.items() if entries}
+    text = "# The corrections of the review app (facecluster review); each run applies them.\n"
+    text += yaml.safe_dump(content, allow_unicode=True, sort_keys=False, default_flow_style=None, width=1000)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.check")
+    temporary.write_text(text, encoding="utf-8")
+    try:
+        check_corrections(temporary)
+    except CorrectionsError as exc:
+        raise Refused(400, str(exc)) from None
+    finally:
+        temporary.unlink(missing_ok=True)
+    review.write_atomically(path, text.encode("utf-8"))
+
+
+# ---- the web app ------------------------------------------------------------------------------
+def make_app(reviewing, token, port, host="127.0.0.1"):
+    """The Starlette app serving `reviewing` (a Review) on `port`; edits need `token`."""
+    allowed = {f"{name}:{port}" for name in {*LOCAL_HOSTS, _bracketed(host)}}
+
+    async def page(request):
+        name = request.path_params.get("name") or "index.html"
+        if name not in PAGE_FILES:
+            return _not_found()
+        return _file_in(reviewing.experiment.review, name, "no-store")
+
+    async def thumbnail(request):
+        return _file_in(reviewing.experiment.review / "faces", f"{request.path_params['row']}.jpg")
+
+    async def photo(request):
+        face = _row(reviewing, request.path_params["row"])
+        if face is None or not Path(face.path).is_file():
+            return _not_found()
+        return FileResponse(face.path)
+
+    async def chip(request):
+        face = _row(reviewing, request.path_params["row"])
+        if face is None:
+            return _not_found()
+        buffer = io.BytesIO()
+        Image.fromarray(LazyChips([face])[0]).save(buffer, "PNG")
+        return Response(buffer.getvalue(), media_type="image/png")
+
+    async def state(request):
+        return JSONResponse({"version": reviewing.version()})
+
+    async def edit(request):
+        if not secrets.compare_digest(request.headers.get(TOKEN_HEADER, ""), token):
+            return PlainTextResponse("This edit needs the review's token (open the address the app printed).", 403)
+        if not _same_origin(request):
+            return PlainTextResponse("Edits come from the review pages only.", 403)
+        body = await _body(request)
+        if body is None:
+            return PlainTextResponse(f"An edit is at most {MAX_BODY} bytes.", 413)
+        try:
+            message, data = reviewing.edit(json.loads(body))
+        except (ValueError, UnicodeDecodeError):
+            return PlainTextResponse("An edit is a JSON object.", 400)
+        except Refused as refused:
+            return PlainTextResponse(refused.reason, refused.status)
+        return JSONResponse({"message": message, "data": data})
+
+    async def local_only(request, call_next):
+        if request.headers.get("host", "").lower() not in allowed:
+            return PlainTextResponse("This review is served to this computer only.", 403)
+        return await call_next(request)
+
+    routes = [
+        Route("/", page),
+        Route(r"/faces/{row:int}.jpg", thumbnail),
+        Route("/photo/{row:int}", photo),
+        Route("/chip/{row:int}.png", chip),
+        Route("/api/state", state),
+        Route("/api/edit", edit, methods=["POST"]),
+        Route("/{name}", page),
+    ]
+    return Starlette(routes=routes, middleware=[Middleware(BaseHTTPMiddleware, dispatch=local_only)])
+
+
+def _bracketed(host):
+    return f"[{host}]" if ":" in host else host
+
+
+def _same_origin(request):
+    """Whether the request's Origin (else its Referer) is the app's own address."""
+    origin = f"http://{request.headers['host']}"
+    given = request.headers.get("origin")
+    if given is not None:
+        return given == origin
+    referer = urlsplit(request.headers.get("referer", ""))
+    return f"{referer.scheme}://{referer.netloc}" == origin
+
+
+async def _body(request):
+    """The request's body, or None when it is over MAX_BODY (read no further)."""
+    declared = request.headers.get("content-length")
+    if declared is not None and (not declared.isdigit() or int(declared) > MAX_BODY):
+        return None
+    body = b""
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_BODY:
+            return None
+    return body
+
+
+def _row(reviewing, row):
+    rows = reviewing.rows()
+    return rows[row] if 0 <= row < len(rows) else None
+
+
+def _file_in(folder, name, cache=None):
+    """A file of `folder` (not a link leading out of it), or 404."""
+    folder = Path(folder).resolve()
+    path = (folder / name).resolve()
+    if not path.is_relative_to(folder) or not path.is_file():
+        return _not_found()
+    headers = {"cache-control": cache} if cache else None
+    return FileResponse(path, headers=headers)
+
+
+def _not_found():
+    return PlainTextResponse("Not found.", 404)
