@@ -72,3 +72,9 @@ def test_unit_tests_run_no_snakemake():
             for alias in node.names
         ]
         assert "run_snakemake" not in imported, test.name
+
+
+def test_test_files_have_unique_names():
+    """pytest imports test files by their name (no packages under tests/): two alike clash."""
+    names = [p.name for p in (PROJECT_ROOT / "tests").rglob("test_*.py")]
+    assert len(names) == len(set(names)), sorted(n for n in names if names.count(n) > 1)
