@@ -2,7 +2,7 @@
 
 A run holds it from its start to its end (rules/common.smk takes it at onstart, waiting for a save
 of the review app in progress); the review app holds it for each save and refuses a save while a
-run holds it. An fcntl (flock) lock on RESULTS/.facecluster.lock: the system drops it when its
+run holds it. An fcntl (flock) lock on RESULTS/state/.lock (beside the names it guards): the system drops it when its
 holder ends, however it ends, so a killed run leaves no stale lock behind.
 """
 
@@ -10,7 +10,6 @@ import fcntl
 import os
 from pathlib import Path
 
-LOCK_NAME = ".facecluster.lock"
 
 
 class Busy(Exception):
@@ -18,7 +17,7 @@ class Busy(Exception):
 
 
 def lock_path(results):
-    return Path(results) / LOCK_NAME
+    return Path(results) / "state" / ".lock"
 
 
 class ResultsLock:
