@@ -18,6 +18,7 @@
   const NOBODY = "nobody";
   const KINDS = ["rename", "merge", "move_out", "hide", "confirm"];
   const storeKey = "facecluster-review:" + D.experiment + ":" + D.run;
+  const noticeKey = "facecluster-review-notice:" + D.experiment;
   const main = document.getElementById("main");
   let people = D.persons.filter((p) => p.kind === "person");
   let edits = SERVED ? fromFile() : loadEdits();
@@ -48,6 +49,7 @@
   // Served: the edits ([action, kind, entry], made together) go to the app, which answers with
   // the data after them (or why not).
   function send(...list) {
+    const previous = D;
     const acted = document.activeElement && document.activeElement.id;
     const sent = list.map(([action, kind, entry]) => ({ action: action, kind: kind, entry: entry }));
     fetch("api/edit", {
@@ -59,12 +61,14 @@
         response.ok ? response.json() : response.text().then((text) => ({ refused: response.status, text: text }))
       )
       .then((answer) => {
-        if (answer.refused === 409) return location.reload();
+        if (answer.refused === 409) return reloadChanged();
         if (answer.refused) return say(answer.text);
+        const shown = route().person;
         D = answer.data;
         people = D.persons.filter((p) => p.kind === "person");
         edits = fromFile();
         selected = new Set();
+        if (shown !== null) follow(shown, previous);
         renderEdits();
         render();
         say(answer.message);
@@ -73,6 +77,34 @@
         if (again) again.focus({ preventScroll: true });
       })
       .catch((error) => say("The review app did not answer (is it still running?): " + error));
+  }
+
+  // After an edit, the person page shown stays with its person: by name, else (renamed, merged)
+  // the person now holding most of its faces, else (hidden) the index. Persons are addressed by
+  // their place in the list, which an edit changes.
+  function follow(index, before) {
+    const was = before.persons[index];
+    if (!was) return;
+    let now = D.persons.findIndex((p) => p.name === was.name);
+    if (now < 0) {
+      const held = new Map();
+      was.faces.filter((id) => D.faces[id]).forEach((id) => held.set(D.faces[id][2], (held.get(D.faces[id][2]) || 0) + 1));
+      now = held.size ? Array.from(held).sort((a, b) => b[1] - a[1])[0][0] : -1;
+    }
+    if (now === index) return;
+    const page = route().page;
+    history.replaceState(null, "", now < 0 ? "#" : "#person=" + now + (page > 1 ? "&page=" + page : ""));
+  }
+
+  // Another tab (or the workflow) changed the review since this page was drawn: the edit is not
+  // made; the page reloads to show what is now, and says why.
+  function reloadChanged() {
+    try {
+      sessionStorage.setItem(noticeKey, "This review was changed in another tab or window: the page now shows it. Make your edit again.");
+    } catch (e) {
+      // No sessionStorage: reloaded without a word.
+    }
+    location.reload();
   }
 
   // Opened from disk: the edit is kept here until the corrections file is saved.
@@ -405,10 +437,10 @@
     const names = D.hidden.concat(edits.hide.filter((n) => D.hidden.indexOf(n) < 0));
     if (!names.length) return null;
     return [
-      el("h2", {}, "Hidden people"),
+      el("h2", { id: "hidden-title" }, "Hidden people"),
       el(
         "ul",
-        { class: "plain" },
+        { class: "plain", "aria-labelledby": "hidden-title" },
         names.map((name) =>
           el(
             "li",
@@ -789,4 +821,10 @@
   window.addEventListener("hashchange", navigated);
   renderEdits();
   render();
+  try {
+    say(sessionStorage.getItem(noticeKey));
+    sessionStorage.removeItem(noticeKey);
+  } catch (e) {
+    // No sessionStorage: no notice kept over a reload.
+  }
 })();
