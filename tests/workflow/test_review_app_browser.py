@@ -251,6 +251,8 @@ def test_each_edit_shows_at_once_and_the_next_run_makes_what_the_pages_showed(wo
     field.clear()
 
     shown = {name: photos_of(rows, faces_of(browser, name)) for name in cards(browser)}
+    show_index(browser)
+    assert not browser.find_elements(*by("[aria-labelledby=rest-title] .card"))  # no face in others now
     assert shown == {
         MADONNA: photos_of(rows, row_of[FOUR[0]] + [to_madonna, tiny]),
         LONG: photos_of(rows, set(row_of[FOUR[1]]) - {to_madonna}),

@@ -205,9 +205,9 @@
   }
 
   function faceEntry(id, to) {
-    const [photo, face, , reason, person] = D.faces[id];
-    // A face set aside is moved out of `others`, where assignments.tsv has it.
-    const entry = { photo: photo, face: face, person: reason ? "others" : person };
+    const [photo, face, , , person] = D.faces[id];
+    // The person assignments.tsv gives the face: `others` for a face set aside, until moved.
+    const entry = { photo: photo, face: face, person: person };
     if (to) entry.to = to;
     return entry;
   }
@@ -377,7 +377,7 @@
   }
 
   function personLink(index, text) {
-    return el("a", { href: "#person=" + index }, text || D.persons[index].name);
+    return el("a", { href: "#person=" + index, title: D.persons[index].name }, text || D.persons[index].name);
   }
 
   function pager(page, pages, base, label) {
@@ -514,6 +514,7 @@
                           id: "move-near-" + n.face,
                           onclick: () => moveOut([n.face], other),
                           "aria-label": "Move face " + face + " of " + fileName(photo) + " from " + own + " to " + other,
+                          title: "Move to " + other,
                         },
                         "Move to " + other
                       ),
@@ -526,6 +527,7 @@
                               id: "confirm-" + n.face,
                               onclick: () => confirmFace(n.face),
                               "aria-label": "Face " + face + " of " + fileName(photo) + " is " + own,
+                              title: "It is " + own,
                             },
                             "It is " + own
                           )
