@@ -240,6 +240,7 @@
     const file = entry.photo.split("/").pop();
     if (kind === "confirm") return "Face " + entry.face + " of " + file + " is " + entry.person;
     const to = entry.to === NOBODY ? ", to the others" : entry.to ? ", to " + entry.to : "";
+    if (entry.person === "others") return "Face " + entry.face + " of " + file + " from the others" + to;
     return "Face " + entry.face + " of " + file + " is not " + entry.person + to;
   }
 
@@ -447,7 +448,7 @@
             {},
             name + (edits.hide.indexOf(name) >= 0 ? "" : " (shown again on the next run) "),
             edits.hide.indexOf(name) >= 0
-              ? el("button", { type: "button", onclick: () => toggleHide(name) }, "Show " + name + " again")
+              ? el("button", { type: "button", title: "Show " + name + " again", onclick: () => toggleHide(name) }, "Show " + name + " again")
               : null
           )
         )
@@ -646,6 +647,7 @@
             {
               type: "button",
               id: "not-this-person",
+              title: "Not " + person.name,
               onclick: () => {
                 const ids = chosen();
                 if (ids) moveOut(ids, null);
