@@ -88,7 +88,9 @@
     let now = D.persons.findIndex((p) => p.name === was.name);
     if (now < 0) {
       const held = new Map();
-      was.faces.filter((id) => D.faces[id]).forEach((id) => held.set(D.faces[id][2], (held.get(D.faces[id][2]) || 0) + 1));
+      was.faces
+        .filter((id) => D.faces[id])
+        .forEach((id) => held.set(D.faces[id][2], (held.get(D.faces[id][2]) || 0) + 1));
       now = held.size ? Array.from(held).sort((a, b) => b[1] - a[1])[0][0] : -1;
     }
     if (now === index) return;
@@ -100,7 +102,8 @@
   // made; the page reloads to show what is now, and says why.
   function reloadChanged() {
     try {
-      sessionStorage.setItem(noticeKey, "This review was changed in another tab or window: the page now shows it. Make your edit again.");
+      const why = "This review was changed in another tab or window: the page now shows it. Make your edit again.";
+      sessionStorage.setItem(noticeKey, why);
     } catch (e) {
       // No sessionStorage: reloaded without a word.
     }
@@ -448,7 +451,11 @@
             {},
             name + (edits.hide.indexOf(name) >= 0 ? "" : " (shown again on the next run) "),
             edits.hide.indexOf(name) >= 0
-              ? el("button", { type: "button", title: "Show " + name + " again", onclick: () => toggleHide(name) }, "Show " + name + " again")
+              ? el(
+                  "button",
+                  { type: "button", title: "Show " + name + " again", onclick: () => toggleHide(name) },
+                  "Show " + name + " again"
+                )
               : null
           )
         )
