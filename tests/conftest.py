@@ -211,6 +211,36 @@ def read_tsv(path):
         return list(csv.DictReader(handle, delimiter="\t"))
 
 
+CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
+HEADLESS = (
+    "--headless --no-sandbox --disable-gpu --disable-quic --no-first-run --disable-background-networking "
+    "--disable-component-update --disable-sync"
+).split()
+
+
+def start_chromium(profile, downloads=None):
+    """Debian's chromium, headless, driven by selenium (skips without them): a fresh profile in
+    `profile`, files saved to `downloads`, 1280 x 900, a find waiting up to 5 s for what a click shows."""
+    if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
+        pytest.skip(f"{CHROMIUM} or {CHROMEDRIVER} is absent: apt-get install chromium chromium-driver")
+    webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is in the test extra")
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for flag in HEADLESS:
+        options.add_argument(flag)
+    options.add_argument(f"--user-data-dir={profile}")
+    if downloads is not None:
+        prefs = {"download.default_directory": str(downloads), "download.prompt_for_download": False}
+        options.add_experimental_option("prefs", prefs)
+    driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
+    driver.set_window_size(1280, 900)
+    # A link's view is drawn on the hashchange event, after the click returns: wait for what it shows.
+    driver.implicitly_wait(5)
+    return driver
+
+
 def run_snakemake(workdir, *args, check=True, env=None, timeout=None):
     """Run the project's workflow in workdir with workdir/config.yaml; return the CompletedProcess.
 

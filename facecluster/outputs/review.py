@@ -139,10 +139,8 @@ def review_data(faces, X, *, experiment, threshold=None, corrections=None):
     for position, face in enumerate(faces):
         if face.hidden:
             hidden.add(face.person)
-        elif face.set_aside:
-            set_aside.append(position)
         elif face.person in NO_PERSON:
-            others.append(position)
+            (set_aside if face.set_aside else others).append(position)
         else:
             members[face.person].append(position)
     for positions in [*members.values(), others, set_aside]:
@@ -212,9 +210,10 @@ def _natural(path):
 
 
 def _bucket(face):
-    if face.set_aside:
-        return "set aside"
-    return "others" if face.person in NO_PERSON else face.person
+    """Where the pages show a face: its person; a face set aside, once moved into a person, is theirs."""
+    if face.person not in NO_PERSON:
+        return face.person
+    return "set aside" if face.set_aside else "others"
 
 
 def _person(name, kind, positions, faces):

@@ -76,7 +76,9 @@ def main(argv=None, prog="facecluster review"):
     token = secrets.token_urlsafe(24)
     host = f"[{args.host}]" if ":" in args.host else args.host
     url = f"http://{host}:{port}/?token={token}"
-    print(f"Reviewing experiment {name}: {url}\n(corrections saved to {experiment.corrections}; Ctrl-C stops)")
+    # Flushed: the address reaches a pipe (a script, a test) at once.
+    print(f"Reviewing experiment {name}: {url}", flush=True)
+    print(f"(corrections saved to {experiment.corrections}; Ctrl-C stops)", flush=True)
     if not args.no_browser:
         webbrowser.open(url)
     server = uvicorn.Server(uvicorn.Config(make_app(reviewing, token, port, args.host), log_level="warning"))

@@ -52,3 +52,14 @@ def test_a_person_made_of_two_groups_of_identical_faces_is_split_and_listed_firs
     assert person_split(X[14:], threshold=None) is None  # all the same face: nothing to split
     data = review_data(faces, X, experiment="copies")
     assert [data["persons"][s["person"]]["name"] for s in data["split"]] == ["person_1", "person_2"]
+
+
+def test_a_face_set_aside_shows_under_the_person_it_was_moved_into_as_its_people_folder_has_it():
+    faces = [
+        an_assignment(row=0, photo_id="a", path="a.jpg", person="ana"),
+        an_assignment(row=1, photo_id="b", path="b.jpg", person="ana", set_aside="too_small"),  # moved in
+        an_assignment(row=2, photo_id="c", path="c.jpg", person="others", set_aside="blurred"),
+    ]
+    data = review_data(faces, np.eye(3), experiment="moved")
+    assert {p["name"]: p["faces"] for p in data["persons"]} == {"ana": [0, 1], "others": [], "set aside": [2]}
+    assert [data["faces"][str(p)][2] for p in range(3)] == [0, 0, 2]

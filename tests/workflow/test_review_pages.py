@@ -9,7 +9,7 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 import pytest
-from conftest import copy_photos, lfw_sample, run_snakemake, write_config
+from conftest import copy_photos, lfw_sample, run_snakemake, start_chromium, write_config
 
 from facecluster.naming.corrections import read_corrections
 from facecluster.outputs.assignments import read_assignments
@@ -18,35 +18,14 @@ pytestmark = pytest.mark.workflow
 
 FOUR = ["Arnold_Schwarzenegger", "Hugo_Chavez", "Jennifer_Capriati", "Vladimir_Putin"]
 MODEL = {"detector": {"name": "yunet", "keep": "center", "min_size": 16}, "embedder": {"name": "dlib"}}
-CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
-HEADLESS = (
-    "--headless --no-sandbox --disable-gpu --disable-quic --no-first-run --disable-background-networking "
-    "--disable-component-update --disable-sync"
-).split()
 # Where to keep the screenshots taken at a desktop's and a phone's width (none kept when unset).
 SCREENSHOTS = os.environ.get("FC_REVIEW_SCREENSHOTS")
 
 
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory):
-    if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
-        pytest.skip(f"{CHROMIUM} or {CHROMEDRIVER} is absent: apt-get install chromium chromium-driver")
-    webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is in the test extra")
-    from selenium.webdriver.chrome.service import Service
-
     downloads = tmp_path_factory.mktemp("downloads")
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for flag in HEADLESS:
-        options.add_argument(flag)
-    options.add_argument(f"--user-data-dir={tempfile.mkdtemp(dir=downloads.parent)}")
-    options.add_experimental_option(
-        "prefs", {"download.default_directory": str(downloads), "download.prompt_for_download": False}
-    )
-    driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
-    driver.set_window_size(1280, 900)
-    # A link's view is drawn on the hashchange event, after the click returns: wait for what it shows.
-    driver.implicitly_wait(5)
+    driver = start_chromium(tempfile.mkdtemp(dir=downloads.parent), downloads)
     driver.downloads = downloads
     yield driver
     driver.quit()

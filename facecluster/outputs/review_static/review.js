@@ -18,6 +18,7 @@
   const NOBODY = "nobody";
   const KINDS = ["rename", "merge", "move_out", "hide", "confirm"];
   const storeKey = "facecluster-review:" + D.experiment + ":" + D.run;
+  const noticeKey = "facecluster-review-notice:" + D.experiment;
   const main = document.getElementById("main");
   let people = D.persons.filter((p) => p.kind === "person");
   let edits = SERVED ? fromFile() : loadEdits();
@@ -48,6 +49,7 @@
   // Served: the edits ([action, kind, entry], made together) go to the app, which answers with
   // the data after them (or why not).
   function send(...list) {
+    const previous = D;
     const acted = document.activeElement && document.activeElement.id;
     const sent = list.map(([action, kind, entry]) => ({ action: action, kind: kind, entry: entry }));
     fetch("api/edit", {
@@ -59,12 +61,14 @@
         response.ok ? response.json() : response.text().then((text) => ({ refused: response.status, text: text }))
       )
       .then((answer) => {
-        if (answer.refused === 409) return location.reload();
+        if (answer.refused === 409) return reloadChanged();
         if (answer.refused) return say(answer.text);
+        const shown = route().person;
         D = answer.data;
         people = D.persons.filter((p) => p.kind === "person");
         edits = fromFile();
         selected = new Set();
+        if (shown !== null) follow(shown, previous);
         renderEdits();
         render();
         say(answer.message);
@@ -73,6 +77,37 @@
         if (again) again.focus({ preventScroll: true });
       })
       .catch((error) => say("The review app did not answer (is it still running?): " + error));
+  }
+
+  // After an edit, the person page shown stays with its person: by name, else (renamed, merged)
+  // the person now holding most of its faces, else (hidden) the index. Persons are addressed by
+  // their place in the list, which an edit changes.
+  function follow(index, before) {
+    const was = before.persons[index];
+    if (!was) return;
+    let now = D.persons.findIndex((p) => p.name === was.name);
+    if (now < 0) {
+      const held = new Map();
+      was.faces
+        .filter((id) => D.faces[id])
+        .forEach((id) => held.set(D.faces[id][2], (held.get(D.faces[id][2]) || 0) + 1));
+      now = held.size ? Array.from(held).sort((a, b) => b[1] - a[1])[0][0] : -1;
+    }
+    if (now === index) return;
+    const page = route().page;
+    history.replaceState(null, "", now < 0 ? "#" : "#person=" + now + (page > 1 ? "&page=" + page : ""));
+  }
+
+  // Another tab (or the workflow) changed the review since this page was drawn: the edit is not
+  // made; the page reloads to show what is now, and says why.
+  function reloadChanged() {
+    try {
+      const why = "This review was changed in another tab or window: the page now shows it. Make your edit again.";
+      sessionStorage.setItem(noticeKey, why);
+    } catch (e) {
+      // No sessionStorage: reloaded without a word.
+    }
+    location.reload();
   }
 
   // Opened from disk: the edit is kept here until the corrections file is saved.
@@ -173,9 +208,9 @@
   }
 
   function faceEntry(id, to) {
-    const [photo, face, , reason, person] = D.faces[id];
-    // A face set aside is moved out of `others`, where assignments.tsv has it.
-    const entry = { photo: photo, face: face, person: reason ? "others" : person };
+    const [photo, face, , , person] = D.faces[id];
+    // The person assignments.tsv gives the face: `others` for a face set aside, until moved.
+    const entry = { photo: photo, face: face, person: person };
     if (to) entry.to = to;
     return entry;
   }
@@ -208,6 +243,7 @@
     const file = entry.photo.split("/").pop();
     if (kind === "confirm") return "Face " + entry.face + " of " + file + " is " + entry.person;
     const to = entry.to === NOBODY ? ", to the others" : entry.to ? ", to " + entry.to : "";
+    if (entry.person === "others") return "Face " + entry.face + " of " + file + " from the others" + to;
     return "Face " + entry.face + " of " + file + " is not " + entry.person + to;
   }
 
@@ -345,7 +381,7 @@
   }
 
   function personLink(index, text) {
-    return el("a", { href: "#person=" + index }, text || D.persons[index].name);
+    return el("a", { href: "#person=" + index, title: D.persons[index].name }, text || D.persons[index].name);
   }
 
   function pager(page, pages, base, label) {
@@ -405,17 +441,21 @@
     const names = D.hidden.concat(edits.hide.filter((n) => D.hidden.indexOf(n) < 0));
     if (!names.length) return null;
     return [
-      el("h2", {}, "Hidden people"),
+      el("h2", { id: "hidden-title" }, "Hidden people"),
       el(
         "ul",
-        { class: "plain" },
+        { class: "plain", "aria-labelledby": "hidden-title" },
         names.map((name) =>
           el(
             "li",
             {},
             name + (edits.hide.indexOf(name) >= 0 ? "" : " (shown again on the next run) "),
             edits.hide.indexOf(name) >= 0
-              ? el("button", { type: "button", onclick: () => toggleHide(name) }, "Show " + name + " again")
+              ? el(
+                  "button",
+                  { type: "button", title: "Show " + name + " again", onclick: () => toggleHide(name) },
+                  "Show " + name + " again"
+                )
               : null
           )
         )
@@ -482,6 +522,7 @@
                           id: "move-near-" + n.face,
                           onclick: () => moveOut([n.face], other),
                           "aria-label": "Move face " + face + " of " + fileName(photo) + " from " + own + " to " + other,
+                          title: "Move to " + other,
                         },
                         "Move to " + other
                       ),
@@ -494,6 +535,7 @@
                               id: "confirm-" + n.face,
                               onclick: () => confirmFace(n.face),
                               "aria-label": "Face " + face + " of " + fileName(photo) + " is " + own,
+                              title: "It is " + own,
                             },
                             "It is " + own
                           )
@@ -612,6 +654,7 @@
             {
               type: "button",
               id: "not-this-person",
+              title: "Not " + person.name,
               onclick: () => {
                 const ids = chosen();
                 if (ids) moveOut(ids, null);
@@ -789,4 +832,10 @@
   window.addEventListener("hashchange", navigated);
   renderEdits();
   render();
+  try {
+    say(sessionStorage.getItem(noticeKey));
+    sessionStorage.removeItem(noticeKey);
+  } catch (e) {
+    // No sessionStorage: no notice kept over a reload.
+  }
 })();
