@@ -11,7 +11,6 @@ import os
 from pathlib import Path
 
 
-
 class Busy(Exception):
     """Another process holds the lock (a Snakemake run)."""
 
