@@ -96,6 +96,8 @@ class Review:
         self._one_at_a_time = threading.Lock()
         self._rows = None
         self._rows_stamp = None
+        # The persons' splits (facecluster.outputs.review.review_data): an edit recomputes those it changed.
+        self._splits = {}
         # {person: the next page of their contact sheets to draw}: folders rebuilt by edits.
         self._sheets = {}
         self._drawer = None
@@ -124,6 +126,7 @@ class Review:
             experiment=experiment.name,
             threshold=experiment.spec.naming_threshold,
             corrections=experiment.corrections,
+            splits=self._splits,
         )
         missing = [int(p) for p in data["faces"] if not (experiment.review / "faces" / f"{p}.jpg").exists()]
         review.write_thumbnails(faces, missing, experiment.review / "faces")
