@@ -218,6 +218,11 @@ class Review:
                     if page < contact_sheet_pages(faces, person):
                         draw_contact_sheet(faces, people, person, page)
                         self._sheets[person] = page + 1
+                except BaseException:
+                    # The sheets are left to the next run (the error is printed); edits go on.
+                    self._sheets.clear()
+                    self._drawer = None
+                    raise
                 finally:
                     self.lock.release()
 
