@@ -16,6 +16,7 @@ in assignments.tsv (never by a path), the photos and chips of the experiment; bo
 
 import io
 import json
+import logging
 import secrets
 import threading
 from dataclasses import dataclass
@@ -40,6 +41,7 @@ from facecluster.workflow.experiment import rename_experiment
 from facecluster.workflow.lock import Busy, ResultsLock
 from facecluster.workflow.paths import ResultPaths
 
+LOG = logging.getLogger(__name__)
 TOKEN_HEADER = "x-facecluster-token"
 # An edit is a few names and a path: a larger body is no edit.
 MAX_BODY = 64 * 1024
@@ -218,11 +220,12 @@ class Review:
                     if page < contact_sheet_pages(faces, person):
                         draw_contact_sheet(faces, people, person, page)
                         self._sheets[person] = page + 1
-                except BaseException:
-                    # The sheets are left to the next run (the error is printed); edits go on.
+                except Exception:
+                    # The sheets are left to the next run; edits go on.
+                    LOG.exception("contact sheets not drawn (the next workflow run draws them)")
                     self._sheets.clear()
                     self._drawer = None
-                    raise
+                    return
                 finally:
                     self.lock.release()
 
