@@ -8,9 +8,11 @@ pages send):
   and the first data.js served;
 - each edit: the POST answered, i.e. the corrections file written, rename_experiment run, the
   people folders and sidecars of what changed and data.js rewritten, and the new data sent back
-  (the page's drawing of it is not timed). Edits alternate: rename a person, move a face to
-  nobody, merge two persons, hide a person, confirm a flagged face; each is undone at once (the
-  undo timed too), leaving the corrections file as it was.
+  (the page's drawing of it is not timed). Then, apart, the time until the contact sheets of the
+  folders it rebuilt are drawn (the app draws them after the answer, a page at a time). Each kind
+  in turn, `--edits` of each: rename a person, move a face to nobody, merge two persons, hide a
+  person, confirm a flagged face, the persons taken in turn from the largest; each edit is undone
+  at once (the undo timed too), leaving the corrections file as it was.
 
     flock /tmp/fc-heavy.lock .venv/bin/python bench/review_app.py --workdir /tmp/fc-library-...-run \\
         --config photos=/tmp/fc-library-v3-0-600-2016x1512/photos
@@ -20,6 +22,7 @@ import argparse
 import os
 import statistics
 import time
+from collections import defaultdict
 from pathlib import Path
 
 from starlette.testclient import TestClient
@@ -49,26 +52,22 @@ def start(configfile, overrides):
 
 
 def the_edits(reviewing, data, count):
-    """`count` edits (kind, entry), of every kind in turn, on the run's persons and faces."""
+    """{kind: `count` edits (entries)} on the run's persons (largest first) and faces."""
     people = [p for p in data["persons"] if p["kind"] == "person"]
     rows = read_assignments(reviewing.experiment.paths.assignments(reviewing.experiment.name))
     flagged = [rows[n["face"]] for n in data["near"]]
-    edits = []
+    edits = {kind: [] for kind in ("rename", "move_out", "merge", "hide", "confirm")}
     for i in range(count):
         person = people[i % len(people)]
         face = rows[person["faces"][0]]
-        entry = {"photo": face.path, "face": face.face_index, "person": face.person}
-        choices = [
-            ("rename", [person["name"], f"bench {i}"]),
-            ("move_out", {**entry, "to": "nobody"}),
-            ("merge", [person["name"], people[(i + 1) % len(people)]["name"]]),
-            ("hide", person["name"]),
-        ]
+        edits["rename"].append([person["name"], f"bench {i}"])
+        edits["move_out"].append({"photo": face.path, "face": face.face_index, "person": face.person, "to": "nobody"})
+        edits["merge"].append([person["name"], people[(i + 1) % len(people)]["name"]])
+        edits["hide"].append(person["name"])
         if flagged:
             f = flagged[i % len(flagged)]
-            choices.append(("confirm", {"photo": f.path, "face": f.face_index, "person": f.person}))
-        edits.append(choices[i % len(choices)])
-    return edits
+            edits["confirm"].append({"photo": f.path, "face": f.face_index, "person": f.person})
+    return {kind: entries for kind, entries in edits.items() if entries}
 
 
 def post(client, version, action, kind, entry):
@@ -91,19 +90,28 @@ def main():
     os.chdir(args.workdir)
     startup, client, reviewing, data = start(args.configfile, args.config)
     faces = len(data["faces"])
-    times = {"edit": [], "undo": []}
+    answered, drawn = defaultdict(list), defaultdict(list)
     version = data["version"]
-    for kind, entry in the_edits(reviewing, data, args.edits):
-        took, version = post(client, version, "add", kind, entry)
-        times["edit"].append(took)
-        took, version = post(client, version, "undo", kind, entry)
-        times["undo"].append(took)
+    for kind, entries in the_edits(reviewing, data, args.edits).items():
+        for entry in entries:
+            for action, label in (("add", kind), ("undo", "undo")):
+                took, version = post(client, version, action, kind, entry)
+                began = time.perf_counter()
+                reviewing.sheets_drawn()
+                answered[label].append(took)
+                drawn[label].append(time.perf_counter() - began)
     print(f"experiment {reviewing.experiment.name}: {faces} faces shown, {len(data['persons'])} persons")
-    print(f"{'':<28}{'median s':>10}{'worst s':>10}")
-    print(f"{'start':<28}{startup:>10.3f}{startup:>10.3f}")
-    for what, values in times.items():
-        label = f"{what} saved+applied+answered"
-        print(f"{label:<28}{statistics.median(values):>10.3f}{max(values):>10.3f}")
+    print("| | edits | answered: median s | worst s | contact sheets drawn after: median s | worst s |")
+    print("|---|---:|---:|---:|---:|---:|")
+    print(f"| start | 1 | {startup:.2f} | {startup:.2f} | | |")
+    for label, values in answered.items():
+        sheets = drawn[label]
+        print(
+            f"| {label} | {len(values)} | {statistics.median(values):.2f} | {max(values):.2f}"
+            f" | {statistics.median(sheets):.2f} | {max(sheets):.2f} |"
+        )
+    every = [t for values in answered.values() for t in values]
+    print(f"| every edit and undo | {len(every)} | {statistics.median(every):.2f} | {max(every):.2f} | | |")
 
 
 if __name__ == "__main__":

@@ -17,7 +17,8 @@ assignments.tsv  one row per face of the experiment (its sample): row, photo_id,
 """
 
 import csv
-from dataclasses import astuple, dataclass, fields
+from dataclasses import dataclass, fields
+from operator import attrgetter
 
 import numpy as np
 
@@ -65,27 +66,28 @@ class Assignment:
 COLUMNS = [f.name for f in fields(Assignment)]
 _INTS = ("row", "face_index", "cluster")
 _FLOATS = ("left", "top", "right", "bottom")
+# Each column's value from its text (the others are text).
+_FROM_TEXT = {**dict.fromkeys(_INTS, int), **dict.fromkeys(_FLOATS, float), "hidden": lambda text: text == "yes"}
+# A row's values in COLUMNS' order (dataclasses.astuple copies each value: ten times slower).
+_VALUES = attrgetter(*COLUMNS)
 
 
 def write_assignments(path, assignments):
     with open(path, "w", newline="", encoding="utf-8") as handle:
         writer = tsv_writer(handle)
         writer.writerow(COLUMNS)
-        writer.writerows([*astuple(face)[:-1], "yes" if face.hidden else ""] for face in assignments)
+        writer.writerows([*_VALUES(face)[:-1], "yes" if face.hidden else ""] for face in assignments)
 
 
 def read_assignments(path) -> list[Assignment]:
     with open(path, newline="", encoding="utf-8") as handle:
+        records = csv.reader(handle, delimiter="\t")
+        header = next(records, [])
+        convert = [_FROM_TEXT.get(name, str) for name in header]
         return [
-            Assignment(
-                **{
-                    **record,
-                    **{key: int(record[key]) for key in _INTS},
-                    **{key: float(record[key]) for key in _FLOATS},
-                    "hidden": record["hidden"] == "yes",
-                }
-            )
-            for record in csv.DictReader(handle, delimiter="\t")
+            Assignment(**{name: to(text) for name, to, text in zip(header, convert, record)})
+            for record in records
+            if record
         ]
 
 

@@ -88,70 +88,153 @@ def read_people(path) -> list[PeopleRow]:
 
 def write_people_folders(assignments_path, out_dir, *, mode="symlink"):
     """Build the folders from an experiment's assignments.tsv; returns the index rows (PeopleRow)."""
-    if mode not in LINK_MODES:
-        raise ValueError(f"mode must be one of {LINK_MODES}, not {mode!r}")
-    faces, members = _members(assignments_path)
-    chips = LazyChips(faces)
+    _check_mode(mode)
+    faces = read_assignments(assignments_path)
+    members = _members(faces)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     for person in members:
-        _write_person(out_dir / person, person, members[person], faces, chips, mode)
+        _fill_folder(out_dir / person, _Plan.of(person, members[person], faces), faces, mode, {})
+        for page in range(len(_sheet_pages(person, members[person], faces))):
+            draw_contact_sheet(faces, out_dir, person, page)
     return _write_index(out_dir, members, faces)
 
 
-def update_people_folders(assignments_path, out_dir, persons, *, mode="symlink"):
-    """Rewrite the folders of `persons` (names; a name no face holds any more loses its folder) and
-    people.tsv, from assignments.tsv as it is now: what write_people_folders would make, for the
-    persons a correction changed. Each folder is built beside its place, then swapped in."""
-    faces, members = _members(assignments_path)
-    chips = LazyChips(faces)
+def update_people_folders(before, after, out_dir, *, mode="symlink"):
+    """Rewrite the folders of the persons whose faces, name or hiding an edit changed, from the
+    assignments' rows before and after it (the same faces, in the same order), and people.tsv: what
+    write_people_folders makes from `after`, the contact sheets aside. A person no face holds any
+    more loses their folder. Returns the persons whose folders were rebuilt: each has its photos and
+    faces, and its contact sheets are still to be drawn (draw_contact_sheet, page by page).
+
+    Each folder is built beside its place, then swapped in. A photo or face file the old folders
+    hold already is hard-linked from there (a face's PNG is the same in every folder): an edit costs
+    the files of what it changed, not the encoding of every face of the persons it touched."""
+    _check_mode(mode)
+    old, new = _members(before), _members(after)
+    changed = sorted(p for p in {*old, *new} if old.get(p) != new.get(p))
     out_dir = Path(out_dir)
-    for person in sorted(persons):
-        folder = out_dir / person
-        old = out_dir / f".{person}.old"
-        shutil.rmtree(old, ignore_errors=True)
-        if person in members:
-            new = out_dir / f".{person}.new"
-            shutil.rmtree(new, ignore_errors=True)
-            _write_person(new, person, members[person], faces, chips, mode)
+    sources = {}
+    for person in changed:
+        if person in old and (out_dir / person).is_dir():
+            sources.update(_Plan.of(person, old[person], before).files(out_dir / person))
+    for person in changed:
+        if person in new:
+            building = out_dir / f".{person}.new"
+            shutil.rmtree(building, ignore_errors=True)
+            _fill_folder(building, _Plan.of(person, new[person], after), after, mode, sources)
+    for person in changed:
+        folder, gone = out_dir / person, out_dir / f".{person}.old"
+        shutil.rmtree(gone, ignore_errors=True)
         if folder.exists():
-            folder.rename(old)
-        if person in members:
-            new.rename(folder)
-        shutil.rmtree(old, ignore_errors=True)
-    return _write_index(out_dir, members, faces)
+            folder.rename(gone)
+        if person in new:
+            (out_dir / f".{person}.new").rename(folder)
+    for person in changed:
+        shutil.rmtree(out_dir / f".{person}.old", ignore_errors=True)
+    _write_index(out_dir, new, after)
+    return [person for person in changed if person in new]
 
 
-def _members(assignments_path):
-    """(assignments' rows, {person: their positions}): the persons not hidden, others included."""
-    faces = read_assignments(assignments_path)
+def contact_sheet_pages(faces, person):
+    """How many contact sheet pages a person's folder holds (0: the person has no folder)."""
+    positions = _members(faces).get(person)
+    return len(_sheet_pages(person, positions, faces)) if positions else 0
+
+
+def draw_contact_sheet(faces, out_dir, person, page=0):
+    """Draw page `page` of a person's contact sheets in their folder under out_dir, from the
+    assignments' rows `faces` (written beside its place, then renamed over it)."""
+    positions = _members(faces)[person]
+    name, in_page, title = _sheet_pages(person, positions, faces)[page]
+    sheets.face_grid(Path(out_dir) / person / name, LazyChips(in_page), title=title)
+
+
+def _check_mode(mode):
+    if mode not in LINK_MODES:
+        raise ValueError(f"mode must be one of {LINK_MODES}, not {mode!r}")
+
+
+def _members(faces):
+    """{person: their positions in the assignments' rows}: the persons not hidden, others included."""
     members = defaultdict(list)
     for position, face in enumerate(faces):
         if not face.hidden:
             members[face.person].append(position)
-    return faces, members
+    return dict(members)
 
 
-def _write_person(folder, person, positions, faces, chips, mode):
-    """A person's folder: their photos, faces and contact sheet."""
+@dataclass(frozen=True)
+class _Plan:
+    """What a person's folder holds: their faces in the folder's order (positions in the
+    assignments' rows), the name each photo gets in it and each face's file."""
+
+    positions: tuple[int, ...]
+    photos: dict  # photo_id -> file name
+    chips: dict  # position -> file name
+
+    @classmethod
+    def of(cls, person, positions, faces):
+        if person == OTHERS:  # a bystander's faces together, then those set aside
+            positions = sorted(positions, key=lambda p: (faces[p].set_aside, faces[p].cluster, p))
+        photos, taken = {}, set()
+        for p in positions:
+            if faces[p].photo_id not in photos:
+                photos[faces[p].photo_id] = name = _free_name(taken, Path(faces[p].path).name)
+                taken.add(name)
+        chips = {p: f"{photos[faces[p].photo_id]}.face{faces[p].face_index}.png" for p in positions}
+        return cls(tuple(positions), photos, chips)
+
+    def files(self, folder):
+        """{("photo", photo_id) or ("chip", position): its file in folder}."""
+        return {
+            **{("photo", photo_id): folder / name for photo_id, name in self.photos.items()},
+            **{("chip", p): folder / name for p, name in self.chips.items()},
+        }
+
+
+def _fill_folder(folder, plan, faces, mode, sources):
+    """A person's folder, its contact sheets aside: a link to (or copy of) each photo, then each face's
+    PNG; a file `sources` holds already ({key: path}, _Plan.files) is hard-linked from there."""
     folder.mkdir()
-    if person == OTHERS:  # a bystander's faces together, then those set aside
-        positions.sort(key=lambda p: (faces[p].set_aside, faces[p].cluster, p))
-    in_folder = [faces[p] for p in positions]
-    names = _place_photos(in_folder, folder, mode)
-    for position in positions:
-        face = faces[position]
-        path = folder / f"{names[face.photo_id]}.face{face.face_index}.png"
-        # zlib's fastest level: 1.2 ms a chip against 6.3 at the default, files 10 % larger
-        # (a library's 12,600 faces: most of this job's CPU).
-        Image.fromarray(chips[position]).save(path, compress_level=1)
+    paths = {faces[p].photo_id: faces[p].path for p in plan.positions}
+    for photo_id, name in plan.photos.items():
+        source = sources.get(("photo", photo_id))
+        if source is not None and source.is_symlink() == (mode == "symlink") and _linked(source, folder / name):
+            continue
+        if mode == "symlink":
+            os.symlink(Path(paths[photo_id]).resolve(), folder / name)
+        else:
+            shutil.copyfile(Path(paths[photo_id]).resolve(), folder / name)
+    chips = LazyChips([faces[p] for p in plan.positions])
+    for i, p in enumerate(plan.positions):
+        source = sources.get(("chip", p))
+        if source is None or not _linked(source, folder / plan.chips[p]):
+            # zlib's fastest level: 1.2 ms a chip against 6.3 at the default, files 10 % larger
+            # (a library's 12,600 faces: most of this job's CPU).
+            Image.fromarray(chips[i]).save(folder / plan.chips[p], compress_level=1)
+
+
+def _linked(source, target):
+    """Whether `target` could be made a hard link to `source` (the link itself when a symlink)."""
+    try:
+        os.link(source, target, follow_symlinks=False)
+    except OSError:
+        return False
+    return True
+
+
+def _sheet_pages(person, positions, faces):
+    """[(file name, faces, title)]: a person's contact sheet pages. A person's one sheet shows their
+    first faces (as many as fit); the others' pages show them all."""
+    in_folder = [faces[p] for p in _Plan.of(person, positions, faces).positions]
     title = f"{person}: {len(in_folder)} faces"
-    if person == OTHERS:
-        aside = sum(1 for face in in_folder if face.set_aside)
-        title += f" ({len(in_folder) - aside} in no person's cluster, then {aside} set aside)" if aside else ""
-        sheets.face_pages(folder / "contact_sheet.png", LazyChips(in_folder), title=title)
-    else:
-        sheets.face_grid(folder / "contact_sheet.png", LazyChips(in_folder), title=title)
+    if person != OTHERS:
+        return [("contact_sheet.png", in_folder, title)]
+    aside = sum(1 for face in in_folder if face.set_aside)
+    title += f" ({len(in_folder) - aside} in no person's cluster, then {aside} set aside)" if aside else ""
+    pages = sheets.page_plan(Path("contact_sheet.png"), len(in_folder), title=title)
+    return [(path.name, in_folder[shown], numbered) for path, shown, numbered in pages]
 
 
 def _write_index(out_dir, members, faces):
@@ -171,27 +254,11 @@ def _by_size(members):
     return sorted(members, key=lambda p: (p == OTHERS, -len(members[p]), p))
 
 
-def _place_photos(faces, folder, mode):
-    """Link or copy each photo once into folder; {photo_id: the name it got}."""
-    names = {}
-    for face in faces:
-        if face.photo_id in names:
-            continue
-        name = _free_name(folder, Path(face.path).name)
-        source = Path(face.path).resolve()
-        if mode == "symlink":
-            os.symlink(source, folder / name)
-        else:
-            shutil.copyfile(source, folder / name)
-        names[face.photo_id] = name
-    return names
-
-
-def _free_name(folder, name):
-    """name, or name with a number added when the folder already holds one (same name, two folders)."""
+def _free_name(taken, name):
+    """name, or name with a number added when another photo of the folder took it (same name, two folders)."""
     stem, suffix = os.path.splitext(name)
     candidate, number = name, 2
-    while (folder / candidate).exists() or (folder / candidate).is_symlink():
+    while candidate in taken:
         candidate, number = f"{stem}-{number}{suffix}", number + 1
     return candidate
 

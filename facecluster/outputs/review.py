@@ -84,14 +84,23 @@ def write_review(
 
 
 def write_review_data(
-    assignments_path, embeddings_path, metrics_path, out_dir, *, experiment, threshold=None, corrections=None
+    assignments_path,
+    embeddings_path,
+    metrics_path,
+    out_dir,
+    *,
+    experiment,
+    threshold=None,
+    corrections=None,
+    splits=None,
 ):
     """(assignments' rows, data): the pages' data.js rewritten (atomically) from the experiment's
-    files as they are now; the thumbnails stay (a face keeps its row when it changes person)."""
+    files as they are now; the thumbnails stay (a face keeps its row when it changes person).
+    splits: review_data's, kept between calls by the review app."""
     faces = read_assignments(assignments_path)
     embeddings = np.load(embeddings_path, mmap_mode="r", allow_pickle=False)
     X = np.asarray(embeddings[[face.row for face in faces]], np.float64) if faces else np.zeros((0, 1))
-    data = review_data(faces, X, experiment=experiment, threshold=threshold, corrections=corrections)
+    data = review_data(faces, X, experiment=experiment, threshold=threshold, corrections=corrections, splits=splits)
     naming = json.loads(Path(metrics_path).read_text()).get("naming", {})
     # A problem with the whole file is corrections_problem's (a file not written yet is none).
     data["not_honoured"] = [
@@ -128,9 +137,11 @@ def write_atomically(path, content):
         temporary.unlink(missing_ok=True)
 
 
-def review_data(faces, X, *, experiment, threshold=None, corrections=None):
+def review_data(faces, X, *, experiment, threshold=None, corrections=None, splits=None):
     """What the pages show: persons (most faces first, the others last), faces, checks and the
     corrections the file holds now. faces: assignments.tsv's rows; X: their embeddings.
+    splits: a dict of the persons' splits computed before ({their faces' rows: person_split}), read
+    and left holding this data's: a person whose faces an edit left as they were is not cut again.
 
     A face the corrections confirm, or place in a person (move_out with `to`), is not listed as
     near another person: the user has said where it belongs."""
@@ -151,13 +162,17 @@ def review_data(faces, X, *, experiment, threshold=None, corrections=None):
     if set_aside:
         persons.append(_person("set aside", "set_aside", set_aside, faces))
     index_of = {person["name"]: i for i, person in enumerate(persons)}
-    splits = {}
+    known = {} if splits is None else splits
+    computed, splits = {}, {}
     for i, name in enumerate(names):
-        split = person_split(X[members[name]], threshold)
+        key = (threshold, *(faces[p].row for p in members[name]))
+        computed[key] = split = known[key] if key in known else person_split(X[members[name]], threshold)
         if split is not None:
             persons[i]["faces"] = [members[name][j] for j in split["order"]]
             persons[i]["split_at"] = split["split_at"]
             splits[i] = split
+    known.clear()
+    known.update(computed)
     settled = {
         (entry["photo"], int(entry["face"]))
         for entry in [*existing.get("confirm", []), *(m for m in existing["move_out"] if m.get("to"))]

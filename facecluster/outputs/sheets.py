@@ -10,6 +10,7 @@ no font draws is shown as UNDRAWN and the title says where the exact name is, ne
 
 import functools
 import math
+import os
 import shutil
 import subprocess
 from importlib.util import find_spec
@@ -51,22 +52,38 @@ def face_grid(path, chips, *, title, columns=10, thumb_px=80):
         chip = shown[i]
         thumb = ImageOps.pad(Image.fromarray(np.asarray(chip, dtype=np.uint8)), (thumb_px, thumb_px), color="white")
         sheet.paste(thumb, (gap + (i % columns) * cell, top + (i // columns) * cell))
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    sheet.save(path, format="PNG")
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # Written beside its place, then renamed over it: a page redrawn while someone looks at the
+    # folder (the review app) is never seen half-written. zlib's fastest level: a full page in a
+    # quarter of the time of the default (0.4 s against 1.7), the file 6 % larger.
+    temporary = path.with_name(f".{path.name}.tmp")
+    sheet.save(temporary, format="PNG", compress_level=1)
+    os.replace(temporary, path)
 
 
 def face_pages(path, chips, *, title):
-    """Every face, on as many face_grid pages as they need: path itself, then path's name with
-    _2, _3, ... (contact_sheet.png, contact_sheet_2.png); returns the pages written."""
+    """Every face, on as many face_grid pages as they need (page_plan); returns the pages written."""
+    pages = page_plan(path, len(chips), title=title)
+    for page_path, shown, numbered in pages:
+        face_grid(page_path, chips[shown], title=numbered)
+    return [page_path for page_path, _, _ in pages]
+
+
+def page_plan(path, count, *, title):
+    """[(page path, slice of the faces, title)] of face_pages for `count` faces: path itself, then
+    path's name with _2, _3, ... (contact_sheet.png, contact_sheet_2.png), each page's title
+    numbered when there are several."""
     path, most = Path(path), grid_capacity()
-    n_pages = max(1, math.ceil(len(chips) / most))
-    pages = []
-    for page in range(n_pages):
-        page_path = path if page == 0 else path.with_name(f"{path.stem}_{page + 1}{path.suffix}")
-        numbered = f"{title}, page {page + 1} of {n_pages}" if n_pages > 1 else title
-        face_grid(page_path, chips[page * most : (page + 1) * most], title=numbered)
-        pages.append(page_path)
-    return pages
+    n_pages = max(1, math.ceil(count / most))
+    return [
+        (
+            path if page == 0 else path.with_name(f"{path.stem}_{page + 1}{path.suffix}"),
+            slice(page * most, (page + 1) * most),
+            f"{title}, page {page + 1} of {n_pages}" if n_pages > 1 else title,
+        )
+        for page in range(n_pages)
+    ]
 
 
 def text_font(text, size):

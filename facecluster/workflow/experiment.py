@@ -129,7 +129,8 @@ def rename_experiment(experiment_spec, paths, *, corrections_path):
     processed = paths.processed(experiment_spec.dataset.name, experiment_spec.model.name)
     row_of = {(face.path, face.face_index): (row, face) for row, face in enumerate(read_faces(processed["faces"]))}
     rows, faces = zip(*(row_of[(face.path, face.face_index)] for face in before)) if before else ((), ())
-    embeddings = np.load(processed["embeddings"], allow_pickle=False)
+    # Memory-mapped: only the experiment's rows are read (a library's embeddings are all there).
+    embeddings = np.load(processed["embeddings"], mmap_mode="r", allow_pickle=False)
     known = None
     if experiment_spec.known is not None:
         known = paths.processed(experiment_spec.known.name, experiment_spec.model.name)
@@ -137,8 +138,9 @@ def rename_experiment(experiment_spec, paths, *, corrections_path):
     naming = _NamingStep(experiment_spec.job_settings(), known, corrections_path, state)
     clusters = np.array([face.cluster for face in before], np.int64)
     reasons = [face.set_aside for face in before]
+    X = np.asarray(embeddings[list(rows)])
     after = naming.name_and_write(
-        paths.assignments(name), paths.metrics(name), summary, list(faces), embeddings[list(rows)], clusters, reasons
+        paths.assignments(name), paths.metrics(name), summary, list(faces), X, clusters, reasons
     )
     changed = set()
     for old, new in zip(before, after):

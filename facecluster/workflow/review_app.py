@@ -16,6 +16,7 @@ in assignments.tsv (never by a path), the photos and chips of the experiment; bo
 
 import io
 import json
+import logging
 import secrets
 import threading
 from dataclasses import dataclass
@@ -34,12 +35,13 @@ from facecluster.naming.corrections import CorrectionsError, check_corrections, 
 from facecluster.naming.names import name_problem
 from facecluster.outputs import review
 from facecluster.outputs.assignments import LazyChips, read_assignments
-from facecluster.outputs.people_folders import update_people_folders
+from facecluster.outputs.people_folders import contact_sheet_pages, draw_contact_sheet, update_people_folders
 from facecluster.outputs.xmp import write_sidecars
 from facecluster.workflow.experiment import rename_experiment
 from facecluster.workflow.lock import Busy, ResultsLock
 from facecluster.workflow.paths import ResultPaths
 
+LOG = logging.getLogger(__name__)
 TOKEN_HEADER = "x-facecluster-token"
 # An edit is a few names and a path: a larger body is no edit.
 MAX_BODY = 64 * 1024
@@ -96,6 +98,11 @@ class Review:
         self._one_at_a_time = threading.Lock()
         self._rows = None
         self._rows_stamp = None
+        # The persons' splits (facecluster.outputs.review.review_data): an edit recomputes those it changed.
+        self._splits = {}
+        # {person: the next page of their contact sheets to draw}: folders rebuilt by edits.
+        self._sheets = {}
+        self._drawer = None
 
     def version(self):
         experiment = self.experiment
@@ -121,6 +128,7 @@ class Review:
             experiment=experiment.name,
             threshold=experiment.spec.naming_threshold,
             corrections=experiment.corrections,
+            splits=self._splits,
         )
         missing = [int(p) for p in data["faces"] if not (experiment.review / "faces" / f"{p}.jpg").exists()]
         review.write_thumbnails(faces, missing, experiment.review / "faces")
@@ -175,19 +183,56 @@ class Review:
         return message, self.write_data()
 
     def _rewrite_outputs(self, before, after):
-        """The people folders of the persons whose faces changed, and the sidecars of their photos."""
+        """The people folders of the persons whose faces changed (their contact sheets drawn after the
+        answer: _draw_sheets), and the sidecars of their photos."""
         experiment = self.experiment
-        changed = [(a, b) for a, b in zip(before, after) if (a.person, a.hidden) != (b.person, b.hidden)]
-        persons = {face.person for pair in changed for face in pair}
         people = Path(experiment.paths.people(experiment.name))
-        if persons and people.is_dir():
-            update_people_folders(
-                experiment.paths.assignments(experiment.name), people, persons, mode=experiment.spec.people_folders
-            )
+        if people.is_dir():
+            rebuilt = update_people_folders(before, after, people, mode=experiment.spec.people_folders)
+            self._sheets.update(dict.fromkeys(rebuilt, 0))
+            if self._sheets and self._drawer is None:
+                self._drawer = threading.Thread(target=self._draw_sheets, name="contact sheets", daemon=True)
+                self._drawer.start()
+        changed = [(a, b) for a, b in zip(before, after) if (a.person, a.hidden) != (b.person, b.hidden)]
         xmp = Path(experiment.paths.xmp(experiment.name))
         if changed and xmp.is_dir():
             photos = {new.photo_id for _, new in changed}
             write_sidecars(experiment.paths.assignments(experiment.name), experiment.listing, xmp, photos)
+
+    def _draw_sheets(self):
+        """Draw the contact sheets of the folders edits rebuilt, a page at a time, each under the lock:
+        an edit waits for one page at most (the others' folder has a page per 480 faces, 0.4 s each).
+        When a workflow run holds the lock, the sheets are left to it: it rebuilds every folder."""
+        people = Path(self.experiment.paths.people(self.experiment.name))
+        while True:
+            with self._one_at_a_time:
+                if self._sheets:
+                    try:
+                        self.lock.take(wait=False)
+                    except Busy:
+                        self._sheets.clear()
+                if not self._sheets:
+                    self._drawer = None  # (under the lock: an edit after this starts another drawer)
+                    return
+                person = min(self._sheets)
+                try:
+                    faces, page = self.rows(), self._sheets.pop(person)
+                    if page < contact_sheet_pages(faces, person):
+                        draw_contact_sheet(faces, people, person, page)
+                        self._sheets[person] = page + 1
+                except Exception:
+                    # The sheets are left to the next run; edits go on.
+                    LOG.exception("contact sheets not drawn (the next workflow run draws them)")
+                    self._sheets.clear()
+                    self._drawer = None
+                    return
+                finally:
+                    self.lock.release()
+
+    def sheets_drawn(self):
+        """Wait until the contact sheets of every edit made are drawn."""
+        while (drawer := self._drawer) is not None:
+            drawer.join()
 
 
 # ---- the edits --------------------------------------------------------------------------------

@@ -1,0 +1,86 @@
+"""People folders rewritten after an edit (the review app) hold what a fresh build of the same
+assignments holds, byte for byte, and reuse the face files the old folders held."""
+
+import os
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from facecluster.outputs.assignments import Assignment, write_assignments
+from facecluster.outputs.people_folders import (
+    contact_sheet_pages,
+    draw_contact_sheet,
+    update_people_folders,
+    write_people_folders,
+)
+
+
+@pytest.fixture
+def faces(tmp_path):
+    """Twelve faces on nine photos (two photos named alike in two folders, a photo with two
+    faces): person_0001 five, person_0002 four, others three (one set aside)."""
+    rng = np.random.default_rng(0)
+    rows, persons = [], ["person_0001"] * 5 + ["person_0002"] * 4 + ["others"] * 3
+    for i, person in enumerate(persons):
+        photo = i if i != 6 else 5  # the sixth photo has two faces
+        folder = tmp_path / "photos" / ("b" if photo == 3 else "a")
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{photo if photo != 3 else 2}.jpg"  # a/2.jpg and b/2.jpg
+        path.write_bytes(b"a photo %d" % photo)
+        chips = tmp_path / f"{photo}.chips.npy"
+        if not chips.exists():
+            np.save(chips, rng.integers(0, 255, (2, 12, 12, 3), dtype=np.uint8))
+        face = Assignment(i, f"p{photo}", str(path), int(i == 6), 0, 0, 10, 10, "", 0 if person == "person_0001" else 1,
+                          str(chips), person, "too_small" if i == 11 else "", False)  # fmt: skip
+        rows.append(face)
+    return rows
+
+
+def fresh(tmp_path, rows, mode):
+    """The folders write_people_folders makes of rows."""
+    assignments = tmp_path / "assignments.tsv"
+    write_assignments(assignments, rows)
+    out = tmp_path / f"fresh-{len(list(tmp_path.glob('fresh-*')))}"
+    write_people_folders(assignments, out, mode=mode)
+    return out
+
+
+def files(folder):
+    """{path in folder: ("link", target) or ("file", bytes)}."""
+    found = {}
+    for root, _, names in os.walk(folder):
+        for name in names:
+            path = os.path.join(root, name)
+            key = os.path.relpath(path, folder)
+            found[key] = ("link", os.readlink(path)) if os.path.islink(path) else ("file", open(path, "rb").read())
+    return found
+
+
+def edit(rows, change):
+    return [change(face) for face in rows]
+
+
+@pytest.mark.parametrize("mode", ["symlink", "copy"])
+def test_each_edit_leaves_the_folders_a_fresh_build_makes_and_reuses_the_face_files(tmp_path, faces, mode):
+    people = fresh(tmp_path, faces, mode)
+    kept = [name for name in os.listdir(people / "person_0002") if name != "contact_sheet.png"]
+    inode = {name: os.lstat(people / "person_0002" / name).st_ino for name in kept}
+    edits = [
+        lambda f: replace(f, person="Ann Lee") if f.person == "person_0002" else f,  # rename
+        lambda f: replace(f, person="others") if f.row == 5 else f,  # a face moved to the others
+        lambda f: replace(f, person="person_0001") if f.person == "Ann Lee" else f,  # merge
+        lambda f: replace(f, hidden=f.person == "person_0001"),  # hide
+        lambda f: replace(f, hidden=False),  # and show again
+    ]
+    rows = faces
+    for number, change in enumerate(edits):
+        before, rows = rows, edit(rows, change)
+        rebuilt = update_people_folders(before, rows, people, mode=mode)
+        for person in rebuilt:
+            for page in range(contact_sheet_pages(rows, person)):
+                draw_contact_sheet(rows, people, person, page)
+        assert files(people) == files(fresh(tmp_path, rows, mode)), f"edit {number}"
+        if number == 0:  # the renamed person's faces and photos are the same files, not written again
+            assert rebuilt == ["Ann Lee"]
+            assert {name: os.lstat(people / "Ann Lee" / name).st_ino for name in kept} == inode
