@@ -43,6 +43,8 @@ from facecluster.naming.persons import NO_PERSON
 from facecluster.outputs.assignments import read_assignments
 
 STATIC_FILES = ("index.html", "review.css", "review.js")
+# The run's people, faces and checks, beside them (a script: a page opened from disk may not read JSON).
+DATA_FILE = "data.js"
 THUMB_PX = 80
 THUMB_QUALITY = 82
 NEAR_RATIO = 0.9
@@ -53,6 +55,11 @@ SPLIT_NEAR_THRESHOLD = 0.9
 # A person's split is computed on at most this many of their faces (average linkage is quadratic).
 SPLIT_SAMPLE = 400
 ROWS_PER_BLOCK = 2048
+
+
+def static_folder():
+    """The pages' own files (STATIC_FILES) as this version of the package has them."""
+    return Path(str(resources.files("facecluster.outputs") / "review_static"))
 
 
 def write_review(
@@ -66,10 +73,8 @@ def write_review(
     """
     out_dir = Path(out_dir)
     (out_dir / "faces").mkdir(parents=True, exist_ok=True)
-    static = resources.files("facecluster.outputs") / "review_static"
     for name in STATIC_FILES:
-        with resources.as_file(static / name) as source:
-            shutil.copyfile(source, out_dir / name)
+        shutil.copyfile(static_folder() / name, out_dir / name)
     faces, data = write_review_data(
         assignments_path,
         embeddings_path,
@@ -109,7 +114,7 @@ def write_review_data(
     data["run"] = hashlib.sha256(Path(assignments_path).read_bytes()).hexdigest()[:16]
     data["version"] = review_version(assignments_path, corrections)
     script = "window.REVIEW_DATA = " + json.dumps(data, ensure_ascii=False, separators=(",", ":")) + ";\n"
-    write_atomically(Path(out_dir) / "data.js", script.encode("utf-8"))
+    write_atomically(Path(out_dir) / DATA_FILE, script.encode("utf-8"))
     return faces, data
 
 

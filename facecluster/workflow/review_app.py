@@ -46,8 +46,6 @@ TOKEN_HEADER = "x-facecluster-token"
 # An edit is a few names and a path: a larger body is no edit.
 MAX_BODY = 64 * 1024
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "[::1]")
-# What the review folder serves besides faces/<row>.jpg.
-PAGE_FILES = ("index.html", "review.css", "review.js", "data.js")
 NOBODY = "nobody"
 KINDS = ("rename", "merge", "move_out", "hide", "confirm")
 
@@ -345,7 +343,9 @@ def make_app(reviewing, token, port, host="127.0.0.1"):
 
     async def page(request):
         name = request.path_params.get("name") or "index.html"
-        if name not in PAGE_FILES:
+        if name in review.STATIC_FILES:  # this version's page code, not the copy the last run left
+            return _file_in(review.static_folder(), name, "no-store")
+        if name != review.DATA_FILE:
             return _not_found()
         return _file_in(reviewing.experiment.review, name, "no-store")
 

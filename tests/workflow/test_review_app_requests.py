@@ -11,6 +11,7 @@ import pytest
 import yaml
 from conftest import copy_photos, lfw_sample, run_snakemake, write_config
 
+from facecluster.outputs import review
 from facecluster.outputs.assignments import read_assignments
 from facecluster.workflow.config import validate_config
 from facecluster.workflow.paths import ResultPaths
@@ -108,6 +109,18 @@ def test_a_photo_and_a_chip_are_served_by_their_row(served):
     assert client.get("/photo/0").content[:2] == b"\xff\xd8"
     assert client.get("/chip/0.png").content[:4] == b"\x89PNG"
     assert client.get("/data.js").text.startswith("window.REVIEW_DATA")
+
+
+def test_the_page_code_served_is_the_packages_not_the_last_runs_copy(served):
+    """A newer app over an older run's folder serves its own pages (they must match the app's API)."""
+    work, reviewing, client = served
+    copy = reviewing.experiment.review / "review.js"
+    kept = copy.read_bytes()
+    copy.write_text("// an older version's page code")
+    try:
+        assert client.get("/review.js").content == (review.static_folder() / "review.js").read_bytes()
+    finally:
+        copy.write_bytes(kept)
 
 
 @pytest.mark.parametrize(
