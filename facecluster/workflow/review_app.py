@@ -31,8 +31,9 @@ from starlette.middleware.base import BaseHTTPMiddleware
 from starlette.responses import FileResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from facecluster.naming.corrections import CorrectionsError, check_corrections, read_corrections
+from facecluster.naming.corrections import CORRECTION_KINDS, CorrectionsError, check_corrections, read_corrections
 from facecluster.naming.names import name_problem
+from facecluster.naming.persons import NOBODY
 from facecluster.outputs import review
 from facecluster.outputs.assignments import LazyChips, read_assignments
 from facecluster.outputs.people_folders import contact_sheet_pages, draw_contact_sheet, update_people_folders
@@ -46,8 +47,6 @@ TOKEN_HEADER = "x-facecluster-token"
 # An edit is a few names and a path: a larger body is no edit.
 MAX_BODY = 64 * 1024
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "[::1]")
-NOBODY = "nobody"
-KINDS = ("rename", "merge", "move_out", "hide", "confirm")
 
 
 class Refused(Exception):
@@ -239,7 +238,7 @@ def _checked_edit(request):
     if not isinstance(request, dict):
         raise Refused(400, "An edit is a JSON object.")
     action, kind, entry = request.get("action"), request.get("kind"), request.get("entry")
-    if action not in ("add", "undo") or kind not in KINDS:
+    if action not in ("add", "undo") or kind not in CORRECTION_KINDS:
         raise Refused(400, f"Unknown edit: {action!r} {kind!r}.")
     text = lambda value: isinstance(value, str) and value != ""  # noqa: E731
     face = {"photo": text, "face": lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 0, "person": text}
