@@ -306,7 +306,7 @@
     link.remove();
     setTimeout(() => URL.revokeObjectURL(url), 60000);
     const where = D.corrections_path
-      ? "Move it to " + D.corrections_path + " (the experiment's corrections:, replacing the file there)"
+      ? "Move it to " + D.corrections_path + " (the file every run of this experiment reads, replacing the one there)"
       : "Save it next to config.yaml and add corrections: corrections.yaml to experiment " + D.experiment;
     say(
       "Saved corrections.yaml to your downloads folder (your browser may have added a number to its name). " +
