@@ -24,6 +24,7 @@ were wrong (11 % of all faces were), and the split list held 11 of the 14 person
 people in 32 listed.
 """
 
+import functools
 import hashlib
 import json
 import math
@@ -197,7 +198,7 @@ def review_data(faces, X, *, experiment, threshold=None, corrections=None, split
         "corrections_problem": problem if corrections and Path(corrections).exists() else None,
         "name_rules": NAME_RULES,
         # The folder holding every photo: the pages show a photo's path inside it.
-        "folder": os.path.commonpath([os.path.dirname(face.path) for face in faces]) if faces else "",
+        "folder": os.path.commonpath(sorted({os.path.dirname(face.path) for face in faces})) if faces else "",
         "threshold": threshold,
         "thumb_px": THUMB_PX,
         "persons": persons,
@@ -224,6 +225,7 @@ def review_data(faces, X, *, experiment, threshold=None, corrections=None, split
     }
 
 
+@functools.lru_cache(maxsize=1 << 20)
 def _natural(path):
     """A path's sort key in natural order: 2.jpg before 10.jpg."""
     return tuple((0, int(part), "") if part.isdigit() else (1, 0, part.lower()) for part in re.split(r"(\d+)", path))

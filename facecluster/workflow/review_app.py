@@ -17,6 +17,7 @@ in assignments.tsv (never by a path), the photos and chips of the experiment; bo
 import io
 import json
 import logging
+import os
 import secrets
 import threading
 from dataclasses import dataclass
@@ -97,6 +98,8 @@ class Review:
         self._rows_stamp = None
         # The persons' splits (facecluster.outputs.review.review_data): an edit recomputes those it changed.
         self._splits = {}
+        # (the review's faces/ folder's modification time, the thumbnails it held then)
+        self._thumbnails = None
         # {person: the next page of their contact sheets to draw}: folders rebuilt by edits.
         self._sheets = {}
         self._drawer = None
@@ -127,8 +130,12 @@ class Review:
             corrections=experiment.corrections,
             splits=self._splits,
         )
-        missing = [int(p) for p in data["faces"] if not (experiment.review / "faces" / f"{p}.jpg").exists()]
-        review.write_thumbnails(faces, missing, experiment.review / "faces")
+        folder = experiment.review / "faces"
+        stamp = folder.stat().st_mtime_ns
+        if self._thumbnails is None or self._thumbnails[0] != stamp:  # listed again when it changed
+            self._thumbnails = (stamp, set(os.listdir(folder)))
+        missing = [int(p) for p in data["faces"] if f"{p}.jpg" not in self._thumbnails[1]]
+        review.write_thumbnails(faces, missing, folder)
         return data
 
     def edit(self, request):
