@@ -283,3 +283,22 @@ def refused_url():
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     return f"http://127.0.0.1:{port}/images"
+
+
+# The review tests' folder: four lfw people, sorted by dlib's descriptors with the face kept centred.
+REVIEW_PEOPLE = ["Arnold_Schwarzenegger", "Hugo_Chavez", "Jennifer_Capriati", "Vladimir_Putin"]
+REVIEW_MODEL = {"detector": {"name": "yunet", "keep": "center", "min_size": 16}, "embedder": {"name": "dlib"}}
+
+
+def sort_review_folder(work, photos, **experiment):
+    """Sort `photos` (labelled by folder) in `work` as experiment `four`, agglomerative, with `experiment`'s
+    settings besides; returns `work`."""
+    experiment = {"dataset": "four", "cluster": {"method": "agglomerative"}, **experiment}
+    write_config(
+        work,
+        {"four": {"path": str(photos), "labels": "folders"}},
+        models={"dlib": REVIEW_MODEL},
+        experiments={"four": experiment},
+    )
+    run_snakemake(work)
+    return work

@@ -12,15 +12,23 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import LFW_DIR, PROJECT_ROOT, copy_photos, lfw_sample, run_snakemake, start_chromium, write_config
+from conftest import (
+    LFW_DIR,
+    PROJECT_ROOT,
+    REVIEW_PEOPLE,
+    copy_photos,
+    lfw_sample,
+    run_snakemake,
+    sort_review_folder,
+    start_chromium,
+)
 from PIL import Image
 
 from facecluster.outputs.assignments import read_assignments
 
 pytestmark = pytest.mark.workflow
 
-FOUR = ["Arnold_Schwarzenegger", "Hugo_Chavez", "Jennifer_Capriati", "Vladimir_Putin"]
-MODEL = {"detector": {"name": "yunet", "keep": "center", "min_size": 16}, "embedder": {"name": "dlib"}}
+FOUR = REVIEW_PEOPLE
 MADONNA = "M\u00e1donna \u0395\u03bb\u03ad\u03bd\u03b7"
 # A long name (196 characters, 210 bytes of UTF-8), partly without a space to break it at.
 LONG = "Hugo Rafael " + "Ch\u00e1vez-Fr\u00edas-" * 14 + "Jr"
@@ -36,15 +44,7 @@ def work(lfw_dir, tmp_path_factory):
     photos = copy_photos(lfw_sample(FOUR, 5), work / "photos")
     (photos / "small").mkdir()
     Image.open(sorted((LFW_DIR / FOUR[0]).iterdir())[6]).resize((90, 90)).save(photos / "small" / "tiny.jpg")
-    experiment = {"dataset": "four", "cluster": {"method": "agglomerative"}, "set_aside": {"min_side": 40}}
-    write_config(
-        work,
-        {"four": {"path": str(photos), "labels": "folders"}},
-        models={"dlib": MODEL},
-        experiments={"four": experiment},
-    )
-    run_snakemake(work)
-    return work
+    return sort_review_folder(work, photos, set_aside={"min_side": 40})
 
 
 @pytest.fixture(scope="module")

@@ -9,15 +9,21 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 import pytest
-from conftest import copy_photos, lfw_sample, run_snakemake, start_chromium, write_config
+from conftest import (
+    REVIEW_PEOPLE,
+    copy_photos,
+    lfw_sample,
+    run_snakemake,
+    sort_review_folder,
+    start_chromium,
+)
 
 from facecluster.naming.corrections import read_corrections
 from facecluster.outputs.assignments import read_assignments
 
 pytestmark = pytest.mark.workflow
 
-FOUR = ["Arnold_Schwarzenegger", "Hugo_Chavez", "Jennifer_Capriati", "Vladimir_Putin"]
-MODEL = {"detector": {"name": "yunet", "keep": "center", "min_size": 16}, "embedder": {"name": "dlib"}}
+FOUR = REVIEW_PEOPLE
 # Where to keep the screenshots taken at a desktop's and a phone's width (none kept when unset).
 SCREENSHOTS = os.environ.get("FC_REVIEW_SCREENSHOTS")
 
@@ -36,15 +42,7 @@ def folder(lfw_dir, tmp_path_factory):
     """Four people, 5 photos each, sorted once; corrections: a file not written yet."""
     work = tmp_path_factory.mktemp("review")
     photos = copy_photos(lfw_sample(FOUR, 5), work / "photos")
-    experiment = {"dataset": "four", "cluster": {"method": "agglomerative"}, "corrections": "corrections.yaml"}
-    write_config(
-        work,
-        {"four": {"path": str(photos), "labels": "folders"}},
-        models={"dlib": MODEL},
-        experiments={"four": experiment},
-    )
-    run_snakemake(work)
-    return work
+    return sort_review_folder(work, photos, corrections="corrections.yaml")
 
 
 def main_person(rows):
