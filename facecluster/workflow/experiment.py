@@ -123,30 +123,56 @@ def rename_experiment(experiment_spec, paths, *, corrections_path):
     facecluster.workflow.paths.ResultPaths. Returns the names of the persons whose faces, name or
     hiding changed (`others` left out).
     """
-    name = experiment_spec.name
-    summary = json.loads(Path(paths.metrics(name)).read_text())
-    before = read_assignments(paths.assignments(name))
-    processed = paths.processed(experiment_spec.dataset.name, experiment_spec.model.name)
-    row_of = {(face.path, face.face_index): (row, face) for row, face in enumerate(read_faces(processed["faces"]))}
-    rows, faces = zip(*(row_of[(face.path, face.face_index)] for face in before)) if before else ((), ())
-    # Memory-mapped: only the experiment's rows are read (a library's embeddings are all there).
-    embeddings = np.load(processed["embeddings"], mmap_mode="r", allow_pickle=False)
-    known = None
-    if experiment_spec.known is not None:
-        known = paths.processed(experiment_spec.known.name, experiment_spec.model.name)
-    state = paths.state(experiment_spec.state_name)
-    naming = _NamingStep(experiment_spec.job_settings(), known, corrections_path, state)
-    clusters = np.array([face.cluster for face in before], np.int64)
-    reasons = [face.set_aside for face in before]
-    X = np.asarray(embeddings[list(rows)])
-    after = naming.name_and_write(
-        paths.assignments(name), paths.metrics(name), summary, list(faces), X, clusters, reasons
-    )
+    renaming = Renaming(experiment_spec, paths)
+    before = renaming.rows
+    after = renaming.apply(corrections_path)
     changed = set()
     for old, new in zip(before, after):
         if (old.person, old.hidden) != (new.person, new.hidden):
             changed.update({old.person, new.person})
     return changed - {OTHERS}
+
+
+class Renaming:
+    """An experiment already clustered, read once and named again for each corrections file given
+    (rename_experiment; the review app keeps one between edits): its assignments' rows, their faces
+    and embeddings.
+
+    rows: assignments.tsv's rows as last read or written; X: their embeddings, in that order.
+    """
+
+    def __init__(self, experiment_spec, paths):
+        self.spec, self.paths = experiment_spec, paths
+        self.rows = read_assignments(paths.assignments(experiment_spec.name))
+        processed = paths.processed(experiment_spec.dataset.name, experiment_spec.model.name)
+        row_of = {(face.path, face.face_index): (row, face) for row, face in enumerate(read_faces(processed["faces"]))}
+        found = [row_of[(face.path, face.face_index)] for face in self.rows]
+        self._faces = [face for _, face in found]
+        # Memory-mapped: only the experiment's rows are read (a library's embeddings are all there).
+        embeddings = np.load(processed["embeddings"], mmap_mode="r", allow_pickle=False)
+        self.X = np.asarray(embeddings[[row for row, _ in found]])
+
+    def apply(self, corrections_path):
+        """Name the faces again with this corrections file; assignments.tsv, metrics.json and the
+        names state are rewritten. Returns the rows written (also self.rows)."""
+        spec, paths = self.spec, self.paths
+        summary = json.loads(Path(paths.metrics(spec.name)).read_text())
+        known = None
+        if spec.known is not None:
+            known = paths.processed(spec.known.name, spec.model.name)
+        naming = _NamingStep(spec.job_settings(), known, corrections_path, paths.state(spec.state_name))
+        clusters = np.array([face.cluster for face in self.rows], np.int64)
+        reasons = [face.set_aside for face in self.rows]
+        self.rows = naming.name_and_write(
+            paths.assignments(spec.name),
+            paths.metrics(spec.name),
+            summary,
+            list(self._faces),
+            self.X,
+            clusters,
+            reasons,
+        )
+        return self.rows
 
 
 def _set_aside(faces, settings):
