@@ -347,12 +347,16 @@
     return photo.split(/[\\/]/).pop();
   }
 
-  // A long file name keeps its end, where cameras and LFW put the number (the whole path is the tile's title).
-  function shortName(photo) {
-    const name = fileName(photo);
-    if (name.length <= 12) return name;
-    const stem = name.replace(/\.[^.]*$/, "");
-    return "\u2026" + stem.slice(-11);
+  // A face's caption, as much as a tile's width holds (11 characters): its photo's file name, without
+  // the extension when long, then its end, where cameras and LFW put the number; "#n" for a photo's
+  // second face on (the whole path is the tile's title).
+  function faceCaption(photo, face) {
+    const suffix = face ? " #" + face : "";
+    const room = 11 - suffix.length;
+    let name = fileName(photo);
+    if (name.length > room) name = name.replace(/\.[^.]*$/, "");
+    if (name.length > room) name = "\u2026" + name.slice(-(room - 1));
+    return name + suffix;
   }
 
   function thumb(id) {
@@ -698,7 +702,7 @@
         { for: "face-" + id, title: relative(photo) },
         box,
         thumb(id),
-        el("span", { class: "file" }, shortName(photo) + (face ? " #" + face : "")),
+        el("span", { class: "file" }, faceCaption(photo, face)),
         caption ? el("span", { class: "badge" }, caption) : null
       )
     );
