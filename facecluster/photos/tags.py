@@ -207,14 +207,24 @@ def read_sidecar(path):
         return None, f"sidecar cannot be read: {exc.strerror or exc}"
 
 
-def parse_xmp(data):
-    """(root element, None) or (None, why not): parsed by defusedxml, which refuses DTDs and entities."""
+def parse_xmp(data, namespaces=None):
+    """(root element, None) or (None, why not): parsed by defusedxml, which refuses DTDs and entities.
+    namespaces: a dict to fill with the document's {prefix: URI} (to write it back with its prefixes)."""
     # Imported here: the per-photo jobs import this module for is_sidecar_name alone.
+    from xml.etree.ElementTree import TreeBuilder
+
     from defusedxml import DefusedXmlException
-    from defusedxml.ElementTree import fromstring
+    from defusedxml.ElementTree import DefusedXMLParser
+
+    class Builder(TreeBuilder):
+        def start_ns(self, prefix, uri):
+            if namespaces is not None:
+                namespaces.setdefault(prefix, uri)
 
     try:
-        return fromstring(data, forbid_dtd=True, forbid_entities=True, forbid_external=True), None
+        parser = DefusedXMLParser(target=Builder(), forbid_dtd=True, forbid_entities=True, forbid_external=True)
+        parser.feed(data)
+        return parser.close(), None
     except DefusedXmlException as exc:
         return None, f"XMP refused: it declares a DTD or entities (an XML bomb or external entity?): {exc}"
     except (ParseError, ValueError) as exc:
@@ -227,6 +237,11 @@ def regions_of(data):
     root, problem = parse_xmp(data)
     if root is None:
         return [], problem
+    return regions_in(root)
+
+
+def regions_in(root):
+    """regions_of, for a document parsed already (parse_xmp's root)."""
     regions = []
     for description in descriptions(root):
         regions += _mwg_regions(description)
