@@ -358,3 +358,27 @@ def mwg_regions(width, height, regions):
             for name, (left, top, right, bottom), kind in ((*r, "Face") if len(r) == 2 else r for r in regions)
         ],
     }
+
+
+@pytest.fixture(scope="session")
+def yunet_boxes(model_folder):
+    """YuNet's boxes [(left, top, right, bottom)] of a photo (a path, EXIF orientation applied), as the
+    per-photo stage finds them at full size."""
+    import numpy as np
+    from PIL import ImageOps
+
+    from facecluster.photos.detectors import make_detector
+    from facecluster.workflow.config import validated_model
+    from facecluster.workflow.plan import prepare_model
+
+    folder = model_folder / "yunet"
+    if not folder.exists():
+        prepare_model("yunet", folder)
+    model = {"detector": {"name": "yunet", "keep": "all", "min_size": 16}, "embedder": {"name": "dlib"}}
+    detector = make_detector(validated_model(model)["detector"], [str(folder)], 1)
+
+    def boxes(path):
+        rgb = np.asarray(ImageOps.exif_transpose(Image.open(path)).convert("RGB"))
+        return [tuple(float(v) for v in d.box) for d in detector.detect(rgb)]
+
+    return boxes

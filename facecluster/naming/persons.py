@@ -156,7 +156,8 @@ def name_people(
         naming.hide(name)
     persons, state, report = naming.result(automatic)
     if tag_report is not None:
-        tag_report["named"] = dict(sorted(Counter(p for p in persons if p in tag_report.pop("names")).items()))
+        names = tag_report.pop("names")
+        tag_report["named"] = dict(sorted(Counter(p for p in persons if p in names).items()))
         report["tags"] = tag_report
     return persons, state, report
 

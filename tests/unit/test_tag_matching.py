@@ -14,26 +14,6 @@ from facecluster.naming.tags import box_overlap, is_match, match_regions, tag_fa
 from facecluster.photos.tags import TagRow, read_folder_tags
 from facecluster.tables import UNKNOWN
 
-MODEL = {"detector": {"name": "yunet", "keep": "all", "min_size": 16}, "embedder": {"name": "dlib"}}
-
-
-@pytest.fixture(scope="module")
-def detect(tmp_path_factory):
-    """YuNet's boxes [(left, top, right, bottom)] of a photo (a path), as the per-photo stage finds them."""
-    from facecluster.photos.detectors import make_detector
-    from facecluster.workflow.config import validated_model
-    from facecluster.workflow.plan import prepare_model
-
-    folder = tmp_path_factory.mktemp("yunet")
-    prepare_model("yunet", folder / "yunet")
-    detector = make_detector(validated_model(MODEL)["detector"], [str(folder / "yunet")], 1)
-
-    def boxes(path):
-        rgb = np.asarray(Image.open(path).convert("RGB"))
-        return [tuple(float(v) for v in d.box) for d in detector.detect(rgb)]
-
-    return boxes
-
 
 def head_region(face, rng):
     """A head as people draw it around a face box: 1.2-1.7 times its width, 1.2-1.6 times its height,
@@ -46,7 +26,8 @@ def head_region(face, rng):
     return (x - w / 2, y - h / 2, x + w / 2, y + h / 2)
 
 
-def test_head_sized_regions_fail_iou_half_and_pass_the_rule(datasets, detect):
+def test_head_sized_regions_fail_iou_half_and_pass_the_rule(datasets, yunet_boxes):
+    detect = yunet_boxes
     """On the first photo of 60 lfw-dev people, three heads drawn around each face YuNet finds."""
     rng = np.random.default_rng(0)
     people = sorted(p for p in LFW_DIR.iterdir() if p.is_dir())[:60]
@@ -66,7 +47,8 @@ def test_head_sized_regions_fail_iou_half_and_pass_the_rule(datasets, detect):
     assert matched == len(ious)
 
 
-def test_in_group_photos_each_head_goes_to_its_own_face_never_a_neighbours(datasets, detect):
+def test_in_group_photos_each_head_goes_to_its_own_face_never_a_neighbours(datasets, yunet_boxes):
+    detect = yunet_boxes
     rng = np.random.default_rng(1)
     checked = 0
     for path in sorted((DATASETS / "negatives" / "multi_face").iterdir()):
@@ -113,7 +95,8 @@ def faces_of(path, boxes):
     ]
 
 
-def test_two_tagged_faces_of_three_take_their_names_the_third_none(three_faces, detect):
+def test_two_tagged_faces_of_three_take_their_names_the_third_none(three_faces, yunet_boxes):
+    detect = yunet_boxes
     from types import SimpleNamespace
 
     boxes = sorted(detect(three_faces))  # left to right
