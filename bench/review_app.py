@@ -6,10 +6,11 @@ pages send):
 
 - start: the experiment's spec resolved, data.js rewritten (as `facecluster review` does at start)
   and the first data.js served;
-- each edit: the POST answered, i.e. the corrections file written, rename_experiment run, the
-  people folders and sidecars of what changed and data.js rewritten, and the new data sent back
-  (the page's drawing of it is not timed). Then, apart, the time until the contact sheets of the
-  folders it rebuilt are drawn (the app draws them after the answer, a page at a time). Each kind
+- each edit: the POST answered, i.e. the corrections file written, the naming step run again
+  (Renaming), the people folders of what changed and data.js rewritten, and the new data sent back
+  (the page's drawing of it is not timed). Then, apart, the time until the XMP sidecars of the
+  photos it changed and the contact sheets of the folders it rebuilt are written (the app writes
+  them after the answer, a part at a time). Each kind
   in turn, `--edits` of each: rename a person, move a face to nobody, merge two persons, hide a
   person, confirm a flagged face, the persons taken in turn from the largest; each edit is undone
   at once (the undo timed too), leaving the corrections file as it was.
@@ -97,11 +98,11 @@ def main():
             for action, label in (("add", kind), ("undo", "undo")):
                 took, version = post(client, version, action, kind, entry)
                 began = time.perf_counter()
-                reviewing.sheets_drawn()
+                reviewing.written()
                 answered[label].append(took)
                 drawn[label].append(time.perf_counter() - began)
     print(f"experiment {reviewing.experiment.name}: {faces} faces shown, {len(data['persons'])} persons")
-    print("| | edits | answered: median s | worst s | contact sheets drawn after: median s | worst s |")
+    print("| | edits | answered: median s | worst s | sidecars and contact sheets written after: median s | worst s |")
     print("|---|---:|---:|---:|---:|---:|")
     print(f"| start | 1 | {startup:.2f} | {startup:.2f} | | |")
     for label, values in answered.items():

@@ -19,6 +19,9 @@ people/
                              fewer than min_photos photos (by cluster), then those set
                              aside (by reason); contact_sheet.png, contact_sheet_2.png, ...
                              show them all
+  .faces/                    each face's PNG once (<photo id>.face<i>.png): the folders'
+                             face files are hard links to these, so that an edit moving a
+                             face, or hiding a person and showing them again, writes no PNG
 A person the corrections hide (assignments.tsv's `hidden`) gets no folder.
 """
 
@@ -36,6 +39,8 @@ from facecluster.outputs.assignments import LazyChips, read_assignments
 from facecluster.tables import OTHERS, tsv_writer
 
 LINK_MODES = ("symlink", "copy")
+# Where each face's PNG is kept once (hidden: not a person's folder).
+FACE_STORE = ".faces"
 
 
 @dataclass(frozen=True)
@@ -107,9 +112,10 @@ def update_people_folders(before, after, out_dir, *, mode="symlink"):
     more loses their folder. Returns the persons whose folders were rebuilt: each has its photos and
     faces, and its contact sheets are still to be drawn (draw_contact_sheet, page by page).
 
-    Each folder is built beside its place, then swapped in. A photo or face file the old folders
-    hold already is hard-linked from there (a face's PNG is the same in every folder): an edit costs
-    the files of what it changed, not the encoding of every face of the persons it touched."""
+    Each folder is built beside its place, then swapped in. A photo the old folders hold already is
+    linked from there, and each face's PNG from the folders' store (FACE_STORE, which keeps the faces
+    of hidden persons too): an edit costs the files of what it changed, not the encoding of every
+    face of the persons it touched."""
     _check_mode(mode)
     old, new = _members(before), _members(after)
     changed = sorted(p for p in {*old, *new} if old.get(p) != new.get(p))
@@ -117,7 +123,7 @@ def update_people_folders(before, after, out_dir, *, mode="symlink"):
     sources = {}
     for person in changed:
         if person in old and (out_dir / person).is_dir():
-            sources.update(_Plan.of(person, old[person], before).files(out_dir / person))
+            sources.update(_Plan.of(person, old[person], before).photo_files(out_dir / person))
     for person in changed:
         if person in new:
             building = out_dir / f".{person}.new"
@@ -185,34 +191,43 @@ class _Plan:
         chips = {p: f"{photos[faces[p].photo_id]}.face{faces[p].face_index}.png" for p in positions}
         return cls(tuple(positions), photos, chips)
 
-    def files(self, folder):
-        """{("photo", photo_id) or ("chip", position): its file in folder}."""
-        return {
-            **{("photo", photo_id): folder / name for photo_id, name in self.photos.items()},
-            **{("chip", p): folder / name for p, name in self.chips.items()},
-        }
+    def photo_files(self, folder):
+        """{photo_id: its file in folder}."""
+        return {photo_id: folder / name for photo_id, name in self.photos.items()}
 
 
 def _fill_folder(folder, plan, faces, mode, sources):
     """A person's folder, its contact sheets aside: a link to (or copy of) each photo, then each face's
-    PNG; a file `sources` holds already ({key: path}, _Plan.files) is hard-linked from there."""
+    PNG, hard-linked from the store beside the folder (written there first when missing). A photo
+    `sources` holds already ({photo_id: path}, _Plan.photo_files) is hard-linked from there."""
     folder.mkdir()
     paths = {faces[p].photo_id: faces[p].path for p in plan.positions}
     for photo_id, name in plan.photos.items():
-        source = sources.get(("photo", photo_id))
+        source = sources.get(photo_id)
         if source is not None and source.is_symlink() == (mode == "symlink") and _linked(source, folder / name):
             continue
         if mode == "symlink":
             os.symlink(Path(paths[photo_id]).resolve(), folder / name)
         else:
             shutil.copyfile(Path(paths[photo_id]).resolve(), folder / name)
+    store = folder.parent / FACE_STORE
+    store.mkdir(exist_ok=True)
     chips = LazyChips([faces[p] for p in plan.positions])
     for i, p in enumerate(plan.positions):
-        source = sources.get(("chip", p))
-        if source is None or not _linked(source, folder / plan.chips[p]):
-            # zlib's fastest level: 1.2 ms a chip against 6.3 at the default, files 10 % larger
-            # (a library's 12,600 faces: most of this job's CPU).
-            Image.fromarray(chips[i]).save(folder / plan.chips[p], compress_level=1)
+        stored = store / f"{faces[p].photo_id}.face{faces[p].face_index}.png"
+        if not stored.exists():
+            _save_png(chips[i], stored)
+        if not _linked(stored, folder / plan.chips[p]):  # a file system without hard links
+            shutil.copyfile(stored, folder / plan.chips[p])
+
+
+def _save_png(chip, path):
+    """A face's PNG, written beside its place and renamed into it (a store's file is whole or absent).
+    zlib's fastest level: 1.2 ms a chip against 6.3 at the default, files 10 % larger (a library's
+    12,600 faces: most of this job's CPU)."""
+    temporary = path.with_name(f".{path.name}.tmp")
+    Image.fromarray(chip).save(temporary, format="PNG", compress_level=1)
+    os.replace(temporary, path)
 
 
 def _linked(source, target):

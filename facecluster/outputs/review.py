@@ -101,13 +101,18 @@ def write_review_data(
     threshold=None,
     corrections=None,
     splits=None,
+    rows=None,
+    X=None,
 ):
     """(assignments' rows, data): the pages' data.js rewritten (atomically) from the experiment's
     files as they are now; the thumbnails stay (a face keeps its row when it changes person).
-    splits: review_data's, kept between calls by the review app."""
-    faces = read_assignments(assignments_path)
-    embeddings = np.load(embeddings_path, mmap_mode="r", allow_pickle=False)
-    X = np.asarray(embeddings[[face.row for face in faces]], np.float64) if faces else np.zeros((0, 1))
+    splits: review_data's, kept between calls by the review app; rows and X: the assignments' rows
+    and their embeddings when the caller holds them (the files are not read then)."""
+    faces = read_assignments(assignments_path) if rows is None else rows
+    if X is None:
+        embeddings = np.load(embeddings_path, mmap_mode="r", allow_pickle=False)
+        X = embeddings[[face.row for face in faces]] if faces else np.zeros((0, 1))
+    X = np.asarray(X, np.float64)
     data = review_data(faces, X, experiment=experiment, threshold=threshold, corrections=corrections, splits=splits)
     naming = json.loads(Path(metrics_path).read_text()).get("naming", {})
     # A problem with the whole file is corrections_problem's (a file not written yet is none).

@@ -42,16 +42,19 @@ def _q(name):
     return f"{{{NAMESPACES[prefix]}}}{local}"
 
 
-def write_sidecars(assignments_path, listing_path, out_dir, photos=None):
+def write_sidecars(assignments_path, listing_path, out_dir, photos=None, *, rows=None, sizes=None):
     """A sidecar per photo with a person's face, from an experiment's assignments.tsv and its
     dataset's listing (photos.tsv: each photo's path inside the folder); returns
     {"photos": sidecars written, "regions": faces in them}.
 
     photos: the photo ids whose sidecars to rewrite (None: all); one of them left with no
-    person's face loses its sidecar."""
+    person's face loses its sidecar. rows: assignments.tsv's rows when the caller holds them (the
+    file is not read then); sizes: {photo_id: (width, height)} known, filled with those read."""
     with open(listing_path, newline="", encoding="utf-8") as handle:
         relpaths = {row["id"]: row["relpath"] for row in csv.DictReader(handle, delimiter="\t")}
-    faces = [face for face in read_assignments(assignments_path) if is_told(face)]
+    rows = read_assignments(assignments_path) if rows is None else rows
+    sizes = {} if sizes is None else sizes
+    faces = [face for face in rows if is_told(face)]
     by_photo = defaultdict(list)
     for face in faces:
         if photos is None or face.photo_id in photos:
@@ -61,7 +64,9 @@ def write_sidecars(assignments_path, listing_path, out_dir, photos=None):
     for photo_id in set(photos or ()) - set(by_photo):
         (out_dir / f"{relpaths[photo_id]}.xmp").unlink(missing_ok=True)
     for photo_id, photo_faces in by_photo.items():
-        width, height = json.loads(record_path(photo_faces[0]).read_text())["image_size"]
+        if photo_id not in sizes:
+            sizes[photo_id] = json.loads(record_path(photo_faces[0]).read_text())["image_size"]
+        width, height = sizes[photo_id]
         regions = [(face.person, [face.left, face.top, face.right, face.bottom]) for face in photo_faces]
         path = out_dir / f"{relpaths[photo_id]}.xmp"
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -131,38 +131,66 @@ def rename_experiment(experiment_spec, paths, *, corrections_path):
     facecluster.workflow.paths.ResultPaths. Returns the names of the persons whose faces, name or
     hiding changed (`others` left out).
     """
-    name = experiment_spec.name
-    summary = json.loads(Path(paths.metrics(name)).read_text())
-    before = read_assignments(paths.assignments(name))
-    processed = paths.processed(experiment_spec.dataset.name, experiment_spec.model.name)
-    row_of = {(face.path, face.face_index): (row, face) for row, face in enumerate(read_faces(processed["faces"]))}
-    rows, faces = zip(*(row_of[(face.path, face.face_index)] for face in before)) if before else ((), ())
-    # Memory-mapped: only the experiment's rows are read (a library's embeddings are all there).
-    embeddings = np.load(processed["embeddings"], mmap_mode="r", allow_pickle=False)
-    known = None
-    if experiment_spec.known is not None:
-        known = paths.processed(experiment_spec.known.name, experiment_spec.model.name)
-    state = paths.state(experiment_spec.state_name)
-    tags = paths.tags(experiment_spec.dataset.name) if experiment_spec.face_tags else None
-    naming = _NamingStep(
-        experiment_spec.job_settings(),
-        known,
-        corrections_path,
-        state,
-        tags=tags if tags is not None and Path(tags).is_file() else None,
-        out_tags=paths.experiment_tags(name),
-    )
-    clusters = np.array([face.cluster for face in before], np.int64)
-    reasons = [face.set_aside for face in before]
-    X = np.asarray(embeddings[list(rows)])
-    after = naming.name_and_write(
-        paths.assignments(name), paths.metrics(name), summary, list(faces), X, clusters, reasons
-    )
+    renaming = Renaming(experiment_spec, paths)
+    before = renaming.rows
+    after = renaming.apply(corrections_path)
     changed = set()
     for old, new in zip(before, after):
         if (old.person, old.hidden) != (new.person, new.hidden):
             changed.update({old.person, new.person})
     return changed - {OTHERS}
+
+
+class Renaming:
+    """An experiment already clustered, read once and named again for each corrections file given
+    (rename_experiment; the review app keeps one between edits): its assignments' rows, their faces
+    and embeddings.
+
+    rows: assignments.tsv's rows as last read or written; X: their embeddings, in that order.
+    """
+
+    def __init__(self, experiment_spec, paths):
+        self.spec, self.paths = experiment_spec, paths
+        self.rows = read_assignments(paths.assignments(experiment_spec.name))
+        processed = paths.processed(experiment_spec.dataset.name, experiment_spec.model.name)
+        row_of = {(face.path, face.face_index): (row, face) for row, face in enumerate(read_faces(processed["faces"]))}
+        found = [row_of[(face.path, face.face_index)] for face in self.rows]
+        self._faces = [face for _, face in found]
+        # Memory-mapped: only the experiment's rows are read (a library's embeddings are all there).
+        embeddings = np.load(processed["embeddings"], mmap_mode="r", allow_pickle=False)
+        self.X = np.asarray(embeddings[[row for row, _ in found]])
+        # The face tags read from the dataset's photos (rule read_tags' table), read once.
+        tags = paths.tags(experiment_spec.dataset.name)
+        self._tags = read_tags(tags) if experiment_spec.face_tags and Path(tags).is_file() else None
+
+    def apply(self, corrections_path):
+        """Name the faces again with this corrections file; assignments.tsv, metrics.json and the
+        names state are rewritten. Returns the rows written (also self.rows)."""
+        spec, paths = self.spec, self.paths
+        summary = json.loads(Path(paths.metrics(spec.name)).read_text())
+        known = None
+        if spec.known is not None:
+            known = paths.processed(spec.known.name, spec.model.name)
+        naming = _NamingStep(
+            spec.job_settings(),
+            known,
+            corrections_path,
+            paths.state(spec.state_name),
+            tags=self._tags,
+            out_tags=paths.experiment_tags(spec.name),
+        )
+        clusters = np.array([face.cluster for face in self.rows], np.int64)
+        reasons = [face.set_aside for face in self.rows]
+        self.rows = naming.name_and_write(
+            paths.assignments(spec.name),
+            paths.metrics(spec.name),
+            summary,
+            list(self._faces),
+            self.X,
+            clusters,
+            reasons,
+        )
+        return self.rows
 
 
 def _set_aside(faces, settings):
@@ -194,7 +222,8 @@ class _NamingStep:
 
     def __init__(self, settings, known, corrections, state, tags=None, out_tags=None):
         self.settings, self.known, self.corrections, self.state = settings, known, corrections, state
-        # The dataset's face tags read (None: not read), and the experiment's table of them.
+        # The dataset's face tags read (its tags.tsv, or its TagRows; None: not read), and the
+        # experiment's table of them.
         self.tags, self.out_tags = tags, out_tags
 
     def name_and_write(self, out_assignments, out_metrics, summary, faces, X, clusters, reasons):
@@ -203,7 +232,8 @@ class _NamingStep:
         assignments written."""
         persons = [OTHERS] * len(faces)
         summary.pop("naming", None)
-        face_tags = tag_faces(faces, read_tags(self.tags), image_size_of()) if self.tags else FaceTags()
+        rows = read_tags(self.tags) if isinstance(self.tags, (str, os.PathLike)) else self.tags
+        face_tags = tag_faces(faces, rows, image_size_of()) if rows is not None else FaceTags()
         if summary["status"] == "clustered":
             persons, summary["naming"] = self._name(faces, X, clusters, face_tags.names)
             summary["naming"]["tags"] = _tags_summary(face_tags, summary["naming"].get("tags"), self.tags)

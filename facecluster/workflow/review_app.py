@@ -3,9 +3,11 @@ applied as it is made (`facecluster review`, docs/review.md).
 
 An edit the pages send is checked, written into the experiment's corrections file (atomically,
 under the results folder's lock: facecluster.workflow.lock), then applied to the run's results by
-rename_experiment (the naming step again on the clustering kept in assignments.tsv); the pages'
-data, the people folders of the persons it changed and the XMP sidecars of the photos it changed
-are then rewritten. The report, figures and metrics.tsv wait for the next Snakemake run.
+facecluster.workflow.experiment.Renaming (the naming step again on the clustering kept in
+assignments.tsv); the pages' data and the people folders of the persons it changed are then
+rewritten, and the answer sent. The XMP sidecars of the photos it changed and those persons'
+contact sheets are written after the answer. The report, figures and metrics.tsv wait for the
+next Snakemake run.
 
 Security, for a server that writes files: it listens on 127.0.0.1 unless told otherwise; it
 answers only requests naming a local host with its port (a web page elsewhere cannot reach it
@@ -36,10 +38,10 @@ from facecluster.naming.corrections import CORRECTION_KINDS, CorrectionsError, c
 from facecluster.naming.names import name_problem
 from facecluster.naming.persons import NOBODY
 from facecluster.outputs import review
-from facecluster.outputs.assignments import LazyChips, read_assignments
+from facecluster.outputs.assignments import LazyChips
 from facecluster.outputs.people_folders import contact_sheet_pages, draw_contact_sheet, update_people_folders
 from facecluster.outputs.xmp import write_sidecars
-from facecluster.workflow.experiment import rename_experiment
+from facecluster.workflow.experiment import Renaming
 from facecluster.workflow.lock import Busy, ResultsLock
 from facecluster.workflow.paths import ResultPaths
 
@@ -48,6 +50,8 @@ TOKEN_HEADER = "x-facecluster-token"
 # An edit is a few names and a path: a larger body is no edit.
 MAX_BODY = 64 * 1024
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "[::1]")
+# Sidecars written at a time after an edit (about 0.3 s): an edit made meanwhile waits no longer.
+SIDECARS_AT_ONCE = 500
 
 
 class Refused(Exception):
@@ -94,32 +98,43 @@ class Review:
         self.experiment = experiment
         self.lock = ResultsLock(experiment.paths.root)
         self._one_at_a_time = threading.Lock()
-        self._rows = None
+        # The experiment read once (rows, embeddings), and assignments.tsv's stamp when it was.
+        self._renaming = None
         self._rows_stamp = None
         # The persons' splits (facecluster.outputs.review.review_data): an edit recomputes those it changed.
         self._splits = {}
         # (the review's faces/ folder's modification time, the thumbnails it held then)
         self._thumbnails = None
-        # {person: the next page of their contact sheets to draw}: folders rebuilt by edits.
+        # Written after an edit's answer, a part at a time (_write_later): the sidecars of these
+        # photos, then the contact sheets of these persons ({person: the next page to draw}).
+        self._sidecars = set()
         self._sheets = {}
-        self._drawer = None
+        self._writer = None
+        self._photo_sizes = {}
 
     def version(self):
         experiment = self.experiment
         return review.review_version(experiment.paths.assignments(experiment.name), experiment.corrections)
 
-    def rows(self):
-        """assignments.tsv's rows (read again when the file changed)."""
-        path = Path(self.experiment.paths.assignments(self.experiment.name))
-        stat = path.stat()
-        stamp = (stat.st_mtime_ns, stat.st_size)
+    def renaming(self):
+        """The experiment as facecluster.workflow.experiment.Renaming holds it: read again when
+        assignments.tsv changed since (a workflow run)."""
+        stamp = self._stamp()
         if stamp != self._rows_stamp:
-            self._rows, self._rows_stamp = read_assignments(path), stamp
-        return self._rows
+            self._renaming, self._rows_stamp = Renaming(self.experiment.spec, self.experiment.paths), stamp
+        return self._renaming
+
+    def rows(self):
+        """assignments.tsv's rows."""
+        return self.renaming().rows
+
+    def _stamp(self):
+        stat = Path(self.experiment.paths.assignments(self.experiment.name)).stat()
+        return stat.st_mtime_ns, stat.st_size, stat.st_ino
 
     def write_data(self):
         """data.js from the results as they are; a thumbnail missing is cut. Returns the data."""
-        experiment = self.experiment
+        experiment, renaming = self.experiment, self.renaming()
         faces, data = review.write_review_data(
             experiment.paths.assignments(experiment.name),
             experiment.embeddings,
@@ -129,6 +144,8 @@ class Review:
             threshold=experiment.spec.naming_threshold,
             corrections=experiment.corrections,
             splits=self._splits,
+            rows=renaming.rows,
+            X=renaming.X,
         )
         folder = experiment.review / "faces"
         stamp = folder.stat().st_mtime_ns
@@ -163,7 +180,8 @@ class Review:
         corrections, problem = read_corrections(path)
         if problem and path.exists():
             raise Refused(400, f"The corrections file cannot be read, fix it first: {problem}")
-        before = self.rows()
+        renaming = self.renaming()
+        before = renaming.rows
         messages = []
         for action, kind, entry in edits:
             if action == "add":
@@ -175,68 +193,92 @@ class Review:
         old_text = path.read_bytes() if path.exists() else None
         _write_corrections(path, corrections)
         try:
-            rename_experiment(experiment.spec, experiment.paths, corrections_path=str(path))
+            after = renaming.apply(str(path))
         except Exception:
             # The file goes back as it was: the results still match it.
             if old_text is None:
                 path.unlink()
             else:
                 review.write_atomically(path, old_text)
+            self._rows_stamp = None  # read again: the results may be half rewritten
             raise
-        self._rewrite_outputs(before, self.rows())
+        self._rows_stamp = self._stamp()
+        self._rewrite_outputs(before, after)
         return message, self.write_data()
 
     def _rewrite_outputs(self, before, after):
-        """The people folders of the persons whose faces changed (their contact sheets drawn after the
-        answer: _draw_sheets), and the sidecars of their photos."""
+        """The people folders of the persons whose faces changed; their contact sheets, and the
+        sidecars of the photos whose names changed, are written after the answer (_write_later)."""
         experiment = self.experiment
         people = Path(experiment.paths.people(experiment.name))
         if people.is_dir():
             rebuilt = update_people_folders(before, after, people, mode=experiment.spec.people_folders)
             self._sheets.update(dict.fromkeys(rebuilt, 0))
-            if self._sheets and self._drawer is None:
-                self._drawer = threading.Thread(target=self._draw_sheets, name="contact sheets", daemon=True)
-                self._drawer.start()
-        changed = [(a, b) for a, b in zip(before, after) if (a.person, a.hidden) != (b.person, b.hidden)]
-        xmp = Path(experiment.paths.xmp(experiment.name))
-        if changed and xmp.is_dir():
-            photos = {new.photo_id for _, new in changed}
-            write_sidecars(experiment.paths.assignments(experiment.name), experiment.listing, xmp, photos)
+        if Path(experiment.paths.xmp(experiment.name)).is_dir():
+            self._sidecars.update(
+                new.photo_id for old, new in zip(before, after) if (old.person, old.hidden) != (new.person, new.hidden)
+            )
+        if (self._sheets or self._sidecars) and self._writer is None:
+            self._writer = threading.Thread(target=self._write_later, name="sidecars and sheets", daemon=True)
+            self._writer.start()
 
-    def _draw_sheets(self):
-        """Draw the contact sheets of the folders edits rebuilt, a page at a time, each under the lock:
-        an edit waits for one page at most (the others' folder has a page per 480 faces, 0.4 s each).
-        When a workflow run holds the lock, the sheets are left to it: it rebuilds every folder."""
+    def _write_later(self):
+        """Write what edits left to write after their answer (the sidecars, a few hundred photos at a
+        time, then the contact sheets, a page at a time), each part under the lock: an edit waits for
+        one part at most (0.4 s). When a workflow run holds the lock, the rest is left to it: it
+        rewrites every sidecar and folder."""
         people = Path(self.experiment.paths.people(self.experiment.name))
         while True:
             with self._one_at_a_time:
-                if self._sheets:
+                if self._sheets or self._sidecars:
                     try:
                         self.lock.take(wait=False)
                     except Busy:
                         self._sheets.clear()
-                if not self._sheets:
-                    self._drawer = None  # (under the lock: an edit after this starts another drawer)
+                        self._sidecars.clear()
+                if not self._sheets and not self._sidecars:
+                    self._writer = None  # (under the lock: an edit after this starts another writer)
                     return
-                person = min(self._sheets)
                 try:
-                    faces, page = self.rows(), self._sheets.pop(person)
-                    if page < contact_sheet_pages(faces, person):
-                        draw_contact_sheet(faces, people, person, page)
-                        self._sheets[person] = page + 1
+                    if self._sidecars:
+                        self._write_sidecars(people)
+                    else:
+                        self._draw_sheet(people)
                 except Exception:
-                    # The sheets are left to the next run; edits go on.
-                    LOG.exception("contact sheets not drawn (the next workflow run draws them)")
+                    # Left to the next run; edits go on.
+                    LOG.exception("sidecars or contact sheets not written (the next workflow run writes them)")
                     self._sheets.clear()
-                    self._drawer = None
+                    self._sidecars.clear()
+                    self._writer = None
                     return
                 finally:
                     self.lock.release()
 
-    def sheets_drawn(self):
-        """Wait until the contact sheets of every edit made are drawn."""
-        while (drawer := self._drawer) is not None:
-            drawer.join()
+    def _write_sidecars(self, people):
+        experiment = self.experiment
+        part = set(sorted(self._sidecars)[:SIDECARS_AT_ONCE])
+        self._sidecars -= part
+        write_sidecars(
+            experiment.paths.assignments(experiment.name),
+            experiment.listing,
+            Path(experiment.paths.xmp(experiment.name)),
+            part,
+            rows=self.rows(),
+            sizes=self._photo_sizes,
+        )
+
+    def _draw_sheet(self, people):
+        faces = self.rows()
+        person = min(self._sheets)
+        page = self._sheets.pop(person)
+        if page < contact_sheet_pages(faces, person):
+            draw_contact_sheet(faces, people, person, page)
+            self._sheets[person] = page + 1
+
+    def written(self):
+        """Wait until the sidecars and contact sheets of every edit made are written."""
+        while (writer := self._writer) is not None:
+            writer.join()
 
 
 # ---- the edits --------------------------------------------------------------------------------

@@ -83,4 +83,4 @@ def main(argv=None, prog="facecluster review"):
         webbrowser.open(url)
     server = uvicorn.Server(uvicorn.Config(make_app(reviewing, token, port, args.host), log_level="warning"))
     server.run(sockets=[listening])
-    reviewing.sheets_drawn()  # the contact sheets of the last edits, before the app ends
+    reviewing.written()  # the sidecars and contact sheets of the last edits, before the app ends

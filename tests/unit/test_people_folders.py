@@ -9,6 +9,7 @@ import pytest
 
 from facecluster.outputs.assignments import Assignment, write_assignments
 from facecluster.outputs.people_folders import (
+    FACE_STORE,
     contact_sheet_pages,
     draw_contact_sheet,
     update_people_folders,
@@ -47,9 +48,12 @@ def fresh(tmp_path, rows, mode):
 
 
 def files(folder):
-    """{path in folder: ("link", target) or ("file", bytes)}."""
+    """{path in folder: ("link", target) or ("file", bytes)}, the face store aside (it keeps the faces
+    of hidden persons)."""
     found = {}
-    for root, _, names in os.walk(folder):
+    for root, folders, names in os.walk(folder):
+        if root == str(folder):
+            folders.remove(FACE_STORE)
         for name in names:
             path = os.path.join(root, name)
             key = os.path.relpath(path, folder)
@@ -84,3 +88,8 @@ def test_each_edit_leaves_the_folders_a_fresh_build_makes_and_reuses_the_face_fi
         if number == 0:  # the renamed person's faces and photos are the same files, not written again
             assert rebuilt == ["Ann Lee"]
             assert {name: os.lstat(people / "Ann Lee" / name).st_ino for name in kept} == inode
+        stored = {path.name: path.stat().st_ino for path in (people / FACE_STORE).iterdir()}
+        if number == 0:
+            store = stored
+        # No face's PNG is written again, not even after a person is hidden, then shown again.
+        assert stored == store, f"edit {number}"

@@ -25,6 +25,7 @@ from conftest import (
 from PIL import Image
 
 from facecluster.outputs.assignments import read_assignments
+from facecluster.outputs.people_folders import FACE_STORE
 
 pytestmark = pytest.mark.workflow
 
@@ -325,11 +326,11 @@ def photos_of(rows, positions):
 
 
 def people_folders(people):
-    """{folder: the photos in it} of a people folder."""
+    """{folder: the photos in it} of a people folder (its face store aside)."""
     return {
         folder.name: {f.name for f in folder.iterdir() if f.suffix == ".jpg"}
         for folder in people.iterdir()
-        if folder.is_dir()
+        if folder.is_dir() and folder.name != FACE_STORE
     }
 
 

@@ -3,9 +3,11 @@ origins, paths, large bodies, bad names, old versions, a run in progress) writes
 takes is saved, applied and shown, and undone the same way."""
 
 import os
+import re
 import subprocess
 import sys
 from collections import Counter, defaultdict
+from pathlib import Path
 
 import pytest
 import yaml
@@ -211,6 +213,8 @@ def test_a_rename_is_saved_applied_and_shown_then_undone(served):
     assert (people / "Ann Lee").is_dir() and not (people / person).exists()
     assert "Ann Lee" in (work / "results/experiments/four/review/data.js").read_text()
     assert data["version"] == reviewing.version()
+    reviewing.written()  # the sidecars follow the answer
+    assert sidecar_names(work, person) == {"Ann Lee"}
 
     answer = post(client, an_edit(reviewing, "undo", "rename", [person, "Ann Lee"]))
     assert answer.status_code == 200, answer.text
@@ -219,3 +223,16 @@ def test_a_rename_is_saved_applied_and_shown_then_undone(served):
     for row in read_assignments(work / "results/experiments/four/assignments.tsv"):
         by_person[row.person] += 1
     assert "Ann Lee" not in by_person and person in by_person
+    reviewing.written()
+    assert sidecar_names(work, person) == {person}
+
+
+def sidecar_names(work, person):
+    """The names in the XMP sidecars of the photos of `person`'s faces (the person as the run named them)."""
+    rows = read_assignments(work / "results/experiments/four/assignments.tsv")
+    photos = {Path(row.path).relative_to(work / "photos") for row in rows if row.person in (person, "Ann Lee")}
+    found = set()
+    for photo in photos:
+        text = (work / f"results/experiments/four/xmp/{photo}.xmp").read_text()
+        found.update(re.findall(r'mwg-rs:Name="([^"]+)"', text))
+    return found
