@@ -140,3 +140,25 @@ def test_names_written_back_into_the_sidecars_are_not_read_as_the_users_tags(tag
     table = read_tsv(tagged / "results/experiments/mine/tags.tsv")
     assert len(table) == 5 and {row["status"] for row in table} == {"used"}
     assert {key: row["person"] for key, row in persons(tagged).items()} == before
+
+
+def test_corrections_applied_in_place_as_the_review_app_does_keep_the_tags(tagged, monkeypatch):
+    import yaml
+
+    from facecluster.workflow.config import validate_config
+    from facecluster.workflow.experiment import rename_experiment
+    from facecluster.workflow.paths import ResultPaths
+    from facecluster.workflow.specs import resolve
+
+    monkeypatch.chdir(tagged)
+    spec = resolve(validate_config(yaml.safe_load((tagged / "config.yaml").read_text())))
+    fixes = tagged / "fixes.yaml"
+    fixes.write_text(yaml.safe_dump({"rename": {VLADIMIR: "Vladimir Putin"}}))
+
+    changed = rename_experiment(spec.experiments["mine"], ResultPaths("results"), corrections_path=fixes)
+
+    assert changed == {VLADIMIR, "Vladimir Putin"}
+    named = {row["person"] for row in assignments(tagged) if "Hugo_Chavez/" in row["path"]}
+    assert named == {HUGO}  # the tags still name Hugo's faces
+    table = read_tsv(tagged / "results/experiments/mine/tags.tsv")
+    assert {row["person"] for row in table if row["name"] == VLADIMIR} == {"Vladimir Putin"}
