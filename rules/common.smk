@@ -130,6 +130,10 @@ def dataset_listing_digest(wildcards):
     return PLAN.listing_digest(wildcards.dataset)
 
 
+def dataset_file_stamps(wildcards):
+    return PLAN.file_stamps(wildcards.dataset)
+
+
 def dataset_settings(wildcards):
     return SPEC.datasets[wildcards.dataset].job_settings()
 

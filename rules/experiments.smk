@@ -6,6 +6,7 @@
 # and rewritten by the job: Snakemake deletes a job's outputs before it runs, and
 # the next run needs this run's names to keep them (facecluster.naming.persons).
 # params.corrections: the config's corrections file, else the state folder's.
+# input.tags (unless face_tags: false): the names read from the photos and sidecars.
 rule cluster_experiment:
     input:
         unpack(experiment_naming_inputs),
@@ -15,6 +16,7 @@ rule cluster_experiment:
         assignments=PATHS.assignments("{experiment}"),
         metrics=PATHS.metrics("{experiment}"),
         coords=PATHS.coords("{experiment}"),
+        tags=PATHS.experiment_tags("{experiment}"),
         table=report(
             PATHS.metrics_table("{experiment}"),
             caption="../report/metrics.rst",

@@ -27,4 +27,6 @@ with threadpool_limits(snakemake.threads):
         ),
         corrections=snakemake.params.corrections,
         state=snakemake.params.state,
+        tags=snakemake.input.get("tags"),
+        out_tags=snakemake.output.tags,
     )

@@ -302,3 +302,83 @@ def sort_review_folder(work, photos, **experiment):
     )
     run_snakemake(work)
     return work
+
+
+def require_exiftool():
+    """exiftool's path; skips without it (Debian's libimage-exiftool-perl, which .ci/run installs)."""
+    path = shutil.which("exiftool")
+    if path is None:
+        pytest.skip("exiftool is absent: install Debian's libimage-exiftool-perl (.ci/run does) to write the tags")
+    return path
+
+
+def exiftool_write(target, tags, photo=None):
+    """Write `tags` ({exiftool tag: value}, structures as dicts and lists) with exiftool itself: into
+    `target` (a photo, in place), or, where `target` does not exist, into a new sidecar made from
+    `photo` (its tags copied, as digiKam's sidecars hold them) or from nothing."""
+    import json
+
+    exiftool = require_exiftool()
+    target = Path(target)
+    spec = target.with_name(f".{target.name}.json")
+    spec.write_text(json.dumps([{"SourceFile": "*", **tags}], ensure_ascii=False), encoding="utf-8")
+    if target.exists():
+        command = [exiftool, "-q", "-overwrite_original", f"-json={spec}", str(target)]
+    else:
+        command = [exiftool, "-q", f"-json={spec}", "-o", str(target), *([str(photo)] if photo else [])]
+    subprocess.run(command, check=True, capture_output=True)
+    spec.unlink()
+    return target
+
+
+def exiftool_read(path, *tags):
+    """exiftool's -json -struct reading of a file (all its tags, or `tags`: ["-RegionInfo", ...])."""
+    import json
+
+    command = [require_exiftool(), "-json", "-struct", "-G1", *tags, str(path)]
+    return json.loads(subprocess.run(command, capture_output=True, text=True, check=True).stdout)[0]
+
+
+def mwg_regions(width, height, regions):
+    """exiftool's XMP-mwg-rs:RegionInfo of (name, (left, top, right, bottom) in pixels) regions."""
+    return {
+        "AppliedToDimensions": {"W": width, "H": height, "Unit": "pixel"},
+        "RegionList": [
+            {
+                "Area": {
+                    "X": (left + right) / 2 / width,
+                    "Y": (top + bottom) / 2 / height,
+                    "W": (right - left) / width,
+                    "H": (bottom - top) / height,
+                    "Unit": "normalized",
+                },
+                "Name": name,
+                "Type": kind,
+            }
+            for name, (left, top, right, bottom), kind in ((*r, "Face") if len(r) == 2 else r for r in regions)
+        ],
+    }
+
+
+@pytest.fixture(scope="session")
+def yunet_boxes(model_folder):
+    """YuNet's boxes [(left, top, right, bottom)] of a photo (a path, EXIF orientation applied), as the
+    per-photo stage finds them at full size."""
+    import numpy as np
+    from PIL import ImageOps
+
+    from facecluster.photos.detectors import make_detector
+    from facecluster.workflow.config import validated_model
+    from facecluster.workflow.plan import prepare_model
+
+    folder = model_folder / "yunet"
+    if not folder.exists():
+        prepare_model("yunet", folder)
+    model = {"detector": {"name": "yunet", "keep": "all", "min_size": 16}, "embedder": {"name": "dlib"}}
+    detector = make_detector(validated_model(model)["detector"], [str(folder)], 1)
+
+    def boxes(path):
+        rgb = np.asarray(ImageOps.exif_transpose(Image.open(path)).convert("RGB"))
+        return [tuple(float(v) for v in d.box) for d in detector.detect(rgb)]
+
+    return boxes

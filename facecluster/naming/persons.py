@@ -12,8 +12,18 @@ in two steps. First the automatic names, what the tool would call everyone witho
    most faces with (each name taken once, the biggest overlaps first);
 3. new people get new numbers, after the highest number the previous run gave.
 
-These are what the state keeps (facecluster.naming.state). Then the corrections file, the user's
-standing statement read by every run, is applied on top, in this order:
+These are what the state keeps (facecluster.naming.state). Then the names the user gave already,
+face tags read from the photos and their sidecars (facecluster.naming.tags), with the force of a
+correction:
+
+3b. each tagged face is the tag's person, and faces tagged with one name are one person (the groups
+   holding them joined, whatever the clustering said); a group's untagged faces go with the name
+   most of its tagged faces carry; a group without a tag takes a tag's name as from reference
+   photos (step 1, the tagged faces the references). One name on groups lying farther apart than
+   the naming distance, and two names in one group, are disputes the review pages list first.
+
+Then the corrections file, the user's standing statement read by every run, is applied on top, in
+this order:
 
 4. merges ("person_0003 and person_0011 are one person"): one group, under the first name;
 5. renames ("person_0007 is obama"): never to a name another person has (merge them instead),
@@ -55,6 +65,10 @@ NOBODY = "nobody"
 # An embedder none is fitted to: its calibrated threshold, a majority of the group's faces near
 # one person's references and nothing more.
 UNFITTED_NAMING = NamingRule(scale=1.0, pairs=1)
+
+
+def count(n, noun):
+    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 def person_number(number):
@@ -101,7 +115,9 @@ def mentioned_names(corrections):
     return names
 
 
-def name_people(faces, X, clusters, *, threshold, pairs=1, known=None, previous=None, corrections=None, min_photos=1):
+def name_people(
+    faces, X, clusters, *, threshold, pairs=1, known=None, previous=None, corrections=None, min_photos=1, tags=None
+):
     """Name every face; returns (persons, state, report).
 
     faces: the experiment's faces (facecluster.photos.faces.Face: path, face_index, photo_id), the
@@ -110,10 +126,11 @@ def name_people(faces, X, clusters, *, threshold, pairs=1, known=None, previous=
     face-reference pairs within it a known name needs (the embedder's NamingRule); known:
     KnownPeople or None; previous: the last run's NamingState; corrections: read_corrections'
     mapping; min_photos: the photos a group needs to become a person unless a name given to it
-    says so (else OTHERS).
-    state: each face's automatic name (before the corrections), what the next run carries on.
+    says so (else OTHERS); tags: {row: name} of the faces the user tagged (facecluster.naming.tags).
+    state: each face's automatic name (before the tags and corrections), what the next run carries on.
     report: {"known": {name: faces}, "kept": automatic names carried over, "new": new ones,
-    "corrections": [{"correction", "honoured", "reason"}], "hidden": the names hidden}.
+    "corrections": [{"correction", "honoured", "reason"}], "hidden": the names hidden, and with
+    tags, "tags": {"named": {name: faces}, "disputes": [{"kind", "names", "text"}]}}.
     """
     previous = previous or NamingState()
     keys = {(face.path, face.face_index) for face in faces}
@@ -128,6 +145,7 @@ def name_people(faces, X, clusters, *, threshold, pairs=1, known=None, previous=
     naming.carry_previous_names(mentioned_names(corrections))
     naming.number_the_rest()
     automatic = naming.persons()
+    tag_report = naming.apply_tags(tags) if tags else None
     for names in corrections["merge"]:
         naming.merge(names)
     for old, new in corrections["rename"]:
@@ -136,7 +154,12 @@ def name_people(faces, X, clusters, *, threshold, pairs=1, known=None, previous=
         naming.move_out(entry)
     for name in corrections["hide"]:
         naming.hide(name)
-    return naming.result(automatic)
+    persons, state, report = naming.result(automatic)
+    if tag_report is not None:
+        names = tag_report.pop("names")
+        tag_report["named"] = dict(sorted(Counter(p for p in persons if p in names).items()))
+        report["tags"] = tag_report
+    return persons, state, report
 
 
 class _Naming:
@@ -194,10 +217,20 @@ class _Naming:
         return [self.name.get(int(g), OTHERS) for g in self.group.tolist()]
 
     def name_known(self, known):
+        for person, groups in self._near_references(known, self._groups()).items():
+            keep = max(groups, key=lambda g: (np.sum(self.group == g), -g))
+            for g in groups:
+                self._join(keep, g)
+            self.name[keep] = person
+            self.known_names.add(person)
+
+    def _near_references(self, known, groups):
+        """{name: the groups among `groups` whose faces lie near that person's references} (KnownPeople:
+        the rule of step 1)."""
         distances = known.distances(self.X)
         best, distance = known.nearest(distances)
         by_person = defaultdict(list)
-        for g in self._groups():
+        for g in groups:
             rows = np.flatnonzero(self.group == g)
             votes = Counter(int(best[r]) for r in rows if distance[r] < self.threshold)
             if not votes:
@@ -210,12 +243,83 @@ class _Naming:
             close = int((distances[np.ix_(rows, references)] < self.threshold).sum())
             if 2 * count > len(rows) and close >= min(self.pairs, len(rows) * int(references.sum())):
                 by_person[known.people[person]].append(g)
-        for person, groups in by_person.items():
-            keep = max(groups, key=lambda g: (np.sum(self.group == g), -g))
-            for g in groups:
+        return by_person
+
+    def apply_tags(self, tags):
+        """Step 3b: {row: name} of the tagged faces; returns {"disputes": [...], "names": the tags' names}."""
+        from facecluster.naming.known import KnownPeople
+
+        disputes = []
+        rows_of = defaultdict(list)
+        for row, name in sorted(tags.items()):
+            rows_of[name].append(row)
+        # The name of each group holding tagged faces: the one most of them carry.
+        counts = defaultdict(Counter)
+        for row, name in tags.items():
+            if self.group[row] != UNKNOWN:
+                counts[int(self.group[row])][name] += 1
+        owner = {}
+        for g, names in sorted(counts.items()):
+            ranked = sorted(names.items(), key=lambda item: (-item[1], item[0]))
+            owner[g] = ranked[0][0]
+            if len(ranked) > 1:
+                shown = ", ".join(f"{name} ({count(n, 'face')})" for name, n in ranked)
+                disputes.append(
+                    {
+                        "kind": "two_names",
+                        "names": [name for name, _ in ranked],
+                        "text": f"one cluster ({self.name.get(g, OTHERS)}) holds faces tagged {shown}: "
+                        f"each tagged face follows its tag, the cluster's other faces {ranked[0][0]}",
+                    }
+                )
+        tagged_groups = set(owner)
+        for name, rows in sorted(rows_of.items(), key=lambda item: (-len(item[1]), item[0])):
+            groups = sorted((g for g, n in owner.items() if n == name), key=lambda g: -counts[g][name])
+            far = self._far_apart(name, groups, rows)
+            if far:
+                disputes.append(far)
+            holder = self._group_named(name)  # a known person of that name, say
+            if holder is not None and owner.get(holder, name) != name:
+                holder = None
+            keep = groups[0] if groups else holder if holder is not None else self._new_group()
+            for g in [*groups[1:], *([holder] if holder is not None else [])]:
                 self._join(keep, g)
-            self.name[keep] = person
-            self.known_names.add(person)
+            for row in rows:
+                self.group[row] = keep
+            self.name[keep] = name
+            self.merged.add(keep)  # a person whatever their photos: the user named them
+        # Groups without a tag: named as by reference photos, the tagged faces the references.
+        references = KnownPeople([tags[r] for r in sorted(tags)], self.X[sorted(tags)])
+        if self.threshold is not None:
+            untagged = [
+                g for g in self._groups() if g not in tagged_groups and self.name.get(g) not in self.known_names
+            ]
+            for name, groups in self._near_references(references, untagged).items():
+                keep = self._group_named(name)
+                for g in groups:
+                    self._join(keep, g)
+        return {"disputes": disputes, "names": set(tags.values())}
+
+    def _far_apart(self, name, groups, rows):
+        """The dispute of a name whose tagged faces lie in groups farther apart (mean distance between
+        their tagged faces) than the naming distance, or None."""
+        if len(groups) < 2 or self.threshold is None:
+            return None
+        by_group = [[r for r in rows if self.group[r] == g] for g in groups]
+        worst = 0.0
+        for i in range(len(by_group)):
+            for j in range(i + 1, len(by_group)):
+                a, b = self.X[by_group[i]], self.X[by_group[j]]
+                worst = max(worst, float(np.linalg.norm(a[:, None] - b[None], axis=2).mean()))
+        if worst <= self.threshold:
+            return None
+        clusters = ", ".join(self.name.get(g, OTHERS) for g in groups)
+        return {
+            "kind": "one_name",
+            "names": [name],
+            "text": f"the faces tagged {name} lie in clusters that look like different people ({clusters}; "
+            f"mean distance {worst:.2f}, over the naming distance {self.threshold:.2f}): joined as the tags say",
+        }
 
     def carry_previous_names(self, mentioned):
         """Each group keeps the previous automatic name it shares most faces with; a number only while

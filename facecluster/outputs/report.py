@@ -197,7 +197,23 @@ def _naming(naming):
     lines += [
         f"- **not honoured**: {c['correction']}: {c['reason']}" for c in naming["corrections"] if not c["honoured"]
     ]
-    return lines + [""]
+    return lines + _tags(naming.get("tags")) + [""]
+
+
+def _tags(tags):
+    """The face tags read from the photos and sidecars: how many read, used, disputed, and why not."""
+    if not tags or not tags["read_tags"]:
+        return ["- face tags in the photos and sidecars: not read (face_tags: false)"] if tags else []
+    named = ", ".join(f"{name} ({count(faces, 'face')})" for name, faces in tags["named"].items())
+    lines = [
+        f"- face tags in the photos and sidecars: {tags['read']} read, {tags['used']} used, "
+        f"{tags['disputed']} disputed" + (f"; people they name: {named}" if named else "") + " (tags.tsv)"
+    ]
+    lines += [f"- **tags disputed**: {dispute['text']}" for dispute in tags["disputes"]]
+    if tags["problems"]:
+        lines += [f"- **tags not read**: {count(tags['problems'], 'problem')}; the first:"]
+        lines += [f"  - {problem}" for problem in tags["problem_list"]]
+    return lines
 
 
 def describe_unhonoured(by_experiment, results="results"):

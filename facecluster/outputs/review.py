@@ -15,6 +15,8 @@ edit is sent at once, applied, and data.js rewritten (write_review_data; the thu
 "Check these first" lists, most doubtful first:
   near faces     a face whose root-mean-square distance to its own person's other faces is at
                  least NEAR_RATIO of that to the nearest other person's faces;
+  face tags      the names read from the photos and sidecars that disagree: one name on clusters
+                 that look like different people, two names on one cluster or one face;
   split persons  a person whose faces, cut in two by average linkage, make two groups of at
                  least MIN_GROUP faces lying farther apart on average than SPLIT_NEAR_THRESHOLD
                  times the embedder's calibrated distance, and SPLIT_GAP times farther than
@@ -116,6 +118,12 @@ def write_review_data(
     # A problem with the whole file is corrections_problem's (a file not written yet is none).
     data["not_honoured"] = [
         c for c in naming.get("corrections", []) if not c["honoured"] and c["correction"] != "(the whole file)"
+    ]
+    # The face tags that disagree with each other or with the clustering (facecluster.naming.tags).
+    index = {person["name"]: i for i, person in enumerate(data["persons"])}
+    data["tags"] = [
+        {"text": d["text"], "persons": [index[n] for n in d["names"] if n in index]}
+        for d in naming.get("tags", {}).get("disputes", [])
     ]
     data["run"] = hashlib.sha256(Path(assignments_path).read_bytes()).hexdigest()[:16]
     data["version"] = review_version(assignments_path, corrections)

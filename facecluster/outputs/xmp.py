@@ -21,6 +21,7 @@ from pathlib import Path
 from facecluster.naming.persons import NO_PERSON
 from facecluster.outputs.assignments import read_assignments
 from facecluster.photos.faces import record_path
+from facecluster.photos.tags import OURS
 
 NAMESPACES = {
     "x": "adobe:ns:meta/",
@@ -110,7 +111,8 @@ def sidecar(width, height, regions):
         region = ET.SubElement(
             ET.SubElement(bag, _q("rdf:li")),
             _q("rdf:Description"),
-            {_q("mwg-rs:Name"): name, _q("mwg-rs:Type"): "Face"},
+            # Marked as facecluster's: never read back as the user's tag (facecluster.photos.tags).
+            {_q("mwg-rs:Name"): name, _q("mwg-rs:Type"): "Face", _q("mwg-rs:Description"): OURS},
         )
         attributes = {_q(f"stArea:{key}"): str(value) for key, value in area(box, width, height).items()}
         ET.SubElement(region, _q("mwg-rs:Area"), {**attributes, _q("stArea:unit"): "normalized"})

@@ -27,6 +27,7 @@ from facecluster.photos.decoding import RejectedPhoto, decode_bytes, read_bytes
 from facecluster.photos.detectors import downscale, make_detector, select_faces
 from facecluster.photos.embedders import make_embedder
 from facecluster.photos.ledger import LedgerRow, write_ledger
+from facecluster.photos.tags import is_sidecar_name
 
 logger = logging.getLogger(__name__)
 
@@ -157,6 +158,8 @@ class BatchProcessor:
         row = LedgerRow(id=member["id"], path=member["path"], label=member["label"])
         if member["hidden"]:
             return row.reject("hidden file (its name or a folder above it starts with '.')"), None
+        if is_sidecar_name(member["path"]):
+            return row.reject("an XMP sidecar, not a photo: its face tags are read (tags.tsv)"), None
         try:
             data, row.sha256 = read_bytes(member["path"])
             cached = self.cache.load(row.sha256)

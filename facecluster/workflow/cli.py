@@ -4,6 +4,9 @@
 .venv/bin/facecluster docs                            docs/components.md, from the registries
 .venv/bin/facecluster review [EXPERIMENT]             the review pages served, each correction applied
                                                       as it is made (docs/review.md)
+.venv/bin/facecluster xmp write EXPERIMENT --into-sidecars [--dry-run] [--lightroom-names]
+                                                      the names into the sidecars next to the photos,
+                                                      every other tag kept (docs/xmp.md)
 """
 
 import argparse
@@ -29,10 +32,17 @@ def _review(argv):
     main(argv, prog="facecluster review")
 
 
+def _xmp(argv):
+    from facecluster.workflow.xmp_cli import main
+
+    main(argv, prog="facecluster xmp")
+
+
 COMMANDS = {
     "calibrate": (_calibrate, "measure an embedder's distance thresholds on labelled photos"),
     "docs": (_docs, "print docs/components.md, made from the registered components"),
     "review": (_review, "review an experiment's people in the browser, corrections applied at once"),
+    "xmp": (_xmp, "write an experiment's names into the sidecars next to its photos (xmp write --into-sidecars)"),
 }
 
 

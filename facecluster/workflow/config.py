@@ -48,8 +48,8 @@ def _registries():
 # default model and the default clusterer, which needs no number of people.
 PHOTOS_DATASET = "photos"
 PHOTOS_EXPERIMENT = "photos"
-# What `photos` may also say, for its experiment: reference photos, corrections, queries.
-NAMING_KEYS = ("known", "corrections", "find")
+# What `photos` may also say, for its experiment: reference photos, corrections, queries, face tags.
+NAMING_KEYS = ("known", "corrections", "find", "face_tags")
 
 
 def validate_config(config):

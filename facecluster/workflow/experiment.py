@@ -8,6 +8,8 @@ metrics.json     the recipe, the chosen K and why, notes, every score for every 
                  honoured or not and why
 metrics.tsv      the scores as a table, one row per K
 coords.npy       (faces, 2) float64, the 2-D PCA view the plots draw (NaN for a face set aside)
+tags.tsv         every face tag read for the experiment's photos (facecluster.naming.tags): the face
+                 it went on, that face's person, and why not
 """
 
 import json
@@ -27,10 +29,12 @@ from facecluster.naming.corrections import read_corrections
 from facecluster.naming.known import KnownPeople
 from facecluster.naming.persons import name_people
 from facecluster.naming.state import NamingState
+from facecluster.naming.tags import FaceTags, image_size_of, tag_faces, write_face_tags
 from facecluster.outputs import plots
 from facecluster.outputs.assignments import Assignment, LazyChips, read_assignments, write_assignments
 from facecluster.outputs.report import k_found
 from facecluster.photos.faces import read_faces
+from facecluster.photos.tags import read_tags
 from facecluster.tables import OTHERS, UNKNOWN, tsv_writer
 
 # Scores are rounded so that results do not depend on floating-point summation
@@ -50,6 +54,8 @@ def cluster_experiment(
     known=None,
     corrections=None,
     state=None,
+    tags=None,
+    out_tags=None,
 ):
     """Sample, set aside the faces not worth sorting, reduce, sort them into persons
     (facecluster.clustering.sort_faces: cluster over the K sweep, score, choose K), name the
@@ -57,7 +63,9 @@ def cluster_experiment(
 
     known: {"embeddings", "faces", "ledger"} paths of the processed reference photos, or None;
     corrections: the user's corrections file (facecluster.naming.persons), or None;
-    state: the folder keeping the names between runs (read, then rewritten), or None.
+    state: the folder keeping the names between runs (read, then rewritten), or None;
+    tags: the dataset's face tags read (results/<dataset>/tags.tsv: facecluster.photos.tags), or
+    None; out_tags: where the experiment's tags.tsv goes (the names read, the faces they went on).
     """
     embeddings = np.load(embeddings_path, allow_pickle=False)
     faces = read_faces(faces_path)
@@ -106,7 +114,7 @@ def cluster_experiment(
             notes=[*sorting.k_notes, *reduce_info["notes"], *sorting.notes],
         )
         clusters_all[kept], coords_all[kept] = sorting.labels, coords
-    naming = _NamingStep(settings, known, corrections, state)
+    naming = _NamingStep(settings, known, corrections, state, tags=tags, out_tags=out_tags)
     naming.name_and_write(out_assignments, out_metrics, summary, all_faces, X_all, clusters_all, reasons)
     _write_score_table(out_table, summary["per_k"])
     np.save(out_coords, np.round(np.asarray(coords_all, np.float64), DIGITS), allow_pickle=False)
@@ -151,6 +159,9 @@ class Renaming:
         # Memory-mapped: only the experiment's rows are read (a library's embeddings are all there).
         embeddings = np.load(processed["embeddings"], mmap_mode="r", allow_pickle=False)
         self.X = np.asarray(embeddings[[row for row, _ in found]])
+        # The face tags read from the dataset's photos (rule read_tags' table), read once.
+        tags = paths.tags(experiment_spec.dataset.name)
+        self._tags = read_tags(tags) if experiment_spec.face_tags and Path(tags).is_file() else None
 
     def apply(self, corrections_path):
         """Name the faces again with this corrections file; assignments.tsv, metrics.json and the
@@ -160,7 +171,14 @@ class Renaming:
         known = None
         if spec.known is not None:
             known = paths.processed(spec.known.name, spec.model.name)
-        naming = _NamingStep(spec.job_settings(), known, corrections_path, paths.state(spec.state_name))
+        naming = _NamingStep(
+            spec.job_settings(),
+            known,
+            corrections_path,
+            paths.state(spec.state_name),
+            tags=self._tags,
+            out_tags=paths.experiment_tags(spec.name),
+        )
         clusters = np.array([face.cluster for face in self.rows], np.int64)
         reasons = [face.set_aside for face in self.rows]
         self.rows = naming.name_and_write(
@@ -202,8 +220,11 @@ class _NamingStep:
     None; state: the folder keeping the names between runs (read, then rewritten), or None.
     """
 
-    def __init__(self, settings, known, corrections, state):
+    def __init__(self, settings, known, corrections, state, tags=None, out_tags=None):
         self.settings, self.known, self.corrections, self.state = settings, known, corrections, state
+        # The dataset's face tags read (its tags.tsv, or its TagRows; None: not read), and the
+        # experiment's table of them.
+        self.tags, self.out_tags = tags, out_tags
 
     def name_and_write(self, out_assignments, out_metrics, summary, faces, X, clusters, reasons):
         """Name the faces of a clustered experiment (nobody's otherwise), put the naming and the
@@ -211,8 +232,13 @@ class _NamingStep:
         assignments written."""
         persons = [OTHERS] * len(faces)
         summary.pop("naming", None)
+        rows = read_tags(self.tags) if isinstance(self.tags, (str, os.PathLike)) else self.tags
+        face_tags = tag_faces(faces, rows, image_size_of()) if rows is not None else FaceTags()
         if summary["status"] == "clustered":
-            persons, summary["naming"] = self._name(faces, X, clusters)
+            persons, summary["naming"] = self._name(faces, X, clusters, face_tags.names)
+            summary["naming"]["tags"] = _tags_summary(face_tags, summary["naming"].get("tags"), self.tags)
+        if self.out_tags is not None:
+            _replace(self.out_tags, lambda path: write_face_tags(path, face_tags, persons))
         summary["people"] = _people_summary(faces, persons, reasons)
         hidden = set(summary.get("naming", {}).get("hidden", []))
         assignments = [
@@ -225,8 +251,9 @@ class _NamingStep:
         _replace(out_metrics, lambda path: Path(path).write_text(json.dumps(summary, indent=1, sort_keys=True) + "\n"))
         return assignments
 
-    def _name(self, faces, X, clusters):
-        """(person per face, what naming did) with facecluster.naming.persons; the state folder is rewritten."""
+    def _name(self, faces, X, clusters, tags):
+        """(person per face, what naming did) with facecluster.naming.persons; the state folder is
+        rewritten. tags: {row: name} of the faces the user tagged."""
         settings = self.settings
         corrections, problem = read_corrections(self.corrections)
         known_people = None
@@ -242,6 +269,7 @@ class _NamingStep:
             previous=NamingState.read(self.state) if self.state is not None else None,
             corrections=corrections,
             min_photos=settings["min_photos"],
+            tags=tags,
         )
         if problem:
             report["corrections"].insert(0, {"correction": "(the whole file)", "honoured": False, "reason": problem})
@@ -252,6 +280,30 @@ class _NamingStep:
         if self.state is not None:
             new_state.write(self.state)
         return persons, report
+
+
+# The problems with tags that metrics.json and the report list (the experiment's tags.tsv has all).
+LISTED_TAG_PROBLEMS = 20
+
+
+def _tags_summary(face_tags, naming_tags, read):
+    """metrics.json's naming.tags: whether tags were read, how many names, used, disputed, and the
+    disputes and first problems, from facecluster.naming.tags's FaceTags and name_people's report."""
+    naming_tags = naming_tags or {"disputes": [], "named": {}}
+    disputes = face_tags.disputes + naming_tags["disputes"]
+    problems = [
+        f"{row['photo']} ({row['source']}): {row['status']}"
+        for row in face_tags.rows
+        if row["status"].startswith(("not read", "not a name"))
+    ]
+    return {
+        "read_tags": read is not None,
+        **face_tags.counts(),
+        "disputed": len(disputes),
+        "disputes": disputes,
+        "named": naming_tags["named"],
+        "problem_list": problems[:LISTED_TAG_PROBLEMS],
+    }
 
 
 def _replace(path, write):

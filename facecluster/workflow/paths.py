@@ -23,6 +23,10 @@ class ResultPaths:
         """photos.tsv: each photo's id, its path inside the folder, its batch."""
         return f"{self.root}/{dataset}/photos.tsv"
 
+    def tags(self, dataset):
+        """tags.tsv: the face tags read from a dataset's photos and sidecars (facecluster.photos.tags)."""
+        return f"{self.root}/{dataset}/tags.tsv"
+
     def batch(self, dataset, model, batch):
         """One batch's per-photo faces, chips and embeddings."""
         return f"{self.root}/{dataset}/{model}/batches/{batch}"
@@ -50,6 +54,10 @@ class ResultPaths:
 
     def metrics_table(self, experiment):
         return self.experiment(experiment, "metrics.tsv")
+
+    def experiment_tags(self, experiment):
+        """tags.tsv: every face tag read for the experiment's photos, the face it went on, and why not."""
+        return self.experiment(experiment, "tags.tsv")
 
     def coords(self, experiment):
         return self.experiment(experiment, "coords.npy")

@@ -17,6 +17,7 @@ from facecluster.photos.decoding import RejectedPhoto, check_header
 from facecluster.photos.detectors import DETECTORS
 from facecluster.photos.embedders import EMBEDDERS
 from facecluster.photos.listing import entries_for, list_photos, make_batches
+from facecluster.photos.tags import is_sidecar_name
 from facecluster.registry import PREPARED_MODELS
 from facecluster.tables import tsv_writer
 from facecluster.workflow.config import ConfigError
@@ -142,6 +143,17 @@ class Plan:
                 digest.update(f"\0{entry.id}\0{entry.relpath}".encode("utf-8", "surrogateescape"))
         return digest.hexdigest()
 
+    def file_stamps(self, dataset):
+        """A digest of every file of a local dataset with its size and modification time (a
+        download's files are pinned: its listing's digest): rule read_tags reruns when a sidecar or
+        a photo changes."""
+        if self.spec.datasets[dataset].download is not None:
+            return self.listing_digest(dataset)
+        digest = hashlib.sha256()
+        for entry in self.entries(dataset):
+            digest.update(f"\0{entry.relpath}\0{_file_stamp(entry.path)}".encode("utf-8", "surrogateescape"))
+        return digest.hexdigest()
+
     def batch_members(self, dataset, batch):
         """A batch job's photos. In a local folder each carries its file's size and
         modification time, so that an edited photo reruns its batch (the members
@@ -153,7 +165,8 @@ class Plan:
                 "path": e.path,
                 "label": e.label,
                 "hidden": e.hidden,
-                **({"stamp": _file_stamp(e.path)} if stamped else {}),
+                # A sidecar is no photo, whatever it holds: its edits rerun rule read_tags alone.
+                **({"stamp": _file_stamp(e.path)} if stamped and not is_sidecar_name(e.relpath) else {}),
             }
             for e in self.batches(dataset)[batch]
         ]
@@ -221,7 +234,8 @@ class Plan:
 
     def naming_inputs(self, experiment):
         """Inputs of an experiment's clustering besides its faces: the processed reference photos
-        (`known`) and the corrections file, when it exists (a missing one is recorded by the job)."""
+        (`known`), the corrections file, when it exists (a missing one is recorded by the job), and
+        the face tags read from the dataset's photos (`tags`, unless the experiment turns them off)."""
         spec = self.spec.experiments[experiment]
         inputs = {}
         if spec.known is not None:
@@ -230,6 +244,8 @@ class Plan:
         corrections = self.corrections_path(experiment)
         if Path(corrections).is_file():
             inputs["corrections"] = corrections
+        if spec.face_tags:
+            inputs["tags"] = self.paths.tags(spec.dataset.name)
         return inputs
 
     def corrections_path(self, experiment):

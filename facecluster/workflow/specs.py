@@ -100,6 +100,11 @@ class ExperimentSpec:
         return self.corrections if self.corrections is not None else paths.corrections(self.state_name)
 
     @property
+    def face_tags(self):
+        """Whether the names already in the photos and sidecars are read (facecluster.photos.tags)."""
+        return self.settings.get("face_tags", True)
+
+    @property
     def naming_pairs(self):
         return self.naming_rule.pairs
 

@@ -142,7 +142,7 @@ def test_photos_other_forms(photos, dataset):
         (None, "photos: None is not a folder to sort, or {path: FOLDER, labels: folders or none}"),
         (
             {"path": "x", "label": "folders"},
-            "unknown key photos.label (allowed here: corrections, find, known, labels, path)",
+            "unknown key photos.label (allowed here: corrections, face_tags, find, known, labels, path)",
         ),
         ({"path": "x", "labels": "people"}, "photos.labels: 'people' is not one of ['folders', 'none']"),
     ],
@@ -219,3 +219,16 @@ def test_an_experiment_carries_its_embedders_fitted_constants_and_no_other_model
     experiment = resolved(config, "people")
     assert experiment["cluster"]["cut_rule"] is None  # cut at the threshold given
     assert experiment["naming_pairs"] == UNFITTED_NAMING.pairs
+
+
+def test_face_tags_are_read_unless_turned_off_and_the_setting_is_a_boolean():
+    spec = resolve(validate_config(SHIPPED))
+    assert all(experiment.face_tags for experiment in spec.experiments.values())
+    off = copy.deepcopy(SHIPPED)
+    off["experiments"]["people"]["face_tags"] = False
+    assert not resolve(validate_config(off)).experiments["people"].face_tags
+    photos = resolve(validate_config({**SHIPPED, "photos": {"path": "data/demo", "face_tags": False}}))
+    assert not photos.experiments["photos"].face_tags
+    off["experiments"]["people"]["face_tags"] = "no"
+    with pytest.raises(ConfigError, match="experiments.people.face_tags: 'no' is not of type 'boolean'"):
+        validate_config(off)

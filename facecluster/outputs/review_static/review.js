@@ -468,12 +468,27 @@
   }
 
   function renderChecks(preview) {
-    if (!D.near.length && !D.split.length) return null;
+    const tags = D.tags || [];
+    if (!D.near.length && !D.split.length && !tags.length) return null;
     const near = preview ? D.near.slice(0, PREVIEWED_FACES) : D.near;
     const split = preview ? D.split.slice(0, PREVIEWED_SPLITS) : D.split;
     const moved = movedFaces();
     const confirmed = new Set(edits.confirm.map((m) => faceKey(m.photo, m.face)));
     const parts = [el("h2", {}, "Check these first")];
+    if (tags.length) {
+      // The names read from the photos and sidecars that disagree (the tags win: fix them there).
+      parts.push(
+        el("h3", {}, "Face tags that disagree"),
+        el(
+          "ul",
+          { class: "plain tags" },
+          tags.map((t) => {
+            const links = t.persons.flatMap((p, i) => (i ? [", ", personLink(p)] : [personLink(p)]));
+            return el("li", {}, t.text, links.length ? " \u2014 " : "", links);
+          })
+        )
+      );
+    }
     if (split.length) {
       parts.push(
         el("h3", {}, "People whose faces fall into two groups"),
