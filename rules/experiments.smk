@@ -2,21 +2,16 @@
 # K sweep, score every K, name the people, draw the figures and write a report.
 
 
-# The names given are kept in params.state (results/state/<experiment>/), read
-# and rewritten by the job: Snakemake deletes a job's outputs before it runs, and
-# the next run needs this run's names to keep them (facecluster.naming.persons).
-# params.corrections: the config's corrections file, else the state folder's.
-# input.tags (unless face_tags: false): the names read from the photos and sidecars.
+# Sorting and naming are two jobs: a corrections file (or a face tag, or a known
+# person) changed reruns the naming alone, in seconds, never the sorting.
 rule cluster_experiment:
     input:
-        unpack(experiment_naming_inputs),
         embeddings=experiment_input("embeddings"),
         faces=experiment_input("faces"),
     output:
-        assignments=PATHS.assignments("{experiment}"),
-        metrics=PATHS.metrics("{experiment}"),
+        clusters=PATHS.clusters("{experiment}"),
+        clustering=PATHS.clustering("{experiment}"),
         coords=PATHS.coords("{experiment}"),
-        tags=PATHS.experiment_tags("{experiment}"),
         table=report(
             PATHS.metrics_table("{experiment}"),
             caption="../report/metrics.rst",
@@ -36,16 +31,48 @@ rule cluster_experiment:
         runtime=120,
     params:
         settings=experiment_settings,
-        state=naming_state,
-        corrections=job_corrections,
     script:
         "../scripts/cluster_experiment.py"
 
 
+# The names given are kept in params.state (results/state/<experiment>/), read
+# and rewritten by the job: Snakemake deletes a job's outputs before it runs, and
+# the next run needs this run's names to keep them (facecluster.naming.persons).
+# params.corrections: the config's corrections file, else the state folder's.
+# input.tags (unless face_tags: false): the names read from the photos and sidecars.
+rule name_experiment:
+    input:
+        unpack(experiment_naming_inputs),
+        clusters=rules.cluster_experiment.output.clusters,
+        clustering=rules.cluster_experiment.output.clustering,
+        embeddings=experiment_input("embeddings"),
+        faces=experiment_input("faces"),
+    output:
+        assignments=PATHS.assignments("{experiment}"),
+        metrics=PATHS.metrics("{experiment}"),
+        tags=PATHS.experiment_tags("{experiment}"),
+    log:
+        PATHS.log("name_experiment", "{experiment}"),
+    benchmark:
+        PATHS.benchmark("name_experiment", "{experiment}")
+    conda:
+        "../envs/aggregate.yaml"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=30,
+    params:
+        settings=experiment_settings,
+        state=naming_state,
+        corrections=job_corrections,
+    script:
+        "../scripts/name_experiment.py"
+
+
 rule plot_experiment:
     input:
-        assignments=rules.cluster_experiment.output.assignments,
-        metrics=rules.cluster_experiment.output.metrics,
+        assignments=rules.name_experiment.output.assignments,
+        metrics=rules.name_experiment.output.metrics,
         coords=rules.cluster_experiment.output.coords,
     output:
         **experiment_figure_outputs("{experiment}"),
@@ -66,10 +93,10 @@ rule plot_experiment:
 rule report_experiment:
     input:
         plots=experiment_figure_files,
-        metrics=rules.cluster_experiment.output.metrics,
+        metrics=rules.name_experiment.output.metrics,
         ledger=experiment_input("ledger"),
         # The report shows the first persons' contact sheets and links the rest.
-        people=PATHS.people("{experiment}"),
+        people=PATHS.people_index("{experiment}"),
     output:
         PATHS.report("{experiment}"),
     log:
@@ -90,9 +117,10 @@ rule report_experiment:
 
 rule people_folders:
     input:
-        assignments=rules.cluster_experiment.output.assignments,
+        assignments=rules.name_experiment.output.assignments,
     output:
-        directory(PATHS.people("{experiment}")),
+        # The folder is kept and only the folders that change are rewritten: its index is the output.
+        PATHS.people_index("{experiment}"),
     log:
         PATHS.log("people_folders", "{experiment}"),
     benchmark:
@@ -114,7 +142,7 @@ rule people_folders:
 rule find_person:
     input:
         unpack(experiment_find_inputs),
-        assignments=rules.cluster_experiment.output.assignments,
+        assignments=rules.name_experiment.output.assignments,
         folder_embeddings=experiment_input("embeddings"),
     output:
         directory(PATHS.find("{experiment}")),

@@ -6,11 +6,12 @@
 rule review_pages:
     input:
         unpack(experiment_corrections),
-        assignments=rules.cluster_experiment.output.assignments,
-        metrics=rules.cluster_experiment.output.metrics,
+        assignments=rules.name_experiment.output.assignments,
+        metrics=rules.name_experiment.output.metrics,
         embeddings=experiment_input("embeddings"),
     output:
-        directory(PATHS.review("{experiment}")),
+        # The folder is kept: a run writes the thumbnails of new faces only. data.js is the output.
+        PATHS.review_data("{experiment}"),
     log:
         PATHS.log("review_pages", "{experiment}"),
     benchmark:

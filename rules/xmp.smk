@@ -5,10 +5,11 @@
 
 rule xmp_sidecars:
     input:
-        assignments=rules.cluster_experiment.output.assignments,
+        assignments=rules.name_experiment.output.assignments,
         listing=experiment_listing,
     output:
-        directory(PATHS.xmp("{experiment}")),
+        # The folder is kept and only the sidecars that change are rewritten: its index is the output.
+        PATHS.xmp_index("{experiment}"),
     log:
         PATHS.log("xmp_sidecars", "{experiment}"),
     benchmark:

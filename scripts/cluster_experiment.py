@@ -1,4 +1,4 @@
-"""Snakemake script: cluster one experiment's faces over its K sweep, score every K, name the people."""
+"""Snakemake script: sort one experiment's faces into persons over its K sweep and score every K."""
 
 import logging
 import sys
@@ -6,27 +6,15 @@ import sys
 sys.stderr = open(snakemake.log[0], "w")
 logging.basicConfig(stream=sys.stderr, level=logging.INFO)
 
+import numpy as np
 from threadpoolctl import threadpool_limits
 
-from facecluster.workflow.experiment import cluster_experiment
+from facecluster.photos.faces import read_faces
+from facecluster.workflow.experiment import sort_experiment
 
-settings = snakemake.params.settings
+embeddings = np.load(snakemake.input.embeddings, mmap_mode="r", allow_pickle=False)
 with threadpool_limits(snakemake.threads):
-    cluster_experiment(
-        snakemake.input.embeddings,
-        snakemake.input.faces,
-        settings,
-        out_assignments=snakemake.output.assignments,
-        out_metrics=snakemake.output.metrics,
-        out_coords=snakemake.output.coords,
-        out_table=snakemake.output.table,
-        known=(
-            {part: getattr(snakemake.input, f"known_{part}") for part in ("embeddings", "faces", "ledger")}
-            if "known" in settings
-            else None
-        ),
-        corrections=snakemake.params.corrections,
-        state=snakemake.params.state,
-        tags=snakemake.input.get("tags"),
-        out_tags=snakemake.output.tags,
-    )
+    clustering = sort_experiment(embeddings, read_faces(snakemake.input.faces), snakemake.params.settings)
+clustering.write(
+    snakemake.output.clusters, snakemake.output.clustering, snakemake.output.coords, snakemake.output.table
+)

@@ -1,4 +1,5 @@
-"""Snakemake script: one folder per cluster, with the photos and their faces."""
+"""Snakemake script: one folder per person, with the photos and their faces (those that changed since
+the last run rewritten)."""
 
 import logging
 import sys
@@ -6,6 +7,11 @@ import sys
 sys.stderr = open(snakemake.log[0], "w")
 logging.basicConfig(stream=sys.stderr, level=logging.INFO)
 
+from pathlib import Path
+
 from facecluster.outputs.people_folders import write_people_folders
 
-write_people_folders(snakemake.input.assignments, snakemake.output[0], mode=snakemake.params.mode)
+rebuilt = write_people_folders(
+    snakemake.input.assignments, Path(snakemake.output[0]).parent, mode=snakemake.params.mode
+)
+logging.info("%d folders written: %s", len(rebuilt), ", ".join(rebuilt))

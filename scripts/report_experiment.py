@@ -6,13 +6,15 @@ import sys
 sys.stderr = open(snakemake.log[0], "w")
 logging.basicConfig(stream=sys.stderr, level=logging.INFO)
 
+from pathlib import Path
+
 from facecluster.outputs.report import write_report
 
 write_report(
     snakemake.wildcards.experiment,
     metrics_path=snakemake.input.metrics,
     ledger_path=snakemake.input.ledger,
-    people_folder=snakemake.input.people,
+    people_folder=Path(snakemake.input.people).parent,
     plots=snakemake.params.plots,
     out_path=snakemake.output[0],
 )

@@ -6,7 +6,9 @@ import sys
 sys.stderr = open(snakemake.log[0], "w")
 logging.basicConfig(stream=sys.stderr, level=logging.INFO)
 
-from facecluster.outputs.xmp import write_sidecars
+from pathlib import Path
 
-written = write_sidecars(snakemake.input.assignments, snakemake.input.listing, snakemake.output[0])
-logging.info("%(regions)d faces in %(photos)d sidecars", written)
+from facecluster.outputs.xmp import refresh_sidecars
+
+written = refresh_sidecars(snakemake.input.assignments, snakemake.input.listing, Path(snakemake.output[0]).parent)
+logging.info("%(regions)d faces in %(photos)d sidecars, %(written)d of them written", written)

@@ -35,12 +35,14 @@ from pathlib import Path
 from PIL import Image
 
 from facecluster.outputs import sheets
-from facecluster.outputs.assignments import LazyChips, read_assignments
+from facecluster.outputs.assignments import LazyChips, read_assignments, write_assignments
 from facecluster.tables import OTHERS, tsv_writer
 
 LINK_MODES = ("symlink", "copy")
 # Where each face's PNG is kept once (hidden: not a person's folder).
 FACE_STORE = ".faces"
+# What the folders show (assignments' rows), per mode: the next run rewrites only what differs.
+SHOWN = ".shown-{mode}.tsv"
 
 
 @dataclass(frozen=True)
@@ -92,25 +94,68 @@ def read_people(path) -> list[PeopleRow]:
 
 
 def write_people_folders(assignments_path, out_dir, *, mode="symlink"):
-    """Build the folders from an experiment's assignments.tsv; returns the index rows (PeopleRow)."""
+    """Bring the folders under out_dir up to date with an experiment's assignments.tsv, people.tsv
+    included; returns the persons whose folders were rewritten.
+
+    Only the folders whose content changed since they were last written are rewritten (what they
+    showed is kept beside them: SHOWN): a run after a correction or a day's new photos costs the
+    persons it changed. With no such record (a first run, another mode, a face whose chips another
+    model made), every folder is written anew."""
     _check_mode(mode)
-    faces = read_assignments(assignments_path)
-    members = _members(faces)
+    after = read_assignments(assignments_path)
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    for person in members:
-        _fill_folder(out_dir / person, _Plan.of(person, members[person], faces), faces, mode, {})
-        for page in range(len(_sheet_pages(person, members[person], faces))):
-            draw_contact_sheet(faces, out_dir, person, page)
-    return _write_index(out_dir, members, faces)
+    before = _shown(out_dir, mode, after)
+    if before is None:
+        shutil.rmtree(out_dir, ignore_errors=True)
+        out_dir.mkdir(parents=True)
+        before = []
+    rebuilt = update_people_folders(before, after, out_dir, mode=mode)
+    for person in rebuilt:
+        for page in range(contact_sheet_pages(after, person)):
+            draw_contact_sheet(after, out_dir, person, page)
+    _forget_other_faces(out_dir, after)
+    record_shown(out_dir, mode, after)
+    return rebuilt
+
+
+def record_shown(out_dir, mode, rows):
+    """Keep what the folders under out_dir show now (assignments' rows): the next write_people_folders
+    rewrites only what differs. Call it once every folder is whole, its contact sheets drawn."""
+    path = Path(out_dir) / SHOWN.format(mode=mode)
+    temporary = path.with_name(f"{path.name}.tmp")
+    write_assignments(temporary, rows)
+    os.replace(temporary, path)
+
+
+def _shown(out_dir, mode, after):
+    """The rows the folders under out_dir showed when last written in this mode, or None: none kept,
+    or a face whose chips changed since (another model or settings)."""
+    path = out_dir / SHOWN.format(mode=mode)
+    if not path.is_file():
+        return None
+    before = read_assignments(path)
+    chips = {(face.photo_id, face.face_index): face.chips for face in after}
+    if any(chips.get((face.photo_id, face.face_index), face.chips) != face.chips for face in before):
+        return None
+    return before
+
+
+def _forget_other_faces(out_dir, faces):
+    """Remove from the face store the faces no row holds any more (photos removed from the folder)."""
+    store = out_dir / FACE_STORE
+    if store.is_dir():
+        kept = {_stored_name(face) for face in faces}
+        for name in os.listdir(store):
+            if name not in kept:
+                (store / name).unlink()
 
 
 def update_people_folders(before, after, out_dir, *, mode="symlink"):
-    """Rewrite the folders of the persons whose faces, name or hiding an edit changed, from the
-    assignments' rows before and after it (the same faces, in the same order), and people.tsv: what
-    write_people_folders makes from `after`, the contact sheets aside. A person no face holds any
-    more loses their folder. Returns the persons whose folders were rebuilt: each has its photos and
-    faces, and its contact sheets are still to be drawn (draw_contact_sheet, page by page).
+    """Rewrite the folders whose content differs between two versions of the assignments' rows
+    (an edit, or a run with new photos), and people.tsv: what a fresh build of `after` holds, the
+    contact sheets aside. A person no face holds any more loses their folder. Returns the persons
+    whose folders were rebuilt: each has its photos and faces, and its contact sheets are still to
+    be drawn (draw_contact_sheet, page by page).
 
     Each folder is built beside its place, then swapped in. A photo the old folders hold already is
     linked from there, and each face's PNG from the folders' store (FACE_STORE, which keeps the faces
@@ -118,17 +163,25 @@ def update_people_folders(before, after, out_dir, *, mode="symlink"):
     face of the persons it touched."""
     _check_mode(mode)
     old, new = _members(before), _members(after)
-    changed = sorted(p for p in {*old, *new} if old.get(p) != new.get(p))
+    old_plans = {person: _Plan.of(person, positions, before) for person, positions in old.items()}
+    new_plans = {person: _Plan.of(person, positions, after) for person, positions in new.items()}
+    changed = sorted(
+        person
+        for person in {*old, *new}
+        if person not in old
+        or person not in new
+        or old_plans[person].content(before) != new_plans[person].content(after)
+    )
     out_dir = Path(out_dir)
     sources = {}
     for person in changed:
         if person in old and (out_dir / person).is_dir():
-            sources.update(_Plan.of(person, old[person], before).photo_files(out_dir / person))
+            sources.update(old_plans[person].photo_files(out_dir / person))
     for person in changed:
         if person in new:
             building = out_dir / f".{person}.new"
             shutil.rmtree(building, ignore_errors=True)
-            _fill_folder(building, _Plan.of(person, new[person], after), after, mode, sources)
+            _fill_folder(building, new_plans[person], after, mode, sources)
     for person in changed:
         folder, gone = out_dir / person, out_dir / f".{person}.old"
         shutil.rmtree(gone, ignore_errors=True)
@@ -136,8 +189,10 @@ def update_people_folders(before, after, out_dir, *, mode="symlink"):
             folder.rename(gone)
         if person in new:
             (out_dir / f".{person}.new").rename(folder)
-    for person in changed:
-        shutil.rmtree(out_dir / f".{person}.old", ignore_errors=True)
+    # What no person holds: the old folders, and those a run killed halfway left.
+    for entry in os.scandir(out_dir):
+        if entry.is_dir(follow_symlinks=False) and entry.name != FACE_STORE and entry.name not in new:
+            shutil.rmtree(entry.path)
     _write_index(out_dir, new, after)
     return [person for person in changed if person in new]
 
@@ -191,6 +246,14 @@ class _Plan:
         chips = {p: f"{photos[faces[p].photo_id]}.face{faces[p].face_index}.png" for p in positions}
         return cls(tuple(positions), photos, chips)
 
+    def content(self, faces):
+        """What the folder holds, in its order: each face's photo, its file names and its chip
+        (a folder whose content is the same is left as it is)."""
+        return [
+            (faces[p].photo_id, faces[p].path, faces[p].face_index, faces[p].chips, faces[p].set_aside, self.chips[p])
+            for p in self.positions
+        ]
+
     def photo_files(self, folder):
         """{photo_id: its file in folder}."""
         return {photo_id: folder / name for photo_id, name in self.photos.items()}
@@ -214,11 +277,15 @@ def _fill_folder(folder, plan, faces, mode, sources):
     store.mkdir(exist_ok=True)
     chips = LazyChips([faces[p] for p in plan.positions])
     for i, p in enumerate(plan.positions):
-        stored = store / f"{faces[p].photo_id}.face{faces[p].face_index}.png"
+        stored = store / _stored_name(faces[p])
         if not stored.exists():
             _save_png(chips[i], stored)
         if not _linked(stored, folder / plan.chips[p]):  # a file system without hard links
             shutil.copyfile(stored, folder / plan.chips[p])
+
+
+def _stored_name(face):
+    return f"{face.photo_id}.face{face.face_index}.png"
 
 
 def _save_png(chip, path):

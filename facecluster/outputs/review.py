@@ -5,7 +5,10 @@ review/
                                       no server, nothing fetched from the network
   data.js                             this run's people, faces and checks (a script, as a page
                                       opened from disk may not read a JSON file)
-  faces/<n>.jpg                       a small thumbnail per face (n: its row in assignments.tsv)
+  faces/<key>.jpg                     a small thumbnail per face (key: thumbnail_key, a digest of its
+                                      chips; data.js gives each face's). The folder is kept between
+                                      runs: a run writes the thumbnails of new faces only, and
+                                      removes those of faces gone
 
 Opened from disk, the pages gather renames, merges, faces moved out, people hidden and flagged
 faces confirmed into a corrections file (facecluster.naming.corrections's format) that the browser
@@ -87,7 +90,7 @@ def write_review(
         threshold=threshold,
         corrections=corrections,
     )
-    write_thumbnails(faces, [int(position) for position in data["faces"]], out_dir / "faces")
+    refresh_thumbnails(faces, [int(position) for position in data["faces"]], out_dir / "faces")
     return data
 
 
@@ -216,7 +219,8 @@ def review_data(faces, X, *, experiment, threshold=None, corrections=None, split
         "thumb_px": THUMB_PX,
         "persons": persons,
         "hidden": sorted(hidden),
-        # Per face shown: [photo path, face index, index into persons, set-aside reason, person].
+        # Per face shown: [photo path, face index, index into persons, set-aside reason, person,
+        # thumbnail (faces/<it>.jpg)].
         "faces": {
             str(p): [
                 faces[p].path,
@@ -224,6 +228,7 @@ def review_data(faces, X, *, experiment, threshold=None, corrections=None, split
                 index_of[_bucket(faces[p])],
                 faces[p].set_aside,
                 faces[p].person,
+                thumbnail_key(faces[p]),
             ]
             for p in shown
         },
@@ -328,8 +333,25 @@ def split_gap(split):
     return split["between"] / split["within"] if split["within"] else math.inf
 
 
+def thumbnail_key(face):
+    """A face's thumbnail's name in faces/ (without .jpg): a digest of its chips file and index, so a
+    face keeps its thumbnail when rows move (new photos) and gets another when its chip changes."""
+    return hashlib.sha256(f"{face.chips}\0{face.face_index}".encode()).hexdigest()[:16]
+
+
+def refresh_thumbnails(faces, positions, folder, existing=None):
+    """The thumbnails of the faces shown (positions in faces) that faces/ lacks, written; those of no
+    face shown removed. existing: the names faces/ holds (listed when None); returns them now."""
+    existing = set(os.listdir(folder)) if existing is None else existing
+    wanted = {f"{thumbnail_key(faces[p])}.jpg": p for p in positions}
+    write_thumbnails(faces, [p for name, p in wanted.items() if name not in existing], folder)
+    for name in existing - set(wanted):
+        (Path(folder) / name).unlink(missing_ok=True)
+    return set(wanted)
+
+
 def write_thumbnails(faces, positions, folder):
-    """A THUMB_PX JPEG per face shown, cut from its chip (each chips file read once)."""
+    """A THUMB_PX JPEG per face, cut from its chip (each chips file read once), named thumbnail_key."""
     by_file = defaultdict(list)
     for p in positions:
         by_file[faces[p].chips].append(p)
@@ -337,4 +359,5 @@ def write_thumbnails(faces, positions, folder):
         stack = np.load(path, mmap_mode="r", allow_pickle=False)
         for p in in_file:
             chip = Image.fromarray(np.ascontiguousarray(stack[faces[p].face_index]))
-            chip.resize((THUMB_PX, THUMB_PX), Image.Resampling.LANCZOS).save(folder / f"{p}.jpg", quality=THUMB_QUALITY)
+            thumbnail = chip.resize((THUMB_PX, THUMB_PX), Image.Resampling.LANCZOS)
+            thumbnail.save(Path(folder) / f"{thumbnail_key(faces[p])}.jpg", quality=THUMB_QUALITY)

@@ -14,6 +14,7 @@ under the output folder, never beside the photo (docs/xmp.md: how to put them th
 import csv
 import json
 import os
+import shutil
 import xml.etree.ElementTree as ET
 from collections import defaultdict
 from pathlib import Path
@@ -22,6 +23,7 @@ from facecluster.naming.persons import NO_PERSON
 from facecluster.outputs.assignments import read_assignments
 from facecluster.photos.faces import record_path
 from facecluster.photos.tags import OURS
+from facecluster.tables import tsv_writer
 
 NAMESPACES = {
     "x": "adobe:ns:meta/",
@@ -42,6 +44,75 @@ def _q(name):
     return f"{{{NAMESPACES[prefix]}}}{local}"
 
 
+# Under the sidecars' folder: a line per sidecar (photo_id, sidecar: its path in the folder, regions:
+# its faces' names and boxes as JSON), and the same kept hidden as what the sidecars hold, which the
+# next run compares with the assignments to rewrite only the sidecars that change (Snakemake deletes
+# the index before the job).
+INDEX = "sidecars.tsv"
+SHOWN = ".shown.tsv"
+
+
+def refresh_sidecars(assignments_path, listing_path, out_dir):
+    """Bring the sidecars under out_dir up to date with an experiment's assignments.tsv: only those
+    whose faces, names or path changed since they were last written are rewritten, and those of
+    photos with no person's face any more removed (all are written when no record is kept). Writes
+    INDEX; returns {"photos": sidecars, "regions": faces in them, "written": sidecars written}."""
+    rows = read_assignments(assignments_path)
+    now = told_regions(rows, listed_paths(listing_path))
+    out_dir = Path(out_dir)
+    shown = _read_index(out_dir / SHOWN)
+    if shown is None:
+        shutil.rmtree(out_dir, ignore_errors=True)
+        shown = {}
+    changed = {photo_id for photo_id, told in now.items() if shown.get(photo_id) != told}
+    for photo_id, (sidecar_path, _) in shown.items():
+        if photo_id not in now or now[photo_id][0] != sidecar_path:
+            (out_dir / sidecar_path).unlink(missing_ok=True)
+    write_sidecars(assignments_path, listing_path, out_dir, changed, rows=rows)
+    record_sidecars(out_dir, now)
+    return {"photos": len(now), "regions": sum(len(json.loads(r)) for _, r in now.values()), "written": len(changed)}
+
+
+def told_regions(rows, relpaths):
+    """{photo_id: (its sidecar's path in the folder, its regions as JSON)} of the photos with a face
+    told (is_told), from assignments' rows and the listing's {photo_id: relpath}."""
+    regions = defaultdict(list)
+    for face in rows:
+        if is_told(face):
+            regions[face.photo_id].append([face.person, face.left, face.top, face.right, face.bottom])
+    return {
+        photo_id: (f"{relpaths[photo_id]}.xmp", json.dumps(told, ensure_ascii=False))
+        for photo_id, told in regions.items()
+    }
+
+
+def record_sidecars(out_dir, told):
+    """Write INDEX and SHOWN: what the sidecars under out_dir hold now (told_regions). Call it once
+    every sidecar is written."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for name in (SHOWN, INDEX):
+        temporary = out_dir / f".{name}.tmp"
+        with open(temporary, "w", newline="", encoding="utf-8") as handle:
+            writer = tsv_writer(handle)
+            writer.writerow(["photo_id", "sidecar", "regions"])
+            writer.writerows([photo_id, *told[photo_id]] for photo_id in sorted(told))
+        os.replace(temporary, out_dir / name)
+
+
+def _read_index(path):
+    if not path.is_file():
+        return None
+    with open(path, newline="", encoding="utf-8") as handle:
+        return {row["photo_id"]: (row["sidecar"], row["regions"]) for row in csv.DictReader(handle, delimiter="\t")}
+
+
+def listed_paths(listing_path):
+    """{photo_id: its path in the folder} of a dataset's listing (photos.tsv)."""
+    with open(listing_path, newline="", encoding="utf-8") as handle:
+        return {row["id"]: row["relpath"] for row in csv.DictReader(handle, delimiter="\t")}
+
+
 def write_sidecars(assignments_path, listing_path, out_dir, photos=None, *, rows=None, sizes=None):
     """A sidecar per photo with a person's face, from an experiment's assignments.tsv and its
     dataset's listing (photos.tsv: each photo's path inside the folder); returns
@@ -50,8 +121,7 @@ def write_sidecars(assignments_path, listing_path, out_dir, photos=None, *, rows
     photos: the photo ids whose sidecars to rewrite (None: all); one of them left with no
     person's face loses its sidecar. rows: assignments.tsv's rows when the caller holds them (the
     file is not read then); sizes: {photo_id: (width, height)} known, filled with those read."""
-    with open(listing_path, newline="", encoding="utf-8") as handle:
-        relpaths = {row["id"]: row["relpath"] for row in csv.DictReader(handle, delimiter="\t")}
+    relpaths = listed_paths(listing_path)
     rows = read_assignments(assignments_path) if rows is None else rows
     sizes = {} if sizes is None else sizes
     faces = [face for face in rows if is_told(face)]

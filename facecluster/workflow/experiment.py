@@ -12,9 +12,11 @@ tags.tsv         every face tag read for the experiment's photos (facecluster.na
                  it went on, that face's person, and why not
 """
 
+import csv
 import json
 import os
 from collections import defaultdict
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -57,9 +59,10 @@ def cluster_experiment(
     tags=None,
     out_tags=None,
 ):
-    """Sample, set aside the faces not worth sorting, reduce, sort them into persons
-    (facecluster.clustering.sort_faces: cluster over the K sweep, score, choose K), name the
-    people; write the four outputs.
+    """Sort an experiment's faces (sort_experiment) and name the people (the naming step of
+    name_experiment) in one go; write the four outputs. The workflow runs the two as two jobs, so
+    that a corrections file changed sorts nothing again; this is the same for a caller with no
+    workflow (the benchmarks).
 
     known: {"embeddings", "faces", "ledger"} paths of the processed reference photos, or None;
     corrections: the user's corrections file (facecluster.naming.persons), or None;
@@ -67,8 +70,62 @@ def cluster_experiment(
     tags: the dataset's face tags read (results/<dataset>/tags.tsv: facecluster.photos.tags), or
     None; out_tags: where the experiment's tags.tsv goes (the names read, the faces they went on).
     """
-    embeddings = np.load(embeddings_path, allow_pickle=False)
+    embeddings = np.load(embeddings_path, mmap_mode="r", allow_pickle=False)
     faces = read_faces(faces_path)
+    clustering = sort_experiment(embeddings, faces, settings)
+    clustering.write_views(out_coords, out_table)
+    naming = _NamingStep(settings, known, corrections, state, tags=tags, out_tags=out_tags)
+    return _name_clustering(naming, clustering, embeddings, faces, out_assignments, out_metrics)
+
+
+@dataclass
+class Clustering:
+    """What sorting an experiment's faces made, before any name: its faces (rows of the dataset's
+    faces.tsv: the sample), each face's cluster (UNKNOWN: set aside) and set-aside reason, their 2-D
+    view (NaN: set aside) and the summary (metrics.json without naming and people).
+
+    clusters.tsv    row (in faces.tsv), cluster, set_aside: a line per face of the sample
+    clustering.json the summary
+    """
+
+    rows: list
+    clusters: np.ndarray
+    reasons: list
+    coords: np.ndarray
+    summary: dict
+
+    def write(self, out_clusters, out_clustering, out_coords, out_table):
+        def clusters(path):
+            with open(path, "w", newline="", encoding="utf-8") as handle:
+                writer = tsv_writer(handle)
+                writer.writerow(["row", "cluster", "set_aside"])
+                writer.writerows(zip(self.rows, self.clusters.tolist(), self.reasons))
+
+        _replace(out_clusters, clusters)
+        _replace(out_clustering, lambda path: _write_json(path, self.summary))
+        self.write_views(out_coords, out_table)
+
+    def write_views(self, out_coords, out_table):
+        _write_score_table(out_table, self.summary["per_k"])
+        np.save(out_coords, np.round(np.asarray(self.coords, np.float64), DIGITS), allow_pickle=False)
+
+    @classmethod
+    def read(cls, clusters_path, clustering_path):
+        """A clustering written (its coords left out: the naming does not need them)."""
+        with open(clusters_path, newline="", encoding="utf-8") as handle:
+            records = list(csv.reader(handle, delimiter="\t"))[1:]
+        rows = [int(record[0]) for record in records]
+        clusters = np.array([int(record[1]) for record in records], np.int64)
+        reasons = [record[2] for record in records]
+        return cls(rows, clusters, reasons, None, json.loads(Path(clustering_path).read_text()))
+
+
+def sort_experiment(embeddings, faces, settings):
+    """Sample, set aside the faces not worth sorting, reduce, sort them into persons
+    (facecluster.clustering.sort_faces: cluster over the K sweep, score, choose K): a Clustering.
+
+    embeddings: the dataset's (faces, dim) array (memory-mapped is best: only the sample is read);
+    faces: its faces.tsv rows."""
     rows = sample_faces(faces, **settings.get("sample", {}), seed=settings["seed"])
     all_faces = [faces[i] for i in rows]
     reasons = _set_aside(all_faces, settings["set_aside"])
@@ -76,8 +133,7 @@ def cluster_experiment(
     kept = [i for i, reason in enumerate(reasons) if not reason]
     chosen_faces = [all_faces[i] for i in kept]
     dim = embeddings.shape[1] if embeddings.ndim == 2 else 0
-    X_all = embeddings[rows] if rows else np.zeros((0, dim))
-    X = X_all[kept]
+    X = np.asarray(embeddings[[rows[i] for i in kept]]) if kept else np.zeros((0, dim))
     recipe_keys = ("dataset", "model", "sample", "min_photos", "set_aside", "reduce", "cluster")
     summary = {
         "recipe": {key: settings[key] for key in recipe_keys if key in settings},
@@ -114,10 +170,42 @@ def cluster_experiment(
             notes=[*sorting.k_notes, *reduce_info["notes"], *sorting.notes],
         )
         clusters_all[kept], coords_all[kept] = sorting.labels, coords
+    return Clustering(list(rows), clusters_all, reasons, coords_all, summary)
+
+
+def name_experiment(
+    clusters_path,
+    clustering_path,
+    embeddings_path,
+    faces_path,
+    settings,
+    out_assignments,
+    out_metrics,
+    *,
+    known=None,
+    corrections=None,
+    state=None,
+    tags=None,
+    out_tags=None,
+):
+    """Name the people of a clustering written by sort_experiment (Clustering.write): assignments.tsv
+    and metrics.json. Its own job in the workflow: a corrections file changed reruns this, not the
+    sorting. Arguments as cluster_experiment's."""
+    clustering = Clustering.read(clusters_path, clustering_path)
+    embeddings = np.load(embeddings_path, mmap_mode="r", allow_pickle=False)
+    faces = read_faces(faces_path)
     naming = _NamingStep(settings, known, corrections, state, tags=tags, out_tags=out_tags)
-    naming.name_and_write(out_assignments, out_metrics, summary, all_faces, X_all, clusters_all, reasons)
-    _write_score_table(out_table, summary["per_k"])
-    np.save(out_coords, np.round(np.asarray(coords_all, np.float64), DIGITS), allow_pickle=False)
+    _name_clustering(naming, clustering, embeddings, faces, out_assignments, out_metrics)
+
+
+def _name_clustering(naming, clustering, embeddings, faces, out_assignments, out_metrics):
+    all_faces = [faces[i] for i in clustering.rows]
+    dim = embeddings.shape[1] if embeddings.ndim == 2 else 0
+    X_all = np.asarray(embeddings[clustering.rows]) if clustering.rows else np.zeros((0, dim))
+    summary = dict(clustering.summary)
+    naming.name_and_write(
+        out_assignments, out_metrics, summary, all_faces, X_all, clustering.clusters, clustering.reasons
+    )
     return summary
 
 
@@ -248,7 +336,7 @@ class _NamingStep:
             for i, face in enumerate(faces)
         ]
         _replace(out_assignments, lambda path: write_assignments(path, assignments))
-        _replace(out_metrics, lambda path: Path(path).write_text(json.dumps(summary, indent=1, sort_keys=True) + "\n"))
+        _replace(out_metrics, lambda path: _write_json(path, summary))
         return assignments
 
     def _name(self, faces, X, clusters, tags):
@@ -312,6 +400,10 @@ def _replace(path, write):
     temporary = Path(path).with_name(f".{Path(path).name}.tmp")
     write(temporary)
     os.replace(temporary, path)
+
+
+def _write_json(path, summary):
+    Path(path).write_text(json.dumps(summary, indent=1, sort_keys=True) + "\n")
 
 
 def _rounded(scores):

@@ -45,6 +45,14 @@ class ResultPaths:
         """A file or folder of an experiment's outputs."""
         return f"{self.root}/experiments/{experiment}/{name}"
 
+    def clusters(self, experiment):
+        """clusters.tsv: each face's cluster and set-aside reason, before any name (Clustering)."""
+        return self.experiment(experiment, "clusters.tsv")
+
+    def clustering(self, experiment):
+        """clustering.json: what sorting found (metrics.json without the naming and the people)."""
+        return self.experiment(experiment, "clustering.json")
+
     def assignments(self, experiment):
         return self.experiment(experiment, "assignments.tsv")
 
@@ -68,11 +76,23 @@ class ResultPaths:
     def people(self, experiment):
         return self.experiment(experiment, "people")
 
+    def people_index(self, experiment):
+        """people.tsv: the rule's output (its folder is kept between runs and updated)."""
+        return self.experiment(experiment, "people/people.tsv")
+
     def review(self, experiment):
         return self.experiment(experiment, "review")
 
+    def review_data(self, experiment):
+        """data.js: the rule's output (its folder is kept between runs and updated)."""
+        return self.experiment(experiment, "review/data.js")
+
     def xmp(self, experiment):
         return self.experiment(experiment, "xmp")
+
+    def xmp_index(self, experiment):
+        """sidecars.tsv: the rule's output (its folder is kept between runs and updated)."""
+        return self.experiment(experiment, "xmp/sidecars.tsv")
 
     def find(self, experiment):
         return self.experiment(experiment, "find")
@@ -88,9 +108,9 @@ class ResultPaths:
             self.assignments(experiment),
             self.metrics(experiment),
             self.metrics_table(experiment),
-            self.people(experiment),
-            self.review(experiment),
-            self.xmp(experiment),
+            self.people_index(experiment),
+            self.review_data(experiment),
+            self.xmp_index(experiment),
         ]
 
     def state(self, state_name):

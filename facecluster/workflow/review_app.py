@@ -20,6 +20,7 @@ import io
 import json
 import logging
 import os
+import re
 import secrets
 import threading
 from dataclasses import dataclass
@@ -39,8 +40,13 @@ from facecluster.naming.names import name_problem
 from facecluster.naming.persons import NOBODY
 from facecluster.outputs import review
 from facecluster.outputs.assignments import LazyChips
-from facecluster.outputs.people_folders import contact_sheet_pages, draw_contact_sheet, update_people_folders
-from facecluster.outputs.xmp import write_sidecars
+from facecluster.outputs.people_folders import (
+    contact_sheet_pages,
+    draw_contact_sheet,
+    record_shown,
+    update_people_folders,
+)
+from facecluster.outputs.xmp import listed_paths, record_sidecars, told_regions, write_sidecars
 from facecluster.workflow.experiment import Renaming
 from facecluster.workflow.lock import Busy, ResultsLock
 from facecluster.workflow.paths import ResultPaths
@@ -50,6 +56,8 @@ TOKEN_HEADER = "x-facecluster-token"
 # An edit is a few names and a path: a larger body is no edit.
 MAX_BODY = 64 * 1024
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "[::1]")
+# A thumbnail's name (facecluster.outputs.review.thumbnail_key).
+THUMBNAIL = re.compile(r"[0-9a-f]{16}\.jpg")
 # Sidecars written at a time after an edit (about 0.3 s): an edit made meanwhile waits no longer.
 SIDECARS_AT_ONCE = 500
 
@@ -151,7 +159,7 @@ class Review:
         stamp = folder.stat().st_mtime_ns
         if self._thumbnails is None or self._thumbnails[0] != stamp:  # listed again when it changed
             self._thumbnails = (stamp, set(os.listdir(folder)))
-        missing = [int(p) for p in data["faces"] if f"{p}.jpg" not in self._thumbnails[1]]
+        missing = [int(p) for p, shown in data["faces"].items() if f"{shown[5]}.jpg" not in self._thumbnails[1]]
         review.write_thumbnails(faces, missing, folder)
         return data
 
@@ -236,8 +244,11 @@ class Review:
                     except Busy:
                         self._sheets.clear()
                         self._sidecars.clear()
+                        self._writer = None
+                        return
                 if not self._sheets and not self._sidecars:
                     self._writer = None  # (under the lock: an edit after this starts another writer)
+                    self._record_written()
                     return
                 try:
                     if self._sidecars:
@@ -253,6 +264,29 @@ class Review:
                     return
                 finally:
                     self.lock.release()
+
+    def _record_written(self):
+        """Every folder and sidecar now shows the rows: keep that, so that the next workflow run
+        rewrites none of them (facecluster.outputs.people_folders.record_shown, xmp.record_sidecars).
+        Without the lock (a run holds it), or after a run changed the assignments, nothing is
+        recorded: the run compares for itself."""
+        experiment = self.experiment
+        try:
+            self.lock.take(wait=False)
+        except Busy:
+            return
+        try:
+            if self._stamp() != self._rows_stamp:  # a run rewrote the assignments meanwhile
+                return
+            rows = self._renaming.rows
+            people = Path(experiment.paths.people(experiment.name))
+            if people.is_dir():
+                record_shown(people, experiment.spec.people_folders, rows)
+            xmp = Path(experiment.paths.xmp(experiment.name))
+            if xmp.is_dir():
+                record_sidecars(xmp, told_regions(rows, listed_paths(experiment.listing)))
+        finally:
+            self.lock.release()
 
     def _write_sidecars(self, people):
         experiment = self.experiment
@@ -398,7 +432,10 @@ def make_app(reviewing, token, port, host="127.0.0.1"):
         return _file_in(reviewing.experiment.review, name, "no-store")
 
     async def thumbnail(request):
-        return _file_in(reviewing.experiment.review / "faces", f"{request.path_params['row']}.jpg")
+        name = request.path_params["name"]
+        if not THUMBNAIL.fullmatch(name):
+            return _not_found()
+        return _file_in(reviewing.experiment.review / "faces", name)
 
     async def photo(request):
         face = _row(reviewing, request.path_params["row"])
@@ -440,7 +477,7 @@ def make_app(reviewing, token, port, host="127.0.0.1"):
 
     routes = [
         Route("/", page),
-        Route(r"/faces/{row:int}.jpg", thumbnail),
+        Route(r"/faces/{name}", thumbnail),
         Route("/photo/{row:int}", photo),
         Route("/chip/{row:int}.png", chip),
         Route("/api/state", state),

@@ -48,12 +48,13 @@ def fresh(tmp_path, rows, mode):
 
 
 def files(folder):
-    """{path in folder: ("link", target) or ("file", bytes)}, the face store aside (it keeps the faces
-    of hidden persons)."""
+    """{path in folder: ("link", target) or ("file", bytes)}, the face store (it keeps the faces of
+    hidden persons) and the record of what the folders show aside."""
     found = {}
     for root, folders, names in os.walk(folder):
         if root == str(folder):
             folders.remove(FACE_STORE)
+            names = [name for name in names if not name.startswith(".shown")]
         for name in names:
             path = os.path.join(root, name)
             key = os.path.relpath(path, folder)
@@ -93,3 +94,24 @@ def test_each_edit_leaves_the_folders_a_fresh_build_makes_and_reuses_the_face_fi
             store = stored
         # No face's PNG is written again, not even after a person is hidden, then shown again.
         assert stored == store, f"edit {number}"
+
+
+def test_a_run_rewrites_only_the_folders_that_change_new_photos_included(tmp_path, faces):
+    people = tmp_path / "people"
+    assignments = tmp_path / "assignments.tsv"
+    write_assignments(assignments, faces)
+    assert write_people_folders(assignments, people) == ["others", "person_0001", "person_0002"]
+    untouched = {name: os.lstat(people / "person_0001" / name).st_ino for name in os.listdir(people / "person_0001")}
+    # A new photo of person_0002, listed first (rows move), and person_0002 renamed.
+    photo = tmp_path / "photos" / "a" / "0new.jpg"
+    photo.write_bytes(b"a new photo")
+    new = replace(faces[5], row=0, photo_id="pnew", path=str(photo), face_index=0)
+    rows = [new] + [replace(face, row=face.row + 1) for face in faces]
+    rows = [replace(face, person="Ann Lee") if face.person == "person_0002" else face for face in rows]
+    write_assignments(assignments, rows)
+
+    assert write_people_folders(assignments, people) == ["Ann Lee"]
+
+    assert {name: os.lstat(people / "person_0001" / name).st_ino for name in untouched} == untouched
+    assert files(people) == files(fresh(tmp_path, rows, "symlink"))
+    assert write_people_folders(assignments, people) == []  # nothing changed: nothing written

@@ -77,7 +77,15 @@ def test_results_keep_their_places():
     assert paths.cache("m", "f00") == "results/cache/m-f00"
     assert paths.outputs("e") == [
         f"results/experiments/e/{name}"
-        for name in ("report.md", "assignments.tsv", "metrics.json", "metrics.tsv", "people", "review", "xmp")
+        for name in (
+            "report.md",
+            "assignments.tsv",
+            "metrics.json",
+            "metrics.tsv",
+            "people/people.tsv",
+            "review/data.js",
+            "xmp/sidecars.tsv",
+        )
     ]
     assert paths.figures("e")["scatter"] == "results/experiments/e/plots/scatter.png"
     assert paths.state("e") == "results/state/e"

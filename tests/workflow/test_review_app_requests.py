@@ -95,12 +95,12 @@ def test_the_pages_are_served_to_local_hosts(served, host):
         "/photo/-1",
         "/chip/100000.png",
         "/faces/100000.jpg",
-        "/faces/666.jpg",  # a link leading out of the folder
+        "/faces/0123456789abcdef.jpg",  # a link leading out of the folder
     ],
 )
 def test_only_the_review_folder_and_the_experiments_photos_by_row_are_served(served, path):
     work, _, client = served
-    link = work / "results/experiments/four/review/faces/666.jpg"
+    link = work / "results/experiments/four/review/faces/0123456789abcdef.jpg"
     if not link.is_symlink():
         link.symlink_to(work / "config.yaml")
     assert client.get(path).status_code == 404

@@ -117,7 +117,7 @@ def test_a_sidecar_edited_is_read_again_without_detecting_a_face_again(tagged):
 
     rerun = run_snakemake(tagged).stderr
 
-    assert "rule read_tags:" in rerun and "rule cluster_experiment:" in rerun
+    assert "rule read_tags:" in rerun and "rule name_experiment:" in rerun and "rule cluster_experiment:" not in rerun
     assert "rule process_batch:" not in rerun and "rule list_dataset:" not in rerun
     vladimir_faces = [
         row for key, row in persons(tagged).items() if key[0].startswith("Vladimir_Putin/") and not row["set_aside"]

@@ -360,9 +360,9 @@
   }
 
   function thumb(id) {
-    const [photo, face] = D.faces[id];
+    const [photo, face, , , , key] = D.faces[id];
     return el("img", {
-      src: "faces/" + id + ".jpg",
+      src: "faces/" + key + ".jpg",
       width: D.thumb_px,
       height: D.thumb_px,
       loading: "lazy",
