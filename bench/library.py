@@ -73,6 +73,7 @@ sys.path.insert(0, str(PROJECT_ROOT))
 from facecluster.clustering.metrics import external_metrics  # noqa: E402
 from facecluster.outputs.assignments import read_assignments  # noqa: E402
 from facecluster.photos.faces import read_faces  # noqa: E402
+from facecluster.photos.tags import is_sidecar_name  # noqa: E402
 
 SNAKEMAKE = Path(sys.executable).with_name("snakemake")
 FAMILY_PEOPLE = 30
@@ -259,8 +260,10 @@ def largest_image(folder):
 # --- scoring ------------------------------------------------------------------------------------
 
 
-def score(truth, library_photos, results):
-    """The library's figures (a dict) from the run's faces.tsv and assignments.tsv."""
+def found_faces(truth, library_photos, results):
+    """[(ground truth row or None, person or None, why set aside or "", the face of faces.tsv)]: each
+    face the run found, matched to a pasted face (IoU >= 0.4, greedy, best first), with its person in
+    assignments.tsv (None for no person: unknown, others, set aside, or missing from it)."""
     (faces_path,) = (results / "photos").glob("*/faces.tsv")
     detected = read_faces(faces_path)
     assigned = {
@@ -283,8 +286,13 @@ def score(truth, library_photos, results):
             row = assigned.get((face.photo_id, face.face_index))
             reason = "not in assignments.tsv" if row is None else row.set_aside
             person = None if row is None or reason or row.person in NOT_A_PERSON else row.person
-            found.append((truth_of.get(j), person, reason))
+            found.append((truth_of.get(j), person, reason, face))
+    return found
 
+
+def score(truth, library_photos, results):
+    """The library's figures (a dict) from the run's faces.tsv and assignments.tsv."""
+    found = [(f, p, r) for f, p, r, _ in found_faces(truth, library_photos, results)]
     identities = defaultdict(Counter)
     for face, person, _ in found:
         if person is not None and face is not None:
@@ -302,7 +310,7 @@ def score(truth, library_photos, results):
     codes = {person: code for code, person in enumerate(sorted(persons))}
     bcubed = external_metrics([f["identity"] for f, _ in family_sorted], [codes.get(p, -1) for _, p in family_sorted])
     return {
-        "photos": sum(path.is_file() for path in Path(library_photos).rglob("*")),
+        "photos": sum(path.is_file() and not is_sidecar_name(path.name) for path in Path(library_photos).rglob("*")),
         "family_people": len(family_names),
         "family_faces": family_total,
         "family_found": len(family_found),
