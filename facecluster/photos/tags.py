@@ -186,6 +186,9 @@ def photo_header(path):
                 xmp = image.info.get("xmp") or image.info.get("XML:com.adobe.xmp")
                 if isinstance(xmp, str):
                     xmp = xmp.encode("utf-8")
+                # Some writers pad the segment with NULs after the packet, which no XML parser takes
+                # (exiftool reads past them, and Pillow's own getxmp strips them too).
+                xmp = xmp.rstrip(b"\x00") if xmp else xmp
                 try:
                     orientation = int(image.getexif().get(0x0112, 1))
                 except Exception:  # a damaged EXIF block: the photo's decoding says so

@@ -9,7 +9,7 @@ import xml.etree.ElementTree as ET
 from types import SimpleNamespace
 
 import pytest
-from conftest import LFW_DIR, exiftool_write, mwg_regions, require_exiftool
+from conftest import DATASETS, LFW_DIR, exiftool_read, exiftool_write, mwg_regions, require_exiftool
 from PIL import Image
 
 from facecluster.outputs.xmp import sidecar
@@ -17,6 +17,7 @@ from facecluster.photos.tags import (
     MAX_SIDECAR_BYTES,
     orient,
     parse_xmp,
+    photo_header,
     read_folder_tags,
     read_tags,
     regions_of,
@@ -170,6 +171,22 @@ def test_an_xml_bomb_is_refused_by_defusedxml_before_any_entity_is_expanded():
     small = b'<!DOCTYPE a [<!ENTITY e "ee">]><a>&e;&e;</a>'
     assert ET.fromstring(small).text == "eeee"
     assert parse_xmp(small)[0] is None
+
+
+def test_a_photos_own_xmp_packet_padded_with_a_nul_byte_is_read(photo, tmp_path, datasets):
+    """Some writers end the JPEG's XMP segment with a NUL after the packet (negatives/multi_face/couple.jpg,
+    an XMP Core 5.4.0 packet); Pillow hands it on as it is, and exiftool reads the packet all the same."""
+    packet = exiftool_write(tmp_path / "tags.xmp", {"XMP-mwg-rs:RegionInfo": mwg_regions(250, 250, [("Hugo", HEAD)])})
+    with Image.open(photo) as image:
+        image.save(photo, quality=95, xmp=packet.read_bytes() + b"\x00")
+    assert exiftool_read(photo, "-RegionInfo")["XMP-mwg-rs:RegionInfo"]["RegionList"][0]["Name"] == "Hugo"
+
+    rows = read_folder_tags(entries(photo.parent))
+
+    assert [(r.source, r.name, r.problem) for r in rows] == [("embedded", "Hugo", "")]
+    couple = DATASETS / "negatives" / "multi_face" / "couple.jpg"
+    if couple.is_file():
+        assert photo_header(couple).xmp.endswith(b"?>")
 
 
 def test_a_bomb_a_malformed_sidecar_and_a_huge_one_are_problems_the_photos_own_tags_still_read(photo):
