@@ -1,15 +1,16 @@
 """A library that grows: what a run costs after nothing changed, after a day's new photos, and after
 a corrections file changed, per stage.
 
-On a library of `bench/library.py` (its photos/ folder), in a fresh work folder:
+On a library of `bench/library.py` (its photos/ folder; or of bench/tagged_library.py, whose photos
+have sidecars: a photo's sidecars come and go with it), in a fresh work folder:
 
 1. first run: every photo but the last `--new` (by name, as a phone numbers them) linked into a
    folder of its own and sorted: `snakemake --cores N --config photos=FOLDER`;
 2. no-op: the same command again, nothing changed;
 3. new photos: the last `--new` photos linked into the folder, the command again;
-4. a correction: a rename of the largest person and a face of the second moved to nobody, written
-   into the corrections file the review app writes (the experiment's state folder), the command
-   again.
+4. a correction: a rename of the largest person (numbered, or named by its face tags) and a face of
+   the second moved to nobody, written into the corrections file the review app writes (the
+   experiment's state folder), the command again.
 
 Each step prints its wall time (the command's, Snakemake's planning included) and, per rule that
 ran, its jobs, wall seconds (summed over jobs), CPU seconds and peak memory, from Snakemake's
@@ -41,9 +42,12 @@ import yaml
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT_ROOT))
 
+from facecluster.naming.persons import NO_PERSON  # noqa: E402
 from facecluster.outputs.assignments import read_assignments  # noqa: E402
+from facecluster.photos.tags import is_sidecar_name  # noqa: E402
 
 SNAKEMAKE = Path(sys.executable).with_name("snakemake")
+NOT_A_PERSON = {*NO_PERSON, ""}
 
 
 def run(workdir, photos, args):
@@ -96,6 +100,13 @@ def seed_cache(source, target, left_out):
             os.link(path, destination)
 
 
+def link(path, folder):
+    """Hard-link a photo into folder, with its sidecars (photo.jpg.xmp, photo.xmp) where it has some."""
+    for source in (path, path.with_name(f"{path.name}.xmp"), path.with_suffix(".xmp")):
+        if source == path or source.is_file():
+            os.link(source, folder / source.name)
+
+
 def sha256(path):
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
@@ -105,7 +116,9 @@ def a_correction(results):
     corrections file of the run's one state folder; returns what was written."""
     (state,) = [p for p in (results / "state").iterdir() if p.is_dir()]
     rows = read_assignments(results / "experiments/photos/assignments.tsv")
-    largest = Counter(row.person for row in rows if row.person.startswith("person_")).most_common(2)
+    # A person's faces: numbered, or named by face tags (a library whose people are all tagged has no number).
+    persons = [row.person for row in rows if row.person not in NOT_A_PERSON]
+    largest = Counter(persons).most_common(2)
     moved = next(row for row in rows if row.person == largest[1][0])
     corrections = {
         "rename": {largest[0][0]: "Grandma Ann"},
@@ -128,16 +141,17 @@ def main():
     shutil.rmtree(args.workdir, ignore_errors=True)
     photos = args.workdir / "photos"
     photos.mkdir(parents=True)
-    library = sorted(p for p in (args.library / "photos").iterdir() if p.is_file())
+    # Photos (sidecars come with their photo: bench/tagged_library.py's folders hold some).
+    library = sorted(p for p in (args.library / "photos").iterdir() if p.is_file() and not is_sidecar_name(p.name))
     first, added = library[: -args.new], library[-args.new :]
     for path in first:
-        os.link(path, photos / path.name)
+        link(path, photos)
     if args.seed_cache:
         seed_cache(args.seed_cache, args.workdir / "results" / "cache", {sha256(p) for p in added})
 
     def new_photos():
         for path in added:
-            os.link(path, photos / path.name)
+            link(path, photos)
 
     steps = [
         ("first run" + (" (detection from --seed-cache)" if args.seed_cache else ""), lambda: None),

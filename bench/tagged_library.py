@@ -45,6 +45,10 @@ On a library of `bench/library.py` (its photos/ and truth.tsv), in a work folder
     flock /tmp/fc-heavy.lock nice .venv/bin/python bench/tagged_library.py \\
         --library /tmp/fc-library-v3-0-600-2016x1512 --workdir /tmp/fc-tagged-600 \\
         --seed-cache /tmp/appbench-600/results/cache
+
+--share 0 runs the same folder without a tag (the figures to compare with). --make-only writes
+WORK/photos alone: bench/growth.py --library WORK measures a day's new photos (with their sidecars)
+and a corrections file on it.
 """
 
 import argparse
@@ -171,6 +175,8 @@ def make_tagged_folder(library, photos, truth, share, seed):
 def exiftool_check(photos, by_photo):
     """Where exiftool is installed: it reads the same names from every sidecar (as digiKam's)."""
     exiftool = shutil.which("exiftool")
+    if not by_photo:
+        return
     if exiftool is None:
         print("exiftool not found: the sidecars are checked by facecluster's reading alone")
         return
@@ -324,6 +330,7 @@ def main():
     parser.add_argument("--cores", type=int, default=2)
     parser.add_argument("--configfile", type=Path, default=PROJECT_ROOT / "config.yaml")
     parser.add_argument("--seed-cache", type=Path, help="an earlier run's results/cache/ of the library's photos")
+    parser.add_argument("--make-only", action="store_true", help="write WORK/photos (for bench/growth.py), no run")
     args = parser.parse_args()
     if not (args.library / "truth.tsv").is_file():
         sys.exit(f"{args.library}/truth.tsv is absent: make the library with bench/library.py --make-only")
@@ -333,6 +340,8 @@ def main():
     workdir.mkdir(parents=True)
     truth = read_tsv(args.library / "truth.tsv")
     tagged, sidecars = make_tagged_folder(args.library, photos, truth, args.share, args.seed)
+    if args.make_only:
+        return
     if args.seed_cache:
         seed_cache(args.seed_cache, workdir / "results" / "cache", set())
         print(f"per-photo results from the content cache of an earlier run: {args.seed_cache}")
@@ -350,6 +359,8 @@ def main():
     print("\n| step | wall s | rules run: jobs, wall s, CPU s, peak MB |")
     print("|---|---:|---|")
     print(step("no-op rerun", workdir, photos, args), flush=True)
+    if not tags["people"]:
+        return  # --share 0: the same library without tags
     old, new, photo = rename_one_tag(photos, sidecars, tags["people"])
     print(step(f"a sidecar edited ({photo}.xmp: {old!r} renamed {new!r})", workdir, photos, args))
     after = read_tsv(results / "experiments" / "photos" / "assignments.tsv")
