@@ -86,6 +86,8 @@ PORTRAIT_SHARE = 0.25
 NOT_A_PERSON = {"unknown", "others", ""}
 TRUTH_COLUMNS = ["photo", "left", "top", "right", "bottom", "identity", "role", "size", "blur"]
 LARGEST_IMAGE = 4096
+# "Seen often": a person pasted in at least this many photos (the default min_photos).
+OFTEN = 4
 # Bump when a change above changes the libraries made: it names their folders.
 LIBRARY_VERSION = 3
 
@@ -259,14 +261,13 @@ def largest_image(folder):
 # --- scoring ------------------------------------------------------------------------------------
 
 
-def score(truth, library_photos, results):
-    """The library's figures (a dict) from the run's faces.tsv and assignments.tsv."""
+def score(truth, library_photos, results, assignments=None):
+    """The library's figures (a dict) from the run's faces.tsv and assignments.tsv (`assignments`:
+    another experiment's assignments.tsv of the same faces, e.g. clustered again)."""
     (faces_path,) = (results / "photos").glob("*/faces.tsv")
     detected = read_faces(faces_path)
-    assigned = {
-        (face.photo_id, face.face_index): face
-        for face in read_assignments(results / "experiments" / "photos" / "assignments.tsv")
-    }
+    assignments = assignments or results / "experiments" / "photos" / "assignments.tsv"
+    assigned = {(face.photo_id, face.face_index): face for face in read_assignments(assignments)}
     truth_by_photo, found_by_photo = defaultdict(list), defaultdict(list)
     for face in truth:
         truth_by_photo[face["photo"]].append(face)
@@ -299,6 +300,9 @@ def score(truth, library_photos, results):
     bystanders = [(f, p, r) for f, p, r in found if f is not None and f["role"] == "bystander"]
     bystanders_sorted = [(f, p) for f, p, r in bystanders if not r]
     strays = [(f, p, r) for f, p, r in found if f is None]
+    # People by the photos they are pasted in: the family are seen again and again, bystanders once.
+    seen = Counter(face["identity"] for face in truth)
+    sorted_truth = [(f, p) for f, p, r in found if f is not None and not r]
     codes = {person: code for code, person in enumerate(sorted(persons))}
     bcubed = external_metrics([f["identity"] for f, _ in family_sorted], [codes.get(p, -1) for _, p in family_sorted])
     return {
@@ -322,6 +326,10 @@ def score(truth, library_photos, results):
         "faces_found": len(found),
         "set_aside": dict(Counter(r for _, _, r in found if r)),
         "family_set_aside": sum(bool(r) for _, _, r in family_found),
+        "often_sorted": sum(seen[f["identity"]] >= OFTEN for f, _ in sorted_truth),
+        "often_in_others": sum(seen[f["identity"]] >= OFTEN and p is None for f, p in sorted_truth),
+        "rarely_sorted": sum(seen[f["identity"]] < OFTEN for f, _ in sorted_truth),
+        "rarely_with_person": sum(seen[f["identity"]] < OFTEN and p is not None for f, p in sorted_truth),
     }
 
 
@@ -353,6 +361,10 @@ def report(figures, costs, wall, largest):
         f"| person folders (of them a family person's) | {figures['person_folders']} "
         f"({figures['family_folders']}); {figures['person_folders'] / figures['family_people']:.2f} x the family |",
         f"| faces set aside (family faces among them) | {set_aside} ({figures['family_set_aside']}): {reasons} |",
+        f"| faces of people seen in {OFTEN}+ photos left in others (of those sorted) | "
+        f"{figures['often_in_others']} / {figures['often_sorted']} |",
+        f"| faces of people seen in under {OFTEN} photos put with a person (of those sorted) | "
+        f"{figures['rarely_with_person']} / {figures['rarely_sorted']} |",
         f"| largest image written; images over {LARGEST_IMAGE} px | {largest[0]} px ({largest[1]}); {largest[2]} |",
         "",
         f"wall time {wall:.0f} s; per stage (rule):",
