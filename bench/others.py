@@ -59,7 +59,9 @@ def merged(base, changes):
     """`base` with `changes` merged in, dict by dict."""
     result = copy.deepcopy(base)
     for key, value in changes.items():
-        result[key] = merged(result[key], value) if isinstance(value, dict) and isinstance(result.get(key), dict) else value
+        result[key] = (
+            merged(result[key], value) if isinstance(value, dict) and isinstance(result.get(key), dict) else value
+        )
     return result
 
 
@@ -119,6 +121,7 @@ def labelled_figures(assignments):
 
 
 def library_figures(library, results, assignments_path):
+    """library.score's figures of a bench/library.py library clustered again."""
     import library as bench_library
 
     truth = bench_library.read_tsv(Path(library) / "truth.tsv")
@@ -126,6 +129,7 @@ def library_figures(library, results, assignments_path):
 
 
 def row(name, figures, notes, seconds):
+    """A setting's line of the table."""
     f = figures
     bcubed = f"{f['bcubed_f1']:.4f} ({f['bcubed_precision']:.4f}, {f['bcubed_recall']:.4f})"
     often = f"{f['often_in_others']} / {f['often_sorted']}"
@@ -155,11 +159,18 @@ def main():
     folder = results if library is None else library / "photos"  # names the dataset, read from no further
     labels = "none" if library else "folders"
     variants = [("default", {})] + [(v.split("=", 1)[0], json.loads(v.split("=", 1)[1])) for v in args.variant]
+    columns = [
+        "setting",
+        "persons",
+        "BCubed F1 (P, R)",
+        f"seen in {OFTEN}+ photos: in others",
+        "seen in fewer: with a person",
+    ]
     if library:
-        header = "| setting | persons | family BCubed F1 (P, R) | seen 4+ in others | seen < 4 with a person | bystanders with family | family folders | attached | s |"
-    else:
-        header = "| setting | persons | BCubed F1 (P, R) | seen 4+ in others | seen < 4 with a person | attached | s |"
-    lines = [header, "|" + "---|" * header.count(" | ") + "---|"]
+        columns[2] = "family " + columns[2]
+        columns += ["bystanders with family", "family folders"]
+    columns += ["attached", "clustering s"]
+    lines = ["| " + " | ".join(columns) + " |", "|---" * len(columns) + "|"]
     for name, changes in variants:
         settings = job_settings(configfile, folder, labels, merged(json.loads(args.base), changes))
         with tempfile.TemporaryDirectory() as temporary:

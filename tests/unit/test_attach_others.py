@@ -156,7 +156,11 @@ def test_the_setting_is_validated_and_defaults_to_the_embedders_constant():
     assert photos["attach"] == {"limit": "auto", "margin": 1.0}
     spec = SortSpec.from_settings(photos)
     assert spec.attach_limit == pytest.approx(0.80 * 1.1380)
-    for wrong, message in (({"limit": -1}, "attach.limit"), ({"margin": 0.5}, "attach.margin"), ({"faces": 3}, "faces")):
+    for wrong, message in (
+        ({"limit": -1}, "attach.limit"),
+        ({"margin": 0.5}, "attach.margin"),
+        ({"faces": 3}, "faces"),
+    ):
         config = {**SHIPPED, "experiments": {"e": {"dataset": "demo", "attach": wrong}}}
         with pytest.raises(ConfigError, match=message):
             resolved(config, "e")
