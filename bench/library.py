@@ -36,6 +36,8 @@ written last) and reused by later runs. Then the real workflow runs in a fresh f
 - bystander faces put with a family person (a person folder most of whose faces with ground
   truth are one family person's), and detections matching no pasted face put there;
 - person folders made (and how many are a family person's), faces set aside (by reason);
+- faces of people pasted in at least OFTEN (4) photos that are sorted but left in `others`, and
+  faces of people pasted in fewer (the bystanders) put with a person;
 - the largest image written (no side over 4,096 px);
 - per stage (rule): jobs, wall seconds summed over jobs, CPU seconds and peak memory
   (Snakemake's benchmark files), and the run's wall time.
