@@ -36,6 +36,8 @@ written last) and reused by later runs. Then the real workflow runs in a fresh f
 - bystander faces put with a family person (a person folder most of whose faces with ground
   truth are one family person's), and detections matching no pasted face put there;
 - person folders made (and how many are a family person's), faces set aside (by reason);
+- faces of people pasted in at least OFTEN (4) photos that are sorted but left in `others`, and
+  faces of people pasted in fewer (the bystanders) put with a person;
 - the largest image written (no side over 4,096 px);
 - per stage (rule): jobs, wall seconds summed over jobs, CPU seconds and peak memory
   (Snakemake's benchmark files), and the run's wall time.
@@ -87,6 +89,8 @@ PORTRAIT_SHARE = 0.25
 NOT_A_PERSON = {"unknown", "others", ""}
 TRUTH_COLUMNS = ["photo", "left", "top", "right", "bottom", "identity", "role", "size", "blur"]
 LARGEST_IMAGE = 4096
+# "Seen often": a person pasted in at least this many photos (the default min_photos).
+OFTEN = 4
 # Bump when a change above changes the libraries made: it names their folders.
 LIBRARY_VERSION = 3
 
@@ -260,16 +264,15 @@ def largest_image(folder):
 # --- scoring ------------------------------------------------------------------------------------
 
 
-def found_faces(truth, library_photos, results):
+def found_faces(truth, library_photos, results, assignments=None):
     """[(ground truth row or None, person or None, why set aside or "", the face of faces.tsv)]: each
     face the run found, matched to a pasted face (IoU >= 0.4, greedy, best first), with its person in
-    assignments.tsv (None for no person: unknown, others, set aside, or missing from it)."""
+    assignments.tsv (None for no person: unknown, others, set aside, or missing from it).
+    assignments: another experiment's assignments.tsv of the same faces (e.g. clustered again)."""
     (faces_path,) = (results / "photos").glob("*/faces.tsv")
     detected = read_faces(faces_path)
-    assigned = {
-        (face.photo_id, face.face_index): face
-        for face in read_assignments(results / "experiments" / "photos" / "assignments.tsv")
-    }
+    assignments = assignments or results / "experiments" / "photos" / "assignments.tsv"
+    assigned = {(face.photo_id, face.face_index): face for face in read_assignments(assignments)}
     truth_by_photo, found_by_photo = defaultdict(list), defaultdict(list)
     for face in truth:
         truth_by_photo[face["photo"]].append(face)
@@ -290,9 +293,10 @@ def found_faces(truth, library_photos, results):
     return found
 
 
-def score(truth, library_photos, results):
-    """The library's figures (a dict) from the run's faces.tsv and assignments.tsv."""
-    found = [(f, p, r) for f, p, r, _ in found_faces(truth, library_photos, results)]
+def score(truth, library_photos, results, assignments=None):
+    """The library's figures (a dict) from the run's faces.tsv and assignments.tsv (`assignments`:
+    another experiment's assignments.tsv of the same faces, e.g. clustered again)."""
+    found = [(f, p, r) for f, p, r, _ in found_faces(truth, library_photos, results, assignments)]
     identities = defaultdict(Counter)
     for face, person, _ in found:
         if person is not None and face is not None:
@@ -307,6 +311,9 @@ def score(truth, library_photos, results):
     bystanders = [(f, p, r) for f, p, r in found if f is not None and f["role"] == "bystander"]
     bystanders_sorted = [(f, p) for f, p, r in bystanders if not r]
     strays = [(f, p, r) for f, p, r in found if f is None]
+    # People by the photos they are pasted in: the family are seen again and again, bystanders once.
+    seen = Counter(face["identity"] for face in truth)
+    sorted_truth = [(f, p) for f, p, r in found if f is not None and not r]
     codes = {person: code for code, person in enumerate(sorted(persons))}
     bcubed = external_metrics([f["identity"] for f, _ in family_sorted], [codes.get(p, -1) for _, p in family_sorted])
     return {
@@ -330,6 +337,10 @@ def score(truth, library_photos, results):
         "faces_found": len(found),
         "set_aside": dict(Counter(r for _, _, r in found if r)),
         "family_set_aside": sum(bool(r) for _, _, r in family_found),
+        "often_sorted": sum(seen[f["identity"]] >= OFTEN for f, _ in sorted_truth),
+        "often_in_others": sum(seen[f["identity"]] >= OFTEN and p is None for f, p in sorted_truth),
+        "rarely_sorted": sum(seen[f["identity"]] < OFTEN for f, _ in sorted_truth),
+        "rarely_with_person": sum(seen[f["identity"]] < OFTEN and p is not None for f, p in sorted_truth),
     }
 
 
@@ -361,6 +372,10 @@ def report(figures, costs, wall, largest):
         f"| person folders (of them a family person's) | {figures['person_folders']} "
         f"({figures['family_folders']}); {figures['person_folders'] / figures['family_people']:.2f} x the family |",
         f"| faces set aside (family faces among them) | {set_aside} ({figures['family_set_aside']}): {reasons} |",
+        f"| faces of people seen in {OFTEN}+ photos left in others (of those sorted) | "
+        f"{figures['often_in_others']} / {figures['often_sorted']} |",
+        f"| faces of people seen in under {OFTEN} photos put with a person (of those sorted) | "
+        f"{figures['rarely_with_person']} / {figures['rarely_sorted']} |",
         f"| largest image written; images over {LARGEST_IMAGE} px | {largest[0]} px ({largest[1]}); {largest[2]} |",
         "",
         f"wall time {wall:.0f} s; per stage (rule):",

@@ -27,19 +27,21 @@ def to_metric(euclidean, metric):
     return euclidean**2 / 2 if metric == "cosine" else euclidean
 
 
-def knn(X, k, *, metric="euclidean", seed=0):
-    """The k nearest other faces of every face.
+def knn(X, k, *, metric="euclidean", seed=0, rows=None):
+    """The k nearest other faces of every face, or of the faces `rows`.
 
-    X: (n, d). Returns (distances (n, k) float32 in `metric` units, sorted
-    ascending; indices (n, k) int64, -1 where fewer than k neighbours exist).
+    X: (n, d); rows: (m,) indices into X, None for all. Returns (distances (m, k)
+    float32 in `metric` units, sorted ascending; indices (m, k) int64 into X,
+    -1 where fewer than k neighbours exist).
     """
     points = prepare(X, metric)
     n = len(points)
+    rows = np.arange(n) if rows is None else np.asarray(rows, np.int64)
     k_found = min(k, n - 1)
     if n <= EXACT_MAX_ROWS:
-        distances, indices = _exact(points, k_found)
+        distances, indices = _exact(points, k_found, rows)
     else:
-        distances, indices = _ivf(points, k_found, seed)
+        distances, indices = _ivf(points, k_found, seed, rows)
     if k_found < k:
         pad = k - k_found
         distances = np.pad(distances, ((0, 0), (0, pad)), constant_values=np.inf)
@@ -47,15 +49,15 @@ def knn(X, k, *, metric="euclidean", seed=0):
     return to_metric(distances, metric).astype(np.float32), indices
 
 
-def _exact(points, k):
+def _exact(points, k, rows):
     from sklearn.neighbors import NearestNeighbors
 
     index = NearestNeighbors(n_neighbors=k + 1, algorithm="brute").fit(points)
-    distances, indices = index.kneighbors(points)
-    return _drop_self(distances, indices, k)
+    distances, indices = index.kneighbors(points[rows])
+    return _drop_self(distances, indices, k, rows)
 
 
-def _ivf(points, k, seed):
+def _ivf(points, k, seed, rows):
     import faiss
 
     n, dim = points.shape
@@ -67,15 +69,15 @@ def _ivf(points, k, seed):
     index.train(points[np.sort(training)])
     index.add(points)
     index.nprobe = 16
-    squared, indices = index.search(points, k + 1)
+    squared, indices = index.search(points[rows], k + 1)
     distances = np.sqrt(np.maximum(squared, 0))
-    return _drop_self(distances, indices.astype(np.int64), k)
+    return _drop_self(distances, indices.astype(np.int64), k, rows)
 
 
-def _drop_self(distances, indices, k):
-    """Remove each face from its own neighbour list (wherever ties put it)."""
+def _drop_self(distances, indices, k, rows):
+    """Remove each face (rows) from its own neighbour list (wherever ties put it)."""
     n = len(indices)
-    is_self = indices == np.arange(n)[:, None]
+    is_self = indices == rows[:, None]
     # Rows where self was not returned (possible with an approximate index): drop the last.
     missing = ~is_self.any(axis=1)
     is_self[missing, -1] = True

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from facecluster.clustering.attach_others import FACES, attach_to_persons
 from facecluster.clustering.cannot_link import enforce_cannot_link
 from facecluster.clustering.choose_k import choose_k
 from facecluster.clustering.clusterers import CLUSTERERS
@@ -51,7 +52,10 @@ def sort_faces(Y, photo_ids, spec, *, truth=None, scored=True) -> Sorting:
     3. join_persons: where the folder chose its cut and the embedder's rule says so, two
        persons (clusters of at least spec.min_photos photos) that share no photo and lie near
        on average are joined (a person the cut split).
-    4. choose_k (facecluster.clustering.choose_k): the K of a sweep by spec.choose_k_by, a
+    4. attach_others: where the clusterer found K and spec.attach_limit says, each face in no
+       person (a cluster of fewer than spec.min_photos photos, or none) joins the person it lies
+       near and far from everyone else (facecluster.clustering.attach_others).
+    5. choose_k (facecluster.clustering.choose_k): the K of a sweep by spec.choose_k_by, a
        score or the number of people found without K near spec.choose_k_threshold.
 
     truth: (n,) true person names, or None: with scored, each K's scores (evaluate_sweep)
@@ -66,10 +70,11 @@ def sort_faces(Y, photo_ids, spec, *, truth=None, scored=True) -> Sorting:
 
 
 def sweep_faces(Y, photo_ids, spec, notes) -> dict:
-    """Steps 1 to 3 of sort_faces: {K: (n,) canonical labels}; `notes` gets what each decided."""
+    """Steps 1 to 4 of sort_faces: {K: (n,) canonical labels}; `notes` gets what each decided."""
     labels_by_k = cut_faces(Y, spec, notes)
     labels_by_k = apply_cannot_link(labels_by_k, Y, photo_ids, spec, notes)
     labels_by_k = join_persons(labels_by_k, Y, photo_ids, spec, notes)
+    labels_by_k = attach_others(labels_by_k, Y, photo_ids, spec, notes)
     if spec.k is None:  # the clusterer found K: key the result by it
         (labels,) = labels_by_k.values()
         labels_by_k = {int(len(np.unique(labels[labels != UNKNOWN]))): labels}
@@ -118,3 +123,29 @@ def join_persons(labels_by_k, Y, photo_ids, spec, notes) -> dict:
     if joined:
         notes.append(f"{joined} joins of persons the cut split (on average under {limit:.4f} apart)")
     return {k: joined_labels}
+
+
+def attach_others(labels_by_k, Y, photo_ids, spec, notes) -> dict:
+    """{K: labels} with each face of others near one person and far from everyone else attached to
+    that person (facecluster.clustering.attach_others) where spec.attach_limit says; unchanged
+    otherwise."""
+    limit = spec.attach_limit
+    if limit is None:
+        return labels_by_k
+    ((k, labels),) = labels_by_k.items()
+    attached_labels, attached = attach_to_persons(
+        Y,
+        labels,
+        photo_ids,
+        min_photos=spec.min_photos,
+        limit=limit,
+        margin=spec.attach.get("margin", 1.0),
+        metric=spec.metric,
+        seed=spec.seed,
+    )
+    if attached:
+        notes.append(
+            f"{attached} faces of others attached to the nearest person (their {FACES} nearest faces of it "
+            f"on average under {limit:.4f} apart, no other face nearer)"
+        )
+    return {k: attached_labels}

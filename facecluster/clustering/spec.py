@@ -16,7 +16,9 @@ class SortSpec:
     cannot_link: never two faces of one photo in one cluster; cut_rule: the embedder's CutRule
     (None: none fitted); min_photos: the photos a person's cluster holds at least;
     choose_k_by: a score (silhouette, davies_bouldin, calinski_harabasz) or threshold, with
-    choose_k_threshold the embedder's calibrated distance; seed: for everything random.
+    choose_k_threshold the embedder's calibrated distance; seed: for everything random;
+    attach: the experiment's `attach` ({"limit": auto or a multiple of the threshold, "margin"}),
+    None for none.
     """
 
     method: str
@@ -30,6 +32,7 @@ class SortSpec:
     choose_k_by: str = "silhouette"
     choose_k_threshold: float = None
     seed: int = 0
+    attach: dict = None
 
     @classmethod
     def from_settings(cls, settings):
@@ -48,6 +51,7 @@ class SortSpec:
             choose_k_by=settings["choose_k_by"],
             choose_k_threshold=settings.get("choose_k_threshold"),
             seed=settings["seed"],
+            attach=settings.get("attach"),
         )
 
     @property
@@ -58,3 +62,15 @@ class SortSpec:
         if self.k is not None or self.settings.get("cut") != "gap" or not (rule and rule.persons_join):
             return None
         return rule.persons_join * self.threshold
+
+    @property
+    def attach_limit(self):
+        """The distance under which a face of others joins the person it lies near, or None: only
+        where the clusterer finds K with a threshold, and the experiment's `attach.limit` (auto:
+        the embedder's rule's `attach`; 0: never) gives one."""
+        limit = (self.attach or {}).get("limit", 0)
+        if limit == "auto":
+            limit = self.cut_rule.attach if self.cut_rule else None
+        if not limit or self.k is not None or self.threshold is None:
+            return None
+        return limit * self.threshold

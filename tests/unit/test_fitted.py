@@ -46,7 +46,7 @@ def test_the_constants_are_the_measured_ones():
     assert EMBEDDERS["intel_reid"].thresholds == {"euclidean": 1.1380, "cosine": 0.6475}
     assert EMBEDDERS["intel_reid"].cut_rule == CutRule(
         window=(0.82, 1.28), width=0.10, full_window_faces=200, floor=0.90, join=1.0, join_max_faces=0,
-        persons_join=1.0, persons_join_photos=20,
+        persons_join=1.0, persons_join_photos=20, attach=0.80,
     )  # fmt: skip
     assert EMBEDDERS["intel_reid"].naming_rule == NamingRule(scale=0.9, pairs=2)
     assert EMBEDDERS["dlib"].thresholds == {"euclidean": 0.5459, "cosine": 0.0754}

@@ -34,6 +34,17 @@ def test_knn_finds_the_true_nearest_neighbours_exactly_and_approximately(monkeyp
     assert recall > 0.95
 
 
+@pytest.mark.parametrize("exact_max_rows", [neighbors.EXACT_MAX_ROWS, 100])
+def test_knn_of_some_faces_is_their_rows_of_knn_of_all(monkeypatch, exact_max_rows):
+    monkeypatch.setattr(neighbors, "EXACT_MAX_ROWS", exact_max_rows)
+    points, _ = blobs(people=100, per_person=20, dim=8)
+    rows = np.array([7, 3, 1500, 42])
+    all_distances, all_indices = neighbors.knn(points, 5)
+    distances, indices = neighbors.knn(points, 5, rows=rows)
+    assert np.array_equal(indices, all_indices[rows])  # never the face itself
+    assert np.allclose(distances, all_distances[rows], atol=1e-5)
+
+
 def test_cosine_distances_are_one_minus_cosine():
     points = np.array([[1.0, 0.0], [0.0, 2.0], [3.0, 3.0]])
     distances, indices = neighbors.knn(points, 2, metric="cosine")

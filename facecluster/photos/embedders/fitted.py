@@ -23,7 +23,9 @@ class CutRule:
     calibrated value merges them); floor: the lowest cut; join: the mean distance under which a
     lone face joins a cluster, in folders of at most join_max_faces faces; persons_join: the mean
     distance under which two persons that share no photo are one, when one of them holds faces
-    of persons_join_photos photos at least (join_split_persons; None: never).
+    of persons_join_photos photos at least (join_split_persons; None: never); attach: the distance
+    under which a face of others near one person and far from everyone else joins that person
+    (facecluster.clustering.attach_others; None: never, unless an experiment gives one).
     """
 
     window: tuple
@@ -34,6 +36,7 @@ class CutRule:
     join_max_faces: int
     persons_join: float = None
     persons_join_photos: int = 0
+    attach: float = None
 
     @classmethod
     def from_settings(cls, settings):
