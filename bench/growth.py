@@ -31,7 +31,6 @@ import csv
 import hashlib
 import os
 import shutil
-import subprocess
 import sys
 import time
 from collections import Counter
@@ -42,25 +41,13 @@ import yaml
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT_ROOT))
 
+from library import run_snakemake  # noqa: E402  (bench/, the script's folder)
+
 from facecluster.naming.persons import NO_PERSON  # noqa: E402
 from facecluster.outputs.assignments import read_assignments  # noqa: E402
 from facecluster.photos.tags import is_sidecar_name  # noqa: E402
 
-SNAKEMAKE = Path(sys.executable).with_name("snakemake")
 NOT_A_PERSON = {*NO_PERSON, ""}
-
-
-def run(workdir, photos, args):
-    """The one-command form in workdir; its wall seconds (ValueError if it fails)."""
-    command = [str(SNAKEMAKE), "-s", str(PROJECT_ROOT / "Snakefile"), "--directory", str(workdir)]
-    command += ["--configfile", str(args.configfile), "--cores", str(args.cores), "--config", f"photos={photos}"]
-    started = time.perf_counter()
-    with open(workdir / "snakemake.log", "a") as log:
-        finished = subprocess.run(command, stdout=log, stderr=subprocess.STDOUT, cwd=workdir)
-    seconds = time.perf_counter() - started
-    if finished.returncode != 0:
-        raise ValueError(f"snakemake failed ({finished.returncode}): see {workdir / 'snakemake.log'}")
-    return seconds
 
 
 def stages_since(results, started):
@@ -165,7 +152,7 @@ def main():
     for name, change in steps:
         change()
         started = time.time()
-        seconds = run(args.workdir, photos, args)
+        seconds = run_snakemake(photos, args.workdir, args.cores, args.configfile)
         stages = stages_since(args.workdir / "results", started)
         ran = "; ".join(
             f"{rule} {jobs}, {wall:.1f}, {cpu:.1f}, {peak:.0f}" for rule, (jobs, wall, cpu, peak) in stages.items()

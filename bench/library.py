@@ -206,21 +206,16 @@ def run_workflow(photos, workdir, cores, configfile):
     if workdir.exists():
         shutil.rmtree(workdir)
     workdir.mkdir(parents=True)
-    command = [
-        str(SNAKEMAKE),
-        "-s",
-        str(PROJECT_ROOT / "Snakefile"),
-        "--directory",
-        str(workdir),
-        "--configfile",
-        str(configfile),
-        "--cores",
-        str(cores),
-        "--config",
-        f"photos={photos}",
-    ]
+    return run_snakemake(photos, workdir, cores, configfile)
+
+
+def run_snakemake(photos, workdir, cores, configfile):
+    """`snakemake --config photos=...` in workdir as it is (its log appended to snakemake.log); its
+    wall seconds (ValueError if it fails)."""
+    command = [str(SNAKEMAKE), "-s", str(PROJECT_ROOT / "Snakefile"), "--directory", str(workdir)]
+    command += ["--configfile", str(configfile), "--cores", str(cores), "--config", f"photos={photos}"]
     started = time.perf_counter()
-    with open(workdir / "snakemake.log", "w") as log:
+    with open(workdir / "snakemake.log", "a") as log:
         finished = subprocess.run(command, stdout=log, stderr=subprocess.STDOUT, cwd=workdir)
     seconds = time.perf_counter() - started
     if finished.returncode != 0:

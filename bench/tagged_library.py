@@ -65,8 +65,8 @@ import xml.etree.ElementTree as ET
 from collections import Counter, defaultdict
 from pathlib import Path
 
-from growth import run, seed_cache, stages_since
-from library import found_faces, read_tsv, score
+from growth import seed_cache, stages_since
+from library import found_faces, read_tsv, run_snakemake, score
 from PIL import Image
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -313,7 +313,7 @@ def rename_one_tag(photos, sidecars, people):
 
 def step(name, workdir, photos, args):
     started = time.time()
-    seconds = run(workdir, photos, args)
+    seconds = run_snakemake(photos, workdir, args.cores, args.configfile)
     stages = stages_since(workdir / "results", started)
     ran = "; ".join(
         f"{rule} {jobs}, {wall:.1f}, {cpu:.1f}, {peak:.0f}" for rule, (jobs, wall, cpu, peak) in stages.items()
@@ -346,7 +346,7 @@ def main():
         seed_cache(args.seed_cache, workdir / "results" / "cache", set())
         print(f"per-photo results from the content cache of an earlier run: {args.seed_cache}")
 
-    seconds = run(workdir, photos, args)
+    seconds = run_snakemake(photos, workdir, args.cores, args.configfile)
     results = workdir / "results"
     figures = score(truth, photos, results)
     tags = tag_figures(truth, photos, results, tagged)
