@@ -268,7 +268,7 @@ class _Naming:
                     {
                         "kind": "two_names",
                         "names": [name for name, _ in ranked],
-                        "text": f"one cluster ({self.name.get(g, OTHERS)}) holds faces tagged {shown}: "
+                        "text": f"One cluster ({self.name.get(g, OTHERS)}) holds faces tagged {shown}: "
                         f"each tagged face follows its tag, the cluster's other faces {ranked[0][0]}",
                     }
                 )
@@ -317,7 +317,7 @@ class _Naming:
         return {
             "kind": "one_name",
             "names": [name],
-            "text": f"the faces tagged {name} lie in clusters that look like different people ({clusters}; "
+            "text": f"The faces tagged {name} lie in clusters that look like different people ({clusters}; "
             f"mean distance {worst:.2f}, over the naming distance {self.threshold:.2f}): joined as the tags say",
         }
 

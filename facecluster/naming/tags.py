@@ -167,7 +167,7 @@ def _tag_photo(tags, faces, face_rows, tag_rows, image_size):
                         "photo": faces[row].path,
                         "face": faces[row].face_index,
                         "names": [chosen.name, other.name],
-                        "text": f"face {faces[row].face_index} of {faces[row].path} is tagged {chosen.name!r} "
+                        "text": f"Face {faces[row].face_index} of {faces[row].path} is tagged {chosen.name!r} "
                         f"in {chosen.source} and {other.name!r} in {other.source}: {chosen.name!r} taken",
                     }
                 )
