@@ -126,17 +126,15 @@ class Registry:
     """Components of one kind by name, and the config schema of that kind.
 
     `key` is the setting that names the component (`name`, or a clusterer's
-    `method`); `common` are settings every component of the kind takes. With
-    `shared_defaults`, every setting's default is filled in whatever the
-    component (the clusterers': their recipe in metrics.json lists them all);
-    otherwise only the named component's.
+    `method`); `common` are settings every component of the kind takes. Only the named
+    component's defaults are filled in: two components may give one setting different
+    defaults (a clusterer's `neighbors`).
     """
 
     kind: str
     package: str
     key: str = "name"
     common: dict = field(default_factory=dict)
-    shared_defaults: bool = False
     _by_name: dict = field(default_factory=dict)
     _loaded: bool = False
 
@@ -187,18 +185,6 @@ class Registry:
                         f"{self.kind}s; give them one schema or two names"
                     )
         properties = {self.key: {"enum": self.names}}
-        if self.shared_defaults:
-            defaults = {}
-            for component in self.components():
-                defaults.update(component.settings)
-            defaults.update(self.common)
-            properties.update({key: copy.deepcopy(defaults[key]) for key in union})
-            return {
-                "type": "object",
-                "additionalProperties": False,
-                "required": [self.key],
-                "properties": properties,
-            }
         properties.update(union)
         rules = [
             {

@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 
+from facecluster.clustering.clusterers import metric_of
 from facecluster.photos.embedders.fitted import CutRule
 
 
@@ -44,7 +45,7 @@ class SortSpec:
             settings=cluster,
             k=cluster.get("k"),
             threshold=cluster.get("threshold"),
-            metric=cluster["metric"],
+            metric=metric_of(cluster),
             cannot_link=cluster["cannot_link"],
             cut_rule=CutRule.from_settings(cluster.get("cut_rule")),
             min_photos=settings["min_photos"],

@@ -11,6 +11,7 @@ import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from facecluster.clustering.clusterers import metric_of
 from facecluster.photos.embedders.fitted import CutRule, NamingRule
 from facecluster.workflow.config import PHOTOS_EXPERIMENT, ConfigError, require_defined
 
@@ -229,7 +230,7 @@ def _clustering(key, experiment, embedder):
         raise ConfigError(f"{key}: give {method} either k or threshold, not both")
     threshold = None
     if clusterer.takes_threshold and k is None:
-        threshold = _threshold(key, cluster.get("threshold", "auto"), cluster["metric"], experiment["reduce"], embedder)
+        threshold = _threshold(key, cluster.get("threshold", "auto"), metric_of(cluster), experiment["reduce"], embedder)
     return threshold, fitted_rules(embedder)[0]
 
 
@@ -244,7 +245,7 @@ def _choose_k_by(key, experiment, embedder):
     """(choose_k_by, its threshold): threshold (facecluster.clustering.choose_k) by default for a sweep
     where the embedder's calibrated threshold applies, else silhouette; with threshold, that
     calibrated threshold."""
-    metric, reduce = experiment["cluster"]["metric"], experiment["reduce"]
+    metric, reduce = metric_of(experiment["cluster"]), experiment["reduce"]
     try:
         calibrated = _threshold(key, "auto", metric, reduce, embedder)
     except ConfigError:

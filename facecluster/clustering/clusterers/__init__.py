@@ -51,10 +51,13 @@ MIN_SAMPLES = {
     }
 }
 
-# The recipe in metrics.json lists every setting, so every default is filled whatever the method.
-CLUSTERERS = Registry(
-    "clusterer", "facecluster.clustering.clusterers", key="method", common=COMMON_SETTINGS, shared_defaults=True
-)
+CLUSTERERS = Registry("clusterer", "facecluster.clustering.clusterers", key="method", common=COMMON_SETTINGS)
+
+
+def metric_of(settings):
+    """The distance an experiment's `cluster:` settings measure faces by: its `metric`, or Euclidean
+    for a clusterer that takes none (K-means and spectral work in Euclidean space)."""
+    return settings.get("metric", "euclidean")
 
 
 def require_faces(Y, what):
@@ -100,4 +103,4 @@ class Clusterer(Component):
         """How the number of clusters is set: K, or a distance threshold."""
         if "k" in settings:
             return f"K {settings['k']}"
-        return f"{settings['metric']} distance threshold {settings['threshold']}"
+        return f"{metric_of(settings)} distance threshold {settings['threshold']}"

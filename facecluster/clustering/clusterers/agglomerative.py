@@ -34,7 +34,9 @@ class Agglomerative(Clusterer):
             "threshold",
         },
         **METRIC,
-        **NEIGHBORS,
+        # Used above 20,000 faces only. A burst of near-identical shots fills a face's 10 nearest
+        # with itself and the person splits into islands; 50 reach past it (bench/results.md).
+        "neighbors": {**NEIGHBORS["neighbors"], "default": 50},
     }
 
     @classmethod
