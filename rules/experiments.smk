@@ -31,6 +31,9 @@ rule cluster_experiment:
         runtime=120,
     params:
         settings=experiment_settings,
+        # Kept between runs (facecluster.workflow.sorting_state): each face's sharpness, and the
+        # sorting new photos' faces are placed in.
+        state=naming_state,
     script:
         "../scripts/cluster_experiment.py"
 

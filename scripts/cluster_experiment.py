@@ -11,10 +11,13 @@ from threadpoolctl import threadpool_limits
 
 from facecluster.photos.faces import read_faces
 from facecluster.workflow.experiment import sort_experiment
+from facecluster.workflow.sorting_state import SortingState
 
 embeddings = np.load(snakemake.input.embeddings, mmap_mode="r", allow_pickle=False)
+state = SortingState.read(snakemake.params.state)
 with threadpool_limits(snakemake.threads):
-    clustering = sort_experiment(embeddings, read_faces(snakemake.input.faces), snakemake.params.settings)
+    clustering = sort_experiment(embeddings, read_faces(snakemake.input.faces), snakemake.params.settings, state)
 clustering.write(
     snakemake.output.clusters, snakemake.output.clustering, snakemake.output.coords, snakemake.output.table
 )
+clustering.state.write(snakemake.params.state)

@@ -23,13 +23,14 @@ NEIGHBORS = 10
 FACES = 3
 
 
-def attach_to_persons(Y, labels, photo_ids, *, min_photos, limit, margin=1.0, metric="euclidean", seed=0):
+def attach_to_persons(Y, labels, photo_ids, *, min_photos, limit, margin=1.0, metric="euclidean", seed=0, among=None):
     """(labels, how many faces attached): each face of others attached to the person it lies
     near and far from everyone else.
 
     Y: (n, d) the faces' points; labels: (n,) int clusters, UNKNOWN (-1) in none; photo_ids: (n,)
     the photo of each face; a person is a cluster of faces of at least `min_photos` photos, a face
-    of others one in no person. Among a face of others' NEIGHBORS nearest faces, its person is
+    of others one in no person; among: (n,) bool, the faces that may be attached (None: all). Among
+    a face of others' NEIGHBORS nearest faces, its person is
     that of the nearest face in a person, and it is attached to that person when:
 
     - the mean distance to its FACES nearest faces of that person (those listed) is under `limit`
@@ -45,7 +46,7 @@ def attach_to_persons(Y, labels, photo_ids, *, min_photos, limit, margin=1.0, me
     labels = np.asarray(labels, np.int64).copy()
     photo_codes = np.unique(np.asarray(photo_ids), return_inverse=True)[1].astype(np.int64)
     person = persons_of(labels, photo_codes, min_photos)
-    candidates = np.flatnonzero(person == UNKNOWN)
+    candidates = np.flatnonzero((person == UNKNOWN) & (True if among is None else np.asarray(among)))
     if not len(candidates) or not (person != UNKNOWN).any():
         return labels, 0
     distances, indices = neighbors.knn(Y, NEIGHBORS, metric=metric, seed=seed, rows=candidates)

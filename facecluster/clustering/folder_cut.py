@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from facecluster.clustering import neighbors
+from facecluster.clustering.dendrogram import dendrogram
 from facecluster.clustering.labels import canonical_labels
 from facecluster.photos.embedders.fitted import CutRule
 
@@ -58,7 +59,6 @@ def folder_cut(Y, calibrated, rule, *, linkage="average", metric="euclidean"):
     to) or under 3 faces: the calibrated threshold, no labels; above neighbors.EXACT_MAX_ROWS
     faces (no full dendrogram): the floor, no labels."""
     from scipy.cluster.hierarchy import fcluster
-    from scipy.cluster.hierarchy import linkage as linkage_tree
 
     if rule is None or len(Y) < 3:
         return FolderCut(calibrated, rule=rule)
@@ -67,7 +67,7 @@ def folder_cut(Y, calibrated, rule, *, linkage="average", metric="euclidean"):
         # (bench/results.md: 12,607 faces, the cut at the floor).
         return FolderCut(rule.floor * calibrated, floored=True, rule=rule)
     Y = np.asarray(Y, np.float64)
-    tree = linkage_tree(Y, method=linkage, metric=metric)
+    tree = dendrogram(Y, linkage=linkage, metric=metric)
     heights = tree[:, 2]
     low = rule.window[0] * calibrated
     high = calibrated * (1 + (rule.window[1] - 1) * min(1.0, rule.full_window_faces / len(Y)))

@@ -3,12 +3,8 @@
 import numpy as np
 from sklearn.decomposition import PCA
 
-# PCA's exact SVD holds an (n, d) float64 factor; above this many rows use the
-# randomized solver (seeded) instead.
-FULL_SVD_MAX_ROWS = 50_000
 
-
-def reduce(X, *, method="pca", components=2, whiten=False, l2_normalize=False, seed=0) -> tuple[np.ndarray, dict]:
+def reduce(X, *, method="pca", components=2, whiten=False, l2_normalize=False) -> tuple[np.ndarray, dict]:
     """Optionally L2-normalise the rows of X, then reduce them to fewer dimensions.
 
     X: (n, d) embeddings. method "pca" gives Y of shape (n, min(components, n, d)) (a note
@@ -43,8 +39,10 @@ def reduce(X, *, method="pca", components=2, whiten=False, l2_normalize=False, s
     used = min(components, n, d)
     if used < components:
         info["notes"].append(f"components={components} clipped to {used}: only {n} faces of dimension {d}")
-    solver = "full" if n <= FULL_SVD_MAX_ROWS else "randomized"
-    pca = PCA(n_components=used, whiten=whiten, svd_solver=solver, random_state=seed)  # the full solver ignores it
+    # More faces than dimensions (a folder): the exact components from the d x d covariance, in
+    # memory d**2 and a fraction of the full SVD's time (12,700 faces: 0.1 s, not 4.7).
+    solver = "covariance_eigh" if n > d else "full"
+    pca = PCA(n_components=used, whiten=whiten, svd_solver=solver)
     Y = pca.fit_transform(Y)
     info.update(components=used, whiten=bool(whiten), solver=solver)
     info["explained_variance_ratio"] = [float(r) for r in pca.explained_variance_ratio_]

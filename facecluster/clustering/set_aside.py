@@ -39,16 +39,16 @@ def sharpness(chip):
     return float(laplacian.var() / contrast) if contrast > 0 else 0.0
 
 
-def set_aside_reason(face, chip, settings):
+def set_aside_reason(face, face_sharpness, settings):
     """The reason a face (a faces.tsv row) is set aside, or "" when it is worth sorting.
     settings: an experiment's set_aside, {"min_side", "min_score", "min_sharpness"}, 0 to never
-    set aside for that reason; chip: a callable giving the face's chip, read only when the
-    cheaper checks pass."""
+    set aside for that reason; face_sharpness: a callable giving the face's `sharpness`, called
+    only when the cheaper checks pass (it reads the chip)."""
     side = min(face.right - face.left, face.bottom - face.top)
     if side < settings["min_side"]:
         return TOO_SMALL
     if settings["min_score"] and face.score < settings["min_score"]:
         return LOW_SCORE
-    if settings["min_sharpness"] and sharpness(chip()) < settings["min_sharpness"]:
+    if settings["min_sharpness"] and face_sharpness() < settings["min_sharpness"]:
         return BLURRED
     return ""

@@ -1,4 +1,5 @@
-"""Sorting faces into persons, in memory: cut, cannot-link, persons join, choose K.
+"""Sorting faces into persons, in memory: cut, cannot-link, persons join, choose K; or new faces
+placed among the persons of an earlier sorting.
 
 Each step is a function of its own; sort_faces runs them in order. No file is read or written.
 """
@@ -7,14 +8,18 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from facecluster.clustering.attach_others import FACES, attach_to_persons
+from facecluster.clustering.attach_others import FACES, attach_to_persons, persons_of
 from facecluster.clustering.cannot_link import enforce_cannot_link
 from facecluster.clustering.choose_k import choose_k
 from facecluster.clustering.clusterers import CLUSTERERS
+from facecluster.clustering.folder_cut import join_lone_faces
 from facecluster.clustering.labels import canonical_labels, parse_k
 from facecluster.clustering.metrics import evaluate_sweep
 from facecluster.clustering.persons_join import join_split_persons
 from facecluster.tables import UNKNOWN
+
+# In an earlier sorting's labels given to sort_faces: a face it did not have.
+NEW = -2
 
 
 @dataclass(frozen=True)
@@ -23,13 +28,15 @@ class Sorting:
     (one entry per K of a sweep, or one keyed by the number of clusters found when the
     clusterer finds K itself); k, the chosen K; notes, what the steps decided (cut,
     cannot-link, persons join), and k_notes, why K fell back when it could not be chosen;
-    scores, {K: evaluate_sweep's scores} (None when not asked for)."""
+    scores, {K: evaluate_sweep's scores} (None when not asked for); cut, the distance the faces
+    were cut at when the clusterer found K (None: cut at K, or no one distance)."""
 
     labels_by_k: dict
     k: int
     notes: tuple = ()
     k_notes: tuple = ()
     scores: dict = None
+    cut: float = None
 
     @property
     def labels(self):
@@ -37,7 +44,16 @@ class Sorting:
         return self.labels_by_k[self.k]
 
 
-def sort_faces(Y, photo_ids, spec, *, truth=None, scored=True) -> Sorting:
+@dataclass(frozen=True)
+class Earlier:
+    """An earlier sorting of the same faces and more: labels (n,) its clusters, NEW for a face
+    added since, UNKNOWN in none; cut, the distance it cut the faces at."""
+
+    labels: object
+    cut: float
+
+
+def sort_faces(Y, photo_ids, spec, *, truth=None, scored=True, earlier=None) -> Sorting:
     """Sort n faces into persons.
 
     Y: (n, d) float array, the faces' reduced embeddings (facecluster.clustering.reduce), n >= 2;
@@ -58,35 +74,82 @@ def sort_faces(Y, photo_ids, spec, *, truth=None, scored=True) -> Sorting:
     5. choose_k (facecluster.clustering.choose_k): the K of a sweep by spec.choose_k_by, a
        score or the number of people found without K near spec.choose_k_threshold.
 
+    earlier: an Earlier sorting, whose clusterer places_new_faces: step 1 is place_new_faces
+    instead of cut_faces.
+
     truth: (n,) true person names, or None: with scored, each K's scores (evaluate_sweep)
     include the external ones against them. scored False: no scores beyond those choosing
     K needs. Returns a Sorting; the same inputs give the same labels.
     """
     notes = []
-    labels_by_k = sweep_faces(Y, photo_ids, spec, notes)
+    labels_by_k, cut = sweep_faces(Y, photo_ids, spec, notes, earlier)
     scores = evaluate_sweep(Y, truth, labels_by_k) if scored else None
     k, k_notes = choose_k(Y, labels_by_k, spec, scores)
-    return Sorting(labels_by_k, k, tuple(notes), tuple(k_notes), scores)
+    return Sorting(labels_by_k, k, tuple(notes), tuple(k_notes), scores, cut)
 
 
-def sweep_faces(Y, photo_ids, spec, notes) -> dict:
-    """Steps 1 to 4 of sort_faces: {K: (n,) canonical labels}; `notes` gets what each decided."""
-    labels_by_k = cut_faces(Y, spec, notes)
+def sweep_faces(Y, photo_ids, spec, notes, earlier=None) -> tuple[dict, float]:
+    """Steps 1 to 4 of sort_faces: ({K: (n,) canonical labels}, the cut); `notes` gets what each decided."""
+    if earlier is None:
+        labels_by_k, cut = cut_faces(Y, spec, notes)
+    else:
+        labels_by_k, cut = place_new_faces(Y, photo_ids, earlier, spec, notes), earlier.cut
     labels_by_k = apply_cannot_link(labels_by_k, Y, photo_ids, spec, notes)
     labels_by_k = join_persons(labels_by_k, Y, photo_ids, spec, notes)
     labels_by_k = attach_others(labels_by_k, Y, photo_ids, spec, notes)
     if spec.k is None:  # the clusterer found K: key the result by it
         (labels,) = labels_by_k.values()
         labels_by_k = {int(len(np.unique(labels[labels != UNKNOWN]))): labels}
-    return {k: canonical_labels(labels) for k, labels in labels_by_k.items()}
+    return {k: canonical_labels(labels) for k, labels in labels_by_k.items()}, cut
 
 
-def cut_faces(Y, spec, notes) -> dict:
-    """{K: (n,) labels} by the spec's clusterer: one per K of spec.k, or {0: labels} found without K."""
+def cut_faces(Y, spec, notes) -> tuple[dict, float]:
+    """({K: (n,) labels}, the cut) by the spec's clusterer: one per K of spec.k (cut None), or
+    {0: labels} found without K and the distance the faces were cut at."""
     clusterer = CLUSTERERS[spec.method]
     if spec.k is None:
-        return {0: clusterer.find(Y, spec, notes)}
-    return clusterer.sweep(Y, parse_k(spec.k), spec, notes)
+        labels, cut = clusterer.find(Y, spec, notes)
+        return {0: labels}, cut
+    return clusterer.sweep(Y, parse_k(spec.k), spec, notes), None
+
+
+def place_new_faces(Y, photo_ids, earlier, spec, notes) -> dict:
+    """{0: labels}: the faces of an earlier sorting keep their clusters; each new face near one
+    person and far from everyone else joins that person (facecluster.clustering.attach_others,
+    within the earlier cut); then the faces in no person, new and earlier, are cut among
+    themselves at the earlier cut, where several new photos of someone new become a person; in a
+    small folder a face left alone joins a near cluster (folder_cut.join_lone_faces).
+
+    The persons stay as the whole folder's cut made them: a face added cannot move an earlier
+    face, only the steps after (cannot-link, persons join, attach) may, as in a full sorting.
+    """
+    labels = np.asarray(earlier.labels, np.int64).copy()
+    new = labels == NEW
+    labels[new] = UNKNOWN
+    labels, placed = attach_to_persons(
+        Y,
+        labels,
+        photo_ids,
+        min_photos=spec.min_photos,
+        limit=earlier.cut,
+        margin=spec.attach.get("margin", 1.0) if spec.attach else 1.0,
+        metric=spec.metric,
+        seed=spec.seed,
+        among=new,
+    )
+    photo_codes = np.unique(np.asarray(photo_ids), return_inverse=True)[1].astype(np.int64)
+    pool = np.flatnonzero(persons_of(labels, photo_codes, spec.min_photos) == UNKNOWN)
+    if len(pool) >= 2:
+        pool_labels = CLUSTERERS[spec.method].cut_at(Y[pool], earlier.cut, spec)
+        labels[pool] = np.where(pool_labels >= 0, pool_labels + labels.max() + 1, UNKNOWN)
+    rule = spec.cut_rule
+    if rule is not None and len(Y) <= rule.join_max_faces:  # as the folder's cut does in a small folder
+        labels = join_lone_faces(Y, labels, rule.join * spec.threshold, spec.metric)
+    notes.append(
+        f"{int(new.sum())} new faces placed among the persons of the earlier sorting ({placed} joined a "
+        f"person at once), then the {len(pool)} faces in no person cut at {earlier.cut:.4f}"
+    )
+    return {0: labels}
 
 
 def apply_cannot_link(labels_by_k, Y, photo_ids, spec, notes) -> dict:

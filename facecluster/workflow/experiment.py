@@ -25,7 +25,7 @@ from facecluster.clustering import set_aside as quality
 from facecluster.clustering.metrics import matched_confusion
 from facecluster.clustering.reduce import reduce
 from facecluster.clustering.sample import sample_faces
-from facecluster.clustering.sort import sort_faces
+from facecluster.clustering.sort import NEW, Earlier, sort_faces
 from facecluster.clustering.spec import SortSpec
 from facecluster.naming.corrections import read_corrections
 from facecluster.naming.known import KnownPeople
@@ -38,6 +38,7 @@ from facecluster.outputs.report import k_found
 from facecluster.photos.faces import read_faces
 from facecluster.photos.tags import read_tags
 from facecluster.tables import OTHERS, UNKNOWN, tsv_writer
+from facecluster.workflow.sorting_state import SortingState, face_key, settings_digest
 
 # Scores are rounded so that results do not depend on floating-point summation
 # order (thread counts, BLAS builds): reruns give byte-identical files.
@@ -82,7 +83,8 @@ def cluster_experiment(
 class Clustering:
     """What sorting an experiment's faces made, before any name: its faces (rows of the dataset's
     faces.tsv: the sample), each face's cluster (UNKNOWN: set aside) and set-aside reason, their 2-D
-    view (NaN: set aside) and the summary (metrics.json without naming and people).
+    view (NaN: set aside) and the summary (metrics.json without naming and people); state, what the
+    next run's sorting starts from (facecluster.workflow.sorting_state; None when read back).
 
     clusters.tsv    row (in faces.tsv), cluster, set_aside: a line per face of the sample
     clustering.json the summary
@@ -93,6 +95,7 @@ class Clustering:
     reasons: list
     coords: np.ndarray
     summary: dict
+    state: SortingState = None
 
     def write(self, out_clusters, out_clustering, out_coords, out_table):
         def clusters(path):
@@ -120,15 +123,21 @@ class Clustering:
         return cls(rows, clusters, reasons, None, json.loads(Path(clustering_path).read_text()))
 
 
-def sort_experiment(embeddings, faces, settings):
+def sort_experiment(embeddings, faces, settings, state=None):
     """Sample, set aside the faces not worth sorting, reduce, sort them into persons
-    (facecluster.clustering.sort_faces: cluster over the K sweep, score, choose K): a Clustering.
+    (facecluster.clustering.sort_faces: cluster over the K sweep, score, choose K): a Clustering,
+    whose `state` is what the next run needs (facecluster.workflow.sorting_state).
 
     embeddings: the dataset's (faces, dim) array (memory-mapped is best: only the sample is read);
-    faces: its faces.tsv rows."""
+    faces: its faces.tsv rows; state: the SortingState the last run left (None: none): its
+    sharpness spares reading chips again, and its sorting has new faces placed among its persons
+    (`_earlier_sorting` says when)."""
+    state = state or SortingState()
     rows = sample_faces(faces, **settings.get("sample", {}), seed=settings["seed"])
     all_faces = [faces[i] for i in rows]
-    reasons = _set_aside(all_faces, settings["set_aside"])
+    keys = [face_key(face) for face in all_faces]
+    sharpness = {key: state.sharpness[key] for key in keys if key in state.sharpness}
+    reasons = _set_aside(all_faces, keys, settings["set_aside"], sharpness)
     # The faces clustered, as positions in all_faces.
     kept = [i for i, reason in enumerate(reasons) if not reason]
     chosen_faces = [all_faces[i] for i in kept]
@@ -146,6 +155,8 @@ def sort_experiment(embeddings, faces, settings):
     # Over every face of the sample: those set aside in no cluster, and not drawn.
     clusters_all = np.full(len(all_faces), UNKNOWN)
     coords_all = np.full((len(all_faces), 2), np.nan)
+    digest = settings_digest(settings)
+    next_state = SortingState(sharpness, keys, clusters_all, None, digest)
     if len(kept) < 2:
         aside = f", {len(rows) - len(kept)} set aside as not worth sorting" if len(kept) < len(rows) else ""
         summary.update(
@@ -157,11 +168,13 @@ def sort_experiment(embeddings, faces, settings):
         )
         coords_all[kept] = 0.0
     else:
-        Y, reduce_info = reduce(X, **settings["reduce"], seed=settings["seed"])
+        Y, reduce_info = reduce(X, **settings["reduce"])
         photo_ids = np.array([face.photo_id for face in chosen_faces])
         truth = [face.label for face in chosen_faces]
-        sorting = sort_faces(Y, photo_ids, SortSpec.from_settings(settings), truth=truth)
-        coords = Y if Y.shape[1] == 2 else reduce(X, method="pca", components=2, seed=settings["seed"])[0]
+        spec = SortSpec.from_settings(settings)
+        earlier = _earlier_sorting(state, [keys[i] for i in kept], spec, settings, digest)
+        sorting = sort_faces(Y, photo_ids, spec, truth=truth, earlier=earlier)
+        coords = Y if Y.shape[1] == 2 else reduce(X, method="pca", components=2)[0]
         summary.update(
             status="clustered",
             chosen_k=sorting.k,
@@ -170,7 +183,38 @@ def sort_experiment(embeddings, faces, settings):
             notes=[*sorting.k_notes, *reduce_info["notes"], *sorting.notes],
         )
         clusters_all[kept], coords_all[kept] = sorting.labels, coords
-    return Clustering(list(rows), clusters_all, reasons, coords_all, summary)
+        added = int((earlier.labels == NEW).sum()) if earlier else 0
+        next_state.cut = sorting.cut
+        next_state.full_faces = state.full_faces if earlier else len(kept)
+        next_state.added = state.added + added if earlier else 0
+    return Clustering(list(rows), clusters_all, reasons, coords_all, summary, next_state)
+
+
+def _earlier_sorting(state, keys, spec, settings, digest):
+    """The Earlier sorting new faces are placed in (sort.place_new_faces), or None to sort every
+    face: when the state's sorting was made with these settings by a clusterer that places new
+    faces, K not given, on the faces themselves (no PCA, no sample), holds every face it sorted
+    still, and the faces added since its last full sorting stay within settings'
+    place_new_faces share of those. keys: the faces to sort."""
+    from facecluster.clustering.clusterers import CLUSTERERS
+
+    if (
+        state.cut is None
+        or state.digest != digest
+        or spec.k is not None
+        or not CLUSTERERS[spec.method].places_new_faces
+        or settings["reduce"]["method"] != "none"
+        or settings.get("sample")
+    ):
+        return None
+    earlier = dict(zip(state.keys, state.labels.tolist()))
+    labels = np.array([earlier.get(key, NEW) for key in keys], np.int64)
+    new = int((labels == NEW).sum())
+    if (labels == UNKNOWN).any() or len(keys) - new != sum(label != UNKNOWN for label in earlier.values()):
+        return None  # a face sorted before was removed, or set aside now
+    if state.added + new > settings["place_new_faces"] * state.full_faces:
+        return None
+    return Earlier(labels, state.cut)
 
 
 def name_experiment(
@@ -281,10 +325,17 @@ class Renaming:
         return self.rows
 
 
-def _set_aside(faces, settings):
-    """Why each face is not worth sorting ("" for those that are): facecluster.clustering.set_aside."""
+def _set_aside(faces, keys, settings, sharpness):
+    """Why each face is not worth sorting ("" for those that are): facecluster.clustering.set_aside.
+    sharpness: {face key: sharpness} measured before, where those measured now are added."""
     chips = LazyChips(faces)
-    return [quality.set_aside_reason(face, lambda i=i: chips[i], settings) for i, face in enumerate(faces)]
+
+    def face_sharpness(i):
+        if keys[i] not in sharpness:
+            sharpness[keys[i]] = quality.sharpness(chips[i])
+        return sharpness[keys[i]]
+
+    return [quality.set_aside_reason(face, lambda i=i: face_sharpness(i), settings) for i, face in enumerate(faces)]
 
 
 def _people_summary(faces, persons, reasons):

@@ -230,7 +230,9 @@ def _clustering(key, experiment, embedder):
         raise ConfigError(f"{key}: give {method} either k or threshold, not both")
     threshold = None
     if clusterer.takes_threshold and k is None:
-        threshold = _threshold(key, cluster.get("threshold", "auto"), metric_of(cluster), experiment["reduce"], embedder)
+        threshold = _threshold(
+            key, cluster.get("threshold", "auto"), metric_of(cluster), experiment["reduce"], embedder
+        )
     return threshold, fitted_rules(embedder)[0]
 
 

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 import sklearn.cluster
 from conftest import a_face
+from sklearn.decomposition import PCA
 
-from facecluster.clustering import reduce as reduction
 from facecluster.clustering.clusterers.agglomerative import agglomerative
 from facecluster.clustering.clusterers.kmeans import kmeans_sweep
 from facecluster.clustering.clusterers.spectral import spectral
@@ -109,7 +109,7 @@ def test_reduce_pca_shape_and_info():
     X, _ = blobs()
     Y, info = reduce(X, components=3)
     assert Y.shape == (40, 3) and Y.dtype == np.float64
-    assert info["components"] == 3 and info["solver"] == "full" and info["notes"] == []
+    assert info["components"] == 3 and info["solver"] == "covariance_eigh" and info["notes"] == []
     assert len(info["explained_variance_ratio"]) == 3
     json.dumps(info)
 
@@ -127,12 +127,12 @@ def test_reduce_clips_components_with_a_note():
     assert info["notes"] == ["components=32 clipped to 6: only 6 faces of dimension 16"]
 
 
-def test_reduce_large_input_uses_seeded_randomized_solver(monkeypatch):
-    monkeypatch.setattr(reduction, "FULL_SVD_MAX_ROWS", 10)
+def test_reduce_of_more_faces_than_dimensions_is_the_exact_pca_from_the_covariance():
     X = blobs()[0]
-    Y, info = reduce(X, components=2, seed=1)
-    assert info["solver"] == "randomized"
-    assert reduce(X, components=2, seed=1)[0].tobytes() == Y.tobytes()
+    Y, info = reduce(X, components=2)
+    assert info["solver"] == "covariance_eigh"
+    full = PCA(n_components=2, svd_solver="full").fit_transform(np.float64(X))
+    np.testing.assert_allclose(np.abs(Y), np.abs(full), atol=1e-9)  # the same components, up to sign
 
 
 def test_reduce_none_and_l2_normalize():
@@ -276,3 +276,15 @@ def test_spectral_with_as_many_clusters_as_faces_puts_each_face_alone():
     X, _ = blobs(people=2, per_person=3)
 
     np.testing.assert_array_equal(spectral(X, k=len(X)), np.arange(len(X)))
+
+
+@pytest.mark.parametrize("metric", ["euclidean", "cosine"])
+def test_condensed_distances_by_matrix_products_are_scipys_pdist(metric, monkeypatch):
+    from scipy.spatial.distance import pdist
+
+    from facecluster.clustering import dendrogram
+
+    X = np.random.default_rng(3).normal(size=(50, 16))
+    X[7] = X[3]  # a face twice: distance 0, not a negative square's NaN
+    monkeypatch.setattr(dendrogram, "BLOCK_ROWS", 16)  # several blocks, the last one short
+    np.testing.assert_allclose(dendrogram.condensed_distances(X, metric), pdist(X, metric), atol=1e-7)

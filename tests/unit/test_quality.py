@@ -7,7 +7,7 @@ import pytest
 from conftest import a_face
 from PIL import Image, ImageFilter
 
-from facecluster.clustering.set_aside import BLURRED, LOW_SCORE, TOO_SMALL, set_aside_reason
+from facecluster.clustering.set_aside import BLURRED, LOW_SCORE, TOO_SMALL, set_aside_reason, sharpness
 from facecluster.workflow.config import validate_config
 from facecluster.workflow.specs import resolve
 
@@ -43,7 +43,8 @@ def reasons_of(make_processor, tmp_path_factory, defaults):
             faces = json.loads((out / f"{row.id}.json").read_text())["faces"] if row.status == "embedded" else []
             chips = np.load(out / f"{row.id}.chips.npy") if faces else []
             found[row.label] = [
-                set_aside_reason(_as_row(face), lambda chip=chip: chip, defaults) for face, chip in zip(faces, chips)
+                set_aside_reason(_as_row(face), lambda chip=chip: sharpness(chip), defaults)
+                for face, chip in zip(faces, chips)
             ]
         return found
 

@@ -8,6 +8,7 @@ from test_cluster import blobs
 
 from facecluster.clustering import SortSpec, sort_faces
 from facecluster.clustering.metrics import external_metrics
+from facecluster.clustering.sort import NEW, Earlier
 from facecluster.photos.embedders.fitted import CutRule
 
 AGGLOMERATIVE = {"linkage": "average", "metric": "euclidean", "neighbors": 10, "cannot_link": True}
@@ -81,3 +82,37 @@ def test_k_is_chosen_in_a_sweep_by_the_people_found_without_k():
     assert sorting.scores[5]["ari"] == 1.0 and "silhouette" in sorting.scores[5]
     by_score = sort_faces(X, photo_ids, SortSpec.from_settings({**settings, "choose_k_by": "silhouette"}), scored=False)
     assert by_score.k == 5 and by_score.scores is None
+
+
+def _same_partition(a, b):
+    """Whether two labelings group the faces alike, whatever the numbers."""
+    return len(set(zip(a.tolist(), b.tolist()))) == len(set(a.tolist())) == len(set(b.tolist()))
+
+
+def test_new_faces_are_placed_among_the_persons_of_an_earlier_sorting():
+    rng = np.random.default_rng(1)
+    centres = np.array([[0.0, 0.0], [3.0, 0.0], [0.0, 3.0], [3.0, 3.0]])
+    old = np.concatenate([rng.normal(centres[p], 0.05, (6, 2)) for p in range(3)])  # persons A, B, C
+    near_a = rng.normal(centres[0], 0.05, (2, 2))
+    someone_new = rng.normal(centres[3], 0.05, (5, 2))  # D, in five new photos
+    stranger = np.array([[-3.0, -3.0]])
+    Y = np.concatenate([old, near_a, someone_new, stranger])
+    photo_ids = np.array([f"photo {i}" for i in range(len(Y))])
+    photo_ids[19] = photo_ids[0]  # the second new face near A shares a photo with one of A's faces
+    spec = SortSpec("agglomerative", {**AGGLOMERATIVE, "cut": "threshold"}, threshold=1.0, min_photos=4)
+    before = sort_faces(Y[:18], photo_ids[:18], spec)
+    assert before.k == 3 and before.cut == 1.0
+
+    labels = np.concatenate([before.labels, np.full(len(Y) - 18, NEW)])
+    placed = sort_faces(Y, photo_ids, spec, earlier=Earlier(labels, before.cut))
+
+    a, b, c = placed.labels[[0, 6, 12]]
+    assert _same_partition(placed.labels[:18], before.labels)  # the earlier persons as they were
+    assert placed.labels[18] == a  # near A, in a photo of its own: joins A
+    assert placed.labels[19] != a  # near A, but A is in its photo already
+    assert len(set(placed.labels[20:25].tolist())) == 1 and placed.labels[20] not in (a, b, c)  # D is new
+    assert placed.labels[25] not in placed.labels[:25]  # the stranger alone
+    assert placed.notes[0].startswith("8 new faces placed among the persons of the earlier sorting (1 joined")
+    # A full sorting agrees, but for which of photo 0's two faces near A stays with A.
+    others = np.setdiff1d(np.arange(len(Y)), [0, 19])
+    assert _same_partition(placed.labels[others], sort_faces(Y, photo_ids, spec).labels[others])

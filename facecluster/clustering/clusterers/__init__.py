@@ -3,7 +3,9 @@
 A clusterer says whether it takes a number of clusters K (`takes_k`:
 required, optional or never) and a distance threshold (`takes_threshold`),
 and clusters reduced embeddings Y (n, d) as a facecluster.clustering.spec.SortSpec says:
-`sweep(Y, ks, spec, notes)` once per K, `find(Y, spec, notes)` when it finds K itself.
+`sweep(Y, ks, spec, notes)` once per K, `find(Y, spec, notes)` when it finds K itself;
+`places_new_faces`: faces added later can be placed among its persons (sort.place_new_faces)
+by cutting them at the distance the folder was cut at.
 Each module holds its method's maths too, importing scikit-learn and SciPy's clustering
 only when it runs: the registry is read by every Snakemake start, which does not need them.
 """
@@ -70,6 +72,7 @@ def require_faces(Y, what):
 class Clusterer(Component):
     takes_k = "never"  # "required", "optional" or "never"
     takes_threshold = False
+    places_new_faces = False
 
     @classmethod
     def sweep(cls, Y, ks, spec, notes):
@@ -84,8 +87,14 @@ class Clusterer(Component):
 
     @classmethod
     def find(cls, Y, spec, notes):
-        """(n,) labels, K found by the method (-1: in no cluster); a note for what the folder decided."""
+        """((n,) labels, K found by the method (-1: in no cluster), the distance the faces were cut at
+        or None); a note for what the folder decided."""
         raise NotImplementedError(f"{cls.name} needs k")
+
+    @classmethod
+    def cut_at(cls, Y, cut, spec):
+        """(n,) labels of Y cut at the distance `cut` (a clusterer that places_new_faces)."""
+        raise NotImplementedError(f"{cls.name} places no new faces")
 
     @classmethod
     def describe(cls, settings):

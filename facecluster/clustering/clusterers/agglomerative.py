@@ -5,6 +5,7 @@ import numpy as np
 from facecluster.clustering import neighbors
 from facecluster.clustering.clusterers import CLUSTERERS, METRIC, NEIGHBORS, Clusterer, require_faces
 from facecluster.clustering.clusterers.graph import adjacency, components
+from facecluster.clustering.dendrogram import dendrogram
 from facecluster.clustering.folder_cut import folder_cut
 from facecluster.clustering.labels import canonical_labels
 
@@ -15,6 +16,7 @@ class Agglomerative(Clusterer):
     description = "agglomerative clustering cut at k clusters, or at a distance threshold (K found)"
     takes_k = "optional"
     takes_threshold = True
+    places_new_faces = True
     settings = {
         "linkage": {
             "enum": ["average", "complete", "single"],
@@ -57,9 +59,13 @@ class Agglomerative(Clusterer):
             chosen = folder_cut(Y, threshold, spec.cut_rule, linkage=spec.settings["linkage"], metric=spec.metric)
             notes.append(chosen.note(threshold))
             if chosen.labels is not None:  # cut from the dendrogram that chose the cut, not built again
-                return chosen.labels
+                return chosen.labels, chosen.cut
             threshold = chosen.cut
-        return cls._cut(Y, spec, distance_threshold=threshold)
+        return cls._cut(Y, spec, distance_threshold=threshold), threshold
+
+    @classmethod
+    def cut_at(cls, Y, cut, spec):
+        return cls._cut(Y, spec, distance_threshold=cut)
 
     @staticmethod
     def _cut(Y, spec, **where):
@@ -110,20 +116,18 @@ def agglomerative_sweep(Y, ks, *, linkage="average", metric="euclidean") -> dict
     """{K: (n,) canonical labels} for each K of `ks` (at most n), all cut from one dendrogram of
     Y (n, d) rather than one clustering per K. Up to neighbors.EXACT_MAX_ROWS faces."""
     from scipy.cluster.hierarchy import cut_tree
-    from scipy.cluster.hierarchy import linkage as linkage_tree
 
     Y = np.asarray(Y, np.float64)
     require_faces(Y, "agglomerative clustering")
     ks = sorted({k for k in ks if k <= len(Y)}, reverse=True)
     # cut_tree returns its columns in the order it meets the cuts, from n clusters down: asked so.
-    cuts = cut_tree(linkage_tree(Y, method=linkage, metric=metric), n_clusters=ks)
+    cuts = cut_tree(dendrogram(Y, linkage=linkage, metric=metric), n_clusters=ks)
     return {k: canonical_labels(cuts[:, i]) for i, k in enumerate(ks)}
 
 
 def _per_component(Y, linked, threshold, method, metric):
     """Threshold linkage run separately inside each connected component of `linked`."""
     from scipy.cluster.hierarchy import fcluster
-    from scipy.cluster.hierarchy import linkage as linkage_tree
 
     labels = np.full(len(Y), -1, np.int64)
     next_label = 0
@@ -131,7 +135,7 @@ def _per_component(Y, linked, threshold, method, metric):
         if len(members) < 3:  # a linked pair is one cluster, a lone face its own
             found = np.ones(len(members), np.int64)
         else:
-            found = fcluster(linkage_tree(Y[members], method=method, metric=metric), threshold, criterion="distance")
+            found = fcluster(dendrogram(Y[members], linkage=method, metric=metric), threshold, criterion="distance")
         labels[members] = next_label + found
         next_label += int(found.max()) + 1
     return labels

@@ -16,9 +16,10 @@ class Dbscan(Clusterer):
 
     @classmethod
     def find(cls, Y, spec, notes):
-        return density(
+        labels = density(
             Y, method="dbscan", threshold=spec.threshold, metric=spec.metric, min_samples=spec.settings["min_samples"]
         )
+        return labels, spec.threshold
 
 
 @CLUSTERERS.register
@@ -38,13 +39,14 @@ class Hdbscan(Clusterer):
 
     @classmethod
     def find(cls, Y, spec, notes):
-        return density(
+        labels = density(
             Y,
             method="hdbscan",
             metric=spec.metric,
             min_samples=spec.settings["min_samples"],
             min_cluster_size=spec.settings["min_cluster_size"],
         )
+        return labels, None  # a density per cluster, no one distance
 
     @classmethod
     def describe_cut(cls, settings):

@@ -30,7 +30,7 @@ class Graph(Clusterer):
 
     @classmethod
     def find(cls, Y, spec, notes):
-        return neighbor_graph(
+        labels = neighbor_graph(
             Y,
             threshold=spec.threshold,
             n_neighbors=spec.settings["neighbors"],
@@ -38,6 +38,7 @@ class Graph(Clusterer):
             algorithm=spec.settings["algorithm"],
             seed=spec.seed,
         )
+        return labels, spec.threshold
 
     @classmethod
     def describe_method(cls, settings):
