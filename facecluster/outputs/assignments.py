@@ -97,6 +97,9 @@ class LazyChips:
 
     def __init__(self, faces, where=None):
         self._where = where if where is not None else [(face.chips, face.face_index) for face in faces]
+        # The chips file last opened: a photo's faces come one after another, and opening
+        # (parsing the .npy header, mapping it) costs more than reading a chip.
+        self._opened = (None, None)
 
     def __len__(self):
         return len(self._where)
@@ -105,4 +108,6 @@ class LazyChips:
         if isinstance(i, slice):
             return LazyChips(None, self._where[i])
         path, index = self._where[i]
-        return np.load(path, mmap_mode="r", allow_pickle=False)[index]
+        if self._opened[0] != path:
+            self._opened = (path, np.load(path, mmap_mode="r", allow_pickle=False))
+        return self._opened[1][index]
