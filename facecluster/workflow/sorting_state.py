@@ -16,6 +16,7 @@ import hashlib
 import json
 import os
 import tempfile
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -69,7 +70,13 @@ class SortingState:
                     meta["full_faces"],
                     meta["added"],
                 )
-        except (OSError, ValueError, KeyError):  # a file cut short or of another version: sort in full
+        except (
+            OSError,
+            ValueError,
+            KeyError,
+            EOFError,
+            zipfile.BadZipFile,
+        ):  # cut short, or another version: sort in full
             return cls()
 
     def write(self, folder):
