@@ -13,21 +13,21 @@ How a library is made (seeded: the same seed, size and count give the same files
   of the bystanders') are thus near-identical shots of one appearance, on purpose.
 - the family: FAMILY_PEOPLE lfw-dev people drawn among those with at least FAMILY_MIN_PHOTOS
   photos. Zipf-like counts: the k-th (by lfw-dev photos, most first) appears with weight 1/k, so
-  a few are in many scenes and the last in a few (600 photos: 234 faces down to 6). Each scene
+  a few are in many scenes and the last in a few (600 photos: 216 faces down to 5). Each scene
   pastes the person's next lfw-dev photo (shuffled, again from the first once all are used).
 - faces per scene: one to four (uniform). The first is always family; of the others
   BYSTANDER_SHARE are bystanders: lfw-dev people outside the family. NEWCOMER_SHARE (70 %) of the
   bystander faces, spread at random, are someone met for the first time (the next of the
-  bystanders, shuffled), while there are some: the 2,849 last to about 4,000 bystander faces (5,000
+  bystanders, shuffled), while there are some: the 2,849 last to about 4,000 bystander faces (4,500
   photos), so at 20,000 photos 16 % are. The other bystander faces are someone met before (any of
   them alike: those met early are met again most; neighbours, friends): at 600 photos most
-  bystanders are seen once and the most-seen in 7 photos, at 20,000 a bystander is in 6 photos
+  bystanders are seen once and the most-seen in 8 photos, at 20,000 a bystander is in 6 photos
   on average (up to about 50). No person is twice in a scene.
 - the photos pasted: a person's lfw-dev photos whose pasted oval would carry no other face (someone
   beside the person, found by yuface; kept for later libraries in OWN_PHOTOS_CACHE); a bystander
   with none of those is not met again: pasted again, the photo would bring that someone back.
 - each face is seen anew (draw_look: no two faces of a library are one photo seen alike, though a
-  family person's photo is pasted up to ~100 times at 20,000 photos): mirrored half the time,
+  family person's photo is pasted in up to ~40 scenes at 20,000 photos): mirrored half the time,
   exposure, white balance, gamma and saturation changed, another part of the photo shown around
   the face (the oval's size and centre), the face a little wider or narrower; and its size drawn
   log-uniformly from 40 to 400 px (at most a third of the photo's short side), turned up to 20
@@ -66,8 +66,8 @@ Persons and set-aside faces are read from assignments.tsv: `person` (unknown and
 no person) and, when present, `set_aside` (a reason; empty for a face sorted). A face of
 faces.tsv missing from assignments.tsv counts as set aside.
 
-Run it under the shared lock (generating 600 photos of 2016x1512 takes a few minutes of CPU; the
-first library also finds the faces beside lfw-dev's people, about 5 minutes on 2 cores):
+Run it under the shared lock (generating 600 photos of 2016x1512 takes a minute on 2 cores, 20,000
+about half an hour; the first library also finds the faces beside lfw-dev's people, 3 minutes):
 
     flock /tmp/fc-heavy.lock .venv/bin/python bench/library.py --photos 600 --size 2016x1512
     flock /tmp/fc-heavy.lock .venv/bin/python bench/library.py --photos 5000 --size 2016x1512
