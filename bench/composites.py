@@ -2,6 +2,7 @@
 composites and bench/library.py's libraries), and matching found boxes to the pasted ones."""
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
@@ -67,31 +68,70 @@ def background(rng, size, no_face_photos):
     return Image.fromarray(np.clip(image, 0, 255).astype(np.uint8))
 
 
-def paste_face(canvas, source, size, angle, blur, centre):
-    """Paste the face of an lfw-dev photo, `size` px, turned `angle` degrees, blurred (Gaussian
-    radius `blur` px, at its pasted size), at `centre`: (its box, the pasted oval's box)."""
-    face = LFW_FACE
-    scale = size / face_size(face)
+@dataclass(frozen=True)
+class Look:
+    """How one appearance sees its lfw-dev photo: mirrored or not, white balance and exposure (a
+    gain per channel), gamma and saturation; the part shown (the oval's half-axes and its centre's
+    shift, in face box sides); and the face's width against its height (another lens, the head
+    turned a little), its size kept. Look() is the photo as it is."""
+
+    mirrored: bool = False
+    gains: tuple = (1.0, 1.0, 1.0)
+    gamma: float = 1.0
+    saturation: float = 1.0
+    oval: tuple = (OVAL, OVAL)
+    oval_shift: tuple = (0.0, 0.0)
+    aspect: float = 1.0
+
+
+AS_IT_IS = Look()
+
+
+def seen_as(source, look):
+    """(the lfw-dev photo as `look` colours and mirrors it, its face's box)."""
     photo = Image.open(source).convert("RGB")
-    photo = photo.resize((max(1, round(250 * scale)), max(1, round(250 * scale))), Image.Resampling.LANCZOS)
-    face_centre = ((face[0] + face[2]) / 2 * scale, (face[1] + face[3]) / 2 * scale)
+    face = LFW_FACE
+    if look.mirrored:
+        photo = photo.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
+        face = (photo.width - face[2], face[1], photo.width - face[0], face[3])
+    if (look.gains, look.gamma, look.saturation) != ((1.0, 1.0, 1.0), 1.0, 1.0):
+        pixels = (np.asarray(photo, np.float32) / 255) ** look.gamma * np.array(look.gains, np.float32)
+        grey = pixels @ np.array([0.299, 0.587, 0.114], np.float32)
+        pixels = grey[..., None] + look.saturation * (pixels - grey[..., None])
+        photo = Image.fromarray(np.clip(pixels * 255 + 0.5, 0, 255).astype(np.uint8))
+    return photo, face
+
+
+def paste_face(canvas, source, size, angle, blur, centre):
+    """Paste the face of an lfw-dev photo as it is, `size` px, turned `angle` degrees, blurred
+    (Gaussian radius `blur` px, at its pasted size), at `centre`: (its box, the pasted oval's box)."""
+    return paste_photo(canvas, *seen_as(source, AS_IT_IS), AS_IT_IS, size, angle, blur, centre)
+
+
+def paste_photo(canvas, photo, face, look, size, angle, blur, centre):
+    """paste_face's pasting of a photo already seen_as `look` (`face`: its face's box)."""
+    scale = size / face_size(face)
+    # The aspect stretches one way and squeezes the other: the face keeps its size.
+    scale_x, scale_y = scale * math.sqrt(look.aspect), scale / math.sqrt(look.aspect)
+    resized = (max(1, round(photo.width * scale_x)), max(1, round(photo.height * scale_y)))
+    photo = photo.resize(resized, Image.Resampling.LANCZOS)
+    width, height = (face[2] - face[0]) * scale_x, (face[3] - face[1]) * scale_y
+    face_centre = ((face[0] + face[2]) / 2 * scale_x, (face[1] + face[3]) / 2 * scale_y)
     photo = photo.rotate(angle, resample=Image.Resampling.BICUBIC, center=face_centre)
     if blur:
         photo = photo.filter(ImageFilter.GaussianBlur(blur))
     # A soft oval around the face and its hair, so that the photo's frame does not show.
     mask = Image.new("L", photo.size, 0)
-    half_w, half_h = (face[2] - face[0]) * scale * OVAL, (face[3] - face[1]) * scale * OVAL
-    ImageDraw.Draw(mask).ellipse(
-        (face_centre[0] - half_w, face_centre[1] - half_h, face_centre[0] + half_w, face_centre[1] + half_h),
-        fill=255,
-    )
+    half_w, half_h = width * look.oval[0], height * look.oval[1]
+    oval_x, oval_y = face_centre[0] + width * look.oval_shift[0], face_centre[1] + height * look.oval_shift[1]
+    ImageDraw.Draw(mask).ellipse((oval_x - half_w, oval_y - half_h, oval_x + half_w, oval_y + half_h), fill=255)
     mask = mask.filter(ImageFilter.GaussianBlur(max(1.0, size / 12)))
     offset = (round(centre[0] - face_centre[0]), round(centre[1] - face_centre[1]))
     canvas.paste(photo, offset, mask)
-    width, height = (face[2] - face[0]) * scale, (face[3] - face[1]) * scale
     # The face turns about its centre and keeps its size: an upright box of the same sides.
     cx, cy = face_centre[0] + offset[0], face_centre[1] + offset[1]
-    pasted = (cx - half_w, cy - half_h, cx + half_w, cy + half_h)
+    ox, oy = oval_x + offset[0], oval_y + offset[1]
+    pasted = (ox - half_w, oy - half_h, ox + half_w, oy + half_h)
     return (cx - width / 2, cy - height / 2, cx + width / 2, cy + height / 2), pasted
 
 
