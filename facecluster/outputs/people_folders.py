@@ -16,9 +16,9 @@ people/
     contact_sheet.png        the person's faces on one page (the first ones, when more
                              than fit in 4,096 px: facecluster.outputs.sheets.grid_capacity)
   others/                    the same for the faces no person holds: those in clusters of
-                             fewer than min_photos photos (by cluster), then those set
-                             aside (by reason); contact_sheet.png, contact_sheet_2.png, ...
-                             show them all
+                             fewer than min_photos photos (by cluster), then, from a page
+                             of their own, those set aside; contact_sheet.png,
+                             contact_sheet_2.png, ... show them all
   .faces/                    each face's PNG once (<photo id>.face<i>.png): the folders'
                              face files are hard links to these, so that an edit moving a
                              face, or hiding a person and showing them again, writes no PNG
@@ -182,6 +182,9 @@ def update_people_folders(before, after, out_dir, *, mode="symlink"):
             building = out_dir / f".{person}.new"
             shutil.rmtree(building, ignore_errors=True)
             _fill_folder(building, new_plans[person], after, mode, sources)
+            if person in old:
+                _keep_unchanged_sheets(out_dir / person, building, _sheet_pages(person, old[person], before),
+                                       _sheet_pages(person, new[person], after))  # fmt: skip
     for person in changed:
         folder, gone = out_dir / person, out_dir / f".{person}.old"
         shutil.rmtree(gone, ignore_errors=True)
@@ -205,10 +208,13 @@ def contact_sheet_pages(faces, person):
 
 def draw_contact_sheet(faces, out_dir, person, page=0):
     """Draw page `page` of a person's contact sheets in their folder under out_dir, from the
-    assignments' rows `faces` (written beside its place, then renamed over it)."""
+    assignments' rows `faces` (written beside its place, then renamed over it); a page there
+    already is one update_people_folders kept, unchanged, from the folder it rebuilt."""
     positions = _members(faces)[person]
     name, in_page, title = _sheet_pages(person, positions, faces)[page]
-    sheets.face_grid(Path(out_dir) / person / name, LazyChips(in_page), title=title)
+    path = Path(out_dir) / person / name
+    if not path.exists():
+        sheets.face_grid(path, LazyChips(in_page), title=title)
 
 
 def _check_mode(mode):
@@ -236,8 +242,13 @@ class _Plan:
 
     @classmethod
     def of(cls, person, positions, faces):
-        if person == OTHERS:  # a bystander's faces together, then those set aside
-            positions = sorted(positions, key=lambda p: (faces[p].set_aside, faces[p].cluster, p))
+        if (
+            person == OTHERS
+        ):  # a bystander's faces together (clusters in the order of their first face), then those set aside
+            first = {}
+            for p in positions:
+                first.setdefault(faces[p].cluster, p)
+            positions = sorted(positions, key=lambda p: (faces[p].set_aside, first[faces[p].cluster], p))
         photos, taken = {}, set()
         for p in positions:
             if faces[p].photo_id not in photos:
@@ -284,6 +295,20 @@ def _fill_folder(folder, plan, faces, mode, sources):
             shutil.copyfile(stored, folder / plan.chips[p])
 
 
+def _keep_unchanged_sheets(old_folder, building, old_pages, new_pages):
+    """Link into the folder being built each contact sheet page of the old folder that shows the
+    same faces under the same title: others' pages are many, and a run's new faces change the
+    last of them (and the first, which counts them)."""
+    shown = {name: _page_content(in_page, title) for name, in_page, title in old_pages}
+    for name, in_page, title in new_pages:
+        if shown.get(name) == _page_content(in_page, title) and (old_folder / name).is_file():
+            _linked(old_folder / name, building / name)
+
+
+def _page_content(in_page, title):
+    return title, [(face.photo_id, face.face_index, face.chips) for face in in_page]
+
+
 def _stored_name(face):
     return f"{face.photo_id}.face{face.face_index}.png"
 
@@ -313,10 +338,25 @@ def _sheet_pages(person, positions, faces):
     title = f"{person}: {len(in_folder)} faces"
     if person != OTHERS:
         return [("contact_sheet.png", in_folder, title)]
-    aside = sum(1 for face in in_folder if face.set_aside)
-    title += f" ({len(in_folder) - aside} in no person's cluster, then {aside} set aside)" if aside else ""
-    pages = sheets.page_plan(Path("contact_sheet.png"), len(in_folder), title=title)
-    return [(path.name, in_folder[shown], numbered) for path, shown, numbered in pages]
+    clustered = [face for face in in_folder if not face.set_aside]
+    aside = in_folder[len(clustered) :]
+    if aside:
+        title += f" ({len(clustered)} in no person's cluster, then {len(aside)} set aside)"
+    # The set-aside faces from a page of their own, and the counts on the first page only: a run's
+    # new faces change the last page of their part, and the first.
+    most = sheets.grid_capacity()
+    parts = [(clustered[i : i + most], "in no person's cluster") for i in range(0, len(clustered), most)]
+    parts += [(aside[i : i + most], "set aside") for i in range(0, len(aside), most)]
+    if len(parts) == 1:
+        return [("contact_sheet.png", in_folder, title)]
+    return [
+        (
+            "contact_sheet.png" if page == 0 else f"contact_sheet_{page + 1}.png",
+            in_page,
+            f"{title if page == 0 else person}, page {page + 1} of {len(parts)}: {what}",
+        )
+        for page, (in_page, what) in enumerate(parts)
+    ]
 
 
 def _write_index(out_dir, members, faces):

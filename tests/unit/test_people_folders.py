@@ -115,3 +115,29 @@ def test_a_run_rewrites_only_the_folders_that_change_new_photos_included(tmp_pat
     assert {name: os.lstat(people / "person_0001" / name).st_ino for name in untouched} == untouched
     assert files(people) == files(fresh(tmp_path, rows, "symlink"))
     assert write_people_folders(assignments, people) == []  # nothing changed: nothing written
+
+
+def test_others_pages_a_run_did_not_change_keep_their_files(tmp_path, faces, monkeypatch):
+    from facecluster.outputs import sheets
+
+    monkeypatch.setattr(sheets, "grid_capacity", lambda columns=10, thumb_px=80: 2)  # two faces a page
+    bystander = faces[9]  # in no person's cluster, alone
+    # Five bystanders (pages 1-3), then the face set aside on a page of its own (page 4).
+    rows = faces[:9] + [replace(bystander, row=9 + i, photo_id=f"b{i}", cluster=10 + i) for i in range(5)]
+    rows.append(replace(faces[11], row=14))
+    people = tmp_path / "people"
+    assignments = tmp_path / "assignments.tsv"
+    write_assignments(assignments, rows)
+    write_people_folders(assignments, people)
+    pages = sorted(path.name for path in (people / "others").glob("contact_sheet*.png"))
+    assert pages == ["contact_sheet.png", "contact_sheet_2.png", "contact_sheet_3.png", "contact_sheet_4.png"]
+    inode = {name: os.lstat(people / "others" / name).st_ino for name in pages}
+
+    # A new photo's bystander: the third page gets it, the first its count; the others are kept.
+    grown = rows[:14] + [replace(bystander, row=14, photo_id="b5", cluster=3)] + [replace(rows[14], row=15)]
+    write_assignments(assignments, grown)
+    assert write_people_folders(assignments, people) == ["others"]
+
+    kept = {name for name in pages if os.lstat(people / "others" / name).st_ino == inode[name]}
+    assert kept == {"contact_sheet_2.png", "contact_sheet_4.png"}
+    assert files(people) == files(fresh(tmp_path, grown, "symlink"))
