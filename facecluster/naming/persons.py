@@ -27,7 +27,8 @@ this order:
 
 4. merges ("person_0003 and person_0011 are one person"): one group, under the first name;
 5. renames ("person_0007 is obama"): never to a name another person has (merge them instead),
-   nor to one a person cannot have (facecluster.naming.names);
+   nor to one a person cannot have (facecluster.naming.names), nor of a person merged into
+   another (the merge keeps the first name listed);
 6. moves out ("this face is not person_0002"): the face joins the person the entry names
    (`to: person_0005`; a face set aside too: `person: others`), or nobody (`to: nobody`: the
    others), or else the nearest other group within the distance, or a group of its own;
@@ -146,8 +147,10 @@ def name_people(
     naming.number_the_rest()
     automatic = naming.persons()
     tag_report = naming.apply_tags(tags) if tags else None
+    # Merges come first, so a name a rename gives stands for the person that rename names.
+    renamed_from = {new: old for old, new in corrections["rename"]}
     for names in corrections["merge"]:
-        naming.merge(names)
+        naming.merge(names, renamed_from)
     for old, new in corrections["rename"]:
         naming.rename(old, new)
     for entry in corrections["move_out"]:
@@ -169,6 +172,7 @@ class _Naming:
         self.group = np.asarray(clusters, np.int64).copy()
         self.name = {}  # group id -> person name
         self.merged = set()  # groups a merge made: a correction says they are someone
+        self.merged_away = set()  # names a merge put under another's
         self.aliases = Aliases()
         self.corrections = []
         self.known_names = set()
@@ -350,9 +354,17 @@ class _Naming:
             number += 1
             self.name[g] = person_number(number)
 
-    def merge(self, names):
+    def merge(self, names, renamed_from=None):
+        """One group of the persons `names` names, under the first; renamed_from: {name a rename of the
+        same corrections gives: the name it renames}, for names no person holds yet."""
         text = f"merge {names}"
-        current = [self.aliases.resolve(str(n)) for n in names]
+        renamed_from = renamed_from or {}
+        current = []
+        for name in map(str, names):
+            now = self.aliases.resolve(name)
+            if self._group_named(now) is None and name in renamed_from:
+                now = self.aliases.resolve(renamed_from[name])
+            current.append(now)
         groups = {name: self._group_named(name) for name in current}
         missing = [str(n) for n, name in zip(names, current) if groups[name] is None]
         if missing:
@@ -363,6 +375,7 @@ class _Naming:
             if name != first:
                 self._join(keep, groups[name])
                 self.aliases.point(name, first)
+                self.merged_away.add(name)
         self.merged.add(keep)
         self._record(text, True)
 
@@ -371,6 +384,10 @@ class _Naming:
         problem = name_problem(new)
         if problem:
             self._record(text, False, problem)
+            return
+        if self.aliases.resolve(old) != old and self._merged_away(old):
+            # The merge keeps the first name listed; only a rename of that one renames the person.
+            self._record(text, False, f"{old} was merged into another person; rename that person")
             return
         current = self.aliases.resolve(old)
         target = self._group_named(current)
@@ -386,6 +403,18 @@ class _Naming:
             self.aliases.point(current, new)
         self.aliases.drop(new)
         self._record(text, True)
+
+    def _merged_away(self, name):
+        """Whether `name`, or a name it became, was put under another's by a merge."""
+        seen = set()
+        while name not in seen:
+            if name in self.merged_away:
+                return True
+            seen.add(name)
+            if name not in self.aliases.now:
+                return False
+            name = self.aliases.now[name]
+        return False
 
     def move_out(self, entry):
         photo, face, person = str(entry["photo"]), entry["face"], str(entry["person"])

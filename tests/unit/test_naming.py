@@ -158,14 +158,28 @@ def test_two_persons_merged_are_one_under_the_first_name_and_the_state_keeps_the
     assert report["corrections"] == [merge]
 
 
-def test_a_merge_then_a_rename_of_either_name_renames_the_merged_person():
+def test_a_merge_then_a_rename_of_the_name_kept_renames_the_merged_person_and_of_the_other_is_refused():
     faces, X, clusters, state = previously_named()
-    corrections = {**NO_CORRECTIONS, "merge": [["person_0001", "person_0002"]], "rename": [("person_0002", "alice")]}
+    renames = [("person_0001", "alice"), ("person_0002", "bob")]
+    corrections = {**NO_CORRECTIONS, "merge": [["person_0001", "person_0002"]], "rename": renames}
 
     persons, after, report = name_people(faces, X, clusters, threshold=0.5, previous=state, corrections=corrections)
 
     assert persons == ["alice"] * 8 + ["person_0003"] * 4
-    assert after.faces == state.faces and [c["honoured"] for c in report["corrections"]] == [True, True]
+    assert after.faces == state.faces and [c["honoured"] for c in report["corrections"]] == [True, True, False]
+    assert report["corrections"][2]["reason"] == "person_0002 was merged into another person; rename that person"
+
+
+def test_a_merge_of_two_persons_the_same_corrections_renamed_reads_their_new_names():
+    # What the review app writes: two renames, then "ann merged into bob".
+    faces, X, clusters, state = previously_named()
+    renames = [("person_0001", "ann"), ("person_0002", "bob")]
+    corrections = {**NO_CORRECTIONS, "rename": renames, "merge": [["bob", "ann"]]}
+
+    persons, _, report = name_people(faces, X, clusters, threshold=0.5, previous=state, corrections=corrections)
+
+    assert persons == ["bob"] * 8 + ["person_0003"] * 4  # the name merged into, whatever the renames' order
+    assert [c["honoured"] for c in report["corrections"]] == [True, False, True]
 
 
 def test_a_merge_naming_someone_not_in_this_run_is_not_honoured_and_says_why():

@@ -314,6 +314,29 @@ def test_two_tabs_editing_from_the_same_version_lose_no_edit(work, app, browser)
     browser.switch_to.window(one)
 
 
+def test_a_rename_to_another_persons_name_offers_to_merge_them(work, app, browser):
+    from selenium.webdriver.common.keys import Keys
+
+    browser.get(app)
+    first, second = sorted(cards(browser))[:2]
+    show_person(browser, first)
+    field = browser.find_element(*by("#rename"))
+    field.clear()
+    field.send_keys(second, Keys.ENTER)
+    wait_until(browser, lambda: browser.find_elements(*by("#save-note button.offer")))
+    assert browser.find_element(*by("#save-note")).text == (
+        f"\u201c{second}\u201d is another person's name. If they are one person: Merge {first} into {second}"
+    )
+    assert not any(entry.startswith(f"Rename {first}") for entry in corrections(browser))  # nothing sent
+    screenshots(browser, "rename-offers-merge")
+
+    click(browser, "#save-note button.offer")()
+    wait_until(browser, lambda: f"Merge {first} into {second} (done)" in corrections(browser))
+    assert first not in cards(browser) and second in cards(browser)
+    undo(browser, f"Merge {first} into {second}")
+    assert {first, second} <= cards(browser)
+
+
 def main_persons(rows):
     counts = defaultdict(Counter)
     for row in rows:

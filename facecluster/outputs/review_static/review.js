@@ -128,6 +128,15 @@
     note.hidden = !message;
   }
 
+  // A message with one button that does what it offers.
+  function offer(message, label, action) {
+    const note = document.getElementById("save-note");
+    const button = el("button", { type: "button", class: "offer", onclick: () => action() }, label);
+    note.replaceChildren(message + " ", button);
+    note.hidden = false;
+    button.focus();
+  }
+
   function faceKey(photo, face) {
     return photo + "\u0000" + face;
   }
@@ -187,6 +196,15 @@
     name = name.trim();
     const problem = nameProblem(name);
     if (problem) return say("\u201c" + name + "\u201d cannot be a name: " + problem + ".");
+    // Two persons under one name are one person (a face tag's name, or a name given before): the
+    // user says so by merging them, never by a rename the naming would refuse.
+    if (name !== person && D.persons.some((p) => p.name === name)) {
+      return offer(
+        "\u201c" + name + "\u201d is another person's name. If they are one person:",
+        "Merge " + person + " into " + name,
+        () => merge(name, person)
+      );
+    }
     if (SERVED) return send(["add", "rename", [person, name]]);
     edits.rename[person] = name;
     changed(person + " will be called " + name + ".");
