@@ -238,12 +238,12 @@ def _fields(path, sidecars):
             yield Found("", relpath, None, problem)
         else:
             yield from xmp_dates(data, sidecar=relpath)
-    exif, xmp, problem = photo_metadata(path)
+    exif, gps, xmp, problem = photo_metadata(path)
     if problem:
         yield Found("exif", "", None, problem)
     yield from exif_dates(exif)
     yield from xmp_dates(xmp)
-    yield from gps_dates(exif)
+    yield from gps_dates(gps)
 
 
 def xmp_dates(data, sidecar=""):
@@ -262,24 +262,24 @@ def xmp_dates(data, sidecar=""):
                 break
 
 
-def exif_dates(exif):
-    """The Found of an EXIF block's (PIL.Image.Exif) dates taken and digitized, in order."""
-    ifd = exif.get_ifd(EXIF_IFD) if exif else {}
+def exif_dates(ifd):
+    """The Found of an Exif IFD's ({tag: value}) dates taken and digitized, in order."""
     for source, (date, subseconds, offset) in EXIF_FIELDS.items():
         if date in ifd:
             yield _found(source, "", ifd[date], ifd.get(subseconds, ""), ifd.get(offset, ""))
 
 
-def gps_dates(exif):
-    """The Found of an EXIF block's GPS date and time (UTC), or nothing."""
-    gps = exif.get_ifd(GPS_IFD) if exif else {}
+def gps_dates(gps):
+    """The Found of a GPS IFD's ({tag: value}) date and time (UTC; the day alone without a time), or nothing."""
     if GPS_DATE not in gps:
         return
-    try:
-        hours, minutes, seconds = (int(float(v)) for v in gps.get(GPS_TIME, (0, 0, 0)))
-        text = f"{_text(gps[GPS_DATE])} {hours:02d}:{minutes:02d}:{seconds:02d}"
-    except (TypeError, ValueError, ZeroDivisionError):
-        text = f"{_text(gps[GPS_DATE])} {gps.get(GPS_TIME)}"
+    text = _text(gps[GPS_DATE])
+    if GPS_TIME in gps:
+        try:
+            hours, minutes, seconds = (int(float(v)) for v in gps[GPS_TIME])
+            text += f" {hours:02d}:{minutes:02d}:{seconds:02d}"
+        except (TypeError, ValueError, ZeroDivisionError):
+            text += f" {gps[GPS_TIME]}"  # noted as no date
     yield _found("exif:GPSDateTime", "", text, offset="Z")
 
 
@@ -291,8 +291,8 @@ def _found(source, sidecar, text, subseconds="", offset=""):
 
 
 def photo_metadata(path):
-    """(EXIF (PIL.Image.Exif, or None), its own XMP (bytes, or None), problem): a photo's headers,
-    no pixels decoded; problem: why its EXIF could not be read, "" when it could or there is none.
+    """(its Exif IFD, its GPS IFD ({tag: value} each, empty without), its own XMP (bytes, or None),
+    problem): a photo's headers, no pixels decoded; problem: why its EXIF could not be read.
 
     A file Pillow does not open has neither, and no problem here: the per-photo stage's ledger
     says why it is not a photo."""
@@ -311,13 +311,15 @@ def photo_metadata(path):
                 xmp = embedded_xmp(image)
                 # A PNG's getexif decodes the pixels to look for an eXIf after them: only one before.
                 if image.format == "PNG" and "exif" not in image.info:
-                    return None, xmp, ""
+                    return {}, {}, xmp, ""
                 try:
-                    return image.getexif(), xmp, ""
+                    # Read while the file is open: a TIFF's IFDs are read from it.
+                    exif = image.getexif()
+                    return dict(exif.get_ifd(EXIF_IFD)), dict(exif.get_ifd(GPS_IFD)), xmp, ""
                 except Exception as error:  # a damaged EXIF block
-                    return None, xmp, f"cannot be read ({error})"
+                    return {}, {}, xmp, f"cannot be read ({error})"
     except Exception:  # not an image (a text), damaged, a bomb: the per-photo stage records it
-        return None, None, ""
+        return {}, {}, None, ""
 
 
 def read_listing_dates(listing_path, out_path, now=None):

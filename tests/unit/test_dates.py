@@ -99,6 +99,19 @@ def test_a_png_date_is_read_from_its_xmp_with_and_without_an_offset(folder):
     assert read["month.png"].date == "1987-05"  # as precise as written
 
 
+@pytest.mark.parametrize("suffix", [".tif", ".webp"])
+def test_a_tiff_or_webp_date_is_read_from_its_exif(folder, suffix):
+    """A TIFF's EXIF is read from the file while it is open (its IFDs are not in memory)."""
+    with Image.open(jpeg(folder)) as image:
+        image.save(folder / f"photo{suffix}")
+    (folder / "photo.jpg").unlink()
+    exiftool_write(
+        folder / f"photo{suffix}", {"DateTimeOriginal": "2021:06:03 14:22:05", "OffsetTimeOriginal": "+02:00"}
+    )
+
+    assert dates(folder)[f"photo{suffix}"].date == "2021-06-03T14:22:05+02:00"
+
+
 def test_the_date_taken_comes_before_the_date_digitized_and_the_xmp(folder):
     exiftool_write(
         jpeg(folder, "both.jpg"),
