@@ -173,6 +173,10 @@ def experiment_input(part):
     return input_path
 
 
+def experiment_dates(wildcards):
+    return PLAN.experiment_dates(wildcards.experiment)
+
+
 def experiment_figure_outputs(experiment):
     """The figures of an experiment, flagged for `snakemake --report` with their captions."""
     return {

@@ -98,6 +98,8 @@ rule report_experiment:
         plots=experiment_figure_files,
         metrics=rules.name_experiment.output.metrics,
         ledger=experiment_input("ledger"),
+        # How many photos are dated, and the dates kept out.
+        dates=experiment_dates,
         # The report shows the first persons' contact sheets and links the rest.
         people=PATHS.people_index("{experiment}"),
     output:

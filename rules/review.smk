@@ -9,6 +9,8 @@ rule review_pages:
         assignments=rules.name_experiment.output.assignments,
         metrics=rules.name_experiment.output.metrics,
         embeddings=experiment_input("embeddings"),
+        # When each photo was taken: shown under its faces, a person's faces in that order.
+        dates=experiment_dates,
     output:
         # The folder is kept: a run writes the thumbnails of new faces only. data.js is the output.
         PATHS.review_data("{experiment}"),

@@ -14,6 +14,7 @@ write_report(
     snakemake.wildcards.experiment,
     metrics_path=snakemake.input.metrics,
     ledger_path=snakemake.input.ledger,
+    dates_path=snakemake.input.dates,
     people_folder=Path(snakemake.input.people).parent,
     plots=snakemake.params.plots,
     out_path=snakemake.output[0],

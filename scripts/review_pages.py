@@ -18,4 +18,5 @@ write_review(
     experiment=snakemake.wildcards.experiment,
     threshold=snakemake.params.threshold,
     corrections=snakemake.params.corrections,
+    dates=snakemake.input.dates,
 )

@@ -10,6 +10,7 @@ from urllib.parse import quote
 from facecluster.clustering.clusterers import CLUSTERERS
 from facecluster.clustering.set_aside import REASONS
 from facecluster.outputs.people_folders import read_people
+from facecluster.photos.dates import read_dates
 from facecluster.photos.ledger import read_ledger
 from facecluster.tables import OTHERS
 from facecluster.workflow.paths import ResultPaths
@@ -37,6 +38,8 @@ INTERNAL_COLUMNS = {
 # The persons listed in the people index, and those whose contact sheet the report shows.
 INDEX_PERSONS = 100
 SHOWN_SHEETS = 6
+# The photos whose dates have a note (dates.tsv has them all) the report lists.
+DATE_NOTES_LISTED = 5
 PLOT_CAPTIONS = {
     "scatter": "PCA 2-D view, coloured by person found (others in grey).",
     "labelled_scatter": "PCA 2-D view, coloured by person found (left; others in grey) and by true person (right).",
@@ -49,15 +52,17 @@ PLOT_CAPTIONS = {
 }
 
 
-def write_report(name, metrics_path, ledger_path, plots, out_path, *, people_folder):
+def write_report(name, metrics_path, ledger_path, plots, out_path, *, people_folder, dates_path=None):
     """The report of an experiment; people_folder: its people folders (facecluster.outputs.people_folders), whose
-    index opens the report and whose contact sheets it shows or links."""
+    index opens the report and whose contact sheets it shows or links; dates_path: the dataset's dates.tsv
+    (facecluster.photos.dates), or None."""
     summary = json.loads(Path(metrics_path).read_text())
     statuses = Counter(row.status for row in read_ledger(ledger_path))
+    dates = list(read_dates(dates_path).values()) if dates_path is not None else None
     out_dir = Path(out_path).parent
     lines = [f"# Experiment `{name}`", ""]
     lines += _people(summary, Path(people_folder), out_dir)
-    lines += _recipe(summary, statuses)
+    lines += _recipe(summary, statuses, dates)
     if summary["status"] == "clustered":
         lines += _results(summary)
         lines += _naming(summary["naming"])
@@ -134,13 +139,14 @@ def _link(path, out_dir):
     return quote(Path(os.path.relpath(path, out_dir)).as_posix())
 
 
-def _recipe(summary, statuses):
+def _recipe(summary, statuses, dates):
     recipe = summary["recipe"]
     ledger = ", ".join(f"{count} {status}" for status, count in sorted(statuses.items()))
     lines = [
         "## What was run",
         "",
         f"- dataset `{recipe['dataset']}` with model `{recipe['model']}` (ledger: {ledger})",
+        *_dates(dates),
         f"- sample: {_describe(recipe.get('sample')) or 'every face'}",
         f"- reduction: {_describe_reduction(recipe['reduce'])}",
         f"- clustering: {_describe_clustering(recipe['cluster'])}",
@@ -150,6 +156,19 @@ def _recipe(summary, statuses):
     ]
     for note in summary["notes"]:
         lines.insert(-1, f"- note: {note}")
+    return lines
+
+
+def _dates(rows):
+    """The dataset's photo dates (facecluster.photos.dates): how many dated, and the first notes
+    (dates kept out, fields holding no date)."""
+    if rows is None:
+        return []
+    noted = [row for row in rows if row.note]
+    lines = [f"- photo dates: {sum(1 for row in rows if row.date)} of {count(len(rows), 'photo')} dated (dates.tsv)"]
+    if noted:
+        lines += [f"- **date notes** on {count(len(noted), 'photo')}; the first:"]
+        lines += [f"  - `{row.relpath}`: {row.note}" for row in noted[:DATE_NOTES_LISTED]]
     return lines
 
 

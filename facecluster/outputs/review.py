@@ -47,6 +47,7 @@ from facecluster.naming.corrections import read_corrections
 from facecluster.naming.names import NAME_RULES
 from facecluster.naming.persons import NO_PERSON
 from facecluster.outputs.assignments import read_assignments
+from facecluster.photos.dates import read_dates
 
 STATIC_FILES = ("index.html", "review.css", "review.js")
 # The run's people, faces and checks, beside them (a script: a page opened from disk may not read JSON).
@@ -69,13 +70,22 @@ def static_folder():
 
 
 def write_review(
-    assignments_path, embeddings_path, metrics_path, out_dir, *, experiment, threshold=None, corrections=None
+    assignments_path,
+    embeddings_path,
+    metrics_path,
+    out_dir,
+    *,
+    experiment,
+    threshold=None,
+    corrections=None,
+    dates=None,
 ):
     """Write the review pages of an experiment; returns the data the pages show.
 
     metrics_path: its metrics.json (the corrections the run could not honour are shown);
     threshold: the embedder's calibrated distance (None: the split check uses the gap alone);
-    corrections: the experiment's corrections file (its path, existing or not), or None.
+    corrections: the experiment's corrections file (its path, existing or not), or None;
+    dates: the dataset's dates.tsv (facecluster.photos.dates), or None: the faces shown undated.
     """
     out_dir = Path(out_dir)
     (out_dir / "faces").mkdir(parents=True, exist_ok=True)
@@ -89,6 +99,7 @@ def write_review(
         experiment=experiment,
         threshold=threshold,
         corrections=corrections,
+        dates=dates,
     )
     refresh_thumbnails(faces, [int(position) for position in data["faces"]], out_dir / "faces")
     return data
@@ -106,17 +117,22 @@ def write_review_data(
     splits=None,
     rows=None,
     X=None,
+    dates=None,
 ):
     """(assignments' rows, data): the pages' data.js rewritten (atomically) from the experiment's
     files as they are now; the thumbnails stay (a face keeps its row when it changes person).
     splits: review_data's, kept between calls by the review app; rows and X: the assignments' rows
-    and their embeddings when the caller holds them (the files are not read then)."""
+    and their embeddings when the caller holds them (the files are not read then); dates: the
+    dataset's dates.tsv (a path; None, or a file not made yet: undated)."""
     faces = read_assignments(assignments_path) if rows is None else rows
     if X is None:
         embeddings = np.load(embeddings_path, mmap_mode="r", allow_pickle=False)
         X = embeddings[[face.row for face in faces]] if faces else np.zeros((0, 1))
     X = np.asarray(X, np.float64)
-    data = review_data(faces, X, experiment=experiment, threshold=threshold, corrections=corrections, splits=splits)
+    dated = read_dates(dates) if dates is not None and Path(dates).is_file() else {}
+    data = review_data(
+        faces, X, experiment=experiment, threshold=threshold, corrections=corrections, splits=splits, dates=dated
+    )
     naming = json.loads(Path(metrics_path).read_text()).get("naming", {})
     # A problem with the whole file is corrections_problem's (a file not written yet is none).
     data["not_honoured"] = [
@@ -159,15 +175,17 @@ def write_atomically(path, content):
         temporary.unlink(missing_ok=True)
 
 
-def review_data(faces, X, *, experiment, threshold=None, corrections=None, splits=None):
+def review_data(faces, X, *, experiment, threshold=None, corrections=None, splits=None, dates=None):
     """What the pages show: persons (most faces first, the others last), faces, checks and the
-    corrections the file holds now. faces: assignments.tsv's rows; X: their embeddings.
+    corrections the file holds now. faces: assignments.tsv's rows; X: their embeddings; dates:
+    {photo id: DateRow} (facecluster.photos.dates): a person's faces by date, the undated last.
     splits: a dict of the persons' splits computed before ({their faces' rows: person_split}), read
     and left holding this data's: a person whose faces an edit left as they were is not cut again.
 
     A face the corrections confirm, or place in a person (move_out with `to`), is not listed as
     near another person: the user has said where it belongs."""
     existing, problem = read_corrections(corrections)
+    dates = dates or {}
     members, others, set_aside, hidden = defaultdict(list), [], [], set()
     for position, face in enumerate(faces):
         if face.hidden:
@@ -177,7 +195,9 @@ def review_data(faces, X, *, experiment, threshold=None, corrections=None, split
         else:
             members[face.person].append(position)
     for positions in [*members.values(), others, set_aside]:
-        positions.sort(key=lambda p: (_natural(faces[p].path), faces[p].face_index))
+        positions.sort(
+            key=lambda p: (_date_order(dates.get(faces[p].photo_id)), _natural(faces[p].path), faces[p].face_index)
+        )
     names = sorted(members, key=lambda p: (-len(members[p]), p))
     persons = [_person(name, "person", members[name], faces) for name in names]
     persons.append(_person("others", "others", others, faces))
@@ -220,7 +240,7 @@ def review_data(faces, X, *, experiment, threshold=None, corrections=None, split
         "persons": persons,
         "hidden": sorted(hidden),
         # Per face shown: [photo path, face index, index into persons, set-aside reason, person,
-        # thumbnail (faces/<it>.jpg)].
+        # thumbnail (faces/<it>.jpg), its photo's date ("" undated), where the date was read].
         "faces": {
             str(p): [
                 faces[p].path,
@@ -229,6 +249,7 @@ def review_data(faces, X, *, experiment, threshold=None, corrections=None, split
                 faces[p].set_aside,
                 faces[p].person,
                 thumbnail_key(faces[p]),
+                *_date_shown(dates.get(faces[p].photo_id)),
             ]
             for p in shown
         },
@@ -241,6 +262,21 @@ def review_data(faces, X, *, experiment, threshold=None, corrections=None, split
             for i, s in sorted(splits.items(), key=lambda item: -split_gap(item[1]))
         ],
     }
+
+
+def _date_order(row):
+    """A photo's place by date: its local date and time (the clock's, as the photo gives it; the
+    offset, where given, is left out: a trip's photos keep their order), the undated last."""
+    if row is None or not row.date:
+        return (1, "")
+    return (0, re.sub(r"[+-]\d{2}:\d{2}$", "", row.date))
+
+
+def _date_shown(row):
+    """(date, where it was read) of a photo's DateRow, or ("", "")."""
+    if row is None or not row.date:
+        return "", ""
+    return row.date, row.source + (f" in {row.sidecar}" if row.sidecar else "")
 
 
 @functools.lru_cache(maxsize=1 << 20)

@@ -189,8 +189,7 @@ def _open_checked(source, name):
     header = source.read(16)
     source.seek(0)
     _reject_camera_raw(_camera_raw_format(header, name))
-    if header[4:8] == b"ftyp" and header[8:12] in HEIF_BRANDS:
-        _register_heif_opener()
+    register_opener_for(header)
     image = Image.open(source)
     if image.format == "TIFF" and DNG_VERSION_TAG in image.tag_v2:
         _reject_camera_raw("DNG")
@@ -213,6 +212,12 @@ def _camera_raw_format(header, name):
     if header[:4] in TIFF_MAGIC:
         return RAW_EXTENSIONS.get(PurePath(str(name)).suffix.lower())
     return None
+
+
+def register_opener_for(header):
+    """Teach Pillow HEIF when a file's first bytes (`header`, 12 or more) show a HEIC/HEIF."""
+    if header[4:8] == b"ftyp" and header[8:12] in HEIF_BRANDS:
+        _register_heif_opener()
 
 
 @cache

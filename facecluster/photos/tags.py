@@ -54,6 +54,10 @@ NS = {
     "MPRI": "http://ns.microsoft.com/photo/1.2/t/RegionInfo#",
     "MPReg": "http://ns.microsoft.com/photo/1.2/t/Region#",
     "Iptc4xmpExt": "http://iptc.org/std/Iptc4xmpExt/2008-02-29/",
+    # A photo's dates (facecluster.photos.dates).
+    "exif": "http://ns.adobe.com/exif/1.0/",
+    "photoshop": "http://ns.adobe.com/photoshop/1.0/",
+    "xmp": "http://ns.adobe.com/xap/1.0/",
 }
 FORMATS = ("mwg", "mp", "iptc")
 
@@ -183,12 +187,7 @@ def photo_header(path):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             with Image.open(path) as image:
-                xmp = image.info.get("xmp") or image.info.get("XML:com.adobe.xmp")
-                if isinstance(xmp, str):
-                    xmp = xmp.encode("utf-8")
-                # Some writers pad the segment with NULs after the packet, which no XML parser takes
-                # (exiftool reads past them, and Pillow's own getxmp strips them too).
-                xmp = xmp.rstrip(b"\x00") if xmp else xmp
+                xmp = embedded_xmp(image)
                 try:
                     orientation = int(image.getexif().get(0x0112, 1))
                 except Exception:  # a damaged EXIF block: the photo's decoding says so
@@ -196,6 +195,17 @@ def photo_header(path):
                 return Header(image.size, orientation if 1 <= orientation <= 8 else 1, xmp or None)
     except Exception:  # not an image (a sidecar, a text), damaged, a bomb: the per-photo stage records it
         return Header()
+
+
+def embedded_xmp(image):
+    """The XMP packet of an image Pillow opened (bytes), or None: a JPEG's APP1, a PNG's iTXt, a
+    TIFF's tag 700, a WebP's chunk, a HEIF's (when pi-heif opened it)."""
+    xmp = image.info.get("xmp") or image.info.get("XML:com.adobe.xmp")
+    if isinstance(xmp, str):
+        xmp = xmp.encode("utf-8")
+    # Some writers pad the segment with NULs after the packet, which no XML parser takes
+    # (exiftool reads past them, and Pillow's own getxmp strips them too).
+    return (xmp.rstrip(b"\x00") or None) if xmp else None
 
 
 def read_sidecar(path):
@@ -423,14 +433,18 @@ class _Listed:
     hidden: bool
 
 
-def read_listing_tags(listing_path, out_path):
-    """Rule read_tags: the tags of every photo of a dataset's listing (photos.tsv) into tags.tsv;
-    returns the rows written."""
+def listed_entries(listing_path):
+    """The files of a dataset's listing (photos.tsv): id, relpath, path and hidden (under a dot folder)."""
     with open(listing_path, newline="", encoding="utf-8") as handle:
-        entries = [
+        return [
             _Listed(row["id"], row["relpath"], row["path"], any(p.startswith(".") for p in row["relpath"].split("/")))
             for row in csv.DictReader(handle, delimiter="\t")
         ]
-    rows = read_folder_tags(entries)
+
+
+def read_listing_tags(listing_path, out_path):
+    """Rule read_tags: the tags of every photo of a dataset's listing (photos.tsv) into tags.tsv;
+    returns the rows written."""
+    rows = read_folder_tags(listed_entries(listing_path))
     write_tags(out_path, rows)
     return rows

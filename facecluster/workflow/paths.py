@@ -27,6 +27,10 @@ class ResultPaths:
         """tags.tsv: the face tags read from a dataset's photos and sidecars (facecluster.photos.tags)."""
         return f"{self.root}/{dataset}/tags.tsv"
 
+    def dates(self, dataset):
+        """dates.tsv: when each of a dataset's photos was taken, and where that was read (facecluster.photos.dates)."""
+        return f"{self.root}/{dataset}/dates.tsv"
+
     def batch(self, dataset, model, batch):
         """One batch's per-photo faces, chips and embeddings."""
         return f"{self.root}/{dataset}/{model}/batches/{batch}"

@@ -232,6 +232,10 @@ class Plan:
         spec = self.spec.experiments[experiment]
         return self.paths.processed(spec.dataset.name, spec.model.name)[part]
 
+    def experiment_dates(self, experiment):
+        """The dates of the experiment's photos (rule read_dates' table), which its pages and report show."""
+        return self.paths.dates(self.spec.experiments[experiment].dataset.name)
+
     def naming_inputs(self, experiment):
         """Inputs of an experiment's clustering besides its faces: the processed reference photos
         (`known`), the corrections file, when it exists (a missing one is recorded by the job), and

@@ -90,6 +90,11 @@ class Experiment:
         return self.paths.processed(self.spec.dataset.name, self.spec.model.name)["embeddings"]
 
     @property
+    def dates(self):
+        """Its photos' dates (rule read_dates' table), shown under their faces."""
+        return self.paths.dates(self.spec.dataset.name)
+
+    @property
     def corrections(self):
         """Its corrections file: the config's `corrections:`, else one in its state folder."""
         return Path(self.spec.corrections_path(self.paths))
@@ -154,6 +159,7 @@ class Review:
             splits=self._splits,
             rows=renaming.rows,
             X=renaming.X,
+            dates=experiment.dates,
         )
         folder = experiment.review / "faces"
         stamp = folder.stat().st_mtime_ns

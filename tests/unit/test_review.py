@@ -4,6 +4,7 @@ import numpy as np
 from conftest import an_assignment
 
 from facecluster.outputs.review import NEAR_RATIO, near_faces, person_split, review_data, split_gap
+from facecluster.photos.dates import DateRow
 
 
 def rms(X, face, rows):
@@ -63,3 +64,17 @@ def test_a_face_set_aside_shows_under_the_person_it_was_moved_into_as_its_people
     data = review_data(faces, np.eye(3), experiment="moved")
     assert {p["name"]: p["faces"] for p in data["persons"]} == {"ana": [0, 1], "others": [], "set aside": [2]}
     assert [data["faces"][str(p)][2] for p in range(3)] == [0, 0, 2]
+
+
+def test_a_persons_faces_go_by_the_clocks_date_the_undated_last_by_name():
+    taken = {"p2": "2021-06-03T14:00:00+09:00", "p4": "2021-06-03T09:00:00+02:00", "p5": "1987-05"}
+    faces = [an_assignment(row=i, photo_id=f"p{i}", path=f"p{i}.jpg", person="ana") for i in (10, 2, 3, 4, 5)]
+    dates = {
+        photo: DateRow(photo, f"{photo}.jpg", date, "exif:DateTimeOriginal", "", "") for photo, date in taken.items()
+    }
+
+    data = review_data(faces, np.eye(5), experiment="dated", dates=dates)
+
+    shown = [data["faces"][str(p)] for p in data["persons"][0]["faces"]]
+    assert [face[0] for face in shown] == ["p5.jpg", "p4.jpg", "p2.jpg", "p3.jpg", "p10.jpg"]
+    assert shown[0][6:] == ["1987-05", "exif:DateTimeOriginal"] and shown[3][6:] == ["", ""]

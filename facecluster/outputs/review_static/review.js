@@ -377,6 +377,11 @@
     return name + suffix;
   }
 
+  // A photo's date as a tile shows it: the day ("2021-06-03"), or as much as was written ("1987-05").
+  function dayOf(date) {
+    return date.slice(0, 10);
+  }
+
   function thumb(id) {
     const [photo, face, , , , key] = D.faces[id];
     return el("img", {
@@ -714,7 +719,7 @@
   }
 
   function tile(id, moved) {
-    const [photo, face, , reason] = D.faces[id];
+    const [photo, face, , reason, , , date, dateSource] = D.faces[id];
     const done = moved.get(faceKey(photo, face));
     const box = el("input", {
       type: "checkbox",
@@ -732,10 +737,11 @@
       { class: "tile" + (done ? " moved" : "") },
       el(
         "label",
-        { for: "face-" + id, title: relative(photo) },
+        { for: "face-" + id, title: relative(photo) + (date ? "\ntaken " + date + " (" + dateSource + ")" : "\nno date") },
         box,
         thumb(id),
         el("span", { class: "file" }, faceCaption(photo, face)),
+        date ? el("time", { class: "date", datetime: date }, dayOf(date)) : null,
         caption ? el("span", { class: "badge" }, caption) : null
       )
     );
