@@ -313,6 +313,7 @@ def near_faces(X, groups):
         return []
     centroids = np.stack([X[g].mean(axis=0) for g in groups])
     spreads = np.array([((X[g] - centroids[i]) ** 2).sum(axis=1).mean() for i, g in enumerate(groups)])
+    centroid_squares = (centroids**2).sum(axis=1)
     rows = np.concatenate([np.asarray(g, np.int64) for g in groups])
     owners = np.repeat(np.arange(len(groups)), sizes)
     positions = np.concatenate([np.arange(n) for n in sizes])
@@ -320,7 +321,10 @@ def near_faces(X, groups):
     for start in range(0, len(rows), ROWS_PER_BLOCK):
         block = slice(start, start + ROWS_PER_BLOCK)
         x, own = X[rows[block]], owners[block]
-        squared = ((x[:, None, :] - centroids[None, :, :]) ** 2).sum(axis=2) + spreads[None, :]
+        # |x - c|^2 by a matrix product: a block x persons array, not block x persons x dimensions
+        # (2,048 faces, 209 persons, 256-D: 880 MB, the job's peak on a 5,000-photo library).
+        to_centroids = np.maximum((x**2).sum(axis=1)[:, None] + centroid_squares[None, :] - 2 * x @ centroids.T, 0)
+        squared = to_centroids + spreads[None, :]
         n_own = sizes[own]
         alone = n_own < 2
         # The face itself is among its person's faces at distance 0: leave it out of the mean.
