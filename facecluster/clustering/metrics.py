@@ -205,7 +205,8 @@ def internal_metrics(
     membership = csr_matrix((np.ones(len(codes)), (codes, np.arange(len(codes)))), shape=(n_clusters, len(codes)))
     sizes = np.bincount(codes, minlength=n_clusters)
     means = (membership @ X) / sizes[:, None]
-    inertia = float(np.sum((X - means[codes]) ** 2))
+    from_mean = _distances_to_means(X, codes, means)
+    inertia = float(np.sum(from_mean**2))
 
     if not _is_scorable(labels):
         return {"silhouette": None, "davies_bouldin": None, "calinski_harabasz": None, "inertia": inertia}
@@ -220,17 +221,27 @@ def internal_metrics(
         silhouette = _silhouette(_sample_distances(X, sample, is_known, distance_cache), labels[sample])
     return {
         "silhouette": silhouette,
-        "davies_bouldin": _davies_bouldin(X, codes, means, sizes),
+        "davies_bouldin": _davies_bouldin(from_mean, codes, means, sizes),
         "calinski_harabasz": _calinski_harabasz(X, sizes, means, inertia),
         "inertia": inertia,
     }
 
 
-def _davies_bouldin(X, codes, means, sizes, block_entries=2**24):
-    """scikit-learn's davies_bouldin_score from the clusters' means, its clusters x clusters
-    distances taken a block of rows at a time: a library's tens of thousands of clusters (most
-    of them one face) would need gigabytes at once, and its loop over clusters minutes."""
-    spreads = np.bincount(codes, weights=np.linalg.norm(X - means[codes], axis=1)) / sizes
+def _distances_to_means(X, codes, means, block=16_384):
+    """(n,) each face's Euclidean distance to its cluster's mean, a block of faces at a time (a
+    library's (n, d) differences at once would be a gigabyte)."""
+    distances = np.empty(len(X))
+    for i in range(0, len(X), block):
+        distances[i : i + block] = np.linalg.norm(X[i : i + block] - means[codes[i : i + block]], axis=1)
+    return distances
+
+
+def _davies_bouldin(from_mean, codes, means, sizes, block_entries=2**22):
+    """scikit-learn's davies_bouldin_score from each face's distance to its cluster's mean and the
+    means, its clusters x clusters distances taken a block of rows at a time: a library's tens of
+    thousands of clusters (most of them one face) would need gigabytes at once, and its loop over
+    clusters minutes."""
+    spreads = np.bincount(codes, weights=from_mean) / sizes
     squares = np.einsum("ij,ij->i", means, means)
     block = max(1, block_entries // len(means))
     worst, farthest = np.empty(len(means)), 0.0
