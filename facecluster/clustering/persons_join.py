@@ -34,8 +34,8 @@ def join_split_persons(Y, labels, photo_ids, *, min_photos, limit, large_photos=
     persons, photo_counts = clusters[photos_each >= min_photos], photos_each[photos_each >= min_photos]
     if len(persons) < 2:
         return labels, 0
-    # Each face's person as a position in persons, -1 for none: no (persons, faces) masks, which
-    # at a library's thousands of persons and hundreds of thousands of faces are gigabytes.
+    # The faces of persons, each with its person as a position in persons: no (persons, faces)
+    # masks, which at a library's thousands of persons and hundreds of thousands of faces are gigabytes.
     position = np.minimum(np.searchsorted(persons, labels), len(persons) - 1)
     faces = np.flatnonzero(known & (persons[position] == labels))
     owner = position[faces]
