@@ -193,8 +193,6 @@ def internal_metrics(
     sweep), so that the silhouette sample's pairwise distances, the costly part, are
     computed once rather than once per call.
     """
-    from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score
-
     X = np.asarray(X, dtype=np.float64)
     labels = np.asarray(labels_pred)
     if X.ndim != 2 or labels.shape != (len(X),):
@@ -205,8 +203,10 @@ def internal_metrics(
     _, codes = np.unique(labels, return_inverse=True)
     n_clusters = int(codes.max()) + 1 if len(codes) else 0
     membership = csr_matrix((np.ones(len(codes)), (codes, np.arange(len(codes)))), shape=(n_clusters, len(codes)))
-    means = (membership @ X) / np.bincount(codes, minlength=n_clusters)[:, None]
-    inertia = float(np.sum((X - means[codes]) ** 2))
+    sizes = np.bincount(codes, minlength=n_clusters)
+    means = (membership @ X) / sizes[:, None]
+    from_mean = _distances_to_means(X, codes, means)
+    inertia = float(np.sum(from_mean**2))
 
     if not _is_scorable(labels):
         return {"silhouette": None, "davies_bouldin": None, "calinski_harabasz": None, "inertia": inertia}
@@ -221,10 +221,52 @@ def internal_metrics(
         silhouette = _silhouette(_sample_distances(X, sample, is_known, distance_cache), labels[sample])
     return {
         "silhouette": silhouette,
-        "davies_bouldin": float(davies_bouldin_score(X, labels)),
-        "calinski_harabasz": float(calinski_harabasz_score(X, labels)),
+        "davies_bouldin": _davies_bouldin(from_mean, codes, means, sizes),
+        "calinski_harabasz": _calinski_harabasz(X, sizes, means, inertia),
         "inertia": inertia,
     }
+
+
+def _distances_to_means(X, codes, means, block=16_384):
+    """(n,) each face's Euclidean distance to its cluster's mean, a block of faces at a time (a
+    library's (n, d) differences at once would be a gigabyte)."""
+    distances = np.empty(len(X))
+    for i in range(0, len(X), block):
+        distances[i : i + block] = np.linalg.norm(X[i : i + block] - means[codes[i : i + block]], axis=1)
+    return distances
+
+
+def _davies_bouldin(from_mean, codes, means, sizes, block_entries=2**22):
+    """scikit-learn's davies_bouldin_score from each face's distance to its cluster's mean and the
+    means, its clusters x clusters distances taken a block of rows at a time: a library's tens of
+    thousands of clusters (most of them one face) would need gigabytes at once, and its loop over
+    clusters minutes."""
+    spreads = np.bincount(codes, weights=from_mean) / sizes
+    squares = np.einsum("ij,ij->i", means, means)
+    block = max(1, block_entries // len(means))
+    worst, farthest = np.empty(len(means)), 0.0
+    for start in range(0, len(means), block):
+        rows = slice(start, start + block)
+        # As sklearn's euclidean_distances: -2ab + a^2 + b^2, clipped at 0, 0 from a cluster to itself.
+        distances = -2 * means[rows] @ means.T + squares[rows, None] + squares
+        np.maximum(distances, 0, out=distances)
+        np.fill_diagonal(distances[:, start:], 0)
+        np.sqrt(distances, out=distances)
+        farthest = max(farthest, float(distances.max()))
+        distances[distances == 0] = np.inf
+        worst[rows] = ((spreads[rows, None] + spreads) / distances).max(axis=1)
+    if np.allclose(spreads, 0) or np.allclose(farthest, 0):
+        return 0.0
+    return float(worst.mean())
+
+
+def _calinski_harabasz(X, sizes, means, inertia):
+    """scikit-learn's calinski_harabasz_score from the clusters' means and inertia (no loop over
+    clusters): between-cluster over within-cluster dispersion, each per degree of freedom."""
+    between = float(np.sum(sizes * np.sum((means - X.mean(axis=0)) ** 2, axis=1)))
+    if inertia == 0:
+        return 1.0
+    return between * (len(X) - len(means)) / (inertia * (len(means) - 1))
 
 
 def _sample_distances(X, sample, is_known, cache):
@@ -239,23 +281,28 @@ def _sample_distances(X, sample, is_known, cache):
     return distances
 
 
-def _silhouette(distances, labels):
+def _silhouette(distances, labels, block=1024):
     """Mean silhouette (sklearn's definition) from the (n, n) pairwise distances.
 
     A face's summed distances to every cluster come from one sparse product, several
-    times faster than sklearn's row-by-row loop: it counts in a sweep of 50 K.
+    times faster than sklearn's row-by-row loop: it counts in a sweep of 50 K. A block of
+    faces at a time: a library's sample has thousands of clusters, (faces, clusters) at once
+    would be gigabytes.
     """
     _, codes, sizes = np.unique(labels, return_inverse=True, return_counts=True)
-    faces = np.arange(len(codes))
-    members = csr_matrix((np.ones(len(codes)), (codes, faces)), shape=(len(sizes), len(codes)))
-    totals = np.asarray((members @ distances).T)  # (n, clusters)
-    own_size = sizes[codes]
-    within = totals[faces, codes] / np.maximum(own_size - 1, 1)
-    totals[faces, codes] = np.inf
-    nearest_other = (totals / sizes).min(axis=1)
-    with np.errstate(invalid="ignore"):  # 0 / 0 for a face at distance 0 from everything
-        scores = np.nan_to_num((nearest_other - within) / np.maximum(within, nearest_other))
-    return float(np.mean(np.where(own_size > 1, scores, 0.0)))
+    members = csr_matrix((np.ones(len(codes)), (np.arange(len(codes)), codes)), shape=(len(codes), len(sizes)))
+    scores = np.empty(len(codes))
+    for start in range(0, len(codes), block):
+        faces = np.arange(start, min(start + block, len(codes)))
+        totals = np.asarray(members.T @ distances[:, faces]).T  # (faces, clusters)
+        own, own_size = codes[faces], sizes[codes[faces]]
+        within = totals[faces - start, own] / np.maximum(own_size - 1, 1)
+        totals[faces - start, own] = np.inf
+        nearest_other = (totals / sizes).min(axis=1)
+        with np.errstate(invalid="ignore"):  # 0 / 0 for a face at distance 0 from everything
+            found = np.nan_to_num((nearest_other - within) / np.maximum(within, nearest_other))
+        scores[faces] = np.where(own_size > 1, found, 0.0)
+    return float(np.mean(scores))
 
 
 def matched_confusion(labels_true, labels_pred) -> tuple[np.ndarray, list, list]:
