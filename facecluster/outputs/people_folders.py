@@ -353,7 +353,8 @@ def _sheet_pages(person, positions, faces):
         (
             "contact_sheet.png" if page == 0 else f"contact_sheet_{page + 1}.png",
             in_page,
-            f"{title if page == 0 else person}, page {page + 1} of {len(parts)}: {what}",
+            # The first page's counts say what its faces are, and fill its width.
+            f"{title}, page 1 of {len(parts)}" if page == 0 else f"{person}, page {page + 1} of {len(parts)}: {what}",
         )
         for page, (in_page, what) in enumerate(parts)
     ]
