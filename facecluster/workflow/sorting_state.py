@@ -30,9 +30,13 @@ def face_key(face):
     return f"{face.photo_id}:{face.face_index}"
 
 
+# The experiment's settings the sorting reads (not the naming's, the folders' or the tags').
+SORTING_SETTINGS = ("model", "sample", "min_photos", "attach", "set_aside", "reduce", "cluster", "choose_k_by", "seed")
+
+
 def settings_digest(settings):
-    """What the sorting depends on, as a digest: the experiment's settings but its naming."""
-    kept = {key: value for key, value in settings.items() if not key.startswith("naming")}
+    """What the sorting depends on, as a digest of the settings it reads."""
+    kept = {key: settings.get(key) for key in SORTING_SETTINGS}
     return hashlib.sha256(json.dumps(kept, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
