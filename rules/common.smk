@@ -177,6 +177,10 @@ def experiment_dates(wildcards):
     return PLAN.experiment_dates(wildcards.experiment)
 
 
+def sorting_dates(wildcards):
+    return PLAN.sorting_dates(wildcards.experiment)
+
+
 def experiment_figure_outputs(experiment):
     """The figures of an experiment, flagged for `snakemake --report` with their captions."""
     return {

@@ -8,6 +8,9 @@ rule cluster_experiment:
     input:
         embeddings=experiment_input("embeddings"),
         faces=experiment_input("faces"),
+        # Capture dates link a person's faces across the years (use_dates; none for an embedder
+        # with no age rule, so that a date edited sorts nothing again).
+        dates=sorting_dates,
     output:
         clusters=PATHS.clusters("{experiment}"),
         clustering=PATHS.clustering("{experiment}"),

@@ -9,6 +9,7 @@ logging.basicConfig(stream=sys.stderr, level=logging.INFO)
 import numpy as np
 from threadpoolctl import threadpool_limits
 
+from facecluster.photos.dates import capture_years
 from facecluster.photos.faces import read_faces
 from facecluster.workflow.experiment import sort_experiment
 from facecluster.workflow.sorting_state import SortingState
@@ -16,7 +17,9 @@ from facecluster.workflow.sorting_state import SortingState
 embeddings = np.load(snakemake.input.embeddings, mmap_mode="r", allow_pickle=False)
 state = SortingState.read(snakemake.params.state)
 with threadpool_limits(snakemake.threads):
-    clustering = sort_experiment(embeddings, read_faces(snakemake.input.faces), snakemake.params.settings, state)
+    faces = read_faces(snakemake.input.faces)
+    years = capture_years(snakemake.input.dates[0]) if snakemake.input.dates else None
+    clustering = sort_experiment(embeddings, faces, snakemake.params.settings, state, years)
 clustering.write(
     snakemake.output.clusters, snakemake.output.clustering, snakemake.output.coords, snakemake.output.table
 )

@@ -8,10 +8,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from facecluster.clustering import neighbors
 from facecluster.clustering.attach_others import FACES, attach_to_persons, persons_of
 from facecluster.clustering.cannot_link import enforce_cannot_link
 from facecluster.clustering.choose_k import choose_k
 from facecluster.clustering.clusterers import CLUSTERERS
+from facecluster.clustering.cross_age import cross_age_cut, uses_dates
 from facecluster.clustering.folder_cut import join_lone_faces
 from facecluster.clustering.labels import canonical_labels, parse_k
 from facecluster.clustering.metrics import evaluate_sweep
@@ -53,7 +55,7 @@ class Earlier:
     cut: float
 
 
-def sort_faces(Y, photo_ids, spec, *, truth=None, scored=True, earlier=None) -> Sorting:
+def sort_faces(Y, photo_ids, spec, *, truth=None, scored=True, earlier=None, years=None) -> Sorting:
     """Sort n faces into persons.
 
     Y: (n, d) float array, the faces' reduced embeddings (facecluster.clustering.reduce), n >= 2;
@@ -61,7 +63,8 @@ def sort_faces(Y, photo_ids, spec, *, truth=None, scored=True, earlier=None) -> 
     (SortSpec.from_settings(experiment settings)). The steps, each a function of this module:
 
     1. cut_faces: the clusterer (spec.method) clusters Y once per K of spec.k, or finds K
-       itself (agglomerative: cut in the folder's gap near spec.threshold, by spec.cut_rule).
+       itself (agglomerative: cut in the folder's gap near spec.threshold, by spec.cut_rule; with
+       `years` and the rule's age rule, by the faces' dates instead: cut_by_dates, and no step 3).
     2. apply_cannot_link: with spec.cannot_link, where a photo has several faces in a cluster
        the one nearest the cluster's mean stays and the others each leave to a cluster of
        their own (a person is never twice in one photo).
@@ -75,27 +78,31 @@ def sort_faces(Y, photo_ids, spec, *, truth=None, scored=True, earlier=None) -> 
        score or the number of people found without K near spec.choose_k_threshold.
 
     earlier: an Earlier sorting, whose clusterer places_new_faces: step 1 is place_new_faces
-    instead of cut_faces.
+    instead of cut_faces. years: (n,) each face's capture date in years (NaN: none), or None.
 
     truth: (n,) true person names, or None: with scored, each K's scores (evaluate_sweep)
     include the external ones against them. scored False: no scores beyond those choosing
     K needs. Returns a Sorting; the same inputs give the same labels.
     """
     notes = []
-    labels_by_k, cut = sweep_faces(Y, photo_ids, spec, notes, earlier)
+    labels_by_k, cut = sweep_faces(Y, photo_ids, spec, notes, earlier, years)
     scores = evaluate_sweep(Y, truth, labels_by_k) if scored else None
     k, k_notes = choose_k(Y, labels_by_k, spec, scores)
     return Sorting(labels_by_k, k, tuple(notes), tuple(k_notes), scores, cut)
 
 
-def sweep_faces(Y, photo_ids, spec, notes, earlier=None) -> tuple[dict, float]:
+def sweep_faces(Y, photo_ids, spec, notes, earlier=None, years=None) -> tuple[dict, float]:
     """Steps 1 to 4 of sort_faces: ({K: (n,) canonical labels}, the cut); `notes` gets what each decided."""
-    if earlier is None:
+    by_dates = earlier is None and spec.k is None and cuts_by_dates(Y, spec, years)
+    if by_dates:
+        labels_by_k, cut = {0: cut_by_dates(Y, years, spec.cut_rule.ages, notes)}, None
+    elif earlier is None:
         labels_by_k, cut = cut_faces(Y, spec, notes)
     else:
         labels_by_k, cut = place_new_faces(Y, photo_ids, earlier, spec, notes), earlier.cut
     labels_by_k = apply_cannot_link(labels_by_k, Y, photo_ids, spec, notes)
-    labels_by_k = join_persons(labels_by_k, Y, photo_ids, spec, notes)
+    if not by_dates:  # the dates weighed every pair already; the join's limit is fitted to the folder cut
+        labels_by_k = join_persons(labels_by_k, Y, photo_ids, spec, notes)
     labels_by_k = attach_others(labels_by_k, Y, photo_ids, spec, notes)
     if spec.k is None:  # the clusterer found K: key the result by it
         (labels,) = labels_by_k.values()
@@ -111,6 +118,30 @@ def cut_faces(Y, spec, notes) -> tuple[dict, float]:
         labels, cut = clusterer.find(Y, spec, notes)
         return {0: labels}, cut
     return clusterer.sweep(Y, parse_k(spec.k), spec, notes), None
+
+
+def cuts_by_dates(Y, spec, years) -> bool:
+    """Whether the faces are cut by their dates (facecluster.clustering.cross_age): the folder
+    chooses its cut (agglomerative, cut gap), the embedder has an age rule, most faces are dated,
+    and the folder is small enough for every pair to be weighed (neighbors.EXACT_MAX_ROWS)."""
+    rule = spec.cut_rule.ages if spec.cut_rule else None
+    return (
+        spec.method == "agglomerative"
+        and spec.settings.get("cut") == "gap"
+        and len(Y) <= neighbors.EXACT_MAX_ROWS
+        and uses_dates(years, rule)
+    )
+
+
+def cut_by_dates(Y, years, rule, notes) -> np.ndarray:
+    """(n,) labels: cross_age_cut's, with a note of how many faces were dated."""
+    labels = cross_age_cut(Y, years, rule)
+    dated = int(np.sum(~np.isnan(np.asarray(years, np.float64))))
+    notes.append(
+        f"cut by the capture dates: {dated} of {len(Y)} faces dated, each pair weighed by the years between them "
+        f"(age rule, bias {rule.bias})"
+    )
+    return labels
 
 
 def place_new_faces(Y, photo_ids, earlier, spec, notes) -> dict:

@@ -25,7 +25,7 @@ from facecluster.clustering import set_aside as quality
 from facecluster.clustering.metrics import matched_confusion
 from facecluster.clustering.reduce import reduce
 from facecluster.clustering.sample import sample_faces
-from facecluster.clustering.sort import NEW, Earlier, sort_faces
+from facecluster.clustering.sort import NEW, Earlier, cuts_by_dates, sort_faces
 from facecluster.clustering.spec import SortSpec
 from facecluster.naming.corrections import read_corrections
 from facecluster.naming.known import KnownPeople
@@ -35,6 +35,7 @@ from facecluster.naming.tags import FaceTags, image_size_of, tag_faces, write_fa
 from facecluster.outputs import plots
 from facecluster.outputs.assignments import Assignment, LazyChips, read_assignments, write_assignments
 from facecluster.outputs.report import k_found
+from facecluster.photos.dates import capture_years
 from facecluster.photos.faces import read_faces
 from facecluster.photos.tags import read_tags
 from facecluster.tables import OTHERS, UNKNOWN, tsv_writer
@@ -59,6 +60,7 @@ def cluster_experiment(
     state=None,
     tags=None,
     out_tags=None,
+    dates=None,
 ):
     """Sort an experiment's faces (sort_experiment) and name the people (the naming step of
     name_experiment) in one go; write the four outputs. The workflow runs the two as two jobs, so
@@ -69,11 +71,12 @@ def cluster_experiment(
     corrections: the user's corrections file (facecluster.naming.persons), or None;
     state: the folder keeping the names between runs (read, then rewritten), or None;
     tags: the dataset's face tags read (results/<dataset>/tags.tsv: facecluster.photos.tags), or
-    None; out_tags: where the experiment's tags.tsv goes (the names read, the faces they went on).
+    None; out_tags: where the experiment's tags.tsv goes (the names read, the faces they went on);
+    dates: the dataset's dates.tsv (facecluster.photos.dates), or None.
     """
     embeddings = np.load(embeddings_path, mmap_mode="r", allow_pickle=False)
     faces = read_faces(faces_path)
-    clustering = sort_experiment(embeddings, faces, settings)
+    clustering = sort_experiment(embeddings, faces, settings, years=capture_years(dates) if dates else None)
     clustering.write_views(out_coords, out_table)
     naming = _NamingStep(settings, known, corrections, state, tags=tags, out_tags=out_tags)
     return _name_clustering(naming, clustering, embeddings, faces, out_assignments, out_metrics)
@@ -123,7 +126,7 @@ class Clustering:
         return cls(rows, clusters, reasons, None, json.loads(Path(clustering_path).read_text()))
 
 
-def sort_experiment(embeddings, faces, settings, state=None):
+def sort_experiment(embeddings, faces, settings, state=None, years=None):
     """Sample, set aside the faces not worth sorting, reduce, sort them into persons
     (facecluster.clustering.sort_faces: cluster over the K sweep, score, choose K): a Clustering,
     whose `state` is what the next run needs (facecluster.workflow.sorting_state).
@@ -131,7 +134,8 @@ def sort_experiment(embeddings, faces, settings, state=None):
     embeddings: the dataset's (faces, dim) array (memory-mapped is best: only the sample is read);
     faces: its faces.tsv rows; state: the SortingState the last run left (None: none): its
     sharpness spares reading chips again, and its sorting has new faces placed among its persons
-    (`_earlier_sorting` says when)."""
+    (`_earlier_sorting` says when); years: {photo_id: capture date in years} (facecluster.photos.
+    dates.capture_years), used where the settings' use_dates says (sort.cuts_by_dates)."""
     state = state or SortingState()
     rows = sample_faces(faces, **settings.get("sample", {}), seed=settings["seed"])
     all_faces = [faces[i] for i in rows]
@@ -172,8 +176,13 @@ def sort_experiment(embeddings, faces, settings, state=None):
         photo_ids = np.array([face.photo_id for face in chosen_faces])
         truth = [face.label for face in chosen_faces]
         spec = SortSpec.from_settings(settings)
+        face_years = None
+        if years and settings["use_dates"]:
+            face_years = np.array([years.get(photo_id, np.nan) for photo_id in photo_ids], np.float64)
         earlier = _earlier_sorting(state, [keys[i] for i in kept], spec, settings, digest)
-        sorting = sort_faces(Y, photo_ids, spec, truth=truth, earlier=earlier)
+        if earlier is not None and cuts_by_dates(Y, spec, face_years):  # dated faces are cut by dates, in full
+            earlier = None
+        sorting = sort_faces(Y, photo_ids, spec, truth=truth, earlier=earlier, years=face_years)
         coords = Y if Y.shape[1] == 2 else reduce(X, method="pca", components=2)[0]
         summary.update(
             status="clustered",

@@ -236,6 +236,18 @@ class Plan:
         """The dates of the experiment's photos (rule read_dates' table), which its pages and report show."""
         return self.paths.dates(self.spec.experiments[experiment].dataset.name)
 
+    def sorting_dates(self, experiment):
+        """[the dates table] where the experiment's sorting reads the dates (use_dates, and its
+        embedder has an age rule: facecluster.clustering.cross_age), else []: a date edited then
+        sorts nothing again."""
+        from facecluster.photos.embedders import fitted_rules
+
+        spec = self.spec.experiments[experiment]
+        cut_rule = fitted_rules(spec.model.embedder)[0]
+        if not spec.settings["use_dates"] or cut_rule is None or cut_rule.ages is None:
+            return []
+        return [self.experiment_dates(experiment)]
+
     def naming_inputs(self, experiment):
         """Inputs of an experiment's clustering besides its faces: the processed reference photos
         (`known`), the corrections file, when it exists (a missing one is recorded by the job), and

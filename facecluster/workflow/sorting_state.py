@@ -31,7 +31,18 @@ def face_key(face):
 
 
 # The experiment's settings the sorting reads (not the naming's, the folders' or the tags').
-SORTING_SETTINGS = ("model", "sample", "min_photos", "attach", "set_aside", "reduce", "cluster", "choose_k_by", "seed")
+SORTING_SETTINGS = (
+    "model",
+    "sample",
+    "min_photos",
+    "attach",
+    "set_aside",
+    "reduce",
+    "cluster",
+    "choose_k_by",
+    "seed",
+    "use_dates",
+)
 
 
 def settings_digest(settings):

@@ -37,15 +37,67 @@ class CutRule:
     persons_join: float = None
     persons_join_photos: int = 0
     attach: float = None
+    ages: "AgeRule" = None
 
     @classmethod
     def from_settings(cls, settings):
         """The rule of an experiment's `cut_rule` (the dict config validation fills), or None."""
-        return None if settings is None else cls(**{**settings, "window": tuple(settings["window"])})
+        if settings is None:
+            return None
+        ages = settings.get("ages")
+        return cls(
+            **{**settings, "window": tuple(settings["window"]), "ages": AgeRule.from_settings(ages) if ages else None}
+        )
 
     def settings(self):
         """As an experiment's `cut_rule` (plain YAML/JSON values)."""
-        return {**asdict(self), "window": list(self.window)}
+        return {**asdict(self), "window": list(self.window), "ages": self.ages.settings() if self.ages else None}
+
+
+@dataclass(frozen=True)
+class AgeRule:
+    """How far apart a pair of faces lies when it is one person and when two, given the years
+    between their capture dates (facecluster.clustering.cross_age), fitted to one embedder's
+    distances between faces centred on their folder's mean and scaled back to unit length.
+
+    gaps: years, ascending; same, different: a (mean, standard deviation) of a pair's distance
+    per gap, one person and two, read between the gaps linearly (beyond them, the last);
+    undated_same, undated_different: the same where a face of the pair has no date; bias: added
+    to every pair's log-likelihood ratio (the odds of one person before the distance is seen);
+    clip: the largest weight one pair's ratio carries either way; min_dated: the share of a
+    folder's faces that must be dated, and min_span_years the years their dates must span (from
+    the 5th to the 95th percentile), for the dates to be used.
+    """
+
+    gaps: tuple
+    same: tuple
+    different: tuple
+    undated_same: tuple
+    undated_different: tuple
+    bias: float
+    clip: float
+    min_dated: float
+    min_span_years: float
+
+    @classmethod
+    def from_settings(cls, settings):
+        pairs = ("same", "different")
+        return cls(
+            **{
+                **settings,
+                "gaps": tuple(settings["gaps"]),
+                **{key: tuple(map(tuple, settings[key])) for key in pairs},
+                **{f"undated_{key}": tuple(settings[f"undated_{key}"]) for key in pairs},
+            }
+        )
+
+    def settings(self):
+        return {key: _plain(value) for key, value in asdict(self).items()}
+
+
+def _plain(value):
+    """Tuples as lists, for YAML/JSON."""
+    return [_plain(item) for item in value] if isinstance(value, tuple | list) else value
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,105 @@
+"""facecluster.clustering.cross_age: pairs weighed by the years between their photos, and sort_faces
+with and without dates. The rule is intel_reid's fitted one (facecluster/photos/embedders/
+intel_reid.fitted.yaml); real photos sorted by their dates: tests/workflow/test_workflow_growing_up.py."""
+
+from dataclasses import replace
+
+import numpy as np
+
+from facecluster.clustering import SortSpec, sort_faces
+from facecluster.clustering.cross_age import centred, cross_age_cut, pair_evidence, uses_dates
+from facecluster.photos.embedders.fitted import read_fitted
+
+RULE = read_fitted("intel_reid")["cut_rule"]
+AGES = RULE.ages
+
+
+def two_faces_apart(distance, dimensions=8):
+    """Four unit faces whose folder mean is 0 (two pairs mirrored), the first two `distance` apart:
+    centring leaves them as they are."""
+    angle = 2 * np.arcsin(distance / 2)
+    first, second = np.zeros(dimensions), np.zeros(dimensions)
+    first[0], second[0], second[1] = 1.0, np.cos(angle), np.sin(angle)
+    return np.stack([first, second, -first, -second])
+
+
+def test_centring_keeps_a_folder_whose_mean_is_zero_and_scales_faces_to_unit_length():
+    Y = two_faces_apart(1.2)
+    assert np.allclose(centred(Y), Y)
+    shifted = centred(Y + 0.3)
+    assert np.allclose(np.linalg.norm(shifted, axis=1), 1.0)
+    assert np.allclose(shifted, Y)  # the shift is the folder's mean: taken off again
+
+
+def test_a_distance_that_says_two_people_a_year_apart_says_one_person_decades_apart():
+    Y = two_faces_apart(1.2)
+    near_in_time = pair_evidence(Y, np.array([2000.0, 2000.5, 1990.0, 1990.0]), AGES)[0]
+    decades_apart = pair_evidence(Y, np.array([2000.0, 2028.0, 1990.0, 1990.0]), AGES)[0]
+    assert near_in_time < 0 < decades_apart
+
+
+def test_a_pair_with_an_undated_face_is_weighed_by_the_undated_distributions():
+    Y = two_faces_apart(1.0)
+    evidence = pair_evidence(Y, np.array([2000.0, np.nan, 1990.0, 1990.0]), AGES)[0]
+    (same_mean, same_sd), (different_mean, different_sd) = AGES.undated_same, AGES.undated_different
+    expected = (
+        -0.5 * ((1.0 - same_mean) / same_sd) ** 2
+        + 0.5 * ((1.0 - different_mean) / different_sd) ** 2
+        + np.log(different_sd / same_sd)
+        + AGES.bias
+    )
+    assert np.isclose(evidence, expected)
+
+
+def test_one_pairs_weight_is_clipped():
+    Y = two_faces_apart(0.0001)  # a burst: the same face twice
+    evidence = pair_evidence(Y, np.array([2000.0, 2000.0, 1990.0, 1990.0]), AGES)
+    assert evidence[0] == AGES.clip
+    assert np.all(np.abs(evidence) <= AGES.clip)
+
+
+def test_dates_are_used_where_most_faces_have_one_and_they_span_years():
+    assert uses_dates(np.array([2000.0, 2020.0, np.nan]), AGES)
+    assert not uses_dates(np.array([2000.0, np.nan, np.nan]), AGES)  # most undated
+    assert not uses_dates(np.array([2000.0, 2001.0, 2004.0]), AGES)  # 4 years: no face grows up
+    assert not uses_dates(None, AGES)
+    assert not uses_dates(np.array([2000.0, 2020.0]), None)
+
+
+def growing_child_and_a_sibling(seed=0):
+    """A child photographed yearly for 12 years, whose face drifts a step a year (near faces a year
+    apart, far ones a decade apart), and a sibling as near the child's first years, photographed in
+    the same years: 24 faces of 16 dimensions, their years and who is who."""
+    rng = np.random.default_rng(seed)
+    years = np.arange(2000.0, 2012.0)
+    drift = np.zeros((12, 16))
+    drift[:, 0] = np.linspace(0, 1.6, 12)
+    child = np.eye(16)[1] + drift + rng.normal(0, 0.08, (12, 16))
+    sibling = np.eye(16)[2] + drift + rng.normal(0, 0.08, (12, 16))
+    Y = np.concatenate([child, sibling])
+    Y /= np.linalg.norm(Y, axis=1, keepdims=True)
+    return Y, np.concatenate([years, years]), np.array(["child"] * 12 + ["sibling"] * 12)
+
+
+def test_a_drifting_face_is_one_person_across_the_years_and_a_sibling_another():
+    Y, years, truth = growing_child_and_a_sibling()
+    labels = cross_age_cut(Y, years, AGES)
+    for person in ("child", "sibling"):
+        assert len(set(labels[truth == person])) == 1, labels
+    assert labels[0] != labels[12]
+
+
+def test_sort_faces_with_no_date_is_the_sorting_without_dates():
+    Y, _, _ = growing_child_and_a_sibling(seed=1)
+    photo_ids = np.array([f"photo {i}" for i in range(len(Y))])
+    settings = {"linkage": "average", "metric": "euclidean", "neighbors": 50, "cannot_link": True, "cut": "gap"}
+    spec = SortSpec("agglomerative", settings, threshold=1.138, cut_rule=RULE, min_photos=4)
+    undated = sort_faces(Y, photo_ids, spec, years=np.full(len(Y), np.nan))
+    assert np.array_equal(undated.labels, sort_faces(Y, photo_ids, spec).labels)
+    assert undated.cut is not None
+    dated = sort_faces(Y, photo_ids, spec, years=np.arange(len(Y), dtype=float) % 12 + 2000)
+    assert dated.cut is None  # cut by dates: the next run sorts every face again
+    assert dated.notes[0].startswith("cut by the capture dates: 24 of 24 faces dated")
+    years = np.arange(len(Y), dtype=float) % 12 + 2000
+    no_age_rule = replace(spec, cut_rule=replace(RULE, ages=None))  # an embedder none is fitted to
+    assert sort_faces(Y, photo_ids, no_age_rule, years=years).cut is not None
