@@ -1,5 +1,6 @@
-"""Composite photos with known faces: lfw-dev faces pasted onto canvases (bench/detection.py's
-composites and bench/library.py's libraries), and matching found boxes to the pasted ones."""
+"""Composite photos with known faces: lfw-dev (and fgnet-dev) faces pasted onto canvases
+(bench/detection.py's composites and bench/library.py's libraries), and matching found boxes to the
+pasted ones."""
 
 import math
 from dataclasses import dataclass
@@ -12,8 +13,13 @@ IOU = 0.4
 # frame). Between the boxes of dlib's HOG (67, 80)-(175, 187) and YuNet
 # (77, 65)-(171, 188), medians over 150 photos: IoU 0.89 and 0.86 with each.
 LFW_FACE = (70.0, 72.0, 174.0, 188.0)
+# YuNet's median box in those photos: a YuNet box of another photo's face becomes its LFW_FACE-like box.
+LFW_YUNET_FACE = (77.0, 65.0, 171.0, 188.0)
 # The pasted oval's half-axes, in face box sides: the face and its hair, not the photo's frame.
 OVAL = 0.85
+# How far from the face's centre a pasted oval and its soft edge reach, in face box sides (an
+# lfw-dev photo has that room around its face).
+OVAL_REACH = 1.0
 
 
 def face_size(box):
@@ -87,10 +93,10 @@ class Look:
 AS_IT_IS = Look()
 
 
-def seen_as(source, look):
-    """(the lfw-dev photo as `look` colours and mirrors it, its face's box)."""
-    photo = Image.open(source).convert("RGB")
-    face = LFW_FACE
+def seen_as(source, look, face=LFW_FACE):
+    """(the photo as `look` colours and mirrors it, its face's box); `face`: the face's box in the
+    photo (an lfw-dev photo's is LFW_FACE)."""
+    photo, face = with_room(Image.open(source).convert("RGB"), face)
     if look.mirrored:
         photo = photo.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
         face = (photo.width - face[2], face[1], photo.width - face[0], face[3])
@@ -100,6 +106,22 @@ def seen_as(source, look):
         pixels = grey[..., None] + look.saturation * (pixels - grey[..., None])
         photo = Image.fromarray(np.clip(pixels * 255 + 0.5, 0, 255).astype(np.uint8))
     return photo, face
+
+
+def with_room(photo, face):
+    """(the photo, its face's box) with OVAL_REACH of room around the face: a photo cropped closer
+    (a scan of a portrait) is widened with its edge pixels (not mirrored: that would mirror the face
+    too), so that the pasted oval shows no frame's edge."""
+    width, height = face[2] - face[0], face[3] - face[1]
+    centre_x, centre_y = (face[0] + face[2]) / 2, (face[1] + face[3]) / 2
+    left = max(0, math.ceil(OVAL_REACH * width - centre_x))
+    top = max(0, math.ceil(OVAL_REACH * height - centre_y))
+    right = max(0, math.ceil(centre_x + OVAL_REACH * width - photo.width))
+    bottom = max(0, math.ceil(centre_y + OVAL_REACH * height - photo.height))
+    if not (left or top or right or bottom):
+        return photo, face
+    pixels = np.pad(np.asarray(photo), ((top, bottom), (left, right), (0, 0)), mode="edge")
+    return Image.fromarray(pixels), (face[0] + left, face[1] + top, face[2] + left, face[3] + top)
 
 
 def paste_face(canvas, source, size, angle, blur, centre):
@@ -137,20 +159,45 @@ def paste_photo(canvas, photo, face, look, size, angle, blur, centre):
 
 def shows_another_face(source):
     """Whether the oval pasted from an lfw-dev photo would carry a face besides its own (someone
-    beside the person): found by libfacedetection's own build (yuface), a box whose centre lies
-    in the oval and that is not the photo's face."""
+    beside the person), as yuface finds faces."""
+    return another_face_in_oval(LFW_FACE, yuface_boxes(source))
+
+
+def yuface_boxes(source):
+    """[(left, top, right, bottom)] of the faces in a photo, found by libfacedetection's own build
+    (yuface)."""
     import yuface
 
     bgr = np.ascontiguousarray(np.asarray(Image.open(source).convert("RGB"))[:, :, ::-1])
     _, boxes, _ = yuface.detect(bgr, conf=0.5)
-    cx, cy = (LFW_FACE[0] + LFW_FACE[2]) / 2, (LFW_FACE[1] + LFW_FACE[3]) / 2
-    half_w, half_h = (LFW_FACE[2] - LFW_FACE[0]) * OVAL, (LFW_FACE[3] - LFW_FACE[1]) * OVAL
-    for left, top, width, height in boxes.astype(float):
-        box = (left, top, left + width, top + height)
-        x, y = left + width / 2, top + height / 2
-        if iou(box, LFW_FACE) < IOU and ((x - cx) / half_w) ** 2 + ((y - cy) / half_h) ** 2 <= 1:
+    return [(left, top, left + width, top + height) for left, top, width, height in boxes.astype(float)]
+
+
+def another_face_in_oval(face, boxes):
+    """Whether a box of `boxes` other than the face's (IoU under IOU) has its centre in the oval
+    pasted around `face`."""
+    cx, cy = (face[0] + face[2]) / 2, (face[1] + face[3]) / 2
+    half_w, half_h = (face[2] - face[0]) * OVAL, (face[3] - face[1]) * OVAL
+    for box in boxes:
+        x, y = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
+        if iou(box, face) < IOU and ((x - cx) / half_w) ** 2 + ((y - cy) / half_h) ** 2 <= 1:
             return True
     return False
+
+
+def as_lfw_face(box):
+    """A YuNet box of a face as LFW_FACE boxes one: each side where LFW_FACE's lies against
+    LFW_YUNET_FACE."""
+    left, top, right, bottom = LFW_YUNET_FACE
+    across = [(side - left) / (right - left) for side in LFW_FACE[::2]]
+    down = [(side - top) / (bottom - top) for side in LFW_FACE[1::2]]
+    width, height = box[2] - box[0], box[3] - box[1]
+    return (
+        box[0] + across[0] * width,
+        box[1] + down[0] * height,
+        box[0] + across[1] * width,
+        box[1] + down[1] * height,
+    )
 
 
 def free_place(rng, size, side, boxes, attempts=50):

@@ -42,8 +42,39 @@ How a library is made (seeded: the same seed, size and count give the same files
   pixels as the face's look sees them (mirrored, coloured; before scaling, turning, blurring),
   checked unique over the library when it is made.
 
-The library is kept in /tmp/fc-library-v<LIBRARY_VERSION>-<seed>-<n>-<size>/ (photos/, truth.tsv
-written last) and reused by later runs. Then the real workflow runs in a fresh folder:
+A growing-up family (`--family fgnet`; the default, lfw, makes the libraries above, file for file
+as before): the family is fgnet-dev people, photographed from early childhood to adulthood (the
+age in each file's name: 002A07.JPG, person 2 at 7); the bystanders are lfw-dev's as above.
+
+- who: `--family-people`: held-out (the default) or tune, fgnet-dev's halves (its people sorted,
+  shuffled by random.Random(FGNET_SPLIT_SEED), the first 17 tune, the other 17 held-out: the
+  cross-age work's split), or a comma list (p002,p004). All of them are the family (9-16 photos
+  each: no FAMILY_PEOPLE, no FAMILY_MIN_PHOTOS), with the same Zipf-like weights (600 photos: 236
+  faces of the first, 14 of the last of the 17 held-out).
+- born: each on a day drawn uniformly over BIRTH_YEARS (5) years, the same for all (the family's
+  own generator, seeded by the library's seed), ending so that the eldest photo's date falls
+  before DATED_BEFORE (2025): every year of the family's photos holds several of them, and a date
+  alone tells nobody apart.
+- dated: each scene's first face is its person's next photo (shuffled, again from the first once
+  all are used); the scene is taken on a day of that year of the person's life (birth + age years,
+  a day drawn, a time between 8:00 and 20:00), and every other family face in it is someone who
+  has a photo of the age they are on that day (their photo of that age pasted least so far), drawn
+  by the same weights; a family slot with nobody of the right age goes to a bystander (2 % of the
+  slots at 600 photos). Bystanders are not dated (adult news photos). A burst's shots are a second
+  apart. Every composite carries its date in its EXIF (DateTimeOriginal, OffsetTimeOriginal
+  TIME_OFFSET); the negatives are copied as they are, undated.
+- the face: fgnet-dev's photos are scans cropped around the head, not aligned: each photo's face
+  box is yuface's largest face, moved and scaled as YuNet's box in lfw-dev photos is to LFW_FACE
+  (composites.as_lfw_face), and a photo with another face in its pasted oval is not used (yuface's
+  boxes kept in FGNET_FACES_CACHE). The oval and its soft edge reach past such a photo's frame: the
+  photo is widened with its edge pixels first (composites.with_room), so no frame's edge shows.
+- truth.tsv has two more columns: age (the family face's age in its photo) and born (the person's
+  birth date), empty for bystanders.
+
+The library is kept in /tmp/fc-library-v<LIBRARY_VERSION>-<seed>-<n>-<size>/ (a growing-up
+family's: -v<LIBRARY_VERSION>-fgnet-<seed>-... of the held-out people, -fgnet-tune-<seed>-...,
+-fgnet-p002-p004-<seed>-...; photos/, truth.tsv written last) and reused by later runs. Then
+the real workflow runs in a fresh folder:
 `snakemake --cores 2 --configfile config.yaml --config photos=LIBRARY/photos`, and this prints:
 
 - family faces found (detected, and sorted: not set aside) out of the family faces pasted;
@@ -67,29 +98,47 @@ no person) and, when present, `set_aside` (a reason; empty for a face sorted). A
 faces.tsv missing from assignments.tsv counts as set aside.
 
 Run it under the shared lock (generating 600 photos of 2016x1512 takes a minute on 2 cores, 20,000
-about half an hour; the first library also finds the faces beside lfw-dev's people, 3 minutes):
+about half an hour; the first library also finds the faces beside lfw-dev's people, 3 minutes, and
+the first growing-up library fgnet-dev's faces, 1-2 minutes):
 
     flock /tmp/fc-heavy.lock .venv/bin/python bench/library.py --photos 600 --size 2016x1512
     flock /tmp/fc-heavy.lock .venv/bin/python bench/library.py --photos 5000 --size 2016x1512
+    flock /tmp/fc-heavy.lock .venv/bin/python bench/library.py --family fgnet --photos 600 --size 2016x1512
 """
 
 import argparse
 import csv
 import dataclasses
 import hashlib
+import itertools
 import json
 import math
 import os
 import random
+import re
 import shutil
 import subprocess
 import sys
 import time
 from collections import Counter, defaultdict
 from concurrent.futures import ProcessPoolExecutor
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from composites import Look, background, face_size, free_place, match, paste_photo, seen_as, shows_another_face
+from composites import (
+    LFW_FACE,
+    Look,
+    another_face_in_oval,
+    as_lfw_face,
+    background,
+    face_size,
+    free_place,
+    match,
+    paste_photo,
+    seen_as,
+    shows_another_face,
+    yuface_boxes,
+)
 from PIL import Image
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -97,6 +146,7 @@ sys.path.insert(0, str(PROJECT_ROOT))
 
 from facecluster.clustering.metrics import external_metrics  # noqa: E402
 from facecluster.outputs.assignments import read_assignments  # noqa: E402
+from facecluster.photos.dates import CLOCK_EPOCHS, EXIF_IFD  # noqa: E402
 from facecluster.photos.faces import read_faces  # noqa: E402
 from facecluster.photos.tags import is_sidecar_name  # noqa: E402
 
@@ -141,19 +191,44 @@ OFTEN = 4
 # Bump when a change above changes the libraries made: it names their folders.
 LIBRARY_VERSION = 4
 
+# The growing-up family (--family fgnet): fgnet-dev's people, split in two halves shared with the
+# cross-age work: sorted by name, shuffled by this seed, the first half "tune", the rest "held-out".
+FGNET_SPLIT_SEED = 34
+# Born within this many years of each other: every year holds photos of several of them, so that a
+# photo's date tells nobody apart.
+BIRTH_YEARS = 5
+# Every photo of the family is dated before this year (the eldest photo's age sets the births).
+DATED_BEFORE = 2025
+# A scene's time of day (hours): a burst's shots a second apart stay on its day.
+DAYTIME = (8, 20)
+TIME_OFFSET = "+01:00"
+DATE_TAKEN, OFFSET_TAKEN = 0x9003, 0x9011
+# "002A07.JPG", "065A02a.JPG": the person's age in the photo.
+AGE_IN_NAME = re.compile(r"A(\d+)[a-z]?\.jpg$", re.IGNORECASE)
+# yuface's faces per fgnet-dev photo: kept for later libraries.
+FGNET_FACES_CACHE = Path("/tmp/fc-fgnet-dev-faces.tsv")
+# truth.tsv of a growing-up library has these too: a family face's age in its photo and the person's
+# birth date (empty for bystanders); an lfw family's truth.tsv is without them.
+GROWING_UP_COLUMNS = ["age", "born"]
+
 
 # --- making a library ---------------------------------------------------------------------------
 
 
-def plan_library(lfw_dir, negatives_dir, count, size, seed, own):
-    """[(photo relpath, canvas size, [(identity, role, lfw-dev photo)], burst, shot)] for the
+def plan_library(lfw_dir, negatives_dir, count, size, seed, own, growing_up=None):
+    """[(photo relpath, canvas size, [(identity, role, photo pasted)], burst, shot, taken)] for the
     composites (burst: the burst's first photo, "" for a photo of no burst; shot: its place in the
-    burst, from 0), and [(relpath, source)] for the negatives copied in. Drawn from one seeded
-    generator. own: {person: their lfw-dev photos whose pasted oval carries no other face}."""
+    burst, from 0; taken: when, a datetime, or None for an lfw family's photo), and [(relpath,
+    source)] for the negatives copied in. Drawn from one seeded generator. own: {person: their
+    lfw-dev photos whose pasted oval carries no other face}; growing_up: a GrowingFamily, the
+    family instead of lfw-dev people."""
     rng = random.Random(seed)
     people = {folder.name: sorted(folder.glob("*.jpg")) for folder in sorted(lfw_dir.iterdir()) if folder.is_dir()}
-    candidates = [name for name, photos in people.items() if len(photos) >= FAMILY_MIN_PHOTOS]
-    family = sorted(rng.sample(candidates, FAMILY_PEOPLE), key=lambda name: (-len(people[name]), name))
+    if growing_up:
+        family = growing_up.people
+    else:
+        candidates = [name for name, photos in people.items() if len(photos) >= FAMILY_MIN_PHOTOS]
+        family = sorted(rng.sample(candidates, FAMILY_PEOPLE), key=lambda name: (-len(people[name]), name))
     newcomers = [name for name in people if name not in family]
     rng.shuffle(newcomers)
 
@@ -175,19 +250,102 @@ def plan_library(lfw_dir, negatives_dir, count, size, seed, own):
     for scene, faces in enumerate(counts):
         canvas = size if rng.random() >= PORTRAIT_SHARE else size[::-1]
         family_slots = sum((scene, slot) not in chosen for slot in range(faces))
-        cast = [(name, "family") for name in _weighted_sample(rng, family, weights, family_slots)]
-        for _ in range(faces - family_slots):
-            name = bystanders.next(in_scene={name for name, _ in cast})
-            cast += [(name, "bystander")] if name else []
+        if growing_up:
+            family_cast, taken = growing_up.cast(rng, family_slots)
+        else:
+            family_cast = [(name, None) for name in _weighted_sample(rng, family, weights, family_slots)]
+            taken = None
+        cast = [(name, "family", photo) for name, photo in family_cast]
+        # A growing-up family's slot left without someone of the right age goes to a bystander.
+        for _ in range(faces - len(family_cast)):
+            name = bystanders.next(in_scene={name for name, _, _ in cast})
+            cast += [(name, "bystander", None)] if name else []
         in_scene = []
-        for name, role in cast:
-            in_scene.append((name, role, sources[name][appearances[name] % len(sources[name])]))
-            appearances[name] += 1
+        for name, role, photo in cast:
+            if photo is None:
+                photo = sources[name][appearances[name] % len(sources[name])]
+                appearances[name] += 1
+            in_scene.append((name, role, photo))
         burst = f"IMG_{index:05d}" if shots[scene] > 1 else ""
         for shot in range(shots[scene]):
-            photos.append((f"IMG_{index:05d}.jpg", canvas, in_scene, burst, shot))
+            shot_taken = None if taken is None else taken + timedelta(seconds=shot)
+            photos.append((f"IMG_{index:05d}.jpg", canvas, in_scene, burst, shot, shot_taken))
             index += 1
     return photos, copied
+
+
+class GrowingFamily:
+    """The growing-up family: fgnet-dev people photographed from early childhood on, born within
+    BIRTH_YEARS of each other (uniformly, from its own seeded generator), the k-th (by photos, most
+    first) in scenes with weight 1/k. A scene is dated by its first face: that person's next photo
+    (shuffled, again from the first once all are used) at its age, on a day of that year of their
+    life drawn; its other family faces are people with a photo at the age they are on that day
+    (their photo of that age pasted least so far)."""
+
+    def __init__(self, rng, photos):
+        """photos: {person: their fgnet-dev photos to paste}."""
+        self.people = sorted(photos, key=lambda name: (-len(photos[name]), name))
+        self.weights = [1 / rank for rank in range(1, len(self.people) + 1)]
+        eldest = max(age_in(photo) for theirs in photos.values() for photo in theirs)
+        last_births = date(DATED_BEFORE - eldest - 1, 1, 1)
+        first_births = date(last_births.year - BIRTH_YEARS, 1, 1)
+        days = (last_births - first_births).days
+        self.births = {name: first_births + timedelta(days=rng.randrange(days)) for name in self.people}
+        self.next_photos = {name: itertools.cycle(_shuffled(rng, photos[name])) for name in self.people}
+        self.at_age = {name: defaultdict(list) for name in self.people}
+        for name in self.people:
+            for photo in photos[name]:
+                self.at_age[name][age_in(photo)].append(photo)
+        self.pasted = Counter()
+
+    def cast(self, rng, slots):
+        """([(person, photo)] for up to `slots` family faces of a scene, the first always; when the
+        scene was taken)."""
+        (first,) = _weighted_sample(rng, self.people, self.weights, 1)
+        photo = next(self.next_photos[first])
+        taken = taken_at_age(rng, self.births[first], age_in(photo))
+        ages = {name: whole_years(self.births[name], taken.date()) for name in self.people}
+        others = [
+            (name, weight)
+            for name, weight in zip(self.people, self.weights)
+            if name != first and ages[name] in self.at_age[name]
+        ]
+        names, weights = [name for name, _ in others], [weight for _, weight in others]
+        chosen = _weighted_sample(rng, names, weights, min(slots - 1, len(others)))
+        cast = [(first, photo)]
+        cast += [(name, min(self.at_age[name][ages[name]], key=self.pasted.__getitem__)) for name in chosen]
+        self.pasted.update(photo for _, photo in cast)
+        return cast, taken
+
+
+def age_in(photo):
+    """The age in an fgnet-dev photo, from its name (002A07.JPG: 7)."""
+    return int(AGE_IN_NAME.search(Path(photo).name).group(1))
+
+
+def whole_years(birth, day):
+    """Someone's age on `day`, in whole years."""
+    return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
+
+
+def birthday(birth, age):
+    """The day someone born on `birth` turns `age` (born on 29 February: 1 March in other years)."""
+    try:
+        return birth.replace(year=birth.year + age)
+    except ValueError:
+        return date(birth.year + age, 3, 1)
+
+
+def taken_at_age(rng, birth, age):
+    """A moment in the year of life `age` of someone born on `birth`: a day drawn, a time of DAYTIME;
+    never the first day of a year where the clock of a camera never set starts (the workflow takes
+    such a date for none)."""
+    first, last = birthday(birth, age), birthday(birth, age + 1)
+    while True:
+        day = first + timedelta(days=rng.randrange((last - first).days))
+        if not (day.year in CLOCK_EPOCHS and (day.month, day.day) == (1, 1)):
+            seconds = rng.randrange(DAYTIME[0] * 3600, DAYTIME[1] * 3600)
+            return datetime.combine(day, datetime.min.time()) + timedelta(seconds=seconds)
 
 
 def _shuffled(rng, items):
@@ -270,8 +428,9 @@ def draw_look(rng):
 def render_photo(job):
     """Paste one photo's faces; its truth rows. The scene's generator draws the background, places and
     looks (a burst's shots share them); the photo's own generator moves each face of a shot of a
-    burst a little (the result does not depend on the workers)."""
-    relpath, canvas_size, faces, folder, no_face_photos, seed, burst, shot = job
+    burst a little (the result does not depend on the workers). taken: when, written into the EXIF
+    (None: no EXIF); face_boxes: {photo pasted: its face's box} for photos not of lfw-dev."""
+    relpath, canvas_size, faces, folder, no_face_photos, seed, burst, shot, taken, face_boxes = job
     scene_rng = random.Random(f"{seed}/{burst or relpath}")
     shot_rng = random.Random(f"{seed}/{relpath}")
     canvas = background(scene_rng, canvas_size, no_face_photos)
@@ -290,7 +449,7 @@ def render_photo(job):
         if burst:
             side, centre, angle = _moved_a_little(shot_rng, side, centre, angle)
             look = dataclasses.replace(look, gains=tuple(gain * exposure for gain in look.gains))
-        photo, face = seen_as(source, look)
+        photo, face = seen_as(source, look, face_boxes.get(source, LFW_FACE))
         box, _ = paste_photo(canvas, photo, face, look, side, angle, blur, centre)
         boxes.append(box)
         digest = hashlib.sha1(photo.tobytes()).hexdigest()[:16]
@@ -298,8 +457,15 @@ def render_photo(job):
             [relpath, *(round(v, 1) for v in box), identity, role, round(face_size(box), 1), round(blur, 2)]
             + [os.path.relpath(source, Path(source).parents[1]), burst, digest]
         )
-    canvas.save(Path(folder) / relpath, quality=quality)
+    canvas.save(Path(folder) / relpath, quality=quality, exif=b"" if taken is None else exif_taken(taken))
     return rows
+
+
+def exif_taken(taken):
+    """An EXIF block saying when the photo was taken (DateTimeOriginal, OffsetTimeOriginal)."""
+    exif = Image.Exif()
+    exif.get_ifd(EXIF_IFD).update({DATE_TAKEN: taken.strftime("%Y:%m:%d %H:%M:%S"), OFFSET_TAKEN: TIME_OFFSET})
+    return exif
 
 
 def _moved_a_little(rng, side, centre, angle):
@@ -310,31 +476,53 @@ def _moved_a_little(rng, side, centre, angle):
     return side * (1 + rng.uniform(-BURST_MOVE, BURST_MOVE)), centre, angle + rng.uniform(-BURST_TURN, BURST_TURN)
 
 
-def make_library(folder, lfw_dir, negatives_dir, count, size, seed, workers):
-    """Write the library into folder (photos/, then truth.tsv); reuse it when truth.tsv exists."""
+def make_library(folder, lfw_dir, negatives_dir, count, size, seed, workers, growing_up=None):
+    """Write the library into folder (photos/, then truth.tsv); reuse it when truth.tsv exists.
+    growing_up: fgnet-dev's folders of the people to make the family of, instead of lfw-dev's."""
     truth_path = folder / "truth.tsv"
     if not truth_path.exists():
         with ProcessPoolExecutor(workers) as pool:
             own = own_photos(lfw_dir, pool)
-            photos, copied = plan_library(lfw_dir, negatives_dir, count, size, seed, own)
+            face_boxes, family = {}, None
+            if growing_up:
+                face_boxes = fgnet_face_boxes(growing_up, pool)
+                photos = {
+                    person.name: [photo for photo in sorted(person.iterdir()) if photo in face_boxes]
+                    for person in growing_up
+                }
+                family = GrowingFamily(random.Random(f"{seed}/growing-up"), photos)
+            photos, copied = plan_library(lfw_dir, negatives_dir, count, size, seed, own, family)
             (folder / "photos" / "negatives").mkdir(parents=True, exist_ok=True)
             for relpath, source in copied:
                 shutil.copyfile(source, folder / "photos" / relpath)
             no_face = sorted((negatives_dir / "no_face").glob("*")) if negatives_dir.is_dir() else []
+            out = folder / "photos"
             jobs = [
-                (relpath, canvas, faces, folder / "photos", no_face, seed, *shot)
-                for relpath, canvas, faces, *shot in photos
+                (relpath, canvas, faces, out, no_face, seed, burst, shot, taken, _boxes_of(faces, face_boxes))
+                for relpath, canvas, faces, burst, shot, taken in photos
             ]
             rows = [row for photo_rows in pool.map(render_photo, jobs, chunksize=8) for row in photo_rows]
-        alike = [digest for digest, n in Counter(row[-1] for row in rows).items() if n > 1]
+        rows = [dict(zip(TRUTH_COLUMNS, row)) for row in rows]
+        alike = [digest for digest, n in Counter(row["look"] for row in rows).items() if n > 1]
         if alike:
             raise ValueError(f"faces seen alike (look digests): {alike[:10]}")
+        columns = TRUTH_COLUMNS
+        if family:
+            columns = TRUTH_COLUMNS + GROWING_UP_COLUMNS
+            for row in rows:
+                if row["role"] == "family":
+                    row.update(age=age_in(row["source"]), born=family.births[row["identity"]].isoformat())
         with open(str(truth_path) + ".tmp", "w", newline="") as handle:
-            writer = csv.writer(handle, delimiter="\t")
-            writer.writerow(TRUTH_COLUMNS)
+            writer = csv.DictWriter(handle, columns, delimiter="\t")
+            writer.writeheader()
             writer.writerows(rows)
         os.replace(str(truth_path) + ".tmp", truth_path)
     return read_tsv(truth_path)
+
+
+def _boxes_of(faces, face_boxes):
+    """{photo pasted: its face's box} of a photo's faces whose box face_boxes holds."""
+    return {source: face_boxes[source] for _, _, source in faces if source in face_boxes}
 
 
 def own_photos(lfw_dir, pool):
@@ -358,6 +546,35 @@ def own_photos(lfw_dir, pool):
         if known[os.path.relpath(path, lfw_dir)] == "0":
             own[path.parent.name].append(path)
     return dict(own)
+
+
+def fgnet_face_boxes(people, pool):
+    """{photo: its face's box, as LFW_FACE boxes a face} of the photos in `people` (fgnet-dev's
+    folders) whose largest face (yuface's) has no other face in its pasted oval. yuface's boxes per
+    photo are kept in FGNET_FACES_CACHE (a tab-separated relpath and its boxes,
+    "left,top,right,bottom" joined by ";") for later libraries, the photos it lacks found in `pool`."""
+    known = {}
+    if FGNET_FACES_CACHE.exists():
+        with open(FGNET_FACES_CACHE, newline="") as handle:
+            known = dict(csv.reader(handle, delimiter="\t"))
+    fgnet_dir = people[0].parent
+    paths = sorted(path for person in people for path in person.iterdir() if path.is_file())
+    missing = [path for path in paths if os.path.relpath(path, fgnet_dir) not in known]
+    for path, boxes in zip(missing, pool.map(yuface_boxes, missing, chunksize=8)):
+        known[os.path.relpath(path, fgnet_dir)] = ";".join(",".join(f"{side:g}" for side in box) for box in boxes)
+    if missing:
+        with open(f"{FGNET_FACES_CACHE}.tmp", "w", newline="") as handle:
+            csv.writer(handle, delimiter="\t").writerows(sorted(known.items()))
+        os.replace(f"{FGNET_FACES_CACHE}.tmp", FGNET_FACES_CACHE)
+    face_boxes = {}
+    for path in paths:
+        text = known[os.path.relpath(path, fgnet_dir)]
+        boxes = [tuple(float(side) for side in box.split(",")) for box in text.split(";")] if text else []
+        if boxes:
+            face = as_lfw_face(max(boxes, key=lambda box: (box[2] - box[0]) * (box[3] - box[1])))
+            if not another_face_in_oval(face, boxes):
+                face_boxes[path] = face
+    return face_boxes
 
 
 def read_tsv(path):
@@ -557,15 +774,40 @@ def report(figures, costs, wall, largest):
     return "\n".join(lines)
 
 
+def fgnet_people(fgnet_dir, choice):
+    """The fgnet-dev people `choice` names, sorted: "tune" or "held-out" (fgnet-dev's halves, see
+    FGNET_SPLIT_SEED) or a comma list ("p002,p004")."""
+    people = sorted(folder.name for folder in fgnet_dir.iterdir() if folder.is_dir())
+    halves = list(people)
+    random.Random(FGNET_SPLIT_SEED).shuffle(halves)
+    named = {"tune": halves[: len(people) // 2], "held-out": halves[len(people) // 2 :]}
+    chosen = named[choice] if choice in named else choice.split(",")
+    unknown = sorted(set(chosen) - set(people))
+    if unknown:
+        raise ValueError(f"not fgnet-dev people: {', '.join(unknown)} (known: tune, held-out, {', '.join(people)})")
+    return sorted(chosen)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--datasets", type=Path, default=PROJECT_ROOT.parent / "shared" / "datasets")
     parser.add_argument("--photos", type=int, default=600)
     parser.add_argument("--size", default="2016x1512", help="WIDTHxHEIGHT of the photos (a quarter turned)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--family", choices=("lfw", "fgnet"), default="lfw", help="whose photos the family's are")
+    parser.add_argument(
+        "--family-people",
+        default="held-out",
+        help="fgnet family: held-out or tune (fgnet-dev's halves), or a comma list (p002,p004)",
+    )
     parser.add_argument("--cores", type=int, default=2)
     parser.add_argument("--configfile", type=Path, default=PROJECT_ROOT / "config.yaml")
-    parser.add_argument("--library", type=Path, help="default /tmp/fc-library-v<version>-<seed>-<photos>-<size>")
+    parser.add_argument(
+        "--library",
+        type=Path,
+        help="default /tmp/fc-library-v<version>-<seed>-<photos>-<size>; an fgnet family's: "
+        "-v<version>-fgnet-<seed>-... (held-out people), -fgnet-tune-..., -fgnet-p002-p004-...",
+    )
     parser.add_argument("--workdir", type=Path, help="default: the library's folder + '-run' (wiped first)")
     parser.add_argument("--make-only", action="store_true", help="make the library, do not run the workflow")
     args = parser.parse_args()
@@ -573,11 +815,22 @@ def main():
     lfw_dir, negatives = args.datasets / "lfw-dev", args.datasets / "negatives"
     if not lfw_dir.is_dir():
         sys.exit(f"{lfw_dir} is absent: see ../shared/datasets/README.md")
-    library = args.library or Path(f"/tmp/fc-library-v{LIBRARY_VERSION}-{args.seed}-{args.photos}-{args.size}")
+    growing_up, kind = None, ""
+    if args.family == "fgnet":
+        fgnet_dir = args.datasets / "fgnet-dev"
+        if not fgnet_dir.is_dir():
+            sys.exit(f"{fgnet_dir} is absent: see ../shared/datasets/README.md")
+        try:
+            growing_up = [fgnet_dir / name for name in fgnet_people(fgnet_dir, args.family_people)]
+        except ValueError as error:
+            sys.exit(str(error))
+        kind = "fgnet-" if args.family_people == "held-out" else f"fgnet-{args.family_people.replace(',', '-')}-"
+    name = f"fc-library-v{LIBRARY_VERSION}-{kind}{args.seed}-{args.photos}-{args.size}"
+    library = args.library or Path("/tmp") / name
     workdir = args.workdir or Path(f"{library}-run")
 
     started = time.perf_counter()
-    truth = make_library(library, lfw_dir, negatives, args.photos, size, args.seed, args.cores)
+    truth = make_library(library, lfw_dir, negatives, args.photos, size, args.seed, args.cores, growing_up)
     print(f"library {library}: {time.perf_counter() - started:.0f} s (0 when reused)", flush=True)
     if args.make_only:
         return
