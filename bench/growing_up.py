@@ -42,6 +42,7 @@ import argparse
 import collections
 import datetime
 import hashlib
+import json
 import os
 import random
 import re
@@ -177,6 +178,32 @@ def figures(assignments):
     return found
 
 
+def suggestion_figures(run):
+    """How the review pages' suggestions of one person at other ages fared (a run's data.js and
+    assignments): {"split": pieces of real people still split, "split_right": those whose first
+    suggestion is another piece of their person, "firsts": persons with a suggestion,
+    "firsts_right": those whose first is right}. A person's real person: most of its faces'."""
+    experiment = run / "results" / "experiments" / "photos"
+    script = (experiment / "review" / "data.js").read_text(encoding="utf-8")
+    data = json.loads(script.removeprefix("window.REVIEW_DATA = ").rstrip().removesuffix(";"))
+    labels = collections.defaultdict(collections.Counter)
+    for face in read_assignments(experiment / "assignments.tsv"):
+        labels[face.person][face.label] += 1
+    real = {i: labels[p["name"]].most_common(1)[0][0] for i, p in enumerate(data["persons"]) if p["kind"] == "person"}
+    first = {}
+    for pair in data["other_ages"]:  # most likely first
+        first.setdefault(pair["person"], pair["other"])
+        first.setdefault(pair["other"], pair["person"])
+    pieces = collections.Counter(real.values())
+    split = [i for i in real if pieces[real[i]] > 1]
+    return {
+        "split": len(split),
+        "split_right": sum(i in first and real[first[i]] == real[i] for i in split),
+        "firsts": len(first),
+        "firsts_right": sum(real[b] == real[a] for a, b in first.items()),
+    }
+
+
 def figures_line(name, found):
     f = found
     return (
@@ -305,6 +332,11 @@ def main():
         run = run_folder(args.work, folder, args.configfile, args.cores)
         print(figures_line(folder, figures(read_assignments(run / "results/experiments/photos/assignments.tsv"))))
         if folder.endswith("-dated"):
+            s = suggestion_figures(run)
+            print(
+                f"|   suggestions: first right for {s['split_right']} of {s['split']} pieces of people still split; "
+                f"{s['firsts_right']} of {s['firsts']} first suggestions right | | | |"
+            )
             for bias in args.bias:
                 found = figures(sorted_again(run, args.work / folder, args.configfile, bias))
                 print(figures_line(f"{folder}, bias {bias}", found))

@@ -77,11 +77,14 @@ def job_settings(configfile, folder, labels, changes):
 
 
 def recluster(faces_path, settings, out):
-    """cluster_experiment on a run's faces (faces.tsv, embeddings.npy beside it) into the folder
-    `out`; (assignments, metrics, seconds)."""
+    """cluster_experiment on a run's faces (faces.tsv, embeddings.npy beside it; the dates.tsv of
+    its dataset, where the run read dates) into the folder `out`; (assignments, metrics, seconds)."""
     paths = [out / name for name in ("assignments.tsv", "metrics.json", "coords.npy", "metrics.tsv")]
+    dates = faces_path.parent.parent / "dates.tsv"
     started = time.perf_counter()
-    cluster_experiment(faces_path.with_name("embeddings.npy"), faces_path, settings, *paths)
+    cluster_experiment(
+        faces_path.with_name("embeddings.npy"), faces_path, settings, *paths, dates=dates if dates.is_file() else None
+    )
     seconds = time.perf_counter() - started
     return read_assignments(paths[0]), json.loads(paths[1].read_text()), seconds
 

@@ -1,18 +1,29 @@
 """Sorting faces with their capture dates: one person from childhood to adulthood.
 
-A child's face changes over the years more than an adult's photos differ, so a distance that says
-"two people" between a face at four and one at eight says little: the same child lies that far
-apart too. With dates, each pair of faces is weighed by how likely its distance is for one person
-and for two *at that many years apart* (the embedder's AgeRule, fitted on FG-NET's people:
-bench/growing_up.py): the log-likelihood ratio of two normal distributions read at the pair's
-gap. A pair close in time and near is strong evidence of one person; a pair decades apart is weak
-evidence either way, so a person's faces link across the years through the faces between them
-(average linkage over the pairs' evidence: two clusters join while their pairs on average say one
-person). Siblings stay apart where their photos of the same years do.
+A child's face changes over the years more than an adult's photos differ: the distance that says
+"two people" between adults also lies between the same child at four and at eight. With dates,
+the faces are sorted in two steps (cross_age_cut):
+
+1. Each pair of faces is weighed by how likely its distance is for one person and for two people
+   photographed at the same time (the embedder's AgeRule, fitted on FG-NET's people:
+   bench/growing_up.py): the log-likelihood ratio of two normal distributions, plus the rule's
+   bias. Average linkage over that evidence: two groups of faces join while their pairs say one
+   person on average. Every pair is weighed as if taken the same year here, so that a stranger
+   met in another decade is not joined for looking no more unlike than people decades apart do.
+2. Then the groups of two faces or more that follow each other in time (at most MAX_OVERLAP of
+   either's dates within the other's years, no photo shared) join by average linkage again, each
+   pair now weighed at the years between its faces (the rule's distributions of that gap: a child
+   at four and at eight may lie far apart and be one), while their pairs say one person on
+   average (JOIN_FROM). A child's pieces link across the years this way; two children of the same
+   years do not, nor does a stranger of one photo.
 
 The faces are first centred on the folder's mean and scaled back to unit length: a folder of
 scanned childhood photos lies in one corner of the embedding space, where every two children look
-alike; centred, the folder's own differences count (FG-NET's tune people, BCubed 0.80 -> 0.85).
+alike; centred, the folder's own differences count.
+
+On the review pages, persons likely one person at other ages are suggested (merge_suggestions):
+the faces of each nearest in time to the other's years weighed against each other, from a lower
+evidence (SUGGEST_FROM): the user decides.
 
 A pair where a face has no date is weighed by the distributions over all gaps (the rule's
 undated ones). A folder whose faces are mostly undated (under the rule's min_dated), or whose
@@ -20,10 +31,26 @@ dates span only a few years (under its min_span_years), is not sorted here:
 facecluster.clustering.folder_cut cuts it, as without dates.
 """
 
+import itertools
+
 import numpy as np
 
 from facecluster.clustering.dendrogram import condensed_distances
 from facecluster.clustering.labels import canonical_labels
+
+# Two groups of faces weighed across the years (step 2, and the suggestions), chosen on
+# bench/growing_up.py's tune people: the faces of each nearest in time to the other's years; the
+# share of a group's dates that may lie within the other's years (pieces of one child follow each
+# other in time: two children of the same years are two people, or step 1 would have joined them);
+# the evidence a join needs, and a suggestion; the suggestions a person gets at most.
+NEAREST_IN_TIME = 3
+MAX_OVERLAP = 0.25
+JOIN_FROM = 0.0
+JOIN_MIN_FACES = 2
+# Faces weighed against all the others at once in step 2: a block is EVIDENCE_ROWS x n floats.
+EVIDENCE_ROWS = 512
+SUGGEST_FROM = -2.0
+SUGGESTED = 3
 
 
 def uses_dates(years, rule) -> bool:
@@ -66,7 +93,81 @@ def pair_evidence(Y, years, rule) -> np.ndarray:
         means_sds[~dated] = (*rule.undated_same, *rule.undated_different)
         evidence[row] = _log_ratio(evidence[row], means_sds.T)
         start = row.stop
-    return np.clip(evidence + rule.bias, -rule.clip, rule.clip)
+    evidence += rule.bias
+    return np.clip(evidence, -rule.clip, rule.clip, out=evidence)  # in place: n (n - 1) / 2 floats
+
+
+def _evidence_block(X, years, rows, columns, rule):
+    """(len(rows), len(columns)) evidence, as pair_evidence weighs a pair, between faces at positions
+    `rows` and `columns` of X (centred, unit length) at the years between them (NaN: undated)."""
+    distances = np.sqrt(np.maximum(2.0 - 2.0 * X[rows] @ X[columns].T, 0.0))
+    gaps = np.abs(years[rows][:, None] - years[columns][None])
+    dated = ~np.isnan(gaps)
+    columns_of_rule = (*zip(*rule.same), *zip(*rule.different))
+    undated = (*rule.undated_same, *rule.undated_different)
+    means_sds = [
+        np.where(dated, np.interp(np.where(dated, gaps, 0.0), rule.gaps, np.asarray(column, np.float64)), fallback)
+        for column, fallback in zip(columns_of_rule, undated)
+    ]
+    return np.clip(_log_ratio(distances, means_sds) + rule.bias, -rule.clip, rule.clip)
+
+
+def merge_suggestions(X, years, groups, photo_ids, rule):
+    """[(person, other person, evidence)]: pairs of persons likely one person at other ages, most
+    likely first, from SUGGEST_FROM on; each person in at most SUGGESTED pairs as its best.
+    X: (n, d) faces; years: (n,) (NaN: undated); groups: [positions of a person's faces];
+    photo_ids: (n,). Weighed as step 2 of cross_age_cut weighs two groups (_across_ages)."""
+    X, years = centred(X), np.asarray(years, np.float64)
+    across = _across_ages(X, years, groups, np.asarray(photo_ids), rule)
+    ranked = {
+        pair: evidence
+        for pair in itertools.combinations(range(len(groups)), 2)
+        if (evidence := across(*pair)) is not None
+    }
+    listed, count = [], np.zeros(len(groups), np.int64)
+    for (a, b), evidence in sorted(ranked.items(), key=lambda item: -item[1]):
+        if evidence >= SUGGEST_FROM and (count[a] < SUGGESTED or count[b] < SUGGESTED):
+            listed.append((a, b, evidence))
+            count[[a, b]] += 1
+    return listed
+
+
+def _across_ages(X, years, groups, photo_ids, rule):
+    """A function of two positions in `groups`: the mean evidence between the NEAREST_IN_TIME faces
+    of each nearest the other's years, at the years between them; None for groups that may not be
+    one person at other ages (_apart). X centred."""
+    dated = [np.asarray([i for i in group if not np.isnan(years[i])], np.int64) for group in groups]
+    photos = [set(photo_ids[group]) for group in groups]
+
+    def across(a, b):
+        first, second = dated[a], dated[b]
+        if _apart(years, first, second, photos[a], photos[b]):
+            return None
+        near_first = first[_nearest_in_time(years[first], years[second])]
+        near_second = second[_nearest_in_time(years[second], years[first])]
+        return float(_evidence_block(X, years, near_first, near_second, rule).mean())
+
+    return across
+
+
+def _apart(years, first, second, first_photos, second_photos):
+    """Whether two groups (their dated faces' positions, their photos) cannot be one person at other
+    ages: they share a photo, one has no dated face, or they lie in the same years (over MAX_OVERLAP
+    of either's dates within the other's years)."""
+    if not len(first) or not len(second) or first_photos & second_photos:
+        return True
+    return max(_within(years[first], years[second]), _within(years[second], years[first])) > MAX_OVERLAP
+
+
+def _within(years, others):
+    """The share of `years` inside the span of `others`."""
+    return float(np.mean((years >= others.min()) & (years <= others.max())))
+
+
+def _nearest_in_time(years, others):
+    """Positions of the NEAREST_IN_TIME `years` nearest the span of `others` (inside it: 0)."""
+    away = np.where(years < others.min(), others.min() - years, np.where(years > others.max(), years - others.max(), 0))
+    return np.argsort(away, kind="stable")[:NEAREST_IN_TIME]
 
 
 def _log_ratio(distance, means_sds):
@@ -79,14 +180,68 @@ def _log_ratio(distance, means_sds):
     )
 
 
-def cross_age_cut(Y, years, rule) -> np.ndarray:
-    """(n,) canonical labels: the faces joined, by average linkage over their pairs' evidence
-    (pair_evidence), while two clusters' pairs say one person on average. Y: (n, d) faces, n >= 2;
-    years: (n,) capture dates in years (NaN: none)."""
+def cross_age_cut(Y, years, photo_ids, rule) -> np.ndarray:
+    """(n,) canonical labels by the two steps of the module's docstring. Y: (n, d) faces, n >= 2;
+    years: (n,) capture dates in years (NaN: none); photo_ids: (n,) the photo of each face."""
     from scipy.cluster.hierarchy import fcluster, linkage
 
-    # Linkage merges the smallest first: evidence turned into a non-negative distance, the clip
-    # where the evidence is 0.
-    distances = rule.clip - pair_evidence(Y, years, rule)
-    tree = linkage(distances, method="average")
-    return canonical_labels(fcluster(tree, rule.clip, criterion="distance"))
+    years = np.asarray(years, np.float64)
+    same_time = np.where(np.isnan(years), np.nan, 0.0)
+    # Linkage merges the smallest first: the evidence turned, in place, into a non-negative
+    # distance, the clip where the evidence is 0.
+    distances = pair_evidence(Y, same_time, rule)
+    np.subtract(rule.clip, distances, out=distances)
+    labels = fcluster(linkage(distances, method="average"), rule.clip, criterion="distance")
+    del distances
+    return canonical_labels(join_across_ages(centred(Y), years, labels, np.asarray(photo_ids), rule))
+
+
+def join_across_ages(X, years, labels, photo_ids, rule) -> np.ndarray:
+    """Step 2: labels with groups of JOIN_MIN_FACES faces or more that follow each other in time
+    (not _apart, nor any of the groups joined into them) joined by average linkage over every pair
+    between them, each weighed at the years between its faces, while that average is at least
+    JOIN_FROM. X: (n, d) centred faces."""
+    labels = np.asarray(labels).copy()
+    keys, sizes = np.unique(labels, return_counts=True)
+    keys = keys[sizes >= JOIN_MIN_FACES]
+    groups = [np.flatnonzero(labels == key) for key in keys]
+    if len(groups) < 2:
+        return labels
+    sums, blocked = _evidence_sums(X, years, groups, rule), np.zeros((len(groups), len(groups)), bool)
+    dated = [group[~np.isnan(years[group])] for group in groups]
+    photos = [set(photo_ids[group]) for group in groups]
+    for a, b in itertools.combinations(range(len(groups)), 2):
+        blocked[a, b] = blocked[b, a] = _apart(years, dated[a], dated[b], photos[a], photos[b])
+    counts = np.outer([len(g) for g in groups], [len(g) for g in groups]).astype(np.float64)
+    joined_into = np.arange(len(groups))
+    active = np.ones(len(groups), bool)
+    while True:
+        means = np.where(blocked | ~active[:, None] | ~active[None, :], -np.inf, sums / counts)
+        np.fill_diagonal(means, -np.inf)
+        a, b = np.unravel_index(int(np.argmax(means)), means.shape)
+        if means[a, b] < JOIN_FROM:
+            break
+        for matrix in (sums, counts):
+            matrix[a, :] += matrix[b, :]
+            matrix[:, a] += matrix[:, b]
+        blocked[a, :] |= blocked[b, :]
+        blocked[:, a] |= blocked[:, b]
+        active[b] = False
+        joined_into[joined_into == b] = a
+    for group, into in zip(groups, joined_into):
+        labels[group] = keys[into]
+    return labels
+
+
+def _evidence_sums(X, years, groups, rule):
+    """(G, G) the evidence summed over every pair of faces between two groups (the diagonal unused),
+    computed a block of faces at a time."""
+    members = np.concatenate(groups)
+    owner = np.repeat(np.arange(len(groups)), [len(group) for group in groups])
+    sums = np.zeros(len(groups) ** 2)
+    for start in range(0, len(members), EVIDENCE_ROWS):
+        rows = slice(start, start + EVIDENCE_ROWS)
+        block = _evidence_block(X, years, members[rows], members, rule)
+        cells = owner[rows][:, None] * len(groups) + owner[None, :]
+        sums += np.bincount(cells.ravel(), weights=block.ravel(), minlength=len(sums))
+    return sums.reshape(len(groups), len(groups))

@@ -95,7 +95,7 @@ def sweep_faces(Y, photo_ids, spec, notes, earlier=None, years=None) -> tuple[di
     """Steps 1 to 4 of sort_faces: ({K: (n,) canonical labels}, the cut); `notes` gets what each decided."""
     by_dates = earlier is None and spec.k is None and cuts_by_dates(Y, spec, years)
     if by_dates:
-        labels_by_k, cut = {0: cut_by_dates(Y, years, spec.cut_rule.ages, notes)}, None
+        labels_by_k, cut = {0: cut_by_dates(Y, years, photo_ids, spec.cut_rule.ages, notes)}, None
     elif earlier is None:
         labels_by_k, cut = cut_faces(Y, spec, notes)
     else:
@@ -133,13 +133,13 @@ def cuts_by_dates(Y, spec, years) -> bool:
     )
 
 
-def cut_by_dates(Y, years, rule, notes) -> np.ndarray:
+def cut_by_dates(Y, years, photo_ids, rule, notes) -> np.ndarray:
     """(n,) labels: cross_age_cut's, with a note of how many faces were dated."""
-    labels = cross_age_cut(Y, years, rule)
+    labels = cross_age_cut(Y, years, photo_ids, rule)
     dated = int(np.sum(~np.isnan(np.asarray(years, np.float64))))
     notes.append(
-        f"cut by the capture dates: {dated} of {len(Y)} faces dated, each pair weighed by the years between them "
-        f"(age rule, bias {rule.bias})"
+        f"cut by the capture dates: {dated} of {len(Y)} faces dated, the faces of each time sorted, then joined "
+        f"across the years where they meet (age rule, bias {rule.bias})"
     )
     return labels
 

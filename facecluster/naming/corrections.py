@@ -12,7 +12,7 @@ import yaml
 
 from facecluster.naming.names import name_problem
 
-CORRECTION_KINDS = ("rename", "merge", "move_out", "hide", "confirm")
+CORRECTION_KINDS = ("rename", "merge", "move_out", "hide", "confirm", "apart")
 
 
 def no_corrections():
@@ -51,7 +51,8 @@ def read_corrections(path):
 
 def check_corrections(path):
     """The corrections a YAML file holds, {kind: entries}: rename [(old, new)], merge [[names]],
-    move_out [{photo, face, person, to?}], hide [names], confirm [{photo, face, person}];
+    move_out [{photo, face, person, to?}], hide [names], confirm [{photo, face, person}], apart
+    [[name, name]] (two persons the review pages are not to suggest merging: the naming reads none);
     CorrectionsError, naming the file and line, where it is not valid YAML, holds a key or an entry
     of another form, or renames someone to a name a person cannot have (facecluster.naming.names)."""
     try:
@@ -77,6 +78,7 @@ def check_corrections(path):
         "move_out": data.get("move_out") or [],
         "hide": [str(name) for name in data.get("hide") or []],
         "confirm": data.get("confirm") or [],
+        "apart": [[str(name) for name in names] for names in data.get("apart") or []],
     }
 
 
@@ -98,6 +100,7 @@ def _check_corrections_form(root):
         "move_out": _check_move_out,
         "hide": _check_hide,
         "confirm": _check_confirm,
+        "apart": _check_apart,
     }
     for key, value in root.value:
         if not isinstance(key, yaml.ScalarNode) or key.value not in forms:
@@ -124,6 +127,17 @@ def _check_merge(node):
         raise _FormError(node, form)
     for names in node.value:
         if not isinstance(names, yaml.SequenceNode) or len(names.value) < 2:
+            raise _FormError(names, form)
+        for name in names.value:
+            _check_name(name, form)
+
+
+def _check_apart(node):
+    form = "apart is a list of pairs of names ([[person_0003, person_0011]]): not one person"
+    if not isinstance(node, yaml.SequenceNode):
+        raise _FormError(node, form)
+    for names in node.value:
+        if not isinstance(names, yaml.SequenceNode) or len(names.value) != 2:
             raise _FormError(names, form)
         for name in names.value:
             _check_name(name, form)

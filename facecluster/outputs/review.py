@@ -20,6 +20,10 @@ edit is sent at once, applied, and data.js rewritten (write_review_data; the thu
                  least NEAR_RATIO of that to the nearest other person's faces;
   face tags      the names read from the photos and sidecars that disagree: one name on clusters
                  that look like different people, two names on one cluster or one face;
+  one person at  pairs of persons likely one person at other ages (a child the sorting split over
+  other ages     the years): the faces of one's latest photos and of the other's earliest weighed by
+                 the years between them (facecluster.clustering.cross_age.merge_suggestions), where
+                 the experiment sorts by dates; a pair the corrections' `apart` lists is not;
   split persons  a person whose faces, cut in two by average linkage, make two groups of at
                  least MIN_GROUP faces lying farther apart on average than SPLIT_NEAR_THRESHOLD
                  times the embedder's calibrated distance, and SPLIT_GAP times farther than
@@ -43,11 +47,13 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from facecluster.clustering.cross_age import merge_suggestions
 from facecluster.naming.corrections import read_corrections
 from facecluster.naming.names import NAME_RULES
 from facecluster.naming.persons import NO_PERSON
 from facecluster.outputs.assignments import read_assignments
-from facecluster.photos.dates import read_dates
+from facecluster.photos.dates import read_dates, years_of
+from facecluster.photos.embedders.fitted import AgeRule
 
 STATIC_FILES = ("index.html", "review.css", "review.js")
 # The run's people, faces and checks, beside them (a script: a page opened from disk may not read JSON).
@@ -58,6 +64,8 @@ NEAR_RATIO = 0.9
 NEAR_LISTED = 200
 MIN_GROUP = 2
 SPLIT_GAP = 1.1
+# Faces shown of each of two persons suggested as one at other ages.
+COMPARED = 3
 SPLIT_NEAR_THRESHOLD = 0.9
 # A person's split is computed on at most this many of their faces (average linkage is quadratic).
 SPLIT_SAMPLE = 400
@@ -130,10 +138,18 @@ def write_review_data(
         X = embeddings[[face.row for face in faces]] if faces else np.zeros((0, 1))
     X = np.asarray(X, np.float64)
     dated = read_dates(dates) if dates is not None and Path(dates).is_file() else {}
+    metrics = json.loads(Path(metrics_path).read_text())
     data = review_data(
-        faces, X, experiment=experiment, threshold=threshold, corrections=corrections, splits=splits, dates=dated
+        faces,
+        X,
+        experiment=experiment,
+        threshold=threshold,
+        corrections=corrections,
+        splits=splits,
+        dates=dated,
+        ages=age_rule(metrics.get("recipe", {})),
     )
-    naming = json.loads(Path(metrics_path).read_text()).get("naming", {})
+    naming = metrics.get("naming", {})
     # A problem with the whole file is corrections_problem's (a file not written yet is none).
     data["not_honoured"] = [
         c for c in naming.get("corrections", []) if not c["honoured"] and c["correction"] != "(the whole file)"
@@ -175,10 +191,12 @@ def write_atomically(path, content):
         temporary.unlink(missing_ok=True)
 
 
-def review_data(faces, X, *, experiment, threshold=None, corrections=None, splits=None, dates=None):
+def review_data(faces, X, *, experiment, threshold=None, corrections=None, splits=None, dates=None, ages=None):
     """What the pages show: persons (most faces first, the others last), faces, checks and the
     corrections the file holds now. faces: assignments.tsv's rows; X: their embeddings; dates:
-    {photo id: DateRow} (facecluster.photos.dates): a person's faces by date, the undated last.
+    {photo id: DateRow} (facecluster.photos.dates): a person's faces by date, the undated last;
+    ages: the AgeRule the experiment sorted by (None: it does not use dates), for the persons
+    suggested as one at other ages.
     splits: a dict of the persons' splits computed before ({their faces' rows: person_split}), read
     and left holding this data's: a person whose faces an edit left as they were is not cut again.
 
@@ -225,6 +243,7 @@ def review_data(faces, X, *, experiment, threshold=None, corrections=None, split
         if (faces[members[names[item[0]]][item[1]]].path, faces[members[names[item[0]]][item[1]]].face_index)
         not in settled
     ]
+    suggested = _other_ages(faces, X, [members[name] for name in names], dates, ages, existing)
     shown = sorted(p for person in persons for p in person["faces"])
     return {
         "experiment": experiment,
@@ -261,7 +280,45 @@ def review_data(faces, X, *, experiment, threshold=None, corrections=None, split
             {"person": i, "between": round(s["between"], 3), "within": round(s["within"], 3)}
             for i, s in sorted(splits.items(), key=lambda item: -split_gap(item[1]))
         ],
+        # Persons likely one person at other ages, most likely first: the earlier of the two first,
+        # the years of each one's photos, and the faces to compare (the earlier's last, the later's first).
+        "other_ages": suggested,
     }
+
+
+def age_rule(recipe):
+    """The AgeRule an experiment's recipe (metrics.json) sorted by, or None: it does not use dates."""
+    ages = (recipe.get("cluster", {}).get("cut_rule") or {}).get("ages")
+    return AgeRule.from_settings(ages) if ages and recipe.get("use_dates") else None
+
+
+def _other_ages(faces, X, groups, dates, ages, corrections):
+    """[{person, other, evidence, years: [[first, last] of each], faces: [positions of each]}] of
+    merge_suggestions (person the earlier; COMPARED faces each), less the pairs the corrections
+    keep apart (by the names the renames give now)."""
+    if ages is None or not dates or len(groups) < 2:
+        return []
+    rows = [dates.get(face.photo_id) for face in faces]
+    years = np.array([years_of(row) if row is not None and row.date else np.nan for row in rows])
+    renamed = dict(corrections["rename"])
+    apart = {frozenset(renamed.get(name, name) for name in pair) for pair in corrections.get("apart", [])}
+    names = [faces[group[0]].person for group in groups]
+    found = []
+    for a, b, evidence in merge_suggestions(X, years, groups, np.array([f.photo_id for f in faces]), ages):
+        if frozenset((names[a], names[b])) in apart:
+            continue
+        earlier, later = sorted((a, b), key=lambda i: np.nanmin(years[groups[i]]))
+        by_date = {i: sorted((p for p in groups[i] if not np.isnan(years[p])), key=lambda p: years[p]) for i in (a, b)}
+        found.append(
+            {
+                "person": earlier,
+                "other": later,
+                "evidence": round(evidence, 2),
+                "years": [[int(years[by_date[i][0]]), int(years[by_date[i][-1]])] for i in (earlier, later)],
+                "faces": [by_date[earlier][-COMPARED:], by_date[later][:COMPARED]],
+            }
+        )
+    return found
 
 
 def _date_order(row):

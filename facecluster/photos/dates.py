@@ -113,14 +113,14 @@ def read_dates(path):
 def capture_years(path) -> dict:
     """{photo_id: its capture date in years (2019.5: the middle of 2019)} of a dates.tsv's dated
     photos, for sorting by the years between photos (the offset left out: hours do not count)."""
-    years = {}
-    for photo_id, row in read_dates(path).items():
-        if row.date:
-            moment = parse_date(row.date).moment.replace(tzinfo=None)
-            start = datetime(moment.year, 1, 1)
-            length = (datetime(moment.year + 1, 1, 1) - start).total_seconds()
-            years[photo_id] = moment.year + (moment - start).total_seconds() / length
-    return years
+    return {photo_id: years_of(row) for photo_id, row in read_dates(path).items() if row.date}
+
+
+def years_of(row):
+    """A dated DateRow's date in years (2019.5: the middle of 2019)."""
+    moment = parse_date(row.date).moment.replace(tzinfo=None)
+    start = datetime(moment.year, 1, 1)
+    return moment.year + (moment - start).total_seconds() / (datetime(moment.year + 1, 1, 1) - start).total_seconds()
 
 
 @dataclass(frozen=True)

@@ -147,7 +147,7 @@ def sort_experiment(embeddings, faces, settings, state=None, years=None):
     chosen_faces = [all_faces[i] for i in kept]
     dim = embeddings.shape[1] if embeddings.ndim == 2 else 0
     X = np.asarray(embeddings[[rows[i] for i in kept]]) if kept else np.zeros((0, dim))
-    recipe_keys = ("dataset", "model", "sample", "min_photos", "attach", "set_aside", "reduce", "cluster")
+    recipe_keys = ("dataset", "model", "sample", "min_photos", "attach", "set_aside", "reduce", "cluster", "use_dates")
     summary = {
         "recipe": {key: settings[key] for key in recipe_keys if key in settings},
         "n_faces": len(kept),

@@ -337,6 +337,7 @@ def _checked_edit(request):
         "hide": text,
         "move_out": lambda e: _is_record(e, face, {"to": text}),
         "confirm": lambda e: _is_record(e, face, {}),
+        "apart": lambda e: isinstance(e, list) and len(e) == 2 and all(map(text, e)) and e[0] != e[1],
     }
     if not forms[kind](entry):
         raise Refused(400, f"A {kind} edit of another form: {json.dumps(entry, ensure_ascii=False)[:200]}.")
@@ -385,6 +386,10 @@ def _add(corrections, kind, entry):
         if entry not in corrections["hide"]:
             corrections["hide"].append(entry)
         return f"{entry} is hidden."
+    if kind == "apart":
+        if list(entry) not in corrections["apart"]:
+            corrections["apart"].append(list(entry))
+        return f"{entry[0]} and {entry[1]} are two people: not suggested again."
     corrections[kind] = [e for e in corrections.get(kind, []) if not _same_face(e, entry)] + [dict(entry)]
     if kind == "confirm":
         return f"Face {entry['face']} of {Path(entry['photo']).name} stays with {entry['person']}."

@@ -7,7 +7,7 @@ from dataclasses import replace
 import numpy as np
 
 from facecluster.clustering import SortSpec, sort_faces
-from facecluster.clustering.cross_age import centred, cross_age_cut, pair_evidence, uses_dates
+from facecluster.clustering.cross_age import centred, cross_age_cut, merge_suggestions, pair_evidence, uses_dates
 from facecluster.photos.embedders.fitted import read_fitted
 
 RULE = read_fitted("intel_reid")["cut_rule"]
@@ -73,7 +73,7 @@ def growing_child_and_a_sibling(seed=0):
     rng = np.random.default_rng(seed)
     years = np.arange(2000.0, 2012.0)
     drift = np.zeros((12, 16))
-    drift[:, 0] = np.linspace(0, 1.6, 12)
+    drift[:, 0] = np.linspace(0, 4.0, 12)
     child = np.eye(16)[1] + drift + rng.normal(0, 0.08, (12, 16))
     sibling = np.eye(16)[2] + drift + rng.normal(0, 0.08, (12, 16))
     Y = np.concatenate([child, sibling])
@@ -83,10 +83,13 @@ def growing_child_and_a_sibling(seed=0):
 
 def test_a_drifting_face_is_one_person_across_the_years_and_a_sibling_another():
     Y, years, truth = growing_child_and_a_sibling()
-    labels = cross_age_cut(Y, years, AGES)
+    labels = cross_age_cut(Y, years, np.arange(len(Y)), AGES)
     for person in ("child", "sibling"):
         assert len(set(labels[truth == person])) == 1, labels
     assert labels[0] != labels[12]
+    # Were all the photos of one year, the child's early and late faces would be two people.
+    one_year = cross_age_cut(Y, np.full(len(Y), 2000.0), np.arange(len(Y)), AGES)
+    assert len(set(one_year[truth == "child"])) > 1
 
 
 def test_sort_faces_with_no_date_is_the_sorting_without_dates():
@@ -103,3 +106,19 @@ def test_sort_faces_with_no_date_is_the_sorting_without_dates():
     years = np.arange(len(Y), dtype=float) % 12 + 2000
     no_age_rule = replace(spec, cut_rule=replace(RULE, ages=None))  # an embedder none is fitted to
     assert sort_faces(Y, photo_ids, no_age_rule, years=years).cut is not None
+
+
+def test_the_pieces_of_a_child_split_over_the_years_are_suggested_as_one_and_a_sibling_is_not():
+    """The child's faces in two persons, its first 6 years and its last 6; the sibling, of the same years,
+    in a third: the child's pieces follow each other in time and meet where they touch."""
+    Y, years, truth = growing_child_and_a_sibling()
+    child = np.flatnonzero(truth == "child")
+    groups = [child[:6], child[6:], np.flatnonzero(truth == "sibling")]
+    photo_ids = np.array([f"photo {i}" for i in range(len(Y))])
+
+    suggested = merge_suggestions(Y, years, groups, photo_ids, AGES)
+
+    assert [(a, b) for a, b, _ in suggested] == [(0, 1)]  # the sibling's years overlap both pieces
+    photo_ids[groups[1][0]] = photo_ids[groups[0][0]]  # one photo shows both pieces: two people
+    assert merge_suggestions(Y, years, groups, photo_ids, AGES) == []
+    assert merge_suggestions(Y, np.full(len(Y), np.nan), groups, photo_ids, AGES) == []  # no dates, no suggestion

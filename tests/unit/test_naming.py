@@ -25,7 +25,7 @@ from facecluster.workflow.specs import resolve
 
 SHIPPED = yaml.safe_load((PROJECT_ROOT / "config.yaml").read_text())
 
-NO_CORRECTIONS = {"rename": [], "merge": [], "move_out": [], "hide": [], "confirm": []}
+NO_CORRECTIONS = {"rename": [], "merge": [], "move_out": [], "hide": [], "confirm": [], "apart": []}
 
 
 def test_a_missing_corrections_file_gives_no_corrections_and_says_why(tmp_path):
@@ -37,7 +37,7 @@ def test_a_corrections_file_is_read_as_written(tmp_path):
     (tmp_path / "fix.yaml").write_text(
         "rename: {person_0007: obama}\nmerge: [[person_0003, person_0011]]\n"
         "move_out: [{photo: a.jpg, face: 1, person: person_0002}, {photo: b.jpg, face: 0, person: obama, to: nobody}]\n"
-        "hide: [person_0012]\nconfirm: [{photo: c.jpg, face: 2, person: obama}]\n"
+        "hide: [person_0012]\nconfirm: [{photo: c.jpg, face: 2, person: obama}]\napart: [[person_0004, obama]]\n"
     )
     corrections, problem = read_corrections(tmp_path / "fix.yaml")
     assert problem is None
@@ -50,6 +50,7 @@ def test_a_corrections_file_is_read_as_written(tmp_path):
         ],
         "hide": ["person_0012"],
         "confirm": [{"photo": "c.jpg", "face": 2, "person": "obama"}],
+        "apart": [["person_0004", "obama"]],
     }
     (tmp_path / "empty.yaml").write_text("# nothing to correct yet\nrename:\n")
     assert read_corrections(tmp_path / "empty.yaml") == (NO_CORRECTIONS, None)

@@ -28,6 +28,8 @@ def edit(kind, entry, action="add"):
         edit("move_out", {"photo": "a.jpg", "face": -1, "person": "x"}),
         edit("move_out", {"photo": "a.jpg", "face": 0, "person": "x", "path": "/etc"}),
         edit("confirm", {"photo": "a.jpg", "face": True, "person": "x"}),
+        edit("apart", ["a", "a"]),
+        edit("apart", ["a", "b", "c"]),
         edit("delete", "x"),
         edit("hide", "x", action="drop"),
         ["not", "an", "object"],
@@ -65,6 +67,8 @@ def test_edits_gather_into_a_corrections_file_the_workflow_reads_and_undo_takes_
     review_app._add(corrections, "move_out", face)  # the same face again: replaces
     review_app._add(corrections, "hide", "person_0003")
     review_app._add(corrections, "confirm", {"photo": "/p/2.jpg", "face": 1, "person": "Anna"})
+    review_app._add(corrections, "apart", ["Anna", "person_0004"])
+    review_app._add(corrections, "apart", ["Anna", "person_0004"])  # once
     path = tmp_path / "state" / "corrections.yaml"
     review_app._write_corrections(path, corrections)
     assert check_corrections(path) == {
@@ -73,6 +77,7 @@ def test_edits_gather_into_a_corrections_file_the_workflow_reads_and_undo_takes_
         "move_out": [face],
         "hide": ["person_0003"],
         "confirm": [{"photo": "/p/2.jpg", "face": 1, "person": "Anna"}],
+        "apart": [["Anna", "person_0004"]],
     }
     review_app._remove(corrections, "move_out", face)
     review_app._remove(corrections, "rename", ["person_0001", "Anna"])

@@ -140,6 +140,7 @@ def test_a_damaged_state_file_is_refused_naming_it_and_what_to_do(tmp_path, file
         # failed with "File name too long", and Snakemake deleted them).
         (f"rename:\n  person_0001: {'a' * 300}\n", 2, "person_0001 cannot be renamed 'aaa"),
         ("rename: {person_0001: person_0002}\n", 1, "of the form of the tool's numbers"),
+        ("apart:\n  - [person_0001, person_0002, person_0003]\n", 2, "apart is a list of pairs of names"),
     ],
 )  # fmt: skip
 def test_a_corrections_file_not_in_the_form_is_refused_with_its_file_and_line(tmp_path, text, line, problem):
@@ -153,6 +154,6 @@ def test_a_corrections_file_not_in_the_form_is_refused_with_its_file_and_line(tm
     assert problem in str(refused.value)
     # Read by the job (the file changed after the run started): no corrections, and why.
     assert read_corrections(path) == (
-        {"rename": [], "merge": [], "move_out": [], "hide": [], "confirm": []},
+        {"rename": [], "merge": [], "move_out": [], "hide": [], "confirm": [], "apart": []},
         str(refused.value),
     )

@@ -16,7 +16,7 @@
   const PREVIEWED_FACES = 8;
   const PREVIEWED_SPLITS = 5;
   const NOBODY = "nobody";
-  const KINDS = ["rename", "merge", "move_out", "hide", "confirm"];
+  const KINDS = ["rename", "merge", "move_out", "hide", "confirm", "apart"];
   const storeKey = "facecluster-review:" + D.experiment + ":" + D.run;
   const noticeKey = "facecluster-review-notice:" + D.experiment;
   const main = document.getElementById("main");
@@ -33,6 +33,7 @@
       move_out: c.move_out.map((m) => Object.assign({}, m)),
       hide: c.hide.slice(),
       confirm: (c.confirm || []).map((m) => Object.assign({}, m)),
+      apart: (c.apart || []).map((m) => m.map(String)),
     };
   }
 
@@ -155,6 +156,7 @@
     if (kind === "merge") return entry.slice(1).every((name) => !names.has(name));
     if (kind === "hide") return D.hidden.indexOf(entry) >= 0;
     if (kind === "confirm") return !D.near.some((n) => faceKey(D.faces[n.face][0], D.faces[n.face][1]) === faceKey(entry.photo, entry.face));
+    if (kind === "apart") return !D.other_ages.some((s) => samePair(s, entry));
     const now = currentPersons().get(faceKey(entry.photo, entry.face));
     return now !== entry.person && (!entry.to || now === entry.to || (entry.to === NOBODY && now !== undefined));
   }
@@ -217,6 +219,20 @@
     changed(other + " will be merged into " + keep + ".");
   }
 
+  // Two persons suggested as one at other ages are two people: not suggested again.
+  function keepApart(first, second) {
+    if (SERVED) return send(["add", "apart", [first, second]]);
+    const same = (m) => (m[0] === first && m[1] === second) || (m[0] === second && m[1] === first);
+    if (!edits.apart.some(same)) edits.apart.push([first, second]);
+    changed(first + " and " + second + " will be kept apart.");
+  }
+
+  // Whether a suggestion (indices into D.persons) names the pair of names given, in either order.
+  function samePair(suggestion, names) {
+    const pair = [D.persons[suggestion.person], D.persons[suggestion.other]].map((p) => p && p.name);
+    return (pair[0] === names[0] && pair[1] === names[1]) || (pair[0] === names[1] && pair[1] === names[0]);
+  }
+
   function toggleHide(name) {
     const at = edits.hide.indexOf(name);
     if (SERVED) return send([at >= 0 ? "undo" : "add", "hide", name]);
@@ -258,6 +274,7 @@
     if (kind === "rename") return "Rename " + entry[0] + " to " + entry[1];
     if (kind === "merge") return "Merge " + entry.slice(1).join(", ") + " into " + entry[0];
     if (kind === "hide") return "Hide " + entry;
+    if (kind === "apart") return entry[0] + " and " + entry[1] + " are two people";
     const file = entry.photo.split("/").pop();
     if (kind === "confirm") return "Face " + entry.face + " of " + file + " is " + entry.person;
     const to = entry.to === NOBODY ? ", to the others" : entry.to ? ", to " + entry.to : "";
@@ -272,6 +289,7 @@
     edits.move_out.forEach((e) => list.push(["move_out", e]));
     edits.hide.forEach((e) => list.push(["hide", e]));
     edits.confirm.forEach((e) => list.push(["confirm", e]));
+    edits.apart.forEach((e) => list.push(["apart", e]));
     return list;
   }
 
@@ -279,7 +297,7 @@
     const c = D.corrections;
     if (kind === "rename") return c.rename[entry[0]] === entry[1];
     const same = (other) => JSON.stringify(other) === JSON.stringify(entry);
-    return c[kind].some(same);
+    return (c[kind] || []).some(same);
   }
 
   function remove(kind, entry) {
@@ -313,6 +331,7 @@
         lines.push("  - {photo: " + q(m.photo) + ", face: " + Number(m.face) + ", person: " + q(m.person) + "}");
       });
     }
+    if (edits.apart.length) lines.push("apart:", ...edits.apart.map((m) => "  - [" + m.map(q).join(", ") + "]"));
     return lines.join("\n") + "\n";
   }
 
@@ -492,7 +511,8 @@
 
   function renderChecks(preview) {
     const tags = D.tags || [];
-    if (!D.near.length && !D.split.length && !tags.length) return null;
+    const otherAges = D.other_ages || [];
+    if (!D.near.length && !D.split.length && !tags.length && !otherAges.length) return null;
     const near = preview ? D.near.slice(0, PREVIEWED_FACES) : D.near;
     const split = preview ? D.split.slice(0, PREVIEWED_SPLITS) : D.split;
     const moved = movedFaces();
@@ -512,6 +532,7 @@
         )
       );
     }
+    if (otherAges.length) parts.push(...renderOtherAges(preview ? otherAges.slice(0, PREVIEWED_SPLITS) : otherAges));
     if (split.length) {
       parts.push(
         el("h3", {}, "People whose faces fall into two groups"),
@@ -588,11 +609,71 @@
         )
       );
     }
-    if (preview && (D.near.length > near.length || D.split.length > split.length)) {
-      const all = D.near.length + " faces and " + D.split.length + " people to check";
+    if (preview && (D.near.length > near.length || D.split.length > split.length || otherAges.length > PREVIEWED_SPLITS)) {
+      const all = D.near.length + " faces and " + (D.split.length + otherAges.length) + " people to check";
       parts.push(el("p", {}, el("a", { href: "#check" }, "All " + all)));
     }
     return el("section", { class: "checks", "aria-label": "Check these first" }, parts);
+  }
+
+  // Persons likely one person at other ages (a child the sorting split over the years): the last
+  // faces of the earlier beside the first of the later, to merge or keep apart in one click.
+  function renderOtherAges(pairs) {
+    const apart = edits.apart;
+    return [
+      el("h3", {}, "Perhaps one person at other ages"),
+      el("p", { class: "hint" }, "The photos' dates say when each was taken; the most likely first."),
+      el(
+        "ul",
+        { class: "near other-ages" },
+        pairs.map((s) => {
+          // s.person is the earlier: its last faces beside the later's first (s.faces), their years.
+          const names = [D.persons[s.person].name, D.persons[s.other].name];
+          // The merge keeps the first name: a name given, rather than a number.
+          const numbered = new RegExp("^(?:" + D.name_rules.numbered + ")$");
+          const [keep, into] = numbered.test(names[0]) && !numbered.test(names[1]) ? [names[1], names[0]] : names;
+          const kept = apart.some((m) => samePair(s, m));
+          const merging = edits.merge.some((m) => m.indexOf(names[0]) >= 0 && m.indexOf(names[1]) >= 0);
+          const years = (span) => " (" + (span[0] === span[1] ? span[0] : span[0] + "\u2013" + span[1]) + ")";
+          return el(
+            "li",
+            { class: "near-face" },
+            el(
+              "div",
+              {},
+              el("p", {}, personLink(s.person), years(s.years[0]), " and later ", personLink(s.other), years(s.years[1])),
+              el("p", { class: "compare" }, s.faces[0].map(small), " \u2192 ", s.faces[1].map(small)),
+              kept || merging
+                ? el("p", { class: "badge" }, kept ? "kept apart" : "merging")
+                : el(
+                    "p",
+                    { class: "near-actions" },
+                    el(
+                      "button",
+                      {
+                        type: "button",
+                        id: "merge-ages-" + s.person + "-" + s.other,
+                        onclick: () => merge(keep, into),
+                        "aria-label": "Merge " + into + " into " + keep + ": one person",
+                      },
+                      "One person: merge"
+                    ),
+                    el(
+                      "button",
+                      {
+                        type: "button",
+                        id: "apart-ages-" + s.person + "-" + s.other,
+                        onclick: () => keepApart(names[0], names[1]),
+                        "aria-label": names[0] + " and " + names[1] + " are two people",
+                      },
+                      "Two people"
+                    )
+                  )
+            )
+          );
+        })
+      ),
+    ];
   }
 
   function personActions(index) {
