@@ -35,7 +35,7 @@ import itertools
 
 import numpy as np
 
-from facecluster.clustering.dendrogram import condensed_distances
+from facecluster.clustering.dendrogram import BLOCK_ROWS, condensed_distances
 from facecluster.clustering.labels import canonical_labels
 
 # Two groups of faces weighed across the years (step 2, and the suggestions), chosen on
@@ -47,8 +47,6 @@ NEAREST_IN_TIME = 3
 MAX_OVERLAP = 0.25
 JOIN_FROM = 0.0
 JOIN_MIN_FACES = 2
-# Faces weighed against all the others at once in step 2: a block is EVIDENCE_ROWS x n floats.
-EVIDENCE_ROWS = 512
 SUGGEST_FROM = -2.0
 SUGGESTED = 3
 
@@ -79,22 +77,30 @@ def pair_evidence(Y, years, rule) -> np.ndarray:
     of the pair's distance (faces centred) under rule's one-person and two-people distributions at
     the pair's gap in years, plus rule.bias, clipped to +-rule.clip. (n (n - 1) / 2,) float64."""
     years = np.asarray(years, np.float64)
-    evidence = condensed_distances(centred(Y))
-    gaps = np.asarray(rule.gaps, np.float64)
-    same, different = np.asarray(rule.same, np.float64), np.asarray(rule.different, np.float64)
+    evidence = condensed_distances(centred(Y))  # turned into the evidence in place, a row at a time
     start = 0
     for i in range(len(years) - 1):
         row = slice(start, start + len(years) - i - 1)
-        gap = np.abs(years[i + 1 :] - years[i])
-        dated = ~np.isnan(gap)
-        means_sds = np.empty((len(gap), 4))
-        for column, values in enumerate((same[:, 0], same[:, 1], different[:, 0], different[:, 1])):
-            means_sds[dated, column] = np.interp(gap[dated], gaps, values)
-        means_sds[~dated] = (*rule.undated_same, *rule.undated_different)
-        evidence[row] = _log_ratio(evidence[row], means_sds.T)
+        evidence[row] = _log_ratio(evidence[row], _distributions(np.abs(years[i + 1 :] - years[i]), rule))
         start = row.stop
     evidence += rule.bias
-    return np.clip(evidence, -rule.clip, rule.clip, out=evidence)  # in place: n (n - 1) / 2 floats
+    return np.clip(evidence, -rule.clip, rule.clip, out=evidence)
+
+
+def _distributions(gaps, rule):
+    """(same mean, same sd, different mean, different sd), each shaped as gaps: the rule's, read
+    between its gaps linearly (beyond them, the nearest), the undated ones where a gap is NaN."""
+    knots = np.asarray(rule.gaps, np.float64)
+    table = np.concatenate([np.asarray(rule.same, np.float64), np.asarray(rule.different, np.float64)], axis=1)
+    dated = ~np.isnan(gaps)
+    at = np.clip(np.where(dated, gaps, knots[0]), knots[0], knots[-1])
+    upper = np.clip(np.searchsorted(knots, at, side="right"), 1, len(knots) - 1)
+    weight = (at - knots[upper - 1]) / (knots[upper] - knots[upper - 1])
+    undated = (*rule.undated_same, *rule.undated_different)
+    return [
+        np.where(dated, table[upper - 1, k] + weight * (table[upper, k] - table[upper - 1, k]), undated[k])
+        for k in range(4)
+    ]
 
 
 def _evidence_block(X, years, rows, columns, rule):
@@ -102,14 +108,7 @@ def _evidence_block(X, years, rows, columns, rule):
     `rows` and `columns` of X (centred, unit length) at the years between them (NaN: undated)."""
     distances = np.sqrt(np.maximum(2.0 - 2.0 * X[rows] @ X[columns].T, 0.0))
     gaps = np.abs(years[rows][:, None] - years[columns][None])
-    dated = ~np.isnan(gaps)
-    columns_of_rule = (*zip(*rule.same), *zip(*rule.different))
-    undated = (*rule.undated_same, *rule.undated_different)
-    means_sds = [
-        np.where(dated, np.interp(np.where(dated, gaps, 0.0), rule.gaps, np.asarray(column, np.float64)), fallback)
-        for column, fallback in zip(columns_of_rule, undated)
-    ]
-    return np.clip(_log_ratio(distances, means_sds) + rule.bias, -rule.clip, rule.clip)
+    return np.clip(_log_ratio(distances, _distributions(gaps, rule)) + rule.bias, -rule.clip, rule.clip)
 
 
 def merge_suggestions(X, years, groups, photo_ids, rule):
@@ -157,6 +156,31 @@ def _apart(years, first, second, first_photos, second_photos):
     if not len(first) or not len(second) or first_photos & second_photos:
         return True
     return max(_within(years[first], years[second]), _within(years[second], years[first])) > MAX_OVERLAP
+
+
+def _apart_all(years, groups, photo_ids):
+    """(G, G) bool: _apart for every pair of groups, at once."""
+    shares = np.zeros((len(groups), len(groups)))
+    dated = [np.sort(years[group][~np.isnan(years[group])]) for group in groups]
+    low = np.array([d[0] if len(d) else np.inf for d in dated])
+    high = np.array([d[-1] if len(d) else -np.inf for d in dated])
+    for a, d in enumerate(dated):  # the share of a's dates within each group's years
+        if len(d):
+            inside = np.searchsorted(d, high, side="right") - np.searchsorted(d, low, side="left")
+            shares[a] = np.maximum(inside, 0) / len(d)
+    apart = np.maximum(shares, shares.T) > MAX_OVERLAP
+    apart[[not len(d) for d in dated]] = True
+    apart[:, [not len(d) for d in dated]] = True
+    owner = np.full(len(years), -1)
+    for g, group in enumerate(groups):
+        owner[group] = g
+    by_photo = {}
+    for position in np.flatnonzero(owner >= 0):
+        by_photo.setdefault(photo_ids[position], set()).add(owner[position])
+    for shared in (sorted(owners) for owners in by_photo.values() if len(owners) > 1):
+        for a, b in itertools.combinations(shared, 2):
+            apart[a, b] = apart[b, a] = True
+    return apart
 
 
 def _within(years, others):
@@ -207,11 +231,8 @@ def join_across_ages(X, years, labels, photo_ids, rule) -> np.ndarray:
     groups = [np.flatnonzero(labels == key) for key in keys]
     if len(groups) < 2:
         return labels
-    sums, blocked = _evidence_sums(X, years, groups, rule), np.zeros((len(groups), len(groups)), bool)
-    dated = [group[~np.isnan(years[group])] for group in groups]
-    photos = [set(photo_ids[group]) for group in groups]
-    for a, b in itertools.combinations(range(len(groups)), 2):
-        blocked[a, b] = blocked[b, a] = _apart(years, dated[a], dated[b], photos[a], photos[b])
+    blocked = _apart_all(years, groups, photo_ids)
+    sums = _evidence_sums(X, years, groups, blocked, rule)
     counts = np.outer([len(g) for g in groups], [len(g) for g in groups]).astype(np.float64)
     joined_into = np.arange(len(groups))
     active = np.ones(len(groups), bool)
@@ -233,15 +254,18 @@ def join_across_ages(X, years, labels, photo_ids, rule) -> np.ndarray:
     return labels
 
 
-def _evidence_sums(X, years, groups, rule):
-    """(G, G) the evidence summed over every pair of faces between two groups (the diagonal unused),
-    computed a block of faces at a time."""
-    members = np.concatenate(groups)
-    owner = np.repeat(np.arange(len(groups)), [len(group) for group in groups])
-    sums = np.zeros(len(groups) ** 2)
-    for start in range(0, len(members), EVIDENCE_ROWS):
-        rows = slice(start, start + EVIDENCE_ROWS)
-        block = _evidence_block(X, years, members[rows], members, rule)
-        cells = owner[rows][:, None] * len(groups) + owner[None, :]
-        sums += np.bincount(cells.ravel(), weights=block.ravel(), minlength=len(sums))
-    return sums.reshape(len(groups), len(groups))
+def _evidence_sums(X, years, groups, blocked, rule):
+    """(G, G) the evidence summed over every pair of faces between two groups that may be one
+    person (not `blocked`; the others, and the diagonal, 0)."""
+    sums = np.zeros((len(groups), len(groups)))
+    for a, group in enumerate(groups):
+        partners = [b for b in np.flatnonzero(~blocked[a]) if b > a]
+        if not partners:
+            continue
+        columns = np.concatenate([groups[b] for b in partners])
+        owners = np.repeat(partners, [len(groups[b]) for b in partners])
+        summed = np.zeros(len(columns))
+        for start in range(0, len(group), BLOCK_ROWS):  # a block of BLOCK_ROWS x len(columns) floats
+            summed += _evidence_block(X, years, group[start : start + BLOCK_ROWS], columns, rule).sum(axis=0)
+        sums[a, partners] = np.bincount(owners, weights=summed, minlength=len(groups))[partners]
+    return sums + sums.T

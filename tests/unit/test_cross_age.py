@@ -2,11 +2,12 @@
 with and without dates. The rule is intel_reid's fitted one (facecluster/photos/embedders/
 intel_reid.fitted.yaml); real photos sorted by their dates: tests/workflow/test_workflow_growing_up.py."""
 
+import itertools
 from dataclasses import replace
 
 import numpy as np
 
-from facecluster.clustering import SortSpec, sort_faces
+from facecluster.clustering import SortSpec, cross_age, sort_faces
 from facecluster.clustering.cross_age import centred, cross_age_cut, merge_suggestions, pair_evidence, uses_dates
 from facecluster.photos.embedders.fitted import read_fitted
 
@@ -122,3 +123,21 @@ def test_the_pieces_of_a_child_split_over_the_years_are_suggested_as_one_and_a_s
     photo_ids[groups[1][0]] = photo_ids[groups[0][0]]  # one photo shows both pieces: two people
     assert merge_suggestions(Y, years, groups, photo_ids, AGES) == []
     assert merge_suggestions(Y, np.full(len(Y), np.nan), groups, photo_ids, AGES) == []  # no dates, no suggestion
+
+
+def test_which_groups_may_be_one_person_at_other_ages_is_found_for_all_pairs_at_once():
+    rng = np.random.default_rng(3)
+    years = rng.uniform(1990, 2020, 120)
+    years[rng.choice(120, 10, replace=False)] = np.nan
+    order = np.argsort(np.nan_to_num(years, nan=2050.0))  # the undated last
+    mixed = rng.permutation(order[80:110])
+    # Groups (disjoint, as labels make them) of nearby years, of any years, and of no date at all.
+    groups = [order[i : i + 5] for i in range(0, 80, 5)] + [mixed[i : i + 6] for i in range(0, 30, 6)]
+    groups.append(order[112:])
+    photo_ids = np.array([f"photo {i % 100}" for i in range(120)])  # faces 100-119 share photos with 0-19
+    apart = cross_age._apart_all(years, groups, photo_ids)
+    for a, b in itertools.combinations(range(len(groups)), 2):
+        first, second = (g[~np.isnan(years[g])] for g in (groups[a], groups[b]))
+        photos = [set(photo_ids[g]) for g in (groups[a], groups[b])]
+        assert apart[a, b] == apart[b, a] == cross_age._apart(years, first, second, *photos), (a, b)
+    assert apart.sum() < apart.size - len(groups) - 10  # some pairs may be one person
