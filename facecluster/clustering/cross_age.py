@@ -2,7 +2,7 @@
 
 A child's face changes over the years more than an adult's photos differ: the distance that says
 "two people" between adults also lies between the same child at four and at eight. With dates,
-the faces are sorted in two steps (cross_age_cut):
+the faces are sorted in three steps (cross_age_cut):
 
 1. Each pair of faces is weighed by how likely its distance is for one person and for two people
    photographed at the same time (the embedder's AgeRule, fitted on FG-NET's people:
@@ -16,14 +16,16 @@ the faces are sorted in two steps (cross_age_cut):
    at four and at eight may lie far apart and be one), while their pairs say one person on
    average (JOIN_FROM). A child's pieces link across the years this way; two children of the same
    years do not, nor does a stranger of one photo.
+3. Last, two such groups join where their faces nearest in time (the NEAREST_IN_TIME of each
+   nearest the other's years) say one person clearly (JOIN_NEAREST_FROM), the likeliest first: a
+   child whose early and late faces outweigh, on average, the few where the two pieces meet.
 
 The faces are first centred on the folder's mean and scaled back to unit length: a folder of
 scanned childhood photos lies in one corner of the embedding space, where every two children look
 alike; centred, the folder's own differences count.
 
 On the review pages, persons likely one person at other ages are suggested (merge_suggestions):
-the faces of each nearest in time to the other's years weighed against each other, from a lower
-evidence (SUGGEST_FROM): the user decides.
+weighed as in step 3, from a lower evidence (SUGGEST_FROM): the user decides.
 
 A pair where a face has no date is weighed by the distributions over all gaps (the rule's
 undated ones). A folder whose faces are mostly undated (under the rule's min_dated), or whose
@@ -46,6 +48,7 @@ from facecluster.clustering.labels import canonical_labels
 NEAREST_IN_TIME = 3
 MAX_OVERLAP = 0.25
 JOIN_FROM = 0.0
+JOIN_NEAREST_FROM = 1.0
 JOIN_MIN_FACES = 2
 SUGGEST_FROM = -2.0
 SUGGESTED = 3
@@ -115,14 +118,10 @@ def merge_suggestions(X, years, groups, photo_ids, rule):
     """[(person, other person, evidence)]: pairs of persons likely one person at other ages, most
     likely first, from SUGGEST_FROM on; each person in at most SUGGESTED pairs as its best.
     X: (n, d) faces; years: (n,) (NaN: undated); groups: [positions of a person's faces];
-    photo_ids: (n,). Weighed as step 2 of cross_age_cut weighs two groups (_across_ages)."""
+    photo_ids: (n,). Weighed by their faces nearest in time (_nearest_evidence)."""
     X, years = centred(X), np.asarray(years, np.float64)
-    across = _across_ages(X, years, groups, np.asarray(photo_ids), rule)
-    ranked = {
-        pair: evidence
-        for pair in itertools.combinations(range(len(groups)), 2)
-        if (evidence := across(*pair)) is not None
-    }
+    blocked = _apart_all(years, groups, np.asarray(photo_ids))
+    ranked = {(a, b): _nearest_evidence(X, years, groups[a], groups[b], rule) for a, b in _open_pairs(blocked)}
     listed, count = [], np.zeros(len(groups), np.int64)
     for (a, b), evidence in sorted(ranked.items(), key=lambda item: -item[1]):
         if evidence >= SUGGEST_FROM and (count[a] < SUGGESTED or count[b] < SUGGESTED):
@@ -131,35 +130,24 @@ def merge_suggestions(X, years, groups, photo_ids, rule):
     return listed
 
 
-def _across_ages(X, years, groups, photo_ids, rule):
-    """A function of two positions in `groups`: the mean evidence between the NEAREST_IN_TIME faces
-    of each nearest the other's years, at the years between them; None for groups that may not be
-    one person at other ages (_apart). X centred."""
-    dated = [np.asarray([i for i in group if not np.isnan(years[i])], np.int64) for group in groups]
-    photos = [set(photo_ids[group]) for group in groups]
-
-    def across(a, b):
-        first, second = dated[a], dated[b]
-        if _apart(years, first, second, photos[a], photos[b]):
-            return None
-        near_first = first[_nearest_in_time(years[first], years[second])]
-        near_second = second[_nearest_in_time(years[second], years[first])]
-        return float(_evidence_block(X, years, near_first, near_second, rule).mean())
-
-    return across
+def _open_pairs(blocked):
+    """The pairs (a, b), a < b, that `blocked` leaves open."""
+    return [(int(a), int(b)) for a, b in zip(*np.nonzero(np.triu(~blocked, 1)))]
 
 
-def _apart(years, first, second, first_photos, second_photos):
-    """Whether two groups (their dated faces' positions, their photos) cannot be one person at other
-    ages: they share a photo, one has no dated face, or they lie in the same years (over MAX_OVERLAP
-    of either's dates within the other's years)."""
-    if not len(first) or not len(second) or first_photos & second_photos:
-        return True
-    return max(_within(years[first], years[second]), _within(years[second], years[first])) > MAX_OVERLAP
+def _nearest_evidence(X, years, first, second, rule):
+    """The mean evidence between the NEAREST_IN_TIME dated faces of each of two groups (positions
+    into X, centred) nearest the other's years, at the years between them. Both groups dated."""
+    first, second = (group[~np.isnan(years[group])] for group in (first, second))
+    near_first = first[_nearest_in_time(years[first], years[second])]
+    near_second = second[_nearest_in_time(years[second], years[first])]
+    return float(_evidence_block(X, years, near_first, near_second, rule).mean())
 
 
 def _apart_all(years, groups, photo_ids):
-    """(G, G) bool: _apart for every pair of groups, at once."""
+    """(G, G) bool: whether two groups cannot be one person at other ages: they share a photo, one
+    has no dated face, or they lie in the same years (over MAX_OVERLAP of either's dates within
+    the other's years)."""
     shares = np.zeros((len(groups), len(groups)))
     dated = [np.sort(years[group][~np.isnan(years[group])]) for group in groups]
     low = np.array([d[0] if len(d) else np.inf for d in dated])
@@ -181,11 +169,6 @@ def _apart_all(years, groups, photo_ids):
         for a, b in itertools.combinations(shared, 2):
             apart[a, b] = apart[b, a] = True
     return apart
-
-
-def _within(years, others):
-    """The share of `years` inside the span of `others`."""
-    return float(np.mean((years >= others.min()) & (years <= others.max())))
 
 
 def _nearest_in_time(years, others):
@@ -217,7 +200,9 @@ def cross_age_cut(Y, years, photo_ids, rule) -> np.ndarray:
     np.subtract(rule.clip, distances, out=distances)
     labels = fcluster(linkage(distances, method="average"), rule.clip, criterion="distance")
     del distances
-    return canonical_labels(join_across_ages(centred(Y), years, labels, np.asarray(photo_ids), rule))
+    X, photo_ids = centred(Y), np.asarray(photo_ids)
+    labels = join_across_ages(X, years, labels, photo_ids, rule)
+    return canonical_labels(join_nearest_in_time(X, years, labels, photo_ids, rule))
 
 
 def join_across_ages(X, years, labels, photo_ids, rule) -> np.ndarray:
@@ -252,6 +237,40 @@ def join_across_ages(X, years, labels, photo_ids, rule) -> np.ndarray:
     for group, into in zip(groups, joined_into):
         labels[group] = keys[into]
     return labels
+
+
+def join_nearest_in_time(X, years, labels, photo_ids, rule) -> np.ndarray:
+    """Step 3: labels with groups of JOIN_MIN_FACES faces or more that follow each other in time
+    joined where their faces nearest in time say one person from JOIN_NEAREST_FROM on
+    (_nearest_evidence), the likeliest pair first. X: (n, d) centred faces."""
+    labels = np.asarray(labels).copy()
+    keys, sizes = np.unique(labels, return_counts=True)
+    groups = {int(key): np.flatnonzero(labels == key) for key in keys[sizes >= JOIN_MIN_FACES]}
+    pending = _likely_pairs(X, years, groups, photo_ids, rule, among=list(groups))
+    while pending:
+        (keep, joined), _ = max(pending.items(), key=lambda item: item[1])
+        groups[keep] = np.concatenate([groups[keep], groups.pop(joined)])
+        labels[groups[keep]] = keep
+        pending = {pair: e for pair, e in pending.items() if keep not in pair and joined not in pair}
+        pending.update(_likely_pairs(X, years, groups, photo_ids, rule, among=[keep]))
+    return labels
+
+
+def _likely_pairs(X, years, groups, photo_ids, rule, among):
+    """{(key, key): evidence} of the pairs of groups ({key: positions}) with a key `among`, not
+    _apart_all, whose _nearest_evidence is at least JOIN_NEAREST_FROM."""
+    keys = list(groups)
+    blocked = _apart_all(years, [groups[key] for key in keys], photo_ids)
+    found = {}
+    for key in among:
+        a = keys.index(key)
+        for b in np.flatnonzero(~blocked[a]):
+            pair = tuple(sorted((key, keys[b])))
+            if b != a and pair not in found:
+                evidence = _nearest_evidence(X, years, groups[pair[0]], groups[pair[1]], rule)
+                if evidence >= JOIN_NEAREST_FROM:
+                    found[pair] = evidence
+    return found
 
 
 def _evidence_sums(X, years, groups, blocked, rule):

@@ -139,7 +139,7 @@ def cut_by_dates(Y, years, photo_ids, rule, notes) -> np.ndarray:
     dated = int(np.sum(~np.isnan(np.asarray(years, np.float64))))
     notes.append(
         f"cut by the capture dates: {dated} of {len(Y)} faces dated, the faces of each time sorted, then joined "
-        f"across the years where they meet (age rule, bias {rule.bias})"
+        f"across the years (age rule, bias {rule.bias})"
     )
     return labels
 
