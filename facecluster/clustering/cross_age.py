@@ -120,6 +120,7 @@ def merge_suggestions(X, years, groups, photo_ids, rule):
     X: (n, d) faces; years: (n,) (NaN: undated); groups: [positions of a person's faces];
     photo_ids: (n,). Weighed by their faces nearest in time (_nearest_evidence)."""
     X, years = centred(X), np.asarray(years, np.float64)
+    groups = [np.asarray(group, np.int64) for group in groups]
     blocked = _apart_all(years, groups, np.asarray(photo_ids))
     ranked = {(a, b): _nearest_evidence(X, years, groups[a], groups[b], rule) for a, b in _open_pairs(blocked)}
     listed, count = [], np.zeros(len(groups), np.int64)

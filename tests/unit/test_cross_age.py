@@ -114,7 +114,7 @@ def test_the_pieces_of_a_child_split_over_the_years_are_suggested_as_one_and_a_s
     in a third: the child's pieces follow each other in time and meet where they touch."""
     Y, years, truth = growing_child_and_a_sibling()
     child = np.flatnonzero(truth == "child")
-    groups = [child[:6], child[6:], np.flatnonzero(truth == "sibling")]
+    groups = [list(child[:6]), list(child[6:]), list(np.flatnonzero(truth == "sibling"))]  # as the pages give them
     photo_ids = np.array([f"photo {i}" for i in range(len(Y))])
 
     suggested = merge_suggestions(Y, years, groups, photo_ids, AGES)
