@@ -12,13 +12,13 @@ How a library is made (seeded: the same seed, size and count give the same files
   reused photo gets another size, angle, blur and place), leaving out the photos whose pasted
   oval would carry another face (someone beside the person, found by yuface), who would
   otherwise come back with every reuse.
-- faces per photo: one to four (uniform). The first is always family; of the others
+- faces per photo: one to four (uniform; `--faces-per-photo`). The first is always family; of the others
   BYSTANDER_SHARE are bystanders, as many as there are bystander people: lfw-dev people outside
   the family, each seen once (one photo of theirs, people with a single lfw-dev photo first).
   No person is twice in a photo.
 - each face: lfw-dev's face (bench/composites.py: the photo scaled so that its face box is the
   drawn size, in a soft oval) pasted at a free place (none within half a face of another), its
-  size drawn log-uniformly from 40 to 400 px (at most a third of the photo's short side),
+  size drawn log-uniformly from 40 to 400 px (`--face-sides`; at most a third of the photo's short side),
   turned up to 20 degrees, and BLUR_SHARE of the faces blurred (Gaussian, radius 0.5-2 % of the
   face's size: 0.2-0.8 px at 40 px, 2-8 px at 400 px). Backgrounds as bench/detection.py's
   composites: a no-face photo of negatives/ stretched over the canvas, or a noisy colour gradient.
@@ -82,6 +82,7 @@ FAMILY_PEOPLE = 30
 FAMILY_MIN_PHOTOS = 15
 BYSTANDER_SHARE = 0.6
 FACE_SIDES = (40, 400)
+FACES_PER_PHOTO = (1, 4)
 MOST_TURN = 20
 BLUR_SHARE = 0.2
 BLUR_OF_SIZE = (0.005, 0.02)
@@ -98,7 +99,7 @@ LIBRARY_VERSION = 3
 # --- making a library ---------------------------------------------------------------------------
 
 
-def plan_library(lfw_dir, negatives_dir, count, size, seed):
+def plan_library(lfw_dir, negatives_dir, count, size, seed, faces_per_photo=FACES_PER_PHOTO):
     """[(photo relpath, canvas size, [(identity, role, lfw-dev photo)])] for the composites, and
     [(relpath, source)] for the negatives copied in. Drawn from one seeded generator."""
     rng = random.Random(seed)
@@ -112,7 +113,7 @@ def plan_library(lfw_dir, negatives_dir, count, size, seed):
 
     negatives = sorted(p for p in negatives_dir.glob("*/*") if p.is_file()) if negatives_dir.is_dir() else []
     copied = [(f"negatives/{p.parent.name}-{p.name.replace(' ', '_')}", p) for p in negatives]
-    counts = [rng.randint(1, 4) for _ in range(count - len(copied))]
+    counts = [rng.randint(*faces_per_photo) for _ in range(count - len(copied))]
     extra = [(photo, slot) for photo, faces in enumerate(counts) for slot in range(1, faces)]
     chosen = set(rng.sample(extra, min(len(bystanders), round(BYSTANDER_SHARE * len(extra)))))
 
@@ -155,13 +156,13 @@ def _weighted_sample(rng, items, weights, k):
 def render_photo(job):
     """Paste one photo's faces (its own generator: the result does not depend on the workers);
     its truth rows."""
-    relpath, canvas_size, faces, folder, no_face_photos, seed = job
+    relpath, canvas_size, faces, folder, no_face_photos, seed, face_sides = job
     rng = random.Random(f"{seed}/{relpath}")
     canvas = background(rng, canvas_size, no_face_photos)
-    largest = min(FACE_SIDES[1], min(canvas_size) / 3)
+    largest = min(face_sides[1], min(canvas_size) / 3)
     rows, boxes = [], []
     for identity, role, source in faces:
-        side = math.exp(rng.uniform(math.log(FACE_SIDES[0]), math.log(largest)))
+        side = math.exp(rng.uniform(math.log(face_sides[0]), math.log(largest)))
         centre = free_place(rng, canvas_size, side, boxes)
         if centre is None:
             continue
@@ -173,16 +174,30 @@ def render_photo(job):
     return rows
 
 
-def make_library(folder, lfw_dir, negatives_dir, count, size, seed, workers):
-    """Write the library into folder (photos/, then truth.tsv); reuse it when truth.tsv exists."""
+def library_folder(seed, count, size, faces_per_photo=FACES_PER_PHOTO, face_sides=FACE_SIDES):
+    """Where a library is kept: /tmp/fc-library-v<version>-<seed>-<count>-<W>x<H>, and
+    -faces<a>-<b>-px<c>-<d> when its faces per photo or sizes are not the defaults."""
+    name = f"/tmp/fc-library-v{LIBRARY_VERSION}-{seed}-{count}-{size[0]}x{size[1]}"
+    if (tuple(faces_per_photo), tuple(face_sides)) != (FACES_PER_PHOTO, FACE_SIDES):
+        name += "-faces{}-{}-px{}-{}".format(*faces_per_photo, *face_sides)
+    return Path(name)
+
+
+def make_library(
+    folder, lfw_dir, negatives_dir, count, size, seed, workers, faces_per_photo=FACES_PER_PHOTO, face_sides=FACE_SIDES
+):
+    """Write the library into folder (photos/, then truth.tsv); reuse it when truth.tsv exists.
+    `faces_per_photo` (least, most) and `face_sides` (px, least, most) as the module says."""
     truth_path = folder / "truth.tsv"
     if not truth_path.exists():
-        photos, copied = plan_library(lfw_dir, negatives_dir, count, size, seed)
+        photos, copied = plan_library(lfw_dir, negatives_dir, count, size, seed, faces_per_photo)
         (folder / "photos" / "negatives").mkdir(parents=True, exist_ok=True)
         for relpath, source in copied:
             shutil.copyfile(source, folder / "photos" / relpath)
         no_face = sorted((negatives_dir / "no_face").glob("*")) if negatives_dir.is_dir() else []
-        jobs = [(relpath, canvas, faces, folder / "photos", no_face, seed) for relpath, canvas, faces in photos]
+        jobs = [
+            (relpath, canvas, faces, folder / "photos", no_face, seed, face_sides) for relpath, canvas, faces in photos
+        ]
         with ProcessPoolExecutor(workers) as pool:
             rows = [row for photo_rows in pool.map(render_photo, jobs, chunksize=8) for row in photo_rows]
         with open(str(truth_path) + ".tmp", "w", newline="") as handle:
@@ -393,6 +408,8 @@ def main():
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--cores", type=int, default=2)
     parser.add_argument("--configfile", type=Path, default=PROJECT_ROOT / "config.yaml")
+    parser.add_argument("--faces-per-photo", type=int, nargs=2, default=FACES_PER_PHOTO, metavar=("LEAST", "MOST"))
+    parser.add_argument("--face-sides", type=int, nargs=2, default=FACE_SIDES, metavar=("LEAST", "MOST"), help="px")
     parser.add_argument("--library", type=Path, help="default /tmp/fc-library-v<version>-<seed>-<photos>-<size>")
     parser.add_argument("--workdir", type=Path, help="default: the library's folder + '-run' (wiped first)")
     parser.add_argument("--make-only", action="store_true", help="make the library, do not run the workflow")
@@ -401,11 +418,12 @@ def main():
     lfw_dir, negatives = args.datasets / "lfw-dev", args.datasets / "negatives"
     if not lfw_dir.is_dir():
         sys.exit(f"{lfw_dir} is absent: see ../shared/datasets/README.md")
-    library = args.library or Path(f"/tmp/fc-library-v{LIBRARY_VERSION}-{args.seed}-{args.photos}-{args.size}")
+    crowd = {"faces_per_photo": tuple(args.faces_per_photo), "face_sides": tuple(args.face_sides)}
+    library = args.library or library_folder(args.seed, args.photos, size, **crowd)
     workdir = args.workdir or Path(f"{library}-run")
 
     started = time.perf_counter()
-    truth = make_library(library, lfw_dir, negatives, args.photos, size, args.seed, args.cores)
+    truth = make_library(library, lfw_dir, negatives, args.photos, size, args.seed, args.cores, **crowd)
     print(f"library {library}: {time.perf_counter() - started:.0f} s (0 when reused)", flush=True)
     if args.make_only:
         return
