@@ -66,7 +66,7 @@ class YunetDetector(Detector):
             "default": "auto",
             "description": "what runs the network: auto, onnxruntime for copies under a megapixel (where "
             "OpenVINO's cost per call outweighs) and for larger ones whichever of the two runs a part of the "
-            "first faster on this CPU (OpenVINO, computing in bfloat16 where the CPU has it, is 2.2x onnxruntime's "
+            "first faster on this CPU (OpenVINO, computing in bfloat16 where the CPU has it, is about 2x onnxruntime's "
             "speed on a phone's photo with AMX, about 1.1x without); openvino; or onnxruntime, on a GPU where its "
             "onnxruntime-gpu build finds one (CUDA), else on the CPU",
         },

@@ -44,7 +44,7 @@ CONVOLUTIONS = 53
 # images, but each change of image size costs it about a millisecond (bench/results.md).
 OPENVINO_FROM_PIXELS = 1_000_000
 # runtime auto, from OPENVINO_FROM_PIXELS: the runtime that runs a part of this size (h, w) of the
-# first such image faster. OpenVINO's bfloat16 is 2.2 x onnxruntime's speed on a CPU with AMX (Intel
+# first such image faster. OpenVINO's bfloat16 is about 2 x onnxruntime's speed on a CPU with AMX (Intel
 # Xeon 4th generation and later), about 1.1 x on one with AVX-512 BF16 alone (AMD EPYC 4th
 # generation; bench/results.md). A part: timing a 12 MP copy twice in each would cost 0.5-1 s a job.
 TIMED_PART = (768, 1024)
