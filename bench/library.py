@@ -15,27 +15,27 @@ How a library is made (seeded: the same seed, size and count give the same files
   photos. Zipf-like counts: the k-th (by lfw-dev photos, most first) appears with weight 1/k, so
   a few are in many scenes and the last in a few (600 photos: 216 faces down to 5). Each scene
   pastes the person's next lfw-dev photo (shuffled, again from the first once all are used).
-- faces per scene: one to four (uniform). The first is always family; of the others
-  BYSTANDER_SHARE are bystanders: lfw-dev people outside the family. NEWCOMER_SHARE (70 %) of the
-  bystander faces, spread at random, are someone met for the first time (the next of the
+- faces per scene: one to four (uniform; `--faces-per-photo`). The first is always family; of the
+  others BYSTANDER_SHARE are bystanders: lfw-dev people outside the family. NEWCOMER_SHARE (70 %)
+  of the bystander faces, spread at random, are someone met for the first time (the next of the
   bystanders, shuffled), while there are some: the 2,849 last to about 4,000 bystander faces (4,500
   photos), so at 20,000 photos 16 % are. The other bystander faces are someone met before (any of
   them alike: those met early are met again most; neighbours, friends): at 600 photos most
-  bystanders are seen once and the most-seen in 8 photos, at 20,000 a bystander is in 6 photos
-  on average (up to about 50). No person is twice in a scene.
+  bystanders are seen once and the most-seen in 8 photos, at 20,000 a bystander is in 6 photos on
+  average (up to about 50). No person is twice in a scene.
 - the photos pasted: a person's lfw-dev photos whose pasted oval would carry no other face (someone
   beside the person, found by yuface; kept for later libraries in OWN_PHOTOS_CACHE); a bystander
   with none of those is not met again: pasted again, the photo would bring that someone back.
 - each face is seen anew (draw_look: no two faces of a library are one photo seen alike, though a
   family person's photo is pasted in up to ~40 scenes at 20,000 photos): mirrored half the time,
-  exposure, white balance, gamma and saturation changed, another part of the photo shown around
-  the face (the oval's size and centre), the face a little wider or narrower; and its size drawn
-  log-uniformly from 40 to 400 px (at most a third of the photo's short side), turned up to 20
-  degrees, BLUR_SHARE of the faces blurred (Gaussian, radius 0.5-2 % of the face's size: 0.2-0.8 px
-  at 40 px, 2-8 px at 400 px), pasted through the soft oval (bench/composites.py: the photo scaled
-  so that its face box is the drawn size) at a free place (none within half a face of another).
-  Backgrounds as bench/detection.py's composites: a no-face photo of negatives/ stretched over the
-  canvas, or a noisy colour gradient.
+  exposure, white balance, gamma and saturation changed, another part of the photo shown around the
+  face (the oval's size and centre), the face a little wider or narrower; and its size drawn
+  log-uniformly from 40 to 400 px (`--face-sides`; at most a third of the photo's short side),
+  turned up to 20 degrees, BLUR_SHARE of the faces blurred (Gaussian, radius 0.5-2 % of the face's
+  size: 0.2-0.8 px at 40 px, 2-8 px at 400 px), pasted through the soft oval (bench/composites.py:
+  the photo scaled so that its face box is the drawn size) at a free place (none within half a face
+  of another). Backgrounds as bench/detection.py's composites: a no-face photo of negatives/
+  stretched over the canvas, or a noisy colour gradient.
 - ground truth: truth.tsv beside the photos, a row per pasted face: photo, box (the face, as
   bench/detection.py boxes it), identity, role (family or bystander), size, blur, source (the
   lfw-dev photo), burst (its first photo, empty for none) and look: a digest of the lfw-dev photo's
@@ -73,7 +73,8 @@ age in each file's name: 002A07.JPG, person 2 at 7); the bystanders are lfw-dev'
 
 The library is kept in /tmp/fc-library-v<LIBRARY_VERSION>-<seed>-<n>-<size>/ (a growing-up
 family's: -v<LIBRARY_VERSION>-fgnet-<seed>-... of the held-out people, -fgnet-tune-<seed>-...,
--fgnet-p002-p004-<seed>-...; photos/, truth.tsv written last) and reused by later runs. Then
+-fgnet-p002-p004-<seed>-...; and -faces<a>-<b>-px<c>-<d> after it when its faces per scene or
+their sizes are not the defaults; photos/, truth.tsv written last) and reused by later runs. Then
 the real workflow runs in a fresh folder:
 `snakemake --cores 2 --configfile config.yaml --config photos=LIBRARY/photos`, and this prints:
 
@@ -164,6 +165,7 @@ BURST_EXPOSURE_STEP = 0.015
 # yuface's finding per lfw-dev photo (another face in the pasted oval): slow, kept for all libraries.
 OWN_PHOTOS_CACHE = Path("/tmp/fc-lfw-dev-another-face.tsv")
 FACE_SIDES = (40, 400)
+FACES_PER_PHOTO = (1, 4)
 MOST_TURN = 20
 BLUR_SHARE = 0.2
 BLUR_OF_SIZE = (0.005, 0.02)
@@ -215,13 +217,13 @@ GROWING_UP_COLUMNS = ["age", "born"]
 # --- making a library ---------------------------------------------------------------------------
 
 
-def plan_library(lfw_dir, negatives_dir, count, size, seed, own, growing_up=None):
+def plan_library(lfw_dir, negatives_dir, count, size, seed, own, growing_up=None, faces_per_photo=FACES_PER_PHOTO):
     """[(photo relpath, canvas size, [(identity, role, photo pasted)], burst, shot, taken)] for the
     composites (burst: the burst's first photo, "" for a photo of no burst; shot: its place in the
     burst, from 0; taken: when, a datetime, or None for an lfw family's photo), and [(relpath,
     source)] for the negatives copied in. Drawn from one seeded generator. own: {person: their
     lfw-dev photos whose pasted oval carries no other face}; growing_up: a GrowingFamily, the
-    family instead of lfw-dev people."""
+    family instead of lfw-dev people; faces_per_photo: (least, most) faces a scene."""
     rng = random.Random(seed)
     people = {folder.name: sorted(folder.glob("*.jpg")) for folder in sorted(lfw_dir.iterdir()) if folder.is_dir()}
     if growing_up:
@@ -235,7 +237,7 @@ def plan_library(lfw_dir, negatives_dir, count, size, seed, own, growing_up=None
     negatives = sorted(p for p in negatives_dir.glob("*/*") if p.is_file()) if negatives_dir.is_dir() else []
     copied = [(f"negatives/{p.parent.name}-{p.name.replace(' ', '_')}", p) for p in negatives]
     shots = plan_shots(rng, count - len(copied))
-    counts = [rng.randint(1, 4) for _ in shots]
+    counts = [rng.randint(*faces_per_photo) for _ in shots]
     extra = [(scene, slot) for scene, faces in enumerate(counts) for slot in range(1, faces)]
     chosen = set(rng.sample(extra, round(BYSTANDER_SHARE * len(extra))))
     first_met = set(rng.sample(range(len(chosen)), min(len(newcomers), round(NEWCOMER_SHARE * len(chosen)))))
@@ -429,18 +431,20 @@ def render_photo(job):
     """Paste one photo's faces; its truth rows. The scene's generator draws the background, places and
     looks (a burst's shots share them); the photo's own generator moves each face of a shot of a
     burst a little (the result does not depend on the workers). taken: when, written into the EXIF
-    (None: no EXIF); face_boxes: {photo pasted: its face's box} for photos not of lfw-dev."""
-    relpath, canvas_size, faces, folder, no_face_photos, seed, burst, shot, taken, face_boxes = job
+    (None: no EXIF); face_boxes: {photo pasted: its face's box} for photos not of lfw-dev; face_sides
+    (least, most px), last and optional: FACE_SIDES when the job leaves it out."""
+    relpath, canvas_size, faces, folder, no_face_photos, seed, burst, shot, taken, face_boxes = job[:10]
+    face_sides = job[10] if len(job) > 10 else FACE_SIDES
     scene_rng = random.Random(f"{seed}/{burst or relpath}")
     shot_rng = random.Random(f"{seed}/{relpath}")
     canvas = background(scene_rng, canvas_size, no_face_photos)
     quality = scene_rng.randint(75, 95)
-    largest = min(FACE_SIDES[1], min(canvas_size) / 3)
+    largest = min(face_sides[1], min(canvas_size) / 3)
     # Shots of a burst brighten step by step (the light changing): no two see a face alike.
     exposure = 1 + BURST_EXPOSURE_STEP * shot
     rows, boxes = [], []
     for identity, role, source in faces:
-        side = math.exp(scene_rng.uniform(math.log(FACE_SIDES[0]), math.log(largest)))
+        side = math.exp(scene_rng.uniform(math.log(face_sides[0]), math.log(largest)))
         centre = free_place(scene_rng, canvas_size, side, boxes)
         blur = side * scene_rng.uniform(*BLUR_OF_SIZE) if scene_rng.random() < BLUR_SHARE else 0.0
         angle, look = scene_rng.uniform(-MOST_TURN, MOST_TURN), draw_look(scene_rng)
@@ -476,9 +480,31 @@ def _moved_a_little(rng, side, centre, angle):
     return side * (1 + rng.uniform(-BURST_MOVE, BURST_MOVE)), centre, angle + rng.uniform(-BURST_TURN, BURST_TURN)
 
 
-def make_library(folder, lfw_dir, negatives_dir, count, size, seed, workers, growing_up=None):
+def library_folder(seed, count, size, faces_per_photo=FACES_PER_PHOTO, face_sides=FACE_SIDES, kind=""):
+    """Where a library is kept: /tmp/fc-library-v<version>-<kind><seed>-<count>-<W>x<H> (kind: "" for
+    an lfw family, "fgnet-" ... for a growing-up one), and -faces<a>-<b>-px<c>-<d> after it when its
+    faces per scene or their sizes are not the defaults."""
+    name = f"fc-library-v{LIBRARY_VERSION}-{kind}{seed}-{count}-{size[0]}x{size[1]}"
+    if (tuple(faces_per_photo), tuple(face_sides)) != (FACES_PER_PHOTO, FACE_SIDES):
+        name += "-faces{}-{}-px{}-{}".format(*faces_per_photo, *face_sides)
+    return Path("/tmp") / name
+
+
+def make_library(
+    folder,
+    lfw_dir,
+    negatives_dir,
+    count,
+    size,
+    seed,
+    workers,
+    growing_up=None,
+    faces_per_photo=FACES_PER_PHOTO,
+    face_sides=FACE_SIDES,
+):
     """Write the library into folder (photos/, then truth.tsv); reuse it when truth.tsv exists.
-    growing_up: fgnet-dev's folders of the people to make the family of, instead of lfw-dev's."""
+    growing_up: fgnet-dev's folders of the people to make the family of, instead of lfw-dev's;
+    faces_per_photo (least, most) and face_sides (px, least, most) as the module says."""
     truth_path = folder / "truth.tsv"
     if not truth_path.exists():
         with ProcessPoolExecutor(workers) as pool:
@@ -491,14 +517,26 @@ def make_library(folder, lfw_dir, negatives_dir, count, size, seed, workers, gro
                     for person in growing_up
                 }
                 family = GrowingFamily(random.Random(f"{seed}/growing-up"), photos)
-            photos, copied = plan_library(lfw_dir, negatives_dir, count, size, seed, own, family)
+            photos, copied = plan_library(lfw_dir, negatives_dir, count, size, seed, own, family, faces_per_photo)
             (folder / "photos" / "negatives").mkdir(parents=True, exist_ok=True)
             for relpath, source in copied:
                 shutil.copyfile(source, folder / "photos" / relpath)
             no_face = sorted((negatives_dir / "no_face").glob("*")) if negatives_dir.is_dir() else []
             out = folder / "photos"
             jobs = [
-                (relpath, canvas, faces, out, no_face, seed, burst, shot, taken, _boxes_of(faces, face_boxes))
+                (
+                    relpath,
+                    canvas,
+                    faces,
+                    out,
+                    no_face,
+                    seed,
+                    burst,
+                    shot,
+                    taken,
+                    _boxes_of(faces, face_boxes),
+                    face_sides,
+                )
                 for relpath, canvas, faces, burst, shot, taken in photos
             ]
             rows = [row for photo_rows in pool.map(render_photo, jobs, chunksize=8) for row in photo_rows]
@@ -803,10 +841,15 @@ def main():
     parser.add_argument("--cores", type=int, default=2)
     parser.add_argument("--configfile", type=Path, default=PROJECT_ROOT / "config.yaml")
     parser.add_argument(
+        "--faces-per-photo", type=int, nargs=2, default=FACES_PER_PHOTO, metavar=("LEAST", "MOST"), help="a scene's"
+    )
+    parser.add_argument("--face-sides", type=int, nargs=2, default=FACE_SIDES, metavar=("LEAST", "MOST"), help="px")
+    parser.add_argument(
         "--library",
         type=Path,
         help="default /tmp/fc-library-v<version>-<seed>-<photos>-<size>; an fgnet family's: "
-        "-v<version>-fgnet-<seed>-... (held-out people), -fgnet-tune-..., -fgnet-p002-p004-...",
+        "-v<version>-fgnet-<seed>-... (held-out people), -fgnet-tune-..., -fgnet-p002-p004-...; "
+        "-faces<a>-<b>-px<c>-<d> after it for faces per photo or sides not the defaults",
     )
     parser.add_argument("--workdir", type=Path, help="default: the library's folder + '-run' (wiped first)")
     parser.add_argument("--make-only", action="store_true", help="make the library, do not run the workflow")
@@ -815,6 +858,11 @@ def main():
     lfw_dir, negatives = args.datasets / "lfw-dev", args.datasets / "negatives"
     if not lfw_dir.is_dir():
         sys.exit(f"{lfw_dir} is absent: see ../shared/datasets/README.md")
+    crowd = {"faces_per_photo": tuple(args.faces_per_photo), "face_sides": tuple(args.face_sides)}
+    if not 1 <= crowd["faces_per_photo"][0] <= crowd["faces_per_photo"][1]:
+        sys.exit("--faces-per-photo: 1 <= LEAST <= MOST")
+    if not 0 < crowd["face_sides"][0] <= crowd["face_sides"][1]:
+        sys.exit("--face-sides: 0 < LEAST <= MOST")
     growing_up, kind = None, ""
     if args.family == "fgnet":
         fgnet_dir = args.datasets / "fgnet-dev"
@@ -825,12 +873,11 @@ def main():
         except ValueError as error:
             sys.exit(str(error))
         kind = "fgnet-" if args.family_people == "held-out" else f"fgnet-{args.family_people.replace(',', '-')}-"
-    name = f"fc-library-v{LIBRARY_VERSION}-{kind}{args.seed}-{args.photos}-{args.size}"
-    library = args.library or Path("/tmp") / name
+    library = args.library or library_folder(args.seed, args.photos, size, kind=kind, **crowd)
     workdir = args.workdir or Path(f"{library}-run")
 
     started = time.perf_counter()
-    truth = make_library(library, lfw_dir, negatives, args.photos, size, args.seed, args.cores, growing_up)
+    truth = make_library(library, lfw_dir, negatives, args.photos, size, args.seed, args.cores, growing_up, **crowd)
     print(f"library {library}: {time.perf_counter() - started:.0f} s (0 when reused)", flush=True)
     if args.make_only:
         return

@@ -211,7 +211,7 @@ class BatchProcessor:
             min_size=self.min_size,
         )
         scaled = [face.scaled(photo.scale) for face in faces]
-        chips, landmarks = self.embedder.align(photo.rgb, scaled)
+        chips, landmarks = self.embedder.align(photo.image if self.embedder.cuts_from_image else photo.rgb, scaled)
         record = {
             "image_size": list(photo.original_size),
             "faces": [

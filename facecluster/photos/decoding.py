@@ -263,4 +263,5 @@ def _to_rgb(image):
     if image.mode in ("RGBA", "LA", "PA"):
         background = Image.new("RGBA", image.size, (255, 255, 255, 255))
         return Image.alpha_composite(background, image.convert("RGBA")).convert("RGB")
-    return image.convert("RGB")
+    # convert() of an RGB image is a copy of it (0.02-0.04 s for a 12 MP photo).
+    return image if image.mode == "RGB" else image.convert("RGB")

@@ -99,6 +99,22 @@ def test_an_lfw_family_library_is_planned_and_rendered_as_before(lfw_dir, tmp_pa
     assert rows.hexdigest() == "c13efdb46b1c08ccfdadfd5d7c426fbd64409c3bd31fce5b651b13b69a30e4f3"
 
 
+def test_crowded_photos_have_the_faces_and_sizes_asked_for_in_a_folder_of_their_own(lfw_dir, tmp_path):
+    """--faces-per-photo and --face-sides (bench/phone_speed.py's crowded photos): the default
+    library keeps its folder, another one gets a folder of its own."""
+    own = every_photo_own(lfw_dir)
+    photos, _ = library.plan_library(lfw_dir, DATASETS / "negatives", 66, (1200, 900), 1, own, None, (5, 8))
+    assert {len(faces) for _, _, faces, _, _, _ in photos} == {5, 6, 7, 8}
+    relpath, canvas, faces, burst, shot, taken = photos[0]
+    rows = library.render_photo((relpath, canvas, faces, tmp_path, [], 1, burst, shot, taken, {}, (40, 120)))
+    assert rows and all(float(row[7]) < 1.5 * 120 for row in rows)
+    assert (
+        str(library.library_folder(1, 46, (4032, 3024))) == f"/tmp/fc-library-v{library.LIBRARY_VERSION}-1-46-4032x3024"
+    )
+    crowded = library.library_folder(1, 46, (4032, 3024), (5, 8), (40, 240))
+    assert crowded.name.endswith("-1-46-4032x3024-faces5-8-px40-240")
+
+
 @pytest.fixture(scope="session")
 def fgnet_dir(datasets):
     if not (datasets / "fgnet-dev").is_dir():

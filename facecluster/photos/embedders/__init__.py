@@ -40,6 +40,8 @@ class Embedder(Component):
     """
 
     thresholds = None
+    # Whether align() takes the photo as a PIL image as well as an array (batch gives it the image).
+    cuts_from_image = False
     cut_rule = None
     naming_rule = None
     # What to do where clustering or naming needs a threshold the embedder was not calibrated for.

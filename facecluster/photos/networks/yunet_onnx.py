@@ -17,13 +17,17 @@ per stride 8, 16 and 32, the raw class, box, landmark and objectness maps;
 """
 
 import ctypes
+import logging
 import threading
+import time
 from functools import cached_property
 from pathlib import Path
 
 import numpy as np
 
 from facecluster.photos.networks.onnx_session import onnx_session, openvino_model, stamped_model
+
+logger = logging.getLogger(__name__)
 
 STRIDES = (8, 16, 32)
 PAD = 32
@@ -42,6 +46,11 @@ CONVOLUTIONS = 53
 # runtime auto: OpenVINO from this many pixels, onnxruntime under: OpenVINO is faster on large
 # images, but each change of image size costs it about a millisecond (bench/results.md).
 OPENVINO_FROM_PIXELS = 1_000_000
+# runtime auto, from OPENVINO_FROM_PIXELS: the runtime that runs a part of this size (h, w) of the
+# first such image faster. OpenVINO's bfloat16 is about 2 x onnxruntime's speed on a CPU with AMX (Intel
+# Xeon 4th generation and later), about 1.1 x on one with AVX-512 BF16 alone (AMD EPYC 4th
+# generation; bench/results.md). A part: timing a 12 MP copy twice in each would cost 0.5-1 s a job.
+TIMED_PART = (768, 1024)
 # The layout of build_model's graphs; a saved model of another layout is not used (onnx_session).
 # 2: the image as decoded (RGB uint8, channels last), made float planes in the graph.
 GRAPH_FORMAT = 2
@@ -169,25 +178,49 @@ def save_model(path):
 class YunetNetwork:
     """The ONNX model, each call on one thread: `(rgb image, score threshold) -> (scores, boxes, landmarks)`.
 
-    `runtime`: "auto" (OpenVINO for images of OPENVINO_FROM_PIXELS and more, onnxruntime for
-    smaller ones), "openvino" or "onnxruntime" (on a GPU where onnxruntime has one); up to
-    `concurrent` calls run at once, from as many threads; `precision`: OpenVINO's
-    (networks.onnx_session.openvino_model). OpenVINO is compiled at its first call.
+    `runtime`: "auto" (onnxruntime for images under OPENVINO_FROM_PIXELS, the faster of the two on
+    this CPU for larger ones, timed on the first), "openvino" or "onnxruntime" (on a GPU where
+    onnxruntime has one); up to `concurrent` calls run at once, from as many threads; `precision`:
+    OpenVINO's (networks.onnx_session.openvino_model). OpenVINO is compiled at its first call.
     """
 
     def __init__(self, path, runtime="auto", concurrent=1, precision=None):
         self._path, self._runtime, self._concurrent, self._precision = path, runtime, concurrent, precision
         self._session = None if runtime == "openvino" else onnx_session(path, 1, GRAPH_FORMAT)
+        self._choosing = threading.Lock()
+        self._large_runtime = None if runtime == "auto" else runtime
 
     @cached_property
     def _openvino(self):
         return _openvino_runner(self._path, self._concurrent, self._precision)
 
+    def _runner(self, name):
+        return self._openvino if name == "openvino" else lambda inputs: self._session.run(None, inputs)
+
     def _run(self, inputs):
         height, width = inputs["image"].shape[1:3]
-        if self._runtime == "openvino" or (self._runtime == "auto" and height * width >= OPENVINO_FROM_PIXELS):
-            return self._openvino(inputs)
-        return self._session.run(None, inputs)
+        if self._runtime == "auto" and height * width < OPENVINO_FROM_PIXELS:
+            return self._session.run(None, inputs)
+        with self._choosing:
+            if self._large_runtime is None:
+                self._large_runtime = self._faster_runtime(inputs["image"])
+        return self._runner(self._large_runtime)(inputs)
+
+    def _faster_runtime(self, image):
+        """The runtime ("openvino" or "onnxruntime") that runs a TIMED_PART of `image` (1, H, W, 3) faster: the
+        second of two calls each, the first setting up for the size (wall time: OpenVINO runs in its
+        own thread)."""
+        part = {"image": np.ascontiguousarray(image[:, : TIMED_PART[0], : TIMED_PART[1]])}
+        seconds = {}
+        for name in ("openvino", "onnxruntime"):
+            run = self._runner(name)
+            run(part)
+            started = time.perf_counter()
+            run(part)
+            seconds[name] = time.perf_counter() - started
+        faster = min(seconds, key=seconds.get)
+        logger.info("YuNet on large copies: %s (a part timed: %s)", faster, seconds)
+        return faster
 
     def __call__(self, rgb, score_threshold):
         """Faces of an RGB image (h, w, 3) uint8 scoring at least score_threshold, before suppression:
