@@ -114,6 +114,7 @@ import hashlib
 import itertools
 import json
 import math
+import multiprocessing
 import os
 import random
 import re
@@ -507,7 +508,8 @@ def make_library(
     faces_per_photo (least, most) and face_sides (px, least, most) as the module says."""
     truth_path = folder / "truth.tsv"
     if not truth_path.exists():
-        with ProcessPoolExecutor(workers) as pool:
+        # Spawned, not forked: a process whose models started threads (a test run's) deadlocks forked workers.
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
             own = own_photos(lfw_dir, pool)
             face_boxes, family = {}, None
             if growing_up:
