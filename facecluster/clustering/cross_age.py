@@ -40,11 +40,13 @@ import numpy as np
 from facecluster.clustering.dendrogram import BLOCK_ROWS, condensed_distances
 from facecluster.clustering.labels import canonical_labels
 
-# Two groups of faces weighed across the years (step 2, and the suggestions), chosen on
-# bench/growing_up.py's tune people: the faces of each nearest in time to the other's years; the
-# share of a group's dates that may lie within the other's years (pieces of one child follow each
-# other in time: two children of the same years are two people, or step 1 would have joined them);
-# the evidence a join needs, and a suggestion; the suggestions a person gets at most.
+# Two groups of faces weighed across the years (steps 2 and 3, and the suggestions), chosen on
+# bench/growing_up.py's tune people: the faces of each nearest in time to the other's years (step
+# 3, suggestions); the share of a group's dates that may lie within the other's years (pieces of
+# one child follow each other in time: two children of the same years are two people, or step 1
+# would have joined them); the mean evidence a join needs in step 2, and in step 3; the faces a
+# group needs to be joined (a stranger met once is not); the evidence a suggestion needs; the
+# suggestions a person gets at most.
 NEAREST_IN_TIME = 3
 MAX_OVERLAP = 0.25
 JOIN_FROM = 0.0
