@@ -64,7 +64,8 @@ def sort_faces(Y, photo_ids, spec, *, truth=None, scored=True, earlier=None, yea
 
     1. cut_faces: the clusterer (spec.method) clusters Y once per K of spec.k, or finds K
        itself (agglomerative: cut in the folder's gap near spec.threshold, by spec.cut_rule; with
-       `years` and the rule's age rule, by the faces' dates instead: cut_by_dates, and no step 3).
+       `years` and the rule's age rule, by the faces' dates instead: cut_by_dates; and no step 3
+       for dated faces, placed or cut).
     2. apply_cannot_link: with spec.cannot_link, where a photo has several faces in a cluster
        the one nearest the cluster's mean stays and the others each leave to a cluster of
        their own (a person is never twice in one photo).
@@ -93,15 +94,17 @@ def sort_faces(Y, photo_ids, spec, *, truth=None, scored=True, earlier=None, yea
 
 def sweep_faces(Y, photo_ids, spec, notes, earlier=None, years=None) -> tuple[dict, float]:
     """Steps 1 to 4 of sort_faces: ({K: (n,) canonical labels}, the cut); `notes` gets what each decided."""
-    by_dates = earlier is None and spec.k is None and cuts_by_dates(Y, spec, years)
-    if by_dates:
-        labels_by_k, cut = {0: cut_by_dates(Y, years, photo_ids, spec.cut_rule.ages, notes)}, None
+    dated = spec.k is None and cuts_by_dates(Y, spec, years)
+    if dated and earlier is None:
+        # New faces are placed later at the folder cut's floor: the dates cut at no one distance.
+        cut = spec.cut_rule.floor * spec.threshold
+        labels_by_k = {0: cut_by_dates(Y, years, photo_ids, spec.cut_rule.ages, notes)}
     elif earlier is None:
         labels_by_k, cut = cut_faces(Y, spec, notes)
     else:
         labels_by_k, cut = place_new_faces(Y, photo_ids, earlier, spec, notes), earlier.cut
     labels_by_k = apply_cannot_link(labels_by_k, Y, photo_ids, spec, notes)
-    if not by_dates:  # the dates weighed every pair already; the join's limit is fitted to the folder cut
+    if not dated:  # the dates weighed every pair already; the join's limit is fitted to the folder cut
         labels_by_k = join_persons(labels_by_k, Y, photo_ids, spec, notes)
     labels_by_k = attach_others(labels_by_k, Y, photo_ids, spec, notes)
     if spec.k is None:  # the clusterer found K: key the result by it

@@ -25,7 +25,7 @@ from facecluster.clustering import set_aside as quality
 from facecluster.clustering.metrics import matched_confusion
 from facecluster.clustering.reduce import reduce
 from facecluster.clustering.sample import sample_faces
-from facecluster.clustering.sort import NEW, Earlier, cuts_by_dates, sort_faces
+from facecluster.clustering.sort import NEW, Earlier, sort_faces
 from facecluster.clustering.spec import SortSpec
 from facecluster.naming.corrections import read_corrections
 from facecluster.naming.known import KnownPeople
@@ -180,8 +180,6 @@ def sort_experiment(embeddings, faces, settings, state=None, years=None):
         if years and settings["use_dates"]:
             face_years = np.array([years.get(photo_id, np.nan) for photo_id in photo_ids], np.float64)
         earlier = _earlier_sorting(state, [keys[i] for i in kept], spec, settings, digest)
-        if earlier is not None and cuts_by_dates(Y, spec, face_years):  # dated faces are cut by dates, in full
-            earlier = None
         sorting = sort_faces(Y, photo_ids, spec, truth=truth, earlier=earlier, years=face_years)
         coords = Y if Y.shape[1] == 2 else reduce(X, method="pca", components=2)[0]
         summary.update(

@@ -102,7 +102,7 @@ def test_sort_faces_with_no_date_is_the_sorting_without_dates():
     assert np.array_equal(undated.labels, sort_faces(Y, photo_ids, spec).labels)
     assert undated.cut is not None
     dated = sort_faces(Y, photo_ids, spec, years=np.arange(len(Y), dtype=float) % 12 + 2000)
-    assert dated.cut is None  # cut by dates: the next run sorts every face again
+    assert dated.cut == RULE.floor * 1.138  # new faces are placed at the folder cut's floor
     assert dated.notes[0].startswith("cut by the capture dates: 24 of 24 faces dated")
     years = np.arange(len(Y), dtype=float) % 12 + 2000
     no_age_rule = replace(spec, cut_rule=replace(RULE, ages=None))  # an embedder none is fitted to
