@@ -353,6 +353,12 @@
   }
 
   // ---- the views -------------------------------------------------------------------------
+  // A button of the lists to check: its label shown (and as its tooltip), what it does, and what a
+  // screen reader says of it (which face or person it acts on).
+  function button(id, label, action, spoken) {
+    return el("button", { type: "button", id: id, onclick: action, "aria-label": spoken, title: label }, label);
+  }
+
   function el(tag, attributes, ...children) {
     const node = document.createElement(tag);
     Object.entries(attributes || {}).forEach(([key, value]) => {
@@ -578,29 +584,19 @@
                   : el(
                       "p",
                       { class: "near-actions" },
-                      el(
-                        "button",
-                        {
-                          type: "button",
-                          id: "move-near-" + n.face,
-                          onclick: () => moveOut([n.face], other),
-                          "aria-label": "Move face " + face + " of " + fileName(photo) + " from " + own + " to " + other,
-                          title: "Move to " + other,
-                        },
-                        "Move to " + other
+                      button(
+                        "move-near-" + n.face,
+                        "Move to " + other,
+                        () => moveOut([n.face], other),
+                        "Move face " + face + " of " + fileName(photo) + " from " + own + " to " + other
                       ),
                       confirmed.has(faceKey(photo, face))
                         ? el("span", { class: "badge" }, "kept with " + own)
-                        : el(
-                            "button",
-                            {
-                              type: "button",
-                              id: "confirm-" + n.face,
-                              onclick: () => confirmFace(n.face),
-                              "aria-label": "Face " + face + " of " + fileName(photo) + " is " + own,
-                              title: "It is " + own,
-                            },
-                            "It is " + own
+                        : button(
+                            "confirm-" + n.face,
+                            "It is " + own,
+                            () => confirmFace(n.face),
+                            "Face " + face + " of " + fileName(photo) + " is " + own
                           )
                     )
               )
@@ -648,25 +644,17 @@
                 : el(
                     "p",
                     { class: "near-actions" },
-                    el(
-                      "button",
-                      {
-                        type: "button",
-                        id: "merge-ages-" + s.person + "-" + s.other,
-                        onclick: () => merge(keep, into),
-                        "aria-label": "Merge " + into + " into " + keep + ": one person",
-                      },
-                      "One person: merge"
+                    button(
+                      "merge-ages-" + s.person + "-" + s.other,
+                      "One person: merge",
+                      () => merge(keep, into),
+                      "Merge " + into + " into " + keep + ": one person"
                     ),
-                    el(
-                      "button",
-                      {
-                        type: "button",
-                        id: "apart-ages-" + s.person + "-" + s.other,
-                        onclick: () => keepApart(names[0], names[1]),
-                        "aria-label": names[0] + " and " + names[1] + " are two people",
-                      },
-                      "Two people"
+                    button(
+                      "apart-ages-" + s.person + "-" + s.other,
+                      "Two people",
+                      () => keepApart(names[0], names[1]),
+                      names[0] + " and " + names[1] + " are two people"
                     )
                   )
             )
