@@ -9,7 +9,7 @@ from urllib.parse import quote
 
 from facecluster.clustering.clusterers import CLUSTERERS
 from facecluster.clustering.set_aside import REASONS
-from facecluster.outputs.people_folders import read_people
+from facecluster.outputs.people_folders import CONTACT_SHEET, read_people
 from facecluster.photos.dates import read_dates
 from facecluster.photos.ledger import read_ledger
 from facecluster.tables import OTHERS
@@ -117,13 +117,13 @@ def _people(summary, folder, out_dir):
     if persons:
         lines += ["| person | photos | faces |", "|---|---:|---:|"]
         for row in persons[:INDEX_PERSONS]:
-            sheet = _link(folder / row.folder / "contact_sheet.png", out_dir)
+            sheet = _link(folder / row.folder / CONTACT_SHEET, out_dir)
             lines.append(f"| [{row.folder}]({sheet}) | {row.photos} | {row.faces} |")
         if len(persons) > INDEX_PERSONS:
             lines.append(f"| ... {len(persons) - INDEX_PERSONS} more in people/people.tsv | | |")
         lines.append("")
     for row in persons[:SHOWN_SHEETS]:
-        lines += [f"![{row.folder}]({_link(folder / row.folder / 'contact_sheet.png', out_dir)})", ""]
+        lines += [f"![{row.folder}]({_link(folder / row.folder / CONTACT_SHEET, out_dir)})", ""]
     if len(persons) > SHOWN_SHEETS:
         lines += ["Every other person's contact sheet: follow their name in the table (people/<person>/).", ""]
     return lines

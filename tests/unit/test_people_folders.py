@@ -7,8 +7,9 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from facecluster.outputs.assignments import Assignment, write_assignments
+from facecluster.outputs.assignments import Assignment, read_chip, write_assignments
 from facecluster.outputs.people_folders import (
+    CONTACT_SHEET,
     FACE_STORE,
     contact_sheet_pages,
     draw_contact_sheet,
@@ -69,7 +70,7 @@ def edit(rows, change):
 @pytest.mark.parametrize("mode", ["symlink", "copy"])
 def test_each_edit_leaves_the_folders_a_fresh_build_makes_and_reuses_the_face_files(tmp_path, faces, mode):
     people = fresh(tmp_path, faces, mode)
-    kept = [name for name in os.listdir(people / "person_0002") if name != "contact_sheet.png"]
+    kept = [name for name in os.listdir(people / "person_0002") if name != CONTACT_SHEET]
     inode = {name: os.lstat(people / "person_0002" / name).st_ino for name in kept}
     edits = [
         lambda f: replace(f, person="Ann Lee") if f.person == "person_0002" else f,  # rename
@@ -92,7 +93,7 @@ def test_each_edit_leaves_the_folders_a_fresh_build_makes_and_reuses_the_face_fi
         stored = {path.name: path.stat().st_ino for path in (people / FACE_STORE).iterdir()}
         if number == 0:
             store = stored
-        # No face's PNG is written again, not even after a person is hidden, then shown again.
+        # No face image is written again, not even after a person is hidden, then shown again.
         assert stored == store, f"edit {number}"
 
 
@@ -129,8 +130,8 @@ def test_others_pages_a_run_did_not_change_keep_their_files(tmp_path, faces, mon
     assignments = tmp_path / "assignments.tsv"
     write_assignments(assignments, rows)
     write_people_folders(assignments, people)
-    pages = sorted(path.name for path in (people / "others").glob("contact_sheet*.png"))
-    assert pages == ["contact_sheet.png", "contact_sheet_2.png", "contact_sheet_3.png", "contact_sheet_4.png"]
+    pages = sorted(path.name for path in (people / "others").glob("contact_sheet*.jpg"))
+    assert pages == ["contact_sheet.jpg", "contact_sheet_2.jpg", "contact_sheet_3.jpg", "contact_sheet_4.jpg"]
     inode = {name: os.lstat(people / "others" / name).st_ino for name in pages}
 
     # A new photo's bystander: the third page gets it, the first its count; the others are kept.
@@ -139,5 +140,20 @@ def test_others_pages_a_run_did_not_change_keep_their_files(tmp_path, faces, mon
     assert write_people_folders(assignments, people) == ["others"]
 
     kept = {name for name in pages if os.lstat(people / "others" / name).st_ino == inode[name]}
-    assert kept == {"contact_sheet_2.png", "contact_sheet_4.png"}
+    assert kept == {"contact_sheet_2.jpg", "contact_sheet_4.jpg"}
     assert files(people) == files(fresh(tmp_path, grown, "symlink"))
+
+
+def test_a_chip_read_alone_is_the_one_numpy_loads(tmp_path):
+    stack = np.random.default_rng(0).integers(0, 256, size=(3, 128, 128, 3), dtype=np.uint8)
+    np.save(tmp_path / "one.chips.npy", stack)
+    with open(tmp_path / "two.chips.npy", "wb") as handle:  # the header's length in 4 bytes
+        np.lib.format.write_array(handle, stack, version=(2, 0))
+    for name in ("one.chips.npy", "two.chips.npy"):
+        for index in range(3):
+            assert np.array_equal(read_chip(tmp_path / name, index), stack[index])
+        with pytest.raises(IndexError):
+            read_chip(tmp_path / name, 3)
+    (tmp_path / "text.npy").write_text("not numpy")
+    with pytest.raises(ValueError, match="not a .npy file"):
+        read_chip(tmp_path / "text.npy", 0)

@@ -351,7 +351,7 @@ def photos_of(rows, positions):
 def people_folders(people):
     """{folder: the photos in it} of a people folder (its face store aside)."""
     return {
-        folder.name: {f.name for f in folder.iterdir() if f.suffix == ".jpg"}
+        folder.name: {f.name for f in folder.iterdir() if f.is_symlink()}  # the photos are links
         for folder in people.iterdir()
         if folder.is_dir() and folder.name != FACE_STORE
     }

@@ -168,11 +168,11 @@ def test_people_folders_hold_each_cluster_with_photos_and_faces(four_people):
     assert [row.folder for row in index] == ["person_0001", "person_0002", "person_0003", "person_0004"]
     assert sum(row.faces for row in index) == 40
     folder = people / index[0].folder
-    links = sorted(p for p in folder.iterdir() if p.suffix == ".jpg")
-    assert len(links) == index[0].photos and all(p.is_symlink() for p in links)
+    links = sorted(p for p in folder.iterdir() if p.is_symlink())
+    assert len(links) == index[0].photos and all(p.suffix == ".jpg" and ".face" not in p.name for p in links)
     assert all(p.resolve().is_file() for p in links)
-    assert len(list(folder.glob("*.face0.png"))) == index[0].faces
-    assert Image.open(folder / "contact_sheet.png").size[1] > 80
+    assert len(list(folder.glob("*.face0.jpg"))) == index[0].faces
+    assert Image.open(folder / "contact_sheet.jpg").size[1] > 80
     copied = four_people / "results/experiments/unknown_k/people/person_0001"
     assert not any(p.is_symlink() for p in copied.iterdir())
 
@@ -195,8 +195,8 @@ def test_the_report_opens_with_the_people_and_no_image_is_over_4096_px(four_peop
     people = summary["people"]
     assert people["person_faces"] + people["others_faces"] + sum(people["set_aside"].values()) == 40
     assert f"{people['persons']} persons: {people['person_faces']} faces" in report
-    assert "| [person_0001](people/person_0001/contact_sheet.png) |" in report
-    assert "![person_0001](people/person_0001/contact_sheet.png)" in report
+    assert "| [person_0001](people/person_0001/contact_sheet.jpg) |" in report
+    assert "![person_0001](people/person_0001/contact_sheet.jpg)" in report
     assert "true person (right)" in report  # a labelled folder's scatter has both panels
     for image in (four_people / "results/experiments").rglob("*.png"):
         with Image.open(image) as opened:

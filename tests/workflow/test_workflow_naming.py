@@ -78,7 +78,7 @@ def test_one_name_per_person_in_folders_tables_and_sheets(known_people):
     assert {row.folder for row in index} == persons
     assert {"obama", "biden", "kit_harington"} <= persons
     assert all((people / person).is_dir() for person in persons)
-    assert len(list((people / "obama").glob("*.face*.png"))) == 2  # one folder for both photos of him
+    assert len(list((people / "obama").glob("*.face*.jpg"))) == 2  # one folder for both photos of him
     summary = json.loads((known_people / "experiments/named/metrics.json").read_text())
     assert summary["naming"]["known"]["obama"] == 2
     (problem,) = summary["naming"]["corrections"]
@@ -89,7 +89,7 @@ def test_one_name_per_person_in_folders_tables_and_sheets(known_people):
     # An unlabelled folder's report shows what applies to it: no confusion matrix, no true person.
     assert report.startswith("# Experiment `named`\n\n## People\n")
     assert "(plots/confusion.png)" not in report and "true person" not in report
-    assert "[obama](people/obama/contact_sheet.png) | 2 | 2 |" in report
+    assert "[obama](people/obama/contact_sheet.jpg) | 2 | 2 |" in report
     # The reference photos went through the per-photo stage, with a ledger.
     ledger = read_tsv(known_people / "named-known/dlib/ledger.tsv")
     assert len(ledger) == 10 and sorted(row["status"] for row in ledger).count("embedded") == 9
