@@ -134,6 +134,10 @@ def dataset_file_stamps(wildcards):
     return PLAN.file_stamps(wildcards.dataset)
 
 
+def dataset_picasa_contacts(wildcards):
+    return SPEC.datasets[wildcards.dataset].settings.get("picasa_contacts", "")
+
+
 def dataset_settings(wildcards):
     return SPEC.datasets[wildcards.dataset].job_settings()
 

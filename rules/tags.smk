@@ -1,5 +1,5 @@
-# The names people gave already: the face regions in a dataset's photos and their sidecars
-# (photo.jpg.xmp, photo.xmp), read from the listing without decoding a photo
+# The names people gave already: the face regions in a dataset's photos, their sidecars
+# (photo.jpg.xmp, photo.xmp) and Picasa's .picasa.ini files, read from the listing without decoding a photo
 # (facecluster/photos/tags.py). Its own job: a sidecar edited reruns this and the naming,
 # never a photo's detection (the stamps of the folder's files are its parameter).
 
@@ -20,7 +20,9 @@ rule read_tags:
         mem_mb=1000,
         runtime=30,
     params:
-        # Changes when a file of the folder is added, removed or changed (size, mtime).
+        # Changes when a file of the folder (or Picasa's contacts file) is added, removed or
+        # changed (size, mtime).
         stamps=dataset_file_stamps,
+        picasa_contacts=dataset_picasa_contacts,
     script:
         "../scripts/read_tags.py"

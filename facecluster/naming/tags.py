@@ -24,13 +24,15 @@ from dataclasses import dataclass, field
 
 from facecluster.naming.names import name_problem
 from facecluster.photos.faces import record_path
+from facecluster.photos.tags import is_picasa_ini
 from facecluster.tables import tsv_writer
 
 MIN_OVERLAP = 0.5
 MAX_SIZE_RATIO = 6.0
 # Which of several tags of one face is the face's: the sidecars (the later edits) before the photo's
-# own XMP, digiKam's name before Lightroom's; MWG before Microsoft's, boxes before IPTC's names.
-FORMAT_ORDER = {"mwg": 0, "mp": 1, "iptc": 2}
+# own XMP, digiKam's name before Lightroom's, Picasa's file (a program long retired) last; MWG before
+# Microsoft's, boxes before IPTC's names.
+FORMAT_ORDER = {"mwg": 0, "mp": 1, "iptc": 2, "picasa": 3}
 
 USED = "used"
 
@@ -116,8 +118,8 @@ def _tag_photo(tags, faces, face_rows, tag_rows, image_size):
     statuses = {}
     candidates = defaultdict(list)  # face row -> [(precedence, tag index)]
     sources = list(dict.fromkeys(tag.source for tag in tag_rows))
-    # Sidecars first (as listed: photo.jpg.xmp, then photo.xmp), the photo's own XMP last.
-    source_rank = {s: (s == "embedded", i) for i, s in enumerate(sources)}
+    # Sidecars first (as listed: photo.jpg.xmp, then photo.xmp), then the photo's own XMP, then Picasa's.
+    source_rank = {s: (2 if is_picasa_ini(s) else s == "embedded", i) for i, s in enumerate(sources)}
     usable = []
     for index, tag in enumerate(tag_rows):
         if tag.problem:

@@ -27,7 +27,7 @@ from facecluster.photos.decoding import RejectedPhoto, decode_bytes, read_bytes
 from facecluster.photos.detectors import downscale, make_detector, select_faces
 from facecluster.photos.embedders import make_embedder
 from facecluster.photos.ledger import LedgerRow, write_ledger
-from facecluster.photos.tags import is_sidecar_name
+from facecluster.photos.tags import is_picasa_ini, is_sidecar_name
 
 logger = logging.getLogger(__name__)
 
@@ -156,6 +156,8 @@ class BatchProcessor:
     def _read(self, member):
         """A ledger row, and the decoded photo still to compute (None when cached or rejected)."""
         row = LedgerRow(id=member["id"], path=member["path"], label=member["label"])
+        if is_picasa_ini(member["path"]):
+            return row.reject("Picasa's face file, not a photo: its face tags are read (tags.tsv)"), None
         if member["hidden"]:
             return row.reject("hidden file (its name or a folder above it starts with '.')"), None
         if is_sidecar_name(member["path"]):

@@ -10,7 +10,15 @@ One), matched without regard to case. Three forms are read:
 - Microsoft's people regions (MP:RegionInfo / MPRI:Regions, Windows Photo Gallery): a
   PersonDisplayName and a Rectangle "x, y, w, h" (top-left corner and size, fractions);
 - IPTC Extension's PersonInImage: names without a box (the naming gives one to the photo's only
-  face, else lists it as a hint).
+  face, else lists it as a hint);
+- Picasa's faces: the `.picasa.ini` of the photo's folder, its section `[photo name]` holding
+  `faces=rect64(<hex>),<contact id>;...`, each name found by its contact id in the file's
+  `[Contacts2]` section (`<id>=<name>;;`, Picasa 3.9) or in Picasa's `contacts.xml` (`<contact
+  id=... name=...>`, a file of Picasa's own data, named by the dataset's `picasa_contacts`).
+  Read as exiftool's `picasa_faces.config` (shipped with exiftool, config_files/) reads them: the
+  hex number, without its leading zeros, is four 16-bit numbers, left, top, right and bottom, each
+  over 65535; a box of a JPEG is an MWG region's (the file's exiftool converts it to one as it is);
+  contact ffffffffffffffff is a face Picasa left unnamed.
 
 Boxes come out as the photo is displayed, its EXIF orientation applied, as the per-photo stage's
 boxes are: the MWG guidelines (2.0, 5.9) apply a region to the stored image, to be turned with it
@@ -29,6 +37,7 @@ the table's row, and the photo is sorted all the same.
 import csv
 import math
 import os
+import re
 from dataclasses import astuple, dataclass, fields
 from pathlib import PurePosixPath
 from xml.etree.ElementTree import ParseError
@@ -59,7 +68,10 @@ NS = {
     "photoshop": "http://ns.adobe.com/photoshop/1.0/",
     "xmp": "http://ns.adobe.com/xap/1.0/",
 }
-FORMATS = ("mwg", "mp", "iptc")
+FORMATS = ("mwg", "mp", "iptc", "picasa")
+# Picasa's file of each folder (Picasa 3 hides it; Picasa 2 wrote Picasa.ini).
+PICASA_INI_NAMES = (".picasa.ini", "picasa.ini")
+PICASA_UNNAMED = "ffffffffffffffff"
 
 
 def q(name):
@@ -137,16 +149,18 @@ def sidecars_of(relpath, listed):
     return [listed[n.lower()] for n in dict.fromkeys(filter(None, names)) if n.lower() in listed]
 
 
-def read_folder_tags(entries):
+def read_folder_tags(entries, picasa_contacts=None):
     """The TagRows of a dataset's photos (PhotoEntry-like: id, relpath, path, hidden), in listing order.
 
-    Sidecars (by name) are read for the photos they belong to; a file that is no photo Pillow opens
-    is read for sidecars only (a HEIC's own XMP is not read)."""
+    Sidecars (by name) are read for the photos they belong to, and each folder's Picasa file for its
+    photos (picasa_contacts: the path of Picasa's contacts.xml, or None); a file that is no photo
+    Pillow opens is read for sidecars only (a HEIC's own XMP is not read)."""
     listed = {e.relpath.lower(): e.relpath for e in entries}
     by_relpath = {e.relpath: e for e in entries}
+    picasa = PicasaFaces(entries, picasa_contacts)
     rows = []
     for entry in entries:
-        if entry.hidden or is_sidecar_name(entry.relpath):
+        if entry.hidden or is_sidecar_name(entry.relpath) or is_picasa_ini(entry.relpath):
             continue
         header = photo_header(entry.path)
         sources = [("embedded", header.xmp)] if header.xmp else []
@@ -164,7 +178,132 @@ def read_folder_tags(entries):
                 box, region_problem = displayed_box(region, header)
                 problem = region.problem or region_problem
                 rows.append(TagRow(entry.id, entry.relpath, source, region.format, region.name, *box, problem))
+        source, regions, problem = picasa.of(entry.relpath)
+        if problem:
+            rows.append(TagRow(entry.id, entry.relpath, source, "picasa", "", *NO_BOX, problem))
+        for region in regions:
+            box, region_problem = displayed_box(region, header)
+            problem = region.problem or region_problem
+            rows.append(TagRow(entry.id, entry.relpath, source, region.format, region.name, *box, problem))
     return rows
+
+
+def is_picasa_ini(relpath):
+    """Whether a file of the folder is Picasa's face file of its folder (read for its tags, not a photo)."""
+    return PurePosixPath(relpath).name.lower() in PICASA_INI_NAMES
+
+
+class PicasaFaces:
+    """The Picasa faces of a dataset's photos: each folder's Picasa file, read once, and the names
+    of Picasa's contacts.xml (picasa_contacts, when given)."""
+
+    def __init__(self, entries, picasa_contacts=None):
+        self._files = {}  # folder (lower case) -> the Picasa file's entry
+        for entry in entries:
+            if is_picasa_ini(entry.relpath):
+                folder = str(PurePosixPath(entry.relpath).parent).lower()
+                # .picasa.ini before Picasa.ini: the file Picasa 3 writes
+                if folder not in self._files or PurePosixPath(entry.relpath).name.startswith("."):
+                    self._files[folder] = entry
+        self._read = {}
+        self._contacts_path = picasa_contacts
+        self._contacts, self._contacts_problem = None, ""
+
+    def of(self, relpath):
+        """(the Picasa file's relpath, [Region] of the photo relpath, problem) ("" and [] when none)."""
+        path = PurePosixPath(relpath)
+        entry = self._files.get(str(path.parent).lower())
+        if entry is None:
+            return "", [], ""
+        if entry.relpath not in self._read:
+            self._read[entry.relpath] = self._read_file(entry)
+        names, faces, problem = self._read[entry.relpath]
+        if problem:
+            return entry.relpath, [], problem
+        regions = []
+        for box, contact in faces.get(path.name.lower(), []):
+            if contact == PICASA_UNNAMED:
+                continue  # a face Picasa found and nobody named
+            name = names.get(contact) or self.contacts().get(contact)
+            if name:
+                regions.append(Region("picasa", name, box))
+            elif box is None:
+                regions.append(Region("picasa", "", None, problem=f"a face that is not rect64(hex),id: {contact!r}"))
+            else:
+                regions.append(Region("picasa", "", None, problem=self._unnamed(contact, entry.relpath)))
+        return entry.relpath, regions, ""
+
+    def _read_file(self, entry):
+        data, problem = read_sidecar(entry.path)
+        if problem:
+            return {}, {}, problem.replace("sidecar", "Picasa file")
+        return read_picasa_ini(data)
+
+    def contacts(self):
+        """{contact id: name} of Picasa's contacts.xml (read once; empty when not given or unreadable)."""
+        if self._contacts is None:
+            self._contacts = {}
+            if self._contacts_path:
+                self._contacts, self._contacts_problem = read_picasa_contacts(self._contacts_path)
+        return self._contacts
+
+    def _unnamed(self, contact, relpath):
+        missing = f"Picasa contact {contact} has no name: no [Contacts2] entry in {relpath}"
+        if not self._contacts_path:
+            return f"{missing}, and no picasa_contacts (Picasa's contacts.xml) given"
+        if self._contacts_problem:
+            return f"{missing}; {self._contacts_problem}"
+        return f"{missing}, nor in {self._contacts_path}"
+
+
+def read_picasa_ini(data):
+    """({contact id: name} of its [Contacts2] section, {photo name, lower case: [(box, contact id)]},
+    problem) of a Picasa file's bytes; box: (x, y, w, h) of the top-left corner and size, fractions
+    of the photo (None for a face not written as rect64(hex),id: its text in place of the id)."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        text = data.decode("cp1252", errors="replace")  # Picasa on Windows, before UTF-8
+    names, faces, section = {}, {}, ""
+    for line in text.splitlines():
+        line = line.strip()
+        if line.startswith("[") and line.endswith("]"):
+            section = line[1:-1]
+        elif "=" in line and section.lower() == "contacts2":
+            contact, value = line.split("=", 1)
+            name = value.split(";", 1)[0].strip()
+            if name:
+                names[contact.strip().lower()] = name
+        elif line.lower().startswith("faces=") and section:
+            for item in filter(None, line[len("faces=") :].split(";")):
+                faces.setdefault(section.lower(), []).append(_picasa_face(item.strip()))
+    return names, faces, ""
+
+
+def _picasa_face(item):
+    """(box, contact id) of one `rect64(<hex>),<id>` of a faces= line; (None, item) when it is not one."""
+    match = re.fullmatch(r"rect64\(([0-9a-fA-F]{1,16})\),([0-9a-fA-F]{1,16})", item)
+    if match is None:
+        return None, item
+    number = int(match.group(1), 16)
+    left, top, right, bottom = (((number >> shift) & 0xFFFF) / 65535 for shift in (48, 32, 16, 0))
+    return (left, top, right - left, bottom - top), match.group(2).lower()
+
+
+def read_picasa_contacts(path):
+    """({contact id: name}, problem) of Picasa's contacts.xml (its <contact id=... name=...> elements),
+    parsed as the XMP is (defusedxml)."""
+    data, problem = read_sidecar(path)
+    if problem:
+        return {}, problem.replace("sidecar", f"Picasa's contacts file {path}")
+    root, problem = parse_xmp(data)
+    if root is None:
+        return {}, f"Picasa's contacts file {path}: {problem.replace('XMP', 'XML')}"
+    return {
+        contact.get("id", "").strip().lower(): contact.get("name", "").strip()
+        for contact in root.iter("contact")
+        if contact.get("id") and contact.get("name", "").strip()
+    }, ""
 
 
 @dataclass(frozen=True)
@@ -442,9 +581,9 @@ def listed_entries(listing_path):
         ]
 
 
-def read_listing_tags(listing_path, out_path):
+def read_listing_tags(listing_path, out_path, picasa_contacts=None):
     """Rule read_tags: the tags of every photo of a dataset's listing (photos.tsv) into tags.tsv;
-    returns the rows written."""
-    rows = read_folder_tags(listed_entries(listing_path))
+    returns the rows written. picasa_contacts: Picasa's contacts.xml, or None."""
+    rows = read_folder_tags(listed_entries(listing_path), picasa_contacts)
     write_tags(out_path, rows)
     return rows

@@ -17,7 +17,7 @@ from facecluster.photos.decoding import RejectedPhoto, check_header
 from facecluster.photos.detectors import DETECTORS
 from facecluster.photos.embedders import EMBEDDERS
 from facecluster.photos.listing import entries_for, list_photos, make_batches
-from facecluster.photos.tags import is_sidecar_name
+from facecluster.photos.tags import is_picasa_ini, is_sidecar_name
 from facecluster.registry import PREPARED_MODELS
 from facecluster.tables import tsv_writer
 from facecluster.workflow.config import ConfigError
@@ -41,6 +41,10 @@ def _file_stamp(path):
     except OSError:
         return None
     return f"{stat.st_size}:{stat.st_mtime_ns}"
+
+
+def _holds_tags_only(relpath):
+    return is_sidecar_name(relpath) or is_picasa_ini(relpath)
 
 
 def model_inputs(settings):
@@ -145,11 +149,13 @@ class Plan:
 
     def file_stamps(self, dataset):
         """A digest of every file of a local dataset with its size and modification time (a
-        download's files are pinned: its listing's digest): rule read_tags reruns when a sidecar or
-        a photo changes."""
+        download's files are pinned: its listing's digest), and of Picasa's contacts file where the
+        dataset names one: rule read_tags reruns when a sidecar, a Picasa file or a photo changes."""
+        contacts = self.spec.datasets[dataset].settings.get("picasa_contacts")
+        stamp = f"\0{contacts}\0{_file_stamp(contacts)}" if contacts else ""
         if self.spec.datasets[dataset].download is not None:
-            return self.listing_digest(dataset)
-        digest = hashlib.sha256()
+            return self.listing_digest(dataset) + stamp
+        digest = hashlib.sha256(stamp.encode("utf-8", "surrogateescape"))
         for entry in self.entries(dataset):
             digest.update(f"\0{entry.relpath}\0{_file_stamp(entry.path)}".encode("utf-8", "surrogateescape"))
         return digest.hexdigest()
@@ -165,8 +171,9 @@ class Plan:
                 "path": e.path,
                 "label": e.label,
                 "hidden": e.hidden,
-                # A sidecar is no photo, whatever it holds: its edits rerun rule read_tags alone.
-                **({"stamp": _file_stamp(e.path)} if stamped and not is_sidecar_name(e.relpath) else {}),
+                # A sidecar (or Picasa's file) is no photo, whatever it holds: its edits rerun rule
+                # read_tags alone.
+                **({"stamp": _file_stamp(e.path)} if stamped and not _holds_tags_only(e.relpath) else {}),
             }
             for e in self.batches(dataset)[batch]
         ]

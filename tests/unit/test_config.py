@@ -130,6 +130,10 @@ def test_photos_replaces_the_datasets_and_experiments_by_one_folder_sorted_witho
     [
         (2019, {"path": "2019", "labels": "none"}),  # --config photos=2019 arrives as a number
         ({"path": "family", "labels": "folders"}, {"path": "family", "labels": "folders"}),
+        (  # Picasa's names of the faces in the folders' .picasa.ini files
+            {"path": "family", "picasa_contacts": "contacts.xml"},
+            {"path": "family", "labels": "none", "picasa_contacts": "contacts.xml"},
+        ),
     ],
 )
 def test_photos_other_forms(photos, dataset):
@@ -142,7 +146,8 @@ def test_photos_other_forms(photos, dataset):
         (None, "photos: None is not a folder to sort, or {path: FOLDER, labels: folders or none}"),
         (
             {"path": "x", "label": "folders"},
-            "unknown key photos.label (allowed here: corrections, face_tags, find, known, labels, path)",
+            "unknown key photos.label (allowed here: corrections, face_tags, find, known, labels, path, "
+            "picasa_contacts)",
         ),
         ({"path": "x", "labels": "people"}, "photos.labels: 'people' is not one of ['folders', 'none']"),
     ],

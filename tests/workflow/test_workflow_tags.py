@@ -1,7 +1,8 @@
-"""Names people gave already, end to end: face tags exiftool wrote into photos and sidecars are read by
-rule read_tags, put on the right faces, name the untagged faces of the same person, a disagreement is
-listed in the report and the review pages; a sidecar edited reruns no detection; `facecluster xmp
-write --into-sidecars` writes the names back, and the next run reads the user's tags alone."""
+"""Names people gave already, end to end: face tags exiftool wrote into photos and sidecars, and a
+Picasa file, are read by rule read_tags, put on the right faces, name the untagged faces of the same
+person, a disagreement is listed in the report and the review pages; a sidecar edited reruns no
+detection; `facecluster xmp write --into-sidecars` writes the names back, and the next run reads the
+user's tags alone."""
 
 import json
 import shutil
@@ -50,6 +51,14 @@ def tagged(lfw_dir, tmp_path_factory):
     heads = [(HUGO, (50 + 0, 35, 195, 210)), (VLADIMIR, (250 + 55, 35, 250 + 195, 210))]
     exiftool_write(photos / "three.jpg.xmp", {"XMP-mwg-rs:RegionInfo": mwg_regions(750, 250, heads)})
     exiftool_write(vladimir[1].with_name(vladimir[1].name + ".xmp"), region(HUGO))
+    # Picasa's file of Hugo's folder: his third photo named there (HEAD as rect64: four 16-bit
+    # fractions, left, top, right and bottom), a face Picasa left unnamed on his fourth.
+    head = "rect64(3d7028f6c28fd1eb)"  # (0.24, 0.16, 0.76, 0.82)
+    (hugo[0].parent / ".picasa.ini").write_text(
+        f"[Contacts2]\n6b1c2d3e4f5a6b7c={HUGO};;\n[{hugo[2].name}]\nfaces={head},6b1c2d3e4f5a6b7c\n"
+        f"[{hugo[3].name}]\nfaces={head},ffffffffffffffff\n",
+        encoding="utf-8",
+    )
     write_config(
         work,
         {"mine": {"path": str(photos), "labels": "none"}},
@@ -86,6 +95,7 @@ def test_each_name_is_read_onto_its_face_and_names_the_untagged_faces_of_that_pe
     assert sorted((row["photo"].split("/photos/")[1], row["name"], row["status"]) for row in table) == sorted(
         [
             (f"Hugo_Chavez/{sorted((tagged / 'photos/Hugo_Chavez').glob('*.jpg'))[0].name}", HUGO, "used"),
+            (f"Hugo_Chavez/{sorted((tagged / 'photos/Hugo_Chavez').glob('*.jpg'))[2].name}", HUGO, "used"),
             (f"Vladimir_Putin/{sorted((tagged / 'photos/Vladimir_Putin').glob('*.jpg'))[0].name}", VLADIMIR, "used"),
             (f"Vladimir_Putin/{sorted((tagged / 'photos/Vladimir_Putin').glob('*.jpg'))[1].name}", HUGO, "used"),
             ("three.jpg", HUGO, "used"),
@@ -93,12 +103,12 @@ def test_each_name_is_read_onto_its_face_and_names_the_untagged_faces_of_that_pe
         ]
     )
     sources = {row["source"] for row in table}
-    assert "embedded" in sources and "three.jpg.xmp" in sources
+    assert "embedded" in sources and "three.jpg.xmp" in sources and "Hugo_Chavez/.picasa.ini" in sources
 
 
 def test_the_disagreement_is_in_the_report_and_first_in_the_review_pages(tagged):
     report = (tagged / "results/experiments/mine/report.md").read_text()
-    assert "face tags in the photos and sidecars: 5 read, 5 used, 1 disputed" in report
+    assert "face tags in the photos and sidecars: 6 read, 6 used, 1 disputed" in report
     assert "**tags disputed**" in report and f"{VLADIMIR} (2 faces), {HUGO} (1 face)" in report
     data = (tagged / "results/experiments/mine/review/data.js").read_text()
     found = json.loads(data[data.index("{") : data.rindex("}") + 1])
@@ -107,6 +117,8 @@ def test_the_disagreement_is_in_the_report_and_first_in_the_review_pages(tagged)
     ledger = read_tsv(tagged / "results/mine/dlib/ledger.tsv")
     sidecars = [row for row in ledger if row["path"].endswith(".xmp")]
     assert len(sidecars) == 3 and all("XMP sidecar" in row["reason"] for row in sidecars)
+    (picasa,) = [row for row in ledger if row["path"].endswith(".picasa.ini")]
+    assert picasa["status"] == "rejected" and "Picasa's face file" in picasa["reason"]
 
 
 def test_a_sidecar_edited_is_read_again_without_detecting_a_face_again(tagged):
@@ -138,7 +150,7 @@ def test_names_written_back_into_the_sidecars_are_not_read_as_the_users_tags(tag
     run_snakemake(tagged)
 
     table = read_tsv(tagged / "results/experiments/mine/tags.tsv")
-    assert len(table) == 5 and {row["status"] for row in table} == {"used"}
+    assert len(table) == 6 and {row["status"] for row in table} == {"used"}
     assert {key: row["person"] for key, row in persons(tagged).items()} == before
 
 
