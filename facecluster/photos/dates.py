@@ -43,6 +43,7 @@ from facecluster.photos.tags import (
     descriptions,
     embedded_xmp,
     field,
+    is_picasa_ini,
     is_sidecar_name,
     listed_entries,
     parse_xmp,
@@ -212,14 +213,14 @@ class Found:
 
 def read_folder_dates(entries, now=None):
     """The DateRows of a dataset's photos (PhotoEntry-like: id, relpath, path, hidden), in listing
-    order; sidecars and hidden files have none. now: the run's time (aware; default: now)."""
+    order; sidecars, Picasa's files and hidden files have none. now: the run's time (aware; default: now)."""
     now = now or datetime.now(UTC)
     listed = {e.relpath.lower(): e.relpath for e in entries}
     by_relpath = {e.relpath: e for e in entries}
     return [
         photo_date(entry, [(s, by_relpath[s].path) for s in sidecars_of(entry.relpath, listed)], now)
         for entry in entries
-        if not (entry.hidden or is_sidecar_name(entry.relpath))
+        if not (entry.hidden or is_sidecar_name(entry.relpath) or is_picasa_ini(entry.relpath))
     ]
 
 
