@@ -135,7 +135,9 @@ rule people_folders:
         PATHS.benchmark("people_folders", "{experiment}")
     conda:
         "../envs/aggregate.yaml"
-    threads: 1
+    # A first build draws every face (50,000 at 20,000 photos) in two processes; a later run, the
+    # few faces that changed, in one.
+    threads: 2
     resources:
         mem_mb=2000,
         runtime=60,

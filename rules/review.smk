@@ -20,7 +20,8 @@ rule review_pages:
         PATHS.benchmark("review_pages", "{experiment}")
     conda:
         "../envs/aggregate.yaml"
-    threads: 1
+    # A first build makes every face's thumbnail (50,000 at 20,000 photos) in two processes.
+    threads: 2
     resources:
         mem_mb=2000,
         runtime=30,

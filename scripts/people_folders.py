@@ -12,6 +12,9 @@ from pathlib import Path
 from facecluster.outputs.people_folders import write_people_folders
 
 rebuilt = write_people_folders(
-    snakemake.input.assignments, Path(snakemake.output[0]).parent, mode=snakemake.params.mode
+    snakemake.input.assignments,
+    Path(snakemake.output[0]).parent,
+    mode=snakemake.params.mode,
+    workers=snakemake.threads,
 )
 logging.info("%d folders written: %s", len(rebuilt), ", ".join(rebuilt))

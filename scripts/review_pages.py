@@ -19,4 +19,5 @@ write_review(
     threshold=snakemake.params.threshold,
     corrections=snakemake.params.corrections,
     dates=snakemake.input.dates,
+    workers=snakemake.threads,
 )

@@ -35,7 +35,8 @@ from pathlib import Path
 from PIL import Image
 
 from facecluster.outputs import sheets
-from facecluster.outputs.assignments import LazyChips, read_assignments, write_assignments
+from facecluster.outputs.assignments import LazyChips, read_assignments, read_chip, write_assignments
+from facecluster.outputs.processes import in_processes
 from facecluster.tables import OTHERS, tsv_writer
 
 LINK_MODES = ("symlink", "copy")
@@ -95,14 +96,15 @@ def read_people(path) -> list[PeopleRow]:
         ]
 
 
-def write_people_folders(assignments_path, out_dir, *, mode="symlink"):
+def write_people_folders(assignments_path, out_dir, *, mode="symlink", workers=1):
     """Bring the folders under out_dir up to date with an experiment's assignments.tsv, people.tsv
     included; returns the persons whose folders were rewritten.
 
     Only the folders whose content changed since they were last written are rewritten (what they
     showed is kept beside them: SHOWN): a run after a correction or a day's new photos costs the
     persons it changed. With no such record (a first run, another mode, a face whose chips another
-    model made), every folder is written anew."""
+    model made), every folder is written anew. workers: processes that write the face images and
+    the contact sheets where there are many (facecluster.outputs.processes)."""
     _check_mode(mode)
     after = read_assignments(assignments_path)
     out_dir = Path(out_dir)
@@ -111,14 +113,37 @@ def write_people_folders(assignments_path, out_dir, *, mode="symlink"):
         shutil.rmtree(out_dir, ignore_errors=True)
         out_dir.mkdir(parents=True)
         before = []
+    store = out_dir / FACE_STORE
+    store.mkdir(exist_ok=True)
+    stored = set(os.listdir(store))
+    missing = [face for face in after if _stored_name(face) not in stored]
+    in_processes(
+        _write_faces, [(face.chips, face.face_index, str(store / _stored_name(face))) for face in missing], workers
+    )
     rebuilt = update_people_folders(before, after, out_dir, mode=mode)
     members = _members(after)  # once: found again for each person, 21 s of 105 at 10,000 photos
-    for person in rebuilt:
-        for page in _sheet_pages(person, members[person], after):
-            _draw_page(out_dir, person, page)
+    pages = [
+        (str(out_dir / person / name), [(face.chips, face.face_index) for face in in_page], title)
+        for person in rebuilt
+        for name, in_page, title in _sheet_pages(person, members[person], after)
+        if not (out_dir / person / name).exists()
+    ]
+    in_processes(_draw_pages, pages, workers, weight=lambda page: len(page[1]))
     _forget_other_faces(out_dir, after)
     record_shown(out_dir, mode, after)
     return rebuilt
+
+
+def _write_faces(jobs):
+    """Each face's image into the store: jobs are (chips file, face index, path)."""
+    for chips, index, path in jobs:
+        _save_face(read_chip(chips, index), Path(path))
+
+
+def _draw_pages(pages):
+    """Contact sheet pages: (path, [(chips file, face index)], title)."""
+    for path, where, title in pages:
+        sheets.face_grid(path, LazyChips(None, where), title=title)
 
 
 def record_shown(out_dir, mode, rows):

@@ -163,3 +163,16 @@ def test_a_chip_read_alone_is_the_one_numpy_loads(tmp_path):
     (tmp_path / "text.npy").write_text("not numpy")
     with pytest.raises(ValueError, match="not a .npy file"):
         read_chip(tmp_path / "text.npy", 0)
+
+
+def test_folders_written_by_two_processes_are_those_one_writes(tmp_path, faces, monkeypatch):
+    from facecluster.outputs import processes
+
+    monkeypatch.setattr(processes, "PARALLEL_FROM", 1)  # twelve faces: in two processes
+    assignments = tmp_path / "assignments.tsv"
+    write_assignments(assignments, faces)
+    write_people_folders(assignments, tmp_path / "two", workers=2)
+
+    one = fresh(tmp_path, faces, "symlink")
+    assert files(tmp_path / "two") == files(one)
+    assert sorted(os.listdir(tmp_path / "two" / FACE_STORE)) == sorted(os.listdir(one / FACE_STORE))

@@ -1,5 +1,7 @@
 """The review pages' "check these first" lists (facecluster.outputs.review)."""
 
+from types import SimpleNamespace
+
 import numpy as np
 from conftest import an_assignment
 
@@ -78,3 +80,22 @@ def test_a_persons_faces_go_by_the_clocks_date_the_undated_last_by_name():
     shown = [data["faces"][str(p)] for p in data["persons"][0]["faces"]]
     assert [face[0] for face in shown] == ["p5.jpg", "p4.jpg", "p2.jpg", "p3.jpg", "p10.jpg"]
     assert shown[0][6:] == ["1987-05", "exif:DateTimeOriginal"] and shown[3][6:] == ["", ""]
+
+
+def test_thumbnails_made_by_two_processes_are_those_one_makes(tmp_path, monkeypatch):
+    from facecluster.outputs import processes
+    from facecluster.outputs.review import refresh_thumbnails
+
+    stack = np.random.default_rng(0).integers(0, 256, size=(3, 128, 128, 3), dtype=np.uint8)
+    np.save(tmp_path / "photo.chips.npy", stack)
+    faces = [SimpleNamespace(chips=str(tmp_path / "photo.chips.npy"), face_index=i) for i in range(3)]
+    made = {}
+    for workers in (1, 2):
+        monkeypatch.setattr(processes, "PARALLEL_FROM", 1 if workers > 1 else 10**9)
+        folder = tmp_path / f"by-{workers}"
+        folder.mkdir()
+        (folder / "gone.jpg").write_bytes(b"a face no longer shown")
+        names = refresh_thumbnails(faces, [0, 1, 2], folder, workers=workers)
+        made[workers] = {path.name: path.read_bytes() for path in folder.iterdir()}
+        assert set(made[workers]) == names and len(names) == 3
+    assert made[1] == made[2]
