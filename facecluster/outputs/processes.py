@@ -7,15 +7,18 @@ PARALLEL_FROM = 2000
 
 def in_processes(work, items, workers, weight=lambda item: 1):
     """work(items), split over `workers` processes where the items weigh PARALLEL_FROM or more
-    (work: a module-level function of a list of picklable items); else in this process."""
+    (work: a function of a list of items); else in this process."""
     if workers <= 1 or sum(map(weight, items)) < PARALLEL_FROM:
         work(items)
         return
     from concurrent.futures import ProcessPoolExecutor
-    from multiprocessing import get_context
+    from multiprocessing import get_all_start_methods, get_context
 
     parts = [items[i :: workers * 4] for i in range(workers * 4)]  # interleaved: large pages spread out
-    # Spawned, not forked: a fork of a process whose libraries started threads may deadlock.
-    with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
+    # Forked where the system can: a spawned process imports the parent's main module again, and
+    # a Snakemake script's is the script itself, which must not run twice. The jobs that call this
+    # start no threads of their own (no model is loaded) and the children only encode images.
+    method = "fork" if "fork" in get_all_start_methods() else "spawn"
+    with ProcessPoolExecutor(workers, mp_context=get_context(method)) as pool:
         for _ in pool.map(work, parts):
             pass
