@@ -222,10 +222,10 @@ def _naming(naming):
 def _tags(tags):
     """The face tags read from the photos and sidecars: how many read, used, disputed, and why not."""
     if not tags or not tags["read_tags"]:
-        return ["- face tags in the photos and sidecars: not read (face_tags: false)"] if tags else []
+        return ["- face tags in the photos, sidecars and Picasa files: not read (face_tags: false)"] if tags else []
     named = ", ".join(f"{name} ({count(faces, 'face')})" for name, faces in tags["named"].items())
     lines = [
-        f"- face tags in the photos and sidecars: {tags['read']} read, {tags['used']} used, "
+        f"- face tags in the photos, sidecars and Picasa files: {tags['read']} read, {tags['used']} used, "
         f"{tags['disputed']} disputed" + (f"; people they name: {named}" if named else "") + " (tags.tsv)"
     ]
     lines += [f"- **tags disputed**: {dispute['text']}" for dispute in tags["disputes"]]

@@ -108,7 +108,7 @@ def test_each_name_is_read_onto_its_face_and_names_the_untagged_faces_of_that_pe
 
 def test_the_disagreement_is_in_the_report_and_first_in_the_review_pages(tagged):
     report = (tagged / "results/experiments/mine/report.md").read_text()
-    assert "face tags in the photos and sidecars: 6 read, 6 used, 1 disputed" in report
+    assert "face tags in the photos, sidecars and Picasa files: 6 read, 6 used, 1 disputed" in report
     assert "**tags disputed**" in report and f"{VLADIMIR} (2 faces), {HUGO} (1 face)" in report
     data = (tagged / "results/experiments/mine/review/data.js").read_text()
     found = json.loads(data[data.index("{") : data.rindex("}") + 1])
