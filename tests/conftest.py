@@ -382,3 +382,12 @@ def yunet_boxes(model_folder):
         return [tuple(float(v) for v in d.box) for d in detector.detect(rgb)]
 
     return boxes
+
+
+def folder_entries(folder):
+    """PhotoEntry-like rows of every file of a folder, as the listing gives them."""
+    files = sorted(p for p in Path(folder).rglob("*") if p.is_file())
+    return [
+        SimpleNamespace(id=p.name, relpath=p.relative_to(folder).as_posix(), path=str(p), hidden=p.name.startswith("."))
+        for p in files
+    ]

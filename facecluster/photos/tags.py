@@ -172,19 +172,21 @@ def read_folder_tags(entries, picasa_contacts=None):
                     rows.append(TagRow(entry.id, entry.relpath, source, "", "", *NO_BOX, problem))
                     continue
             regions, problem = regions_of(data)
-            if problem:
-                rows.append(TagRow(entry.id, entry.relpath, source, "", "", *NO_BOX, problem))
-            for region in regions:
-                box, region_problem = displayed_box(region, header)
-                problem = region.problem or region_problem
-                rows.append(TagRow(entry.id, entry.relpath, source, region.format, region.name, *box, problem))
+            rows += _region_rows(entry, header, source, "", regions, problem)
         source, regions, problem = picasa.of(entry.relpath)
-        if problem:
-            rows.append(TagRow(entry.id, entry.relpath, source, "picasa", "", *NO_BOX, problem))
-        for region in regions:
-            box, region_problem = displayed_box(region, header)
-            problem = region.problem or region_problem
-            rows.append(TagRow(entry.id, entry.relpath, source, region.format, region.name, *box, problem))
+        rows += _region_rows(entry, header, source, "picasa", regions, problem)
+    return rows
+
+
+def _region_rows(entry, header, source, kind, regions, problem):
+    """The TagRows of a document's regions of a photo, after a row for the problem that kept the
+    document (kind: its format, or "" for XMP) from being read, where there is one."""
+    rows = [TagRow(entry.id, entry.relpath, source, kind, "", *NO_BOX, problem)] if problem else []
+    for region in regions:
+        box, region_problem = displayed_box(region, header)
+        rows.append(
+            TagRow(entry.id, entry.relpath, source, region.format, region.name, *box, region.problem or region_problem)
+        )
     return rows
 
 

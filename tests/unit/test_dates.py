@@ -5,10 +5,9 @@ with a note; a photo without a date has none, whatever its file's modification t
 import os
 import shutil
 from datetime import UTC, datetime
-from types import SimpleNamespace
 
 import pytest
-from conftest import LFW_DIR, exiftool_write, heic_on_its_side
+from conftest import LFW_DIR, exiftool_write, folder_entries, heic_on_its_side
 from PIL import Image
 
 from facecluster.photos.dates import DateRow, parse_date, read_dates, read_folder_dates, read_listing_dates
@@ -43,18 +42,9 @@ def png(folder, name="scan.png"):
     return path
 
 
-def entries(folder):
-    """PhotoEntry-like rows of every file of a folder, as the listing gives them."""
-    files = sorted(p for p in folder.rglob("*") if p.is_file())
-    return [
-        SimpleNamespace(id=p.name, relpath=p.relative_to(folder).as_posix(), path=str(p), hidden=p.name.startswith("."))
-        for p in files
-    ]
-
-
 def dates(folder):
     """{relpath: DateRow} of a folder's photos, read as of NOW."""
-    return {row.relpath: row for row in read_folder_dates(entries(folder), now=NOW)}
+    return {row.relpath: row for row in read_folder_dates(folder_entries(folder), now=NOW)}
 
 
 def test_a_jpeg_date_taken_with_its_offset_and_one_without(folder):

@@ -9,7 +9,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from conftest import LFW_DIR, require_exiftool
+from conftest import LFW_DIR, folder_entries, require_exiftool
 from PIL import Image
 
 from facecluster.naming.tags import tag_faces
@@ -31,14 +31,6 @@ def rect64(left, top, right, bottom):
 
 def head(width=250, height=250, box=HEAD):
     return rect64(box[0] / width, box[1] / height, box[2] / width, box[3] / height)
-
-
-def entries(folder):
-    files = sorted(p for p in folder.rglob("*") if p.is_file())
-    return [
-        SimpleNamespace(id=p.name, relpath=p.relative_to(folder).as_posix(), path=str(p), hidden=p.name.startswith("."))
-        for p in files
-    ]
 
 
 def boxes(rows):
@@ -81,7 +73,7 @@ def test_faces_are_read_as_exiftools_picasa_converter_reads_them(folder, tmp_pat
         f"[phone.jpg]\nfaces={rect64(0.16, 0.62, 0.82, 0.88)},{BOB}\n",
         encoding="utf-8",
     )
-    ours = read_folder_tags(entries(folder), picasa_contacts=str(contacts))
+    ours = read_folder_tags(folder_entries(folder), picasa_contacts=str(contacts))
 
     for photo in ("hugo.jpg", "phone.jpg"):  # exiftool writes the MWG regions it makes into a sidecar
         subprocess.run(
@@ -89,7 +81,7 @@ def test_faces_are_read_as_exiftools_picasa_converter_reads_them(folder, tmp_pat
              "-XMP-mwg-rs:RegionInfo<PicasaToMWGRegion", "-o", str(folder / f"{photo}.xmp"), str(folder / photo)],
             check=True,
         )  # fmt: skip
-    theirs = [row for row in read_folder_tags(entries(folder)) if row.format == "mwg"]
+    theirs = [row for row in read_folder_tags(folder_entries(folder)) if row.format == "mwg"]
 
     picasa = [row for row in ours if row.format == "picasa"]
     assert [(row.relpath, row.source, row.name, row.problem) for row in picasa] == [
@@ -111,7 +103,7 @@ def test_names_come_from_the_files_contacts2_and_a_face_nobody_named_is_a_proble
         f"[HUGO.JPG]\nfaces={head()},{ANN};{head()},{BOB};rect64(zz),1\n",
         encoding="utf-8",
     )
-    rows = read_folder_tags(entries(folder))  # no contacts.xml given
+    rows = read_folder_tags(folder_entries(folder))  # no contacts.xml given
 
     assert [(row.name, row.problem) for row in rows] == [
         ("Ann Lee", ""),
@@ -124,17 +116,17 @@ def test_names_come_from_the_files_contacts2_and_a_face_nobody_named_is_a_proble
 def test_a_picasa_file_of_another_folder_or_too_large_or_unreadable_names_nobody(folder, tmp_path):
     (folder / "old").mkdir()
     (folder / "old" / "Picasa.ini").write_text(f"[Contacts2]\n{ANN}=Ann;;\n[hugo.jpg]\nfaces={head()},{ANN}\n")
-    assert read_folder_tags(entries(folder)) == []  # the file of folder old/ is not hugo.jpg's
+    assert read_folder_tags(folder_entries(folder)) == []  # the file of folder old/ is not hugo.jpg's
 
     (folder / ".picasa.ini").write_bytes(b"[hugo.jpg]\nfaces=" + b"x" * MAX_SIDECAR_BYTES)
-    problems = read_folder_tags(entries(folder))  # each photo of the folder says so
+    problems = read_folder_tags(folder_entries(folder))  # each photo of the folder says so
     assert [row.relpath for row in problems] == ["hugo.jpg", "phone.jpg"]
     assert all(row.name == "" and "Picasa file too large" in row.problem for row in problems)
 
     contacts = tmp_path / "contacts.xml"
     contacts.write_text('<!DOCTYPE c [<!ENTITY a "aaaa">]><contacts><contact id="1" name="&a;"/></contacts>')
     (folder / ".picasa.ini").write_text(f"[hugo.jpg]\nfaces={head()},1\n")
-    row = read_folder_tags(entries(folder), picasa_contacts=str(contacts))[0]
+    row = read_folder_tags(folder_entries(folder), picasa_contacts=str(contacts))[0]
     assert row.name == "" and "Picasa's contacts file" in row.problem and "DTD" in row.problem
 
 

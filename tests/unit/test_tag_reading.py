@@ -6,10 +6,9 @@ import math
 import shutil
 import time
 import xml.etree.ElementTree as ET
-from types import SimpleNamespace
 
 import pytest
-from conftest import DATASETS, LFW_DIR, exiftool_read, exiftool_write, mwg_regions, require_exiftool
+from conftest import DATASETS, LFW_DIR, exiftool_read, exiftool_write, folder_entries, mwg_regions, require_exiftool
 from PIL import Image
 
 from facecluster.outputs.xmp import sidecar
@@ -38,15 +37,6 @@ def photo(datasets, tmp_path):
     return path
 
 
-def entries(folder):
-    """PhotoEntry-like rows of every file of a folder, as the listing gives them."""
-    files = sorted(p for p in folder.rglob("*") if p.is_file())
-    return [
-        SimpleNamespace(id=p.name, relpath=p.relative_to(folder).as_posix(), path=str(p), hidden=p.name.startswith("."))
-        for p in files
-    ]
-
-
 def fractions(box, width=250, height=250):
     return pytest.approx((box[0] / width, box[1] / height, box[2] / width, box[3] / height), abs=1e-4)
 
@@ -61,7 +51,7 @@ def test_mwg_microsoft_and_iptc_names_are_read_from_a_sidecar_exiftool_wrote(pho
         },
         photo=photo,
     )
-    rows = read_folder_tags(entries(photo.parent))
+    rows = read_folder_tags(folder_entries(photo.parent))
 
     by_format = {row.format: row for row in rows}
     assert sorted(by_format) == ["iptc", "mp", "mwg"] and all(r.source == "hugo.jpg.xmp" for r in rows)
@@ -82,7 +72,7 @@ def test_the_photos_own_xmp_and_both_sidecar_names_are_read(photo):
         photo.with_name("hugo.jpg.xmp"), {"XMP-mwg-rs:RegionInfo": mwg_regions(250, 250, [("digiKam", HEAD)])}
     )
 
-    rows = read_folder_tags(entries(photo.parent))
+    rows = read_folder_tags(folder_entries(photo.parent))
 
     assert {(r.source, r.name) for r in rows} == {
         ("embedded", "In the photo"),
@@ -122,7 +112,7 @@ def test_a_photo_stored_on_its_side_has_its_regions_turned_as_the_mwg_says(photo
     exiftool_write(turned.with_name("phone.xmp"), {"XMP-mwg-rs:RegionInfo": mwg_regions(500, 250, [("Shown", HEAD)])})
     photo.unlink()
 
-    rows = {row.name: row for row in read_folder_tags(entries(photo.parent))}
+    rows = {row.name: row for row in read_folder_tags(folder_entries(photo.parent))}
 
     for name in ("Hugo", "Shown"):
         row = rows[name]
@@ -137,7 +127,7 @@ def test_facecluster_own_regions_are_not_read_as_the_users(tmp_path):
 def test_regions_of_other_kinds_and_unnamed_ones_are_not_tags(photo):
     regions = [("Rex", (0, 0, 40, 40), "Pet"), ("", HEAD, "Face"), ("Focus", (100, 100, 120, 120), "Focus")]
     exiftool_write(photo.with_name("hugo.jpg.xmp"), {"XMP-mwg-rs:RegionInfo": mwg_regions(250, 250, regions)})
-    assert read_folder_tags(entries(photo.parent)) == []
+    assert read_folder_tags(folder_entries(photo.parent)) == []
 
 
 def test_the_table_is_read_back_as_written(photo, tmp_path):
@@ -145,7 +135,7 @@ def test_the_table_is_read_back_as_written(photo, tmp_path):
         photo.with_name("hugo.jpg.xmp"),
         {"XMP-mwg-rs:RegionInfo": mwg_regions(250, 250, [("Ann\tTab", HEAD)]), "XMP-iptcExt:PersonInImage": ["Bo"]},
     )
-    rows = read_folder_tags(entries(photo.parent))
+    rows = read_folder_tags(folder_entries(photo.parent))
     write_tags(tmp_path / "tags.tsv", rows)
     back = read_tags(tmp_path / "tags.tsv")
     assert [r.name for r in back] == [r.name for r in rows]
@@ -181,7 +171,7 @@ def test_a_photos_own_xmp_packet_padded_with_a_nul_byte_is_read(photo, tmp_path,
         image.save(photo, quality=95, xmp=packet.read_bytes() + b"\x00")
     assert exiftool_read(photo, "-RegionInfo")["XMP-mwg-rs:RegionInfo"]["RegionList"][0]["Name"] == "Hugo"
 
-    rows = read_folder_tags(entries(photo.parent))
+    rows = read_folder_tags(folder_entries(photo.parent))
 
     assert [(r.source, r.name, r.problem) for r in rows] == [("embedded", "Hugo", "")]
     couple = DATASETS / "negatives" / "multi_face" / "couple.jpg"
@@ -200,7 +190,7 @@ def test_a_bomb_a_malformed_sidecar_and_a_huge_one_are_problems_the_photos_own_t
         handle.truncate(100 * 2**20)
 
     started = time.perf_counter()
-    rows = read_folder_tags(entries(photo.parent))
+    rows = read_folder_tags(folder_entries(photo.parent))
     assert time.perf_counter() - started < 5
 
     problems = {row.source: row.problem for row in rows if row.problem}
@@ -216,7 +206,7 @@ def test_a_bomb_a_malformed_sidecar_and_a_huge_one_are_problems_the_photos_own_t
 def test_a_region_outside_the_photo_or_of_no_size_is_a_problem(photo):
     regions = [("Gone", (300, 300, 400, 400)), ("Flat", (10, 10, 10, 60)), ("Half out", (200, 100, 300, 200))]
     exiftool_write(photo.with_name("hugo.jpg.xmp"), {"XMP-mwg-rs:RegionInfo": mwg_regions(250, 250, regions)})
-    rows = {row.name: row for row in read_folder_tags(entries(photo.parent))}
+    rows = {row.name: row for row in read_folder_tags(folder_entries(photo.parent))}
     assert rows["Gone"].problem == "a region outside the photo"
     assert rows["Flat"].problem.startswith("a region of no size")
     assert not rows["Half out"].problem and rows["Half out"].right == 1.0  # cut at the edge
