@@ -46,6 +46,8 @@ FACE_STORE = ".faces"
 SHOWN = ".shown-{mode}.tsv"
 # A person's contact sheet; the others' further pages add _2, _3, ... to its name.
 CONTACT_SHEET = "contact_sheet.jpg"
+# Beside a person's folder while it changes in place (update_people_folders).
+UPDATING = ".{person}.updating"
 
 
 @dataclass(frozen=True)
@@ -120,15 +122,15 @@ def write_people_folders(assignments_path, out_dir, *, mode="symlink", workers=1
     in_processes(
         _write_faces, [(face.chips, face.face_index, str(store / _stored_name(face))) for face in missing], workers
     )
-    rebuilt = update_people_folders(before, after, out_dir, mode=mode)
+    rebuilt = update_people_folders(before, after, out_dir, mode=mode, workers=workers)
     members = _members(after)  # once: found again for each person, 21 s of 105 at 10,000 photos
     pages = [
-        (str(out_dir / person / name), [(face.chips, face.face_index) for face in in_page], title)
+        (str(out_dir / person / name), [(face.chips, face.face_index) for face in in_page], title, 0)
         for person in rebuilt
         for name, in_page, title in _sheet_pages(person, members[person], after)
         if not (out_dir / person / name).exists()
     ]
-    in_processes(_draw_pages, pages, workers, weight=lambda page: len(page[1]))
+    in_processes(_draw_pages, pages, workers, weight=_faces_to_draw)
     _forget_other_faces(out_dir, after)
     record_shown(out_dir, mode, after)
     return rebuilt
@@ -141,9 +143,17 @@ def _write_faces(jobs):
 
 
 def _draw_pages(pages):
-    """Contact sheet pages: (path, [(chips file, face index)], title)."""
-    for path, where, title in pages:
-        sheets.face_grid(path, LazyChips(None, where), title=title)
+    """Contact sheet pages: (path, [(chips file, face index)], title, how many of the first faces
+    the page shows already: sheets.face_grid's `drawn`)."""
+    for path, where, title, drawn in pages:
+        sheets.face_grid(path, LazyChips(None, where), title=title, drawn=drawn)
+
+
+def _faces_to_draw(page):
+    """What a page costs to draw, in faces: those it gains, and a quarter for each it keeps (the
+    page decoded and saved again)."""
+    _, where, _, drawn = page
+    return len(where[: sheets.grid_capacity()]) - drawn + drawn // 4
 
 
 def record_shown(out_dir, mode, rows):
@@ -178,54 +188,103 @@ def _forget_other_faces(out_dir, faces):
                 (store / name).unlink()
 
 
-def update_people_folders(before, after, out_dir, *, mode="symlink"):
-    """Rewrite the folders whose content differs between two versions of the assignments' rows
-    (an edit, or a run with new photos), and people.tsv: what a fresh build of `after` holds, the
-    contact sheets aside. A person no face holds any more loses their folder. Returns the persons
-    whose folders were rebuilt: each has its photos and faces, and its contact sheets are still to
-    be drawn (draw_contact_sheet, page by page).
+def update_people_folders(before, after, out_dir, *, mode="symlink", workers=1):
+    """Bring the folders from one version of the assignments' rows to another (an edit, or a run
+    with new photos), people.tsv included: what a fresh build of `after` holds, the contact sheets
+    aside. A person no face holds any more loses their folder. Returns the persons whose folders
+    changed: each has its photos and faces, and the contact sheet pages that changed are still to
+    be drawn (draw_contact_sheet, page by page; a page that keeps its first faces gets the ones
+    after them and its new title here: sheets.face_grid's `drawn`).
 
-    Each folder is built beside its place, then swapped in. A photo the old folders hold already is
-    linked from there, and each face's image from the folders' store (FACE_STORE, which keeps the
-    faces of hidden persons too): an edit costs the files of what it changed, not the encoding of
-    every face of the persons it touched."""
+    A person's folder is changed in place, by the files that differ: a person of 4,000 faces who
+    gains three costs three photos and faces. A new person's folder is built beside its place, then
+    renamed into it. A photo the old folders hold already is linked from there, and each face's
+    image from the folders' store (FACE_STORE, which keeps the faces of hidden persons too). While
+    a folder changes in place a mark (UPDATING) lies beside it: a run killed meanwhile leaves it,
+    and the next one builds that folder anew. workers: processes that draw the faces pages gain,
+    where they are many (facecluster.outputs.processes)."""
     _check_mode(mode)
-    old, new = _members(before), _members(after)
-    old_plans = {person: _Plan.of(person, positions, before) for person, positions in old.items()}
-    new_plans = {person: _Plan.of(person, positions, after) for person, positions in new.items()}
-    changed = sorted(
-        person
-        for person in {*old, *new}
-        if person not in old
-        or person not in new
-        or old_plans[person].content(before) != new_plans[person].content(after)
-    )
     out_dir = Path(out_dir)
+    old, new = _members(before), _members(after)
+    cut_short = _marked(out_dir)
+    changed = sorted(_changed(old, new, before, after) | (cut_short & new.keys()))
+    old_plans = {person: _Plan.of(person, old[person], before) for person in changed if person in old}
+    new_plans = {person: _Plan.of(person, new[person], after) for person in changed if person in new}
+    whole = [person for person in old_plans if person not in cut_short and (out_dir / person).is_dir()]
+    in_place = [person for person in whole if person in new_plans]
     sources = {}
-    for person in changed:
-        if person in old and (out_dir / person).is_dir():
-            sources.update(old_plans[person].photo_files(out_dir / person))
-    for person in changed:
-        if person in new:
-            building = out_dir / f".{person}.new"
-            shutil.rmtree(building, ignore_errors=True)
-            _fill_folder(building, new_plans[person], after, mode, sources)
-            if person in old:
-                _keep_unchanged_sheets(out_dir / person, building, _sheet_pages(person, old[person], before),
-                                       _sheet_pages(person, new[person], after))  # fmt: skip
-    for person in changed:
+    for person in whole:
+        sources.update(old_plans[person].photo_files(out_dir / person))
+    for person in new_plans.keys() - set(in_place):
+        building = out_dir / f".{person}.new"
+        shutil.rmtree(building, ignore_errors=True)
+        _fill_folder(building, new_plans[person], after, mode, sources)
+    for person in in_place:
+        (out_dir / UPDATING.format(person=person)).touch()
+    # Every folder's new files first, then what they lose: a photo moving between persons is
+    # linked from the folder it leaves.
+    leaving = [
+        _add_changed_files(out_dir / person, old_plans[person], before, new_plans[person], after, mode, sources)
+        for person in in_place
+    ]
+    growing = []
+    for person, names in zip(in_place, leaving):
+        for name in names:
+            _remove(out_dir / person / name)
+        growing += _update_sheets(out_dir / person, _sheet_pages(person, old[person], before),
+                                  _sheet_pages(person, new[person], after))  # fmt: skip
+    in_processes(_draw_pages, growing, workers, weight=_faces_to_draw)
+    for person in in_place:
+        (out_dir / UPDATING.format(person=person)).unlink()
+    for person in new_plans.keys() - set(in_place):
         folder, gone = out_dir / person, out_dir / f".{person}.old"
         shutil.rmtree(gone, ignore_errors=True)
         if folder.exists():
             folder.rename(gone)
-        if person in new:
-            (out_dir / f".{person}.new").rename(folder)
-    # What no person holds: the old folders, and those a run killed halfway left.
+        (out_dir / f".{person}.new").rename(folder)
+    # What no person holds: the old folders, those a run killed halfway left, and their marks.
     for entry in os.scandir(out_dir):
         if entry.is_dir(follow_symlinks=False) and entry.name != FACE_STORE and entry.name not in new:
             shutil.rmtree(entry.path)
+    for person in cut_short:
+        (out_dir / UPDATING.format(person=person)).unlink(missing_ok=True)
     _write_index(out_dir, new, after)
     return [person for person in changed if person in new]
+
+
+def _changed(old, new, before, after):
+    """The persons whose folders differ between two versions of the rows. A person whose faces
+    are the same rows in the same order is the same folder (compared first: plans for every
+    person cost 4 of 20 s at 20,000 photos); others' order also follows their clusters."""
+
+    def faces(positions, rows):
+        return [
+            (face.photo_id, face.path, face.face_index, face.chips, face.set_aside, face.cluster)
+            for face in map(rows.__getitem__, positions)
+        ]
+
+    differ = {
+        person
+        for person in {*old, *new}
+        if person not in old or person not in new or faces(old[person], before) != faces(new[person], after)
+    }
+    return {
+        person
+        for person in differ
+        if person not in old
+        or person not in new
+        or _Plan.of(person, old[person], before).content(before) != _Plan.of(person, new[person], after).content(after)
+    }
+
+
+def _marked(out_dir):
+    """The persons whose folders a killed run left changed halfway (their UPDATING marks)."""
+    prefix, suffix = UPDATING.split("{person}")
+    return {
+        name[len(prefix) : -len(suffix)]
+        for name in os.listdir(out_dir)
+        if name.startswith(prefix) and name.endswith(suffix) and len(name) > len(prefix) + len(suffix)
+    }
 
 
 def contact_sheet_pages(faces, person):
@@ -284,7 +343,7 @@ class _Plan:
         photos, taken = {}, set()
         for p in positions:
             if faces[p].photo_id not in photos:
-                photos[faces[p].photo_id] = name = _free_name(taken, Path(faces[p].path).name)
+                photos[faces[p].photo_id] = name = _free_name(taken, os.path.basename(faces[p].path))
                 taken.add(name)
         chips = {p: f"{photos[faces[p].photo_id]}.face{faces[p].face_index}.jpg" for p in positions}
         return cls(tuple(positions), photos, chips)
@@ -307,38 +366,95 @@ def _fill_folder(folder, plan, faces, mode, sources):
     image, hard-linked from the store beside the folder (written there first when missing). A photo
     `sources` holds already ({photo_id: path}, _Plan.photo_files) is hard-linked from there."""
     folder.mkdir()
-    paths = {faces[p].photo_id: faces[p].path for p in plan.positions}
-    for photo_id, name in plan.photos.items():
-        source = sources.get(photo_id)
-        if source is not None and source.is_symlink() == (mode == "symlink") and _linked(source, folder / name):
-            continue
-        if mode == "symlink":
-            os.symlink(Path(paths[photo_id]).resolve(), folder / name)
-        else:
-            shutil.copyfile(Path(paths[photo_id]).resolve(), folder / name)
     store = folder.parent / FACE_STORE
     store.mkdir(exist_ok=True)
-    chips = LazyChips([faces[p] for p in plan.positions])
-    for i, p in enumerate(plan.positions):
-        stored = store / _stored_name(faces[p])
-        if not stored.exists():
-            _save_face(chips[i], stored)
-        if not _linked(stored, folder / plan.chips[p]):  # a file system without hard links
-            shutil.copyfile(stored, folder / plan.chips[p])
+    for name, what in _files(plan, faces).items():
+        if what[0] == "photo":
+            _put_photo(folder / name, what[2], sources.get(what[1]), mode)
+        else:
+            _put_face(folder / name, store / what[1], what[2])
 
 
-def _keep_unchanged_sheets(old_folder, building, old_pages, new_pages):
-    """Link into the folder being built each contact sheet page of the old folder that shows the
-    same faces under the same title: others' pages are many, and a run's new faces change the
-    last of them (and the first, which counts them)."""
-    shown = {name: _page_content(in_page, title) for name, in_page, title in old_pages}
+def _put_photo(target, path, source, mode):
+    """A link to (or copy of) the photo at `path`, hard-linked from `source` when that is one."""
+    if source is not None and source.is_symlink() == (mode == "symlink") and _linked(source, target):
+        return
+    if mode == "symlink":
+        os.symlink(Path(path).resolve(), target)
+    else:
+        shutil.copyfile(Path(path).resolve(), target)
+
+
+def _put_face(target, stored, face):
+    """A face's image, hard-linked from the store (written there first when missing)."""
+    if not stored.exists():
+        _save_face(read_chip(face.chips, face.face_index), stored)
+    if not _linked(stored, target):  # a file system without hard links
+        shutil.copyfile(stored, target)
+
+
+def _add_changed_files(folder, old_plan, before, new_plan, after, mode, sources):
+    """Put into a person's folder the photos and faces `after` gives it that it lacks (or that are
+    other files now); returns the names of the files it holds that `after` does not, its contact
+    sheets aside (_update_sheets)."""
+    held, wanted = _files(old_plan, before), _files(new_plan, after)
+    present = set(os.listdir(folder))
+    store = folder.parent / FACE_STORE
+    for name, what in wanted.items():
+        if name in present and held.get(name, ())[:2] == what[:2]:  # (a face's row number may change)
+            continue
+        temporary = folder / f".{name}.tmp"
+        _remove(temporary)
+        if what[0] == "photo":
+            _put_photo(temporary, what[2], sources.get(what[1]), mode)
+        else:
+            _put_face(temporary, store / what[1], what[2])
+        os.replace(temporary, folder / name)
+    stem, suffix = os.path.splitext(CONTACT_SHEET)
+    pages = {name for name in present if name.startswith(stem) and name.endswith(suffix)}
+    return sorted(present - wanted.keys() - pages)
+
+
+def _files(plan, faces):
+    """{file name: what it is} in a person's folder, contact sheets aside, photos first: ("photo",
+    photo_id, path) or ("face", its file in the store, its row)."""
+    paths = {faces[p].photo_id: faces[p].path for p in plan.positions}
+    files = {name: ("photo", photo_id, paths[photo_id]) for photo_id, name in plan.photos.items()}
+    files.update((name, ("face", _stored_name(faces[p]), faces[p])) for p, name in plan.chips.items())
+    return files
+
+
+def _update_sheets(folder, old_pages, new_pages):
+    """Keep each contact sheet page that shows the same faces under the same title; add to one
+    whose faces come first on its new version the faces after them and its new title
+    (sheets.face_grid's `drawn`); remove the others (drawn again later). A person of thousands of
+    faces shows the same first faces after a day's photos, a smaller one gains a few at the end,
+    and others' many pages change at the last of each part and the first, which counts them.
+    Returns the pages to add faces to (_draw_pages)."""
+    growing = []
+    shown = {name: (title, _page_faces(in_page)) for name, in_page, title in old_pages}
+    for name in shown.keys() - {name for name, _, _ in new_pages}:
+        _remove(folder / name)
     for name, in_page, title in new_pages:
-        if shown.get(name) == _page_content(in_page, title) and (old_folder / name).is_file():
-            _linked(old_folder / name, building / name)
+        path, now = folder / name, _page_faces(in_page)
+        was = shown.get(name, ("", []))[1]
+        if not was or now[: len(was)] != was or not path.is_file():
+            _remove(path)
+        elif shown[name] != (title, now):
+            growing.append((str(path), [(face.chips, face.face_index) for face in in_page], title, len(was)))
+    return growing
 
 
-def _page_content(in_page, title):
-    return title, [(face.photo_id, face.face_index, face.chips) for face in in_page]
+def _page_faces(in_page):
+    """The faces a contact sheet page shows (a person's one page shows their first ones)."""
+    return [(face.photo_id, face.face_index, face.chips) for face in in_page[: sheets.grid_capacity()]]
+
+
+def _remove(path):
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path)
+    else:
+        path.unlink(missing_ok=True)
 
 
 def _stored_name(face):

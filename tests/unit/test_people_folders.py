@@ -6,6 +6,7 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
+from PIL import Image
 
 from facecluster.outputs.assignments import Assignment, read_chip, write_assignments
 from facecluster.outputs.people_folders import (
@@ -49,8 +50,8 @@ def fresh(tmp_path, rows, mode):
 
 
 def files(folder):
-    """{path in folder: ("link", target) or ("file", bytes)}, the face store (it keeps the faces of
-    hidden persons) and the record of what the folders show aside."""
+    """{path in folder: ("link", target), ("file", bytes) or ("page", a contact sheet's size)}, the
+    face store (it keeps the faces of hidden persons) and the record of what the folders show aside."""
     found = {}
     for root, folders, names in os.walk(folder):
         if root == str(folder):
@@ -59,8 +60,32 @@ def files(folder):
         for name in names:
             path = os.path.join(root, name)
             key = os.path.relpath(path, folder)
-            found[key] = ("link", os.readlink(path)) if os.path.islink(path) else ("file", open(path, "rb").read())
+            if os.path.islink(path):
+                found[key] = ("link", os.readlink(path))
+            elif name.startswith("contact_sheet"):
+                found[key] = ("page", Image.open(path).size)
+            else:
+                found[key] = ("file", open(path, "rb").read())
     return found
+
+
+def assert_same_folders(folder, fresh_folder, message=""):
+    """The folders hold what a fresh build holds: the same links and files, byte for byte, and the
+    same contact sheet pages to within JPEG's loss (a page a run added faces to, or gave a new
+    title, is a JPEG saved again: sheets.face_grid's `drawn`)."""
+    found = files(folder)
+    assert found == files(fresh_folder), message
+    for key, (kind, _) in found.items():
+        if kind == "page":
+            assert_same_page(folder / key, fresh_folder / key)
+
+
+def assert_same_page(path, fresh_path):
+    """A contact sheet page is the one a fresh build draws, to within a JPEG saved once more."""
+    page, drawn = (np.asarray(Image.open(p), dtype=float) for p in (path, fresh_path))
+    assert page.shape == drawn.shape
+    assert np.abs(page - drawn).mean() < 0.5
+    assert np.abs(page - drawn).max() <= 16
 
 
 def identity(path):
@@ -91,7 +116,7 @@ def test_each_edit_leaves_the_folders_a_fresh_build_makes_and_reuses_the_face_fi
         for person in rebuilt:
             for page in range(contact_sheet_pages(rows, person)):
                 draw_contact_sheet(rows, people, person, page)
-        assert files(people) == files(fresh(tmp_path, rows, mode)), f"edit {number}"
+        assert_same_folders(people, fresh(tmp_path, rows, mode), f"edit {number}")
         if number == 0:  # the renamed person's faces and photos are the same files, not written again
             assert rebuilt == ["Ann Lee"]
             assert {name: os.lstat(people / "Ann Lee" / name).st_ino for name in kept} == inode
@@ -119,7 +144,7 @@ def test_a_run_rewrites_only_the_folders_that_change_new_photos_included(tmp_pat
     assert write_people_folders(assignments, people) == ["Ann Lee"]
 
     assert {name: os.lstat(people / "person_0001" / name).st_ino for name in untouched} == untouched
-    assert files(people) == files(fresh(tmp_path, rows, "symlink"))
+    assert_same_folders(people, fresh(tmp_path, rows, "symlink"))
     assert write_people_folders(assignments, people) == []  # nothing changed: nothing written
 
 
@@ -147,7 +172,34 @@ def test_others_pages_a_run_did_not_change_keep_their_files(tmp_path, faces, mon
 
     kept = {name for name in pages if identity(people / "others" / name) == inode[name]}
     assert kept == {"contact_sheet_2.jpg", "contact_sheet_4.jpg"}
-    assert files(people) == files(fresh(tmp_path, grown, "symlink"))
+    assert_same_folders(people, fresh(tmp_path, grown, "symlink"))
+
+
+def test_a_person_who_gains_faces_past_their_page_gets_its_count_drawn_over_its_title(tmp_path, faces, monkeypatch):
+    from facecluster.outputs import sheets
+
+    monkeypatch.setattr(sheets, "grid_capacity", lambda columns=10, thumb_px=80: 2)  # person_0001's first two
+    people = tmp_path / "people"
+    assignments = tmp_path / "assignments.tsv"
+    write_assignments(assignments, faces)
+    write_people_folders(assignments, people)
+    sheet = people / "person_0001" / CONTACT_SHEET
+    old = np.asarray(Image.open(sheet), dtype=float)
+    photo = tmp_path / "photos" / "a" / "new.jpg"
+    photo.write_bytes(b"a new photo")
+    grown = faces + [replace(faces[0], row=12, photo_id="pnew", path=str(photo))]
+    write_assignments(assignments, grown)
+
+    assert write_people_folders(assignments, people) == ["person_0001"]
+    assert os.path.islink(people / "person_0001" / "new.jpg")
+    assert os.path.isfile(people / "person_0001" / "new.jpg.face0.jpg")
+    fresh_sheet = fresh(tmp_path, grown, "symlink") / "person_0001" / CONTACT_SHEET
+    assert_same_page(sheet, fresh_sheet)
+    # The title changed ("6 faces", was 5); the faces under it are those drawn before.
+    new = np.asarray(Image.open(sheet), dtype=float)
+    top = sheets.GRID_TOP
+    assert np.abs(new[:top] - old[:top]).max() > 100
+    assert np.abs(new[top + 8 :] - old[top + 8 :]).mean() < 0.5
 
 
 def test_a_chip_read_alone_is_the_one_numpy_loads(tmp_path):
@@ -175,4 +227,33 @@ def test_folders_written_by_two_processes_are_those_one_writes(tmp_path, faces, 
 
     one = fresh(tmp_path, faces, "symlink")
     assert files(tmp_path / "two") == files(one)
+    pages = sorted(path.relative_to(one) for path in one.glob("*/contact_sheet*.jpg"))
+    assert pages and all((tmp_path / "two" / page).read_bytes() == (one / page).read_bytes() for page in pages)
     assert sorted(os.listdir(tmp_path / "two" / FACE_STORE)) == sorted(os.listdir(one / FACE_STORE))
+
+
+def test_a_folder_a_killed_run_left_half_changed_is_built_anew(tmp_path, faces, monkeypatch):
+    from facecluster.outputs import people_folders
+
+    people = tmp_path / "people"
+    assignments = tmp_path / "assignments.tsv"
+    write_assignments(assignments, faces)
+    write_people_folders(assignments, people)
+    photo = tmp_path / "photos" / "a" / "new.jpg"
+    photo.write_bytes(b"a new photo")
+    write_assignments(assignments, faces + [replace(faces[0], row=12, photo_id="pnew", path=str(photo))])
+
+    def killed(*args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(people_folders, "_update_sheets", killed)  # after the new files, before the sheets
+    with pytest.raises(KeyboardInterrupt):
+        write_people_folders(assignments, people)
+    monkeypatch.undo()
+    assert (people / "person_0001" / "new.jpg").is_symlink()
+    # The new photo is gone again: the record of what the folders show says nothing changed, but
+    # person_0001's folder holds it; its mark says so.
+    write_assignments(assignments, faces)
+    assert write_people_folders(assignments, people) == ["person_0001"]
+    assert_same_folders(people, fresh(tmp_path, faces, "symlink"))
+    assert not [name for name in os.listdir(people) if name.endswith(".updating")]
