@@ -102,21 +102,26 @@ def write_people_folders(assignments_path, out_dir, *, mode="symlink", workers=1
     """Bring the folders under out_dir up to date with an experiment's assignments.tsv, people.tsv
     included; returns the persons whose folders were rewritten.
 
-    Only the folders whose content changed since they were last written are rewritten (what they
-    showed is kept beside them: SHOWN): a run after a correction or a day's new photos costs the
-    persons it changed. With no such record (a first run, another mode, a face whose chips another
-    model made), every folder is written anew. workers: processes that write the face images and
-    the contact sheets where there are many (facecluster.outputs.processes)."""
+    Only the files that differ since the folders were last written are rewritten (what they showed
+    is kept beside them: SHOWN): a run after a correction or a day's new photos costs the faces it
+    changed. A face whose chips file is another now (the batch of its photo made again when new
+    photos joined it, or another model's chips) gets its image written again. With no record (a
+    first run, another mode), every folder is written anew. workers: processes that write the face
+    images and the contact sheets where there are many (facecluster.outputs.processes)."""
     _check_mode(mode)
     after = read_assignments(assignments_path)
     out_dir = Path(out_dir)
-    before = _shown(out_dir, mode, after)
+    before = _shown(out_dir, mode)
     if before is None:
         shutil.rmtree(out_dir, ignore_errors=True)
         out_dir.mkdir(parents=True)
         before = []
     store = out_dir / FACE_STORE
     store.mkdir(exist_ok=True)
+    chips = {(face.photo_id, face.face_index): face.chips for face in before}
+    for face in after:
+        if chips.get((face.photo_id, face.face_index), face.chips) != face.chips:
+            (store / _stored_name(face)).unlink(missing_ok=True)
     stored = set(os.listdir(store))
     missing = [face for face in after if _stored_name(face) not in stored]
     in_processes(
@@ -165,17 +170,10 @@ def record_shown(out_dir, mode, rows):
     os.replace(temporary, path)
 
 
-def _shown(out_dir, mode, after):
-    """The rows the folders under out_dir showed when last written in this mode, or None: none kept,
-    or a face whose chips changed since (another model or settings)."""
+def _shown(out_dir, mode):
+    """The rows the folders under out_dir showed when last written in this mode, or None."""
     path = out_dir / SHOWN.format(mode=mode)
-    if not path.is_file():
-        return None
-    before = read_assignments(path)
-    chips = {(face.photo_id, face.face_index): face.chips for face in after}
-    if any(chips.get((face.photo_id, face.face_index), face.chips) != face.chips for face in before):
-        return None
-    return before
+    return read_assignments(path) if path.is_file() else None
 
 
 def _forget_other_faces(out_dir, faces):
@@ -372,7 +370,7 @@ def _fill_folder(folder, plan, faces, mode, sources):
         if what[0] == "photo":
             _put_photo(folder / name, what[2], sources.get(what[1]), mode)
         else:
-            _put_face(folder / name, store / what[1], what[2])
+            _put_face(folder / name, store / what[1], what[3])
 
 
 def _put_photo(target, path, source, mode):
@@ -401,14 +399,14 @@ def _add_changed_files(folder, old_plan, before, new_plan, after, mode, sources)
     present = set(os.listdir(folder))
     store = folder.parent / FACE_STORE
     for name, what in wanted.items():
-        if name in present and held.get(name, ())[:2] == what[:2]:  # (a face's row number may change)
+        if name in present and held.get(name, ())[:3] == what[:3]:  # (a face's row number may change)
             continue
         temporary = folder / f".{name}.tmp"
         _remove(temporary)
         if what[0] == "photo":
             _put_photo(temporary, what[2], sources.get(what[1]), mode)
         else:
-            _put_face(temporary, store / what[1], what[2])
+            _put_face(temporary, store / what[1], what[3])
         os.replace(temporary, folder / name)
     stem, suffix = os.path.splitext(CONTACT_SHEET)
     pages = {name for name in present if name.startswith(stem) and name.endswith(suffix)}
@@ -417,10 +415,10 @@ def _add_changed_files(folder, old_plan, before, new_plan, after, mode, sources)
 
 def _files(plan, faces):
     """{file name: what it is} in a person's folder, contact sheets aside, photos first: ("photo",
-    photo_id, path) or ("face", its file in the store, its row)."""
+    photo_id, path) or ("face", its file in the store, its chips file, its row)."""
     paths = {faces[p].photo_id: faces[p].path for p in plan.positions}
     files = {name: ("photo", photo_id, paths[photo_id]) for photo_id, name in plan.photos.items()}
-    files.update((name, ("face", _stored_name(faces[p]), faces[p])) for p, name in plan.chips.items())
+    files.update((name, ("face", _stored_name(faces[p]), faces[p].chips, faces[p])) for p, name in plan.chips.items())
     return files
 
 

@@ -257,3 +257,23 @@ def test_a_folder_a_killed_run_left_half_changed_is_built_anew(tmp_path, faces, 
     assert write_people_folders(assignments, people) == ["person_0001"]
     assert_same_folders(people, fresh(tmp_path, faces, "symlink"))
     assert not [name for name in os.listdir(people) if name.endswith(".updating")]
+
+
+def test_a_face_whose_chips_file_is_another_gets_its_image_written_again_and_no_other(tmp_path, faces):
+    people = tmp_path / "people"
+    assignments = tmp_path / "assignments.tsv"
+    write_assignments(assignments, faces)
+    write_people_folders(assignments, people)
+    untouched = {name: identity(people / "person_0002" / name) for name in os.listdir(people / "person_0002")}
+    # Photo 0's batch made again (its chips in another file): here other pixels, as another model's.
+    moved = tmp_path / "batch2" / "0.chips.npy"
+    moved.parent.mkdir()
+    np.save(moved, np.full((2, 12, 12, 3), 7, dtype=np.uint8))
+    rows = [replace(face, chips=str(moved)) if face.photo_id == "p0" else face for face in faces]
+    write_assignments(assignments, rows)
+
+    assert write_people_folders(assignments, people) == ["person_0001"]
+    face_file = people / "person_0001" / "0.jpg.face0.jpg"
+    assert np.abs(np.asarray(Image.open(face_file), dtype=int) - 7).max() <= 2
+    assert {name: identity(people / "person_0002" / name) for name in untouched} == untouched
+    assert_same_folders(people, fresh(tmp_path, rows, "symlink"))
