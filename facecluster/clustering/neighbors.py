@@ -61,7 +61,7 @@ def _ivf(points, k, seed, rows):
     import faiss
 
     n, dim = points.shape
-    lists = int(4 * np.sqrt(n))
+    lists = ivf_lists(n)
     quantizer = faiss.IndexFlatL2(dim)
     index = faiss.IndexIVFFlat(quantizer, dim, lists)
     training = np.random.default_rng(seed).choice(n, min(n, 64 * lists), replace=False)
@@ -72,6 +72,16 @@ def _ivf(points, k, seed, rows):
     squared, indices = index.search(points[rows], k + 1)
     distances = np.sqrt(np.maximum(squared, 0))
     return _drop_self(distances, indices.astype(np.int64), k, rows)
+
+
+def ivf_lists(n):
+    """The IVF index's lists for n faces. Training (k-means on 64 faces a list) grows with the
+    square of the lists, a search of every face with the faces per list: (0.02 n^2)^(1/3) balances
+    the two (measured on 2 cores at 50,000 faces of a library: all faces' 50 nearest in 5.6 s, the
+    attach step's 18,000 faces' 10 nearest in about 3 s, against 12.9 s and 11.0 s with the
+    4 sqrt(n) lists before, the same recall at 10, 0.996). Never over 4 sqrt(n). A function of n
+    alone, so that the neighbours of some faces are their rows of all faces' neighbours."""
+    return max(1, min(int(4 * np.sqrt(n)), round((0.02 * n * n) ** (1 / 3))))
 
 
 def _drop_self(distances, indices, k, rows):
