@@ -283,22 +283,21 @@ def _scatter_panel(ax, coords, values, noun, plural):
     index = {key: i for i, key in enumerate(colours)}
     group_of = np.array([index[_group_key(v)] for v in values])
     size = float(np.clip(3000 / max(len(values), 1), 6, 40))
-    for i, (key, colour) in enumerate(colours.items()):
-        points = coords[group_of == i]
-        # Unknown sits underneath, so the known groups stay visible.
-        ax.scatter(
-            points[:, 0],
-            points[:, 1],
-            s=size,
-            color=colour,
-            label=_group_name(key),
-            zorder=1 if key is None else 2,
-            alpha=0.85,
-            linewidths=0,
-        )
+    # One scatter for the known groups (a group after another, as drawn one by one) and one for
+    # unknown, underneath, so the known groups stay visible: a library's sample shows hundreds of
+    # groups, and a scatter each took most of the figures' time (929 at 20,000 photos: 4.4 s).
+    unknown = index.get(None, -1)
+    order = np.argsort(group_of, kind="stable")
+    palette = np.array(list(colours.values()), dtype=object)
+    for drawn, zorder in ((order[group_of[order] == unknown], 1), (order[group_of[order] != unknown], 2)):
+        if len(drawn):
+            ax.scatter(coords[drawn, 0], coords[drawn, 1], s=size, c=list(palette[group_of[drawn]]), zorder=zorder,
+                       alpha=0.85, linewidths=0)  # fmt: skip
     n_known = len(colours) - (None in colours)
     panel_title = f"by {noun}: {n_known} {plural}" + (" + others" if None in colours else "")
     if len(colours) <= MAX_LEGEND_GROUPS:
+        for key, colour in colours.items():  # the legend's markers: empty scatters, nothing drawn
+            ax.scatter([], [], s=size, color=colour, label=_group_name(key), alpha=0.85, linewidths=0)
         ax.legend(
             title=noun,
             fontsize="small",
