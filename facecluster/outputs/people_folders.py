@@ -374,13 +374,25 @@ def _fill_folder(folder, plan, faces, mode, sources):
 
 
 def _put_photo(target, path, source, mode):
-    """A link to (or copy of) the photo at `path`, hard-linked from `source` when that is one."""
-    if source is not None and source.is_symlink() == (mode == "symlink") and _linked(source, target):
+    """A link to (or copy of) the photo at `path`, hard-linked from `source` when that is this
+    photo's link (or copy): a folder changed in place may have given that name to another photo."""
+    photo = Path(path).resolve()
+    if source is not None and _is_photo_file(source, photo, mode) and _linked(source, target):
         return
     if mode == "symlink":
-        os.symlink(Path(path).resolve(), target)
+        os.symlink(photo, target)
     else:
-        shutil.copyfile(Path(path).resolve(), target)
+        shutil.copyfile(photo, target)
+
+
+def _is_photo_file(file, photo, mode):
+    """Whether a folder's file is a link to the photo (symlink mode) or a copy of it, by its size."""
+    try:
+        if mode == "symlink":
+            return file.is_symlink() and os.readlink(file) == str(photo)
+        return not file.is_symlink() and file.stat().st_size == photo.stat().st_size
+    except OSError:
+        return False
 
 
 def _put_face(target, stored, face):
@@ -407,6 +419,8 @@ def _add_changed_files(folder, old_plan, before, new_plan, after, mode, sources)
             _put_photo(temporary, what[2], sources.get(what[1]), mode)
         else:
             _put_face(temporary, store / what[1], what[3])
+        if (folder / name).is_dir() and not (folder / name).is_symlink():
+            shutil.rmtree(folder / name)  # someone's folder in the way
         os.replace(temporary, folder / name)
     stem, suffix = os.path.splitext(CONTACT_SHEET)
     pages = {name for name in present if name.startswith(stem) and name.endswith(suffix)}

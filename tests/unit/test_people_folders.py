@@ -277,3 +277,20 @@ def test_a_face_whose_chips_file_is_another_gets_its_image_written_again_and_no_
     assert np.abs(np.asarray(Image.open(face_file), dtype=int) - 7).max() <= 2
     assert {name: identity(people / "person_0002" / name) for name in untouched} == untouched
     assert_same_folders(people, fresh(tmp_path, rows, "symlink"))
+
+
+@pytest.mark.parametrize("mode", ["symlink", "copy"])
+def test_a_photo_moving_to_a_folder_takes_its_own_file_when_its_name_went_to_another(tmp_path, faces, mode):
+    """person_0001 holds a/2.jpg as 2.jpg and b/2.jpg as 2-2.jpg; when a/2.jpg's face moves to
+    person_0002, b/2.jpg becomes person_0001's 2.jpg, and person_0002's 2.jpg must be a/2.jpg."""
+    people = tmp_path / "people"
+    assignments = tmp_path / "assignments.tsv"
+    write_assignments(assignments, faces)
+    write_people_folders(assignments, people, mode=mode)
+    assert os.path.realpath(people / "person_0001" / "2-2.jpg").endswith("b/2.jpg") or mode == "copy"
+    (tmp_path / "photos" / "b" / "2.jpg").write_bytes(b"another photo, of another size")
+    rows = [replace(face, person="person_0002") if face.photo_id == "p2" else face for face in faces]
+    write_assignments(assignments, rows)
+
+    assert write_people_folders(assignments, people, mode=mode) == ["person_0001", "person_0002"]
+    assert_same_folders(people, fresh(tmp_path, rows, mode))
