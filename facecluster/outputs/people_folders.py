@@ -209,10 +209,17 @@ def update_people_folders(before, after, out_dir, *, mode="symlink", workers=1):
     old_plans = {person: _Plan.of(person, old[person], before) for person in changed if person in old}
     new_plans = {person: _Plan.of(person, new[person], after) for person in changed if person in new}
     whole = [person for person in old_plans if person not in cut_short and (out_dir / person).is_dir()]
-    in_place = [person for person in whole if person in new_plans]
+    renamed = _renamed(whole, old, new, before, after)
+    for person, was in renamed.items():  # the folder takes its new name, then changes in place
+        (out_dir / UPDATING.format(person=person)).touch()
+        _remove(out_dir / person)
+        (out_dir / was).rename(out_dir / person)
+    was = {**{person: person for person in whole if person in new_plans}, **renamed}  # whose folder each had
+    in_place = sorted(was)
+    folder_of = {was[person]: out_dir / person for person in in_place}
     sources = {}
     for person in whole:
-        sources.update(old_plans[person].photo_files(out_dir / person))
+        sources.update(old_plans[person].photo_files(folder_of.get(person, out_dir / person)))
     for person in new_plans.keys() - set(in_place):
         building = out_dir / f".{person}.new"
         shutil.rmtree(building, ignore_errors=True)
@@ -222,14 +229,14 @@ def update_people_folders(before, after, out_dir, *, mode="symlink", workers=1):
     # Every folder's new files first, then what they lose: a photo moving between persons is
     # linked from the folder it leaves.
     leaving = [
-        _add_changed_files(out_dir / person, old_plans[person], before, new_plans[person], after, mode, sources)
+        _add_changed_files(out_dir / person, old_plans[was[person]], before, new_plans[person], after, mode, sources)
         for person in in_place
     ]
     growing = []
     for person, names in zip(in_place, leaving):
         for name in names:
             _remove(out_dir / person / name)
-        growing += _update_sheets(out_dir / person, _sheet_pages(person, old[person], before),
+        growing += _update_sheets(out_dir / person, _sheet_pages(was[person], old[was[person]], before),
                                   _sheet_pages(person, new[person], after))  # fmt: skip
     in_processes(_draw_pages, growing, workers, weight=_faces_to_draw)
     for person in in_place:
@@ -250,21 +257,22 @@ def update_people_folders(before, after, out_dir, *, mode="symlink", workers=1):
     return [person for person in changed if person in new]
 
 
+def _face_rows(positions, rows):
+    """What a folder shows of each face (others' order also follows their clusters)."""
+    return [
+        (face.photo_id, face.path, face.face_index, face.chips, face.set_aside, face.cluster)
+        for face in map(rows.__getitem__, positions)
+    ]
+
+
 def _changed(old, new, before, after):
     """The persons whose folders differ between two versions of the rows. A person whose faces
     are the same rows in the same order is the same folder (compared first: plans for every
-    person cost 4 of 20 s at 20,000 photos); others' order also follows their clusters."""
-
-    def faces(positions, rows):
-        return [
-            (face.photo_id, face.path, face.face_index, face.chips, face.set_aside, face.cluster)
-            for face in map(rows.__getitem__, positions)
-        ]
-
+    person cost 4 of 20 s at 20,000 photos)."""
     differ = {
         person
         for person in {*old, *new}
-        if person not in old or person not in new or faces(old[person], before) != faces(new[person], after)
+        if person not in old or person not in new or _face_rows(old[person], before) != _face_rows(new[person], after)
     }
     return {
         person
@@ -273,6 +281,22 @@ def _changed(old, new, before, after):
         or person not in new
         or _Plan.of(person, old[person], before).content(before) != _Plan.of(person, new[person], after).content(after)
     }
+
+
+def _renamed(whole, old, new, before, after):
+    """{a new person: the person gone whose folder they take}: the same faces under another name
+    (a rename), so that the folder is renamed rather than built again (7,327 faces: 0.5 s)."""
+    gone = {}
+    for person in whole:
+        if person not in new and person != OTHERS:
+            gone.setdefault(tuple(_face_rows(old[person], before)), person)
+    renamed = {}
+    for person in new:
+        if person not in old and person != OTHERS and gone:
+            was = gone.pop(tuple(_face_rows(new[person], after)), None)
+            if was is not None:
+                renamed[person] = was
+    return renamed
 
 
 def _marked(out_dir):

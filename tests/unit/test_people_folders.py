@@ -102,6 +102,7 @@ def test_each_edit_leaves_the_folders_a_fresh_build_makes_and_reuses_the_face_fi
     people = fresh(tmp_path, faces, mode)
     kept = [name for name in os.listdir(people / "person_0002") if name != CONTACT_SHEET]
     inode = {name: os.lstat(people / "person_0002" / name).st_ino for name in kept}
+    folder = os.stat(people / "person_0002").st_ino
     edits = [
         lambda f: replace(f, person="Ann Lee") if f.person == "person_0002" else f,  # rename
         lambda f: replace(f, person="others") if f.row == 5 else f,  # a face moved to the others
@@ -117,8 +118,9 @@ def test_each_edit_leaves_the_folders_a_fresh_build_makes_and_reuses_the_face_fi
             for page in range(contact_sheet_pages(rows, person)):
                 draw_contact_sheet(rows, people, person, page)
         assert_same_folders(people, fresh(tmp_path, rows, mode), f"edit {number}")
-        if number == 0:  # the renamed person's faces and photos are the same files, not written again
+        if number == 0:  # the renamed person's folder is renamed: the same files, not written again
             assert rebuilt == ["Ann Lee"]
+            assert os.stat(people / "Ann Lee").st_ino == folder
             assert {name: os.lstat(people / "Ann Lee" / name).st_ino for name in kept} == inode
         stored = {path.name: path.stat().st_ino for path in (people / FACE_STORE).iterdir()}
         if number == 0:
