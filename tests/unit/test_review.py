@@ -99,3 +99,24 @@ def test_thumbnails_made_by_two_processes_are_those_one_makes(tmp_path, monkeypa
         made[workers] = {path.name: path.read_bytes() for path in folder.iterdir()}
         assert set(made[workers]) == names and len(names) == 3
     assert made[1] == made[2]
+
+
+def test_the_near_faces_kept_between_edits_are_those_computed_afresh():
+    rng = np.random.default_rng(4)
+    X = rng.normal(0, 1, (40, 16))
+    persons = ["ann"] * 15 + ["bob"] * 15 + ["cy"] * 10
+    faces = [an_assignment(row=i, photo_id=f"p{i}", path=f"p{i}.jpg", person=persons[i]) for i in range(40)]
+    kept = {}
+    first = review_data(faces, X, experiment="near", splits=kept)
+    assert first["near"]  # random points: some are near another person
+
+    def near(data):
+        return [(data["faces"][str(n["face"])][0], data["persons"][n["other"]]["name"]) for n in data["near"]]
+
+    renamed = [an_assignment(row=f.row, photo_id=f.photo_id, path=f.path, person=f.person.replace("bob", "zed"))
+               for f in faces]  # fmt: skip
+    again = review_data(renamed, X, experiment="near", splits=kept)  # the same faces: kept
+    assert near(again) == [(path, name.replace("bob", "zed")) for path, name in near(first)]
+    moved = [an_assignment(row=f.row, photo_id=f.photo_id, path=f.path, person="cy" if f.row < 5 else f.person)
+             for f in renamed]  # fmt: skip
+    assert near(review_data(moved, X, experiment="near", splits=kept)) == near(review_data(moved, X, experiment="near"))
