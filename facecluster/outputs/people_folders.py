@@ -199,8 +199,8 @@ def update_people_folders(before, after, out_dir, *, mode="symlink", workers=1):
     renamed into it. A photo the old folders hold already is linked from there, and each face's
     image from the folders' store (FACE_STORE, which keeps the faces of hidden persons too). While
     a folder changes in place a mark (UPDATING) lies beside it: a run killed meanwhile leaves it,
-    and the next one builds that folder anew. workers: processes that draw the faces pages gain,
-    where they are many (facecluster.outputs.processes)."""
+    and the next one builds that folder anew. workers: processes that draw the faces that pages
+    gain, where they are many (facecluster.outputs.processes)."""
     _check_mode(mode)
     out_dir = Path(out_dir)
     old, new = _members(before), _members(after)
@@ -318,7 +318,7 @@ def contact_sheet_pages(faces, person):
 def draw_contact_sheet(faces, out_dir, person, page=0):
     """Draw page `page` of a person's contact sheets in their folder under out_dir, from the
     assignments' rows `faces` (written beside its place, then renamed over it); a page there
-    already is one update_people_folders kept, unchanged, from the folder it rebuilt."""
+    already is one update_people_folders kept or added to."""
     _draw_page(out_dir, person, _sheet_pages(person, _members(faces)[person], faces)[page])
 
 
