@@ -26,6 +26,7 @@ A person the corrections hide (assignments.tsv's `hidden`) gets no folder.
 """
 
 import csv
+import filecmp
 import os
 import shutil
 from collections import Counter, defaultdict
@@ -410,11 +411,12 @@ def _put_photo(target, path, source, mode):
 
 
 def _is_photo_file(file, photo, mode):
-    """Whether a folder's file is a link to the photo (symlink mode) or a copy of it, by its size."""
+    """Whether a folder's file is a link to the photo (symlink mode) or a copy of it (its bytes:
+    only photos moving between folders are compared)."""
     try:
         if mode == "symlink":
             return file.is_symlink() and os.readlink(file) == str(photo)
-        return not file.is_symlink() and file.stat().st_size == photo.stat().st_size
+        return not file.is_symlink() and filecmp.cmp(file, photo, shallow=False)
     except OSError:
         return False
 
