@@ -237,10 +237,10 @@ def review_data(faces, X, *, experiment, threshold=None, corrections=None, split
             persons[i]["split_at"] = split["split_at"]
             splits[i] = split
     groups = [members[name] for name in names]
-    near_key = ("near", *(tuple(faces[p].row for p in group) for group in groups))
+    group_rows = tuple(tuple(faces[p].row for p in group) for group in groups)
+    near_key = ("near", *group_rows)
     computed[near_key] = near_all = known[near_key] if near_key in known else near_faces(X, groups)
-    known.clear()
-    known.update(computed)
+    suggested = _other_ages(faces, X, groups, dates, ages, existing, (known, computed, group_rows))
     settled = {
         (entry["photo"], int(entry["face"]))
         for entry in [*existing.get("confirm", []), *(m for m in existing["move_out"] if m.get("to"))]
@@ -251,7 +251,8 @@ def review_data(faces, X, *, experiment, threshold=None, corrections=None, split
         if (faces[members[names[item[0]]][item[1]]].path, faces[members[names[item[0]]][item[1]]].face_index)
         not in settled
     ]
-    suggested = _other_ages(faces, X, groups, dates, ages, existing)
+    known.clear()
+    known.update(computed)
     shown = sorted(p for person in persons for p in person["faces"])
     return {
         "experiment": experiment,
@@ -300,10 +301,12 @@ def age_rule(recipe):
     return AgeRule.from_settings(ages) if ages and recipe.get("use_dates") else None
 
 
-def _other_ages(faces, X, groups, dates, ages, corrections):
+def _other_ages(faces, X, groups, dates, ages, corrections, cache):
     """[{person, other, evidence, years: [[first, last] of each], faces: [positions of each]}] of
     merge_suggestions (person the earlier; COMPARED faces each), less the pairs the corrections
-    keep apart (by the names the renames give now)."""
+    keep apart (by the names the renames give now). cache: (suggestions kept, those computed now,
+    the groups' rows), review_data's: the same groups with the same dates are not compared again
+    (0.4 s an edit at 20,000 photos)."""
     if ages is None or not dates or len(groups) < 2:
         return []
     rows = [dates.get(face.photo_id) for face in faces]
@@ -311,8 +314,13 @@ def _other_ages(faces, X, groups, dates, ages, corrections):
     renamed = dict(corrections["rename"])
     apart = {frozenset(renamed.get(name, name) for name in pair) for pair in corrections.get("apart", [])}
     names = [faces[group[0]].person for group in groups]
+    known, computed, group_rows = cache
+    key = ("ages", group_rows, years.tobytes())
+    computed[key] = pairs = (
+        known[key] if key in known else merge_suggestions(X, years, groups, np.array([f.photo_id for f in faces]), ages)
+    )
     found = []
-    for a, b, evidence in merge_suggestions(X, years, groups, np.array([f.photo_id for f in faces]), ages):
+    for a, b, evidence in pairs:
         if frozenset((names[a], names[b])) in apart:
             continue
         earlier, later = sorted((a, b), key=lambda i: np.nanmin(years[groups[i]]))

@@ -114,7 +114,8 @@ class Review:
         # The experiment read once (rows, embeddings), and assignments.tsv's stamp when it was.
         self._renaming = None
         self._rows_stamp = None
-        # The persons' splits (facecluster.outputs.review.review_data): an edit recomputes those it changed.
+        # The persons' splits, the faces near another person and the merge suggestions
+        # (facecluster.outputs.review.review_data): an edit recomputes those it changed.
         self._splits = {}
         # (the review's faces/ folder's modification time, the thumbnails it held then)
         self._thumbnails = None
@@ -135,6 +136,7 @@ class Review:
         stamp = self._stamp()
         if stamp != self._rows_stamp:
             self._renaming, self._rows_stamp = Renaming(self.experiment.spec, self.experiment.paths), stamp
+            self._splits.clear()  # a run's embeddings may be others (another model) for the same rows
         return self._renaming
 
     def rows(self):
