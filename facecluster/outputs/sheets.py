@@ -73,8 +73,29 @@ def _draw_title(sheet, title, count, most):
         title = f"{title} (first {most} shown)"
     if drawn_as(title) != title:
         title = f"{title} {UNDRAWN_NOTE}"
-    font, shown_title = text_font(title, 18)
+    font, shown_title = fitted_title(title, sheet.width - 2 * GRID_GAP)
     ImageDraw.Draw(sheet).text((GRID_GAP, 8), shown_title, fill="black", font=font)
+
+
+def fitted_title(title, width, sizes=(18, 16, 14, 12)):
+    """(font, text) of a title within `width` pixels: smaller letters first, then the middle left
+    out (an ellipsis), so that a long name keeps its start and the counts after it."""
+    for size in sizes:
+        font, shown = text_font(title, size)
+        if font.getlength(shown) <= width:
+            return font, shown
+    keep = len(shown)
+    while keep > 2 and font.getlength(_middle_out(shown, keep)) > width:
+        keep -= 1
+    return font, _middle_out(shown, keep)
+
+
+def _middle_out(text, keep):
+    """text with all but `keep` of its characters left out of its middle, an ellipsis in their place."""
+    if keep >= len(text):
+        return text
+    head = (keep + 1) // 2
+    return f"{text[:head]}…{text[len(text) - (keep - head) :]}"
 
 
 def _save(sheet, path):

@@ -225,3 +225,16 @@ def test_when_the_clusterer_found_k_the_scores_figure_says_so_not_k_chosen_by_a_
         experiment._metrics_vs_k(tmp_path / f"{name}.png", name, summary)
         read_png(tmp_path / f"{name}.png")
     assert titles == ["found: K = 12 found by the clusterer", "swept: scores against K (K chosen by silhouette)"]
+
+
+def test_a_long_name_on_a_sheet_keeps_its_start_and_its_counts_within_the_page():
+    width = 844 - 2 * sheets.GRID_GAP  # a people folder's page
+    short = "Ann Lee: 12 faces"
+    assert sheets.fitted_title(short, width)[1] == short
+    long = "Zoë Þórunn Ōkubo-Wąsowicz de la Cruz y Montenegro-Ferreira, the one from the lake house: 986 faces"
+    font, shown = sheets.fitted_title(long, width)
+    assert font.getlength(shown) <= width
+    assert shown.startswith("Zoë Þórunn") and shown.endswith("986 faces")
+    longer = long.replace(", the one", ", the one who brings the cake to the summer party") + " (first 480 shown)"
+    font, shown = sheets.fitted_title(longer, width)
+    assert font.getlength(shown) <= width and "…" in shown and shown.endswith("(first 480 shown)")
