@@ -125,14 +125,14 @@ def write_review_data(
     experiment,
     threshold=None,
     corrections=None,
-    splits=None,
+    kept=None,
     rows=None,
     X=None,
     dates=None,
 ):
     """(assignments' rows, data): the pages' data.js rewritten (atomically) from the experiment's
     files as they are now; the thumbnails stay (a face keeps its row when it changes person).
-    splits: review_data's, kept between calls by the review app; rows and X: the assignments' rows
+    kept: review_data's, kept between calls by the review app; rows and X: the assignments' rows
     and their embeddings when the caller holds them (the files are not read then); dates: the
     dataset's dates.tsv (a path; None, or a file not made yet: undated)."""
     faces = read_assignments(assignments_path) if rows is None else rows
@@ -148,7 +148,7 @@ def write_review_data(
         experiment=experiment,
         threshold=threshold,
         corrections=corrections,
-        splits=splits,
+        kept=kept,
         dates=dated,
         ages=age_rule(metrics.get("recipe", {})),
     )
@@ -194,16 +194,16 @@ def write_atomically(path, content):
         temporary.unlink(missing_ok=True)
 
 
-def review_data(faces, X, *, experiment, threshold=None, corrections=None, splits=None, dates=None, ages=None):
+def review_data(faces, X, *, experiment, threshold=None, corrections=None, kept=None, dates=None, ages=None):
     """What the pages show: persons (most faces first, the others last), faces, checks and the
     corrections the file holds now. faces: assignments.tsv's rows; X: their embeddings; dates:
     {photo id: DateRow} (facecluster.photos.dates): a person's faces by date, the undated last;
     ages: the AgeRule the experiment sorted by (None: it does not use dates), for the persons
     suggested as one at other ages.
-    splits: a dict of the persons' splits computed before ({their faces' rows: person_split}), read
-    and left holding this data's: a person whose faces an edit left as they were is not cut again;
-    likewise the faces near another person, while every person's faces stay as they were (a rename
-    or a confirmation: 0.9 s at 20,000 photos).
+    kept: a dict of what an earlier call computed, read and left holding this call's (_reuse): a
+    person whose faces an edit left as they were is not cut again; the faces near another person
+    (0.9 s at 20,000 photos) and the merge suggestions (0.4 s) are not found again while every
+    person's faces stay as they were (a rename, a confirmation).
 
     A face the corrections confirm, or place in a person (move_out with `to`), is not listed as
     near another person: the user has said where it belongs."""
@@ -227,20 +227,18 @@ def review_data(faces, X, *, experiment, threshold=None, corrections=None, split
     if set_aside:
         persons.append(_person("set aside", "set_aside", set_aside, faces))
     index_of = {person["name"]: i for i, person in enumerate(persons)}
-    known = {} if splits is None else splits
-    computed, splits = {}, {}
+    known, used, splits = {} if kept is None else kept, {}, {}
     for i, name in enumerate(names):
-        key = (threshold, *(faces[p].row for p in members[name]))
-        computed[key] = split = known[key] if key in known else person_split(X[members[name]], threshold)
+        rows = (threshold, *(faces[p].row for p in members[name]))
+        split = _reuse(known, used, rows, lambda positions=members[name]: person_split(X[positions], threshold))
         if split is not None:
             persons[i]["faces"] = [members[name][j] for j in split["order"]]
             persons[i]["split_at"] = split["split_at"]
             splits[i] = split
     groups = [members[name] for name in names]
     group_rows = tuple(tuple(faces[p].row for p in group) for group in groups)
-    near_key = ("near", *group_rows)
-    computed[near_key] = near_all = known[near_key] if near_key in known else near_faces(X, groups)
-    suggested = _other_ages(faces, X, groups, dates, ages, existing, (known, computed, group_rows))
+    near_all = _reuse(known, used, ("near", *group_rows), lambda: near_faces(X, groups))
+    suggested = _other_ages(faces, X, groups, dates, ages, existing, (known, used, group_rows))
     settled = {
         (entry["photo"], int(entry["face"]))
         for entry in [*existing.get("confirm", []), *(m for m in existing["move_out"] if m.get("to"))]
@@ -252,7 +250,7 @@ def review_data(faces, X, *, experiment, threshold=None, corrections=None, split
         not in settled
     ]
     known.clear()
-    known.update(computed)
+    known.update(used)
     shown = sorted(p for person in persons for p in person["faces"])
     return {
         "experiment": experiment,
@@ -301,12 +299,11 @@ def age_rule(recipe):
     return AgeRule.from_settings(ages) if ages and recipe.get("use_dates") else None
 
 
-def _other_ages(faces, X, groups, dates, ages, corrections, cache):
+def _other_ages(faces, X, groups, dates, ages, corrections, kept):
     """[{person, other, evidence, years: [[first, last] of each], faces: [positions of each]}] of
     merge_suggestions (person the earlier; COMPARED faces each), less the pairs the corrections
-    keep apart (by the names the renames give now). cache: (suggestions kept, those computed now,
-    the groups' rows), review_data's: the same groups with the same dates are not compared again
-    (0.4 s an edit at 20,000 photos)."""
+    keep apart (by the names the renames give now). kept: (review_data's known and used results,
+    the groups' rows): the same groups with the same dates are not compared again (_reuse)."""
     if ages is None or not dates or len(groups) < 2:
         return []
     rows = [dates.get(face.photo_id) for face in faces]
@@ -314,10 +311,10 @@ def _other_ages(faces, X, groups, dates, ages, corrections, cache):
     renamed = dict(corrections["rename"])
     apart = {frozenset(renamed.get(name, name) for name in pair) for pair in corrections.get("apart", [])}
     names = [faces[group[0]].person for group in groups]
-    known, computed, group_rows = cache
-    key = ("ages", group_rows, years.tobytes())
-    computed[key] = pairs = (
-        known[key] if key in known else merge_suggestions(X, years, groups, np.array([f.photo_id for f in faces]), ages)
+    known, used, group_rows = kept
+    photo_ids = np.array([face.photo_id for face in faces])
+    pairs = _reuse(
+        known, used, ("ages", group_rows, years.tobytes()), lambda: merge_suggestions(X, years, groups, photo_ids, ages)
     )
     found = []
     for a, b, evidence in pairs:
@@ -335,6 +332,13 @@ def _other_ages(faces, X, groups, dates, ages, corrections, cache):
             }
         )
     return found
+
+
+def _reuse(known, used, key, compute):
+    """known[key], computed before, else compute(); recorded in used either way (review_data keeps
+    what one call used for the next)."""
+    used[key] = value = known[key] if key in known else compute()
+    return value
 
 
 def _date_order(row):

@@ -115,8 +115,8 @@ class Review:
         self._renaming = None
         self._rows_stamp = None
         # The persons' splits, the faces near another person and the merge suggestions
-        # (facecluster.outputs.review.review_data): an edit recomputes those it changed.
-        self._splits = {}
+        # (facecluster.outputs.review.review_data's kept): an edit recomputes those it changed.
+        self._kept = {}
         # (the review's faces/ folder's modification time, the thumbnails it held then)
         self._thumbnails = None
         # Written after an edit's answer, a part at a time (_write_later): the sidecars of these
@@ -136,7 +136,7 @@ class Review:
         stamp = self._stamp()
         if stamp != self._rows_stamp:
             self._renaming, self._rows_stamp = Renaming(self.experiment.spec, self.experiment.paths), stamp
-            self._splits.clear()  # a run's embeddings may be others (another model) for the same rows
+            self._kept.clear()  # a run's embeddings may be others (another model) for the same rows
         return self._renaming
 
     def rows(self):
@@ -158,7 +158,7 @@ class Review:
             experiment=experiment.name,
             threshold=experiment.spec.naming_threshold,
             corrections=experiment.corrections,
-            splits=self._splits,
+            kept=self._kept,
             rows=renaming.rows,
             X=renaming.X,
             dates=experiment.dates,

@@ -107,7 +107,7 @@ def test_the_near_faces_kept_between_edits_are_those_computed_afresh():
     persons = ["ann"] * 15 + ["bob"] * 15 + ["cy"] * 10
     faces = [an_assignment(row=i, photo_id=f"p{i}", path=f"p{i}.jpg", person=persons[i]) for i in range(40)]
     kept = {}
-    first = review_data(faces, X, experiment="near", splits=kept)
+    first = review_data(faces, X, experiment="near", kept=kept)
     assert first["near"]  # random points: some are near another person
 
     def near(data):
@@ -115,8 +115,8 @@ def test_the_near_faces_kept_between_edits_are_those_computed_afresh():
 
     renamed = [an_assignment(row=f.row, photo_id=f.photo_id, path=f.path, person=f.person.replace("bob", "zed"))
                for f in faces]  # fmt: skip
-    again = review_data(renamed, X, experiment="near", splits=kept)  # the same faces: kept
+    again = review_data(renamed, X, experiment="near", kept=kept)  # the same faces: kept
     assert near(again) == [(path, name.replace("bob", "zed")) for path, name in near(first)]
     moved = [an_assignment(row=f.row, photo_id=f.photo_id, path=f.path, person="cy" if f.row < 5 else f.person)
              for f in renamed]  # fmt: skip
-    assert near(review_data(moved, X, experiment="near", splits=kept)) == near(review_data(moved, X, experiment="near"))
+    assert near(review_data(moved, X, experiment="near", kept=kept)) == near(review_data(moved, X, experiment="near"))
