@@ -140,7 +140,7 @@ def write_review_data(
         embeddings = np.load(embeddings_path, mmap_mode="r", allow_pickle=False)
         X = embeddings[[face.row for face in faces]] if faces else np.zeros((0, 1))
     X = np.asarray(X, np.float64)
-    dated = _dates_now(dates) if dates is not None else {}
+    dated = read_dates(dates) if dates is not None and Path(dates).is_file() else {}
     metrics = json.loads(Path(metrics_path).read_text())
     data = review_data(
         faces,
@@ -192,21 +192,6 @@ def write_atomically(path, content):
         os.replace(temporary, path)
     finally:
         temporary.unlink(missing_ok=True)
-
-
-def _dates_now(path):
-    """read_dates of a dates.tsv ({} where there is none yet), read again only when it changed (the
-    review app's edits leave it: 0.17 s an edit at 20,000 photos). Not to be changed by callers."""
-    try:
-        stat = os.stat(path)
-    except FileNotFoundError:
-        return {}
-    return _dates_at(str(path), stat.st_mtime_ns, stat.st_size, stat.st_ino)
-
-
-@functools.lru_cache(maxsize=2)
-def _dates_at(path, *stamp):
-    return read_dates(path)
 
 
 def review_data(faces, X, *, experiment, threshold=None, corrections=None, kept=None, dates=None, ages=None):
@@ -275,9 +260,7 @@ def review_data(faces, X, *, experiment, threshold=None, corrections=None, kept=
         "corrections_problem": problem if corrections and Path(corrections).exists() else None,
         "name_rules": NAME_RULES,
         # The folder holding every photo: the pages show a photo's path inside it.
-        "folder": os.path.commonpath(sorted({os.path.dirname(path) for path in {face.path for face in faces}}))
-        if faces
-        else "",
+        "folder": os.path.commonpath(sorted({os.path.dirname(face.path) for face in faces})) if faces else "",
         "threshold": threshold,
         "thumb_px": THUMB_PX,
         "persons": persons,
@@ -470,12 +453,7 @@ def split_gap(split):
 def thumbnail_key(face):
     """A face's thumbnail's name in faces/ (without .jpg): a digest of its chips file and index, so a
     face keeps its thumbnail when rows move (new photos) and gets another when its chip changes."""
-    return _digest(face.chips, face.face_index)
-
-
-@functools.lru_cache(maxsize=1 << 20)  # every face's, at each edit: 0.3 s at 20,000 photos
-def _digest(chips, face_index):
-    return hashlib.sha256(f"{chips}\0{face_index}".encode()).hexdigest()[:16]
+    return hashlib.sha256(f"{face.chips}\0{face.face_index}".encode()).hexdigest()[:16]
 
 
 def refresh_thumbnails(faces, positions, folder, existing=None, workers=1):
