@@ -5,7 +5,7 @@ import json
 
 import numpy as np
 import pytest
-from conftest import dlib_model
+from conftest import PROJECT_ROOT, dlib_model
 from PIL import Image
 
 from facecluster.photos.decoding import RejectedPhoto, decode_bytes
@@ -254,3 +254,16 @@ def test_a_phone_photo_is_searched_reduced_and_its_chips_cut_at_full_size(lfw_di
     assert max(abs(left - wl), abs(top - wt), abs(right - wr), abs(bottom - wb)) < 6
     # Cut from the photo at full size: nearer the whole search's chip than a chip cut from a halved photo.
     assert np.linalg.norm(embedding - whole_embedding) < np.linalg.norm(small_chip_embedding - whole_embedding)
+
+
+def test_a_copy_a_whole_number_of_times_smaller_is_the_mean_of_each_block():
+    photo = Image.open(PROJECT_ROOT / "data/demo/Hugo_Chavez/Hugo_Chavez_0001.jpg").convert("RGB")
+    rgb = np.asarray(photo.resize((1000, 752)))
+    small, factor = downscale(rgb, 250)  # 4 x 4 blocks: Image.reduce
+    boxed = np.asarray(Image.fromarray(rgb).resize((250, 188), Image.Resampling.BOX))
+    assert small.shape == (188, 250, 3) and factor == 0.25
+    assert np.abs(small.astype(int) - boxed).max() <= 1
+    blocks = rgb.reshape(188, 4, 250, 4, 3).mean(axis=(1, 3))
+    assert np.abs(small - blocks).max() <= 0.5 + 1e-9  # each block's mean, rounded
+    other, factor = downscale(rgb, 300)  # not a whole number of times: the box resize
+    assert other.shape == (226, 300, 3) and factor == 0.3
