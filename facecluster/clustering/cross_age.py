@@ -17,8 +17,8 @@ the faces are sorted in three steps (cross_age_cut):
    average (JOIN_FROM). A child's pieces link across the years this way; two children of the same
    years do not, nor does a stranger of one photo.
 3. Last, two such groups join where their faces nearest in time (the NEAREST_IN_TIME of each
-   nearest the other's years) say one person clearly (JOIN_NEAREST_FROM), the likeliest first: a
-   child whose early and late faces outweigh, on average, the few where the two pieces meet.
+   nearest the other's years) say one person (JOIN_NEAREST_FROM), the likeliest first: a child
+   whose early and late faces outweigh, on average, the few where the two pieces meet.
 
 The faces are first centred on the folder's mean and scaled back to unit length: a folder of
 scanned childhood photos lies in one corner of the embedding space, where every two children look
@@ -47,10 +47,10 @@ from facecluster.clustering.labels import canonical_labels
 # would have joined them); the mean evidence a join needs in step 2, and in step 3; the faces a
 # group needs to be joined (a stranger met once is not); the evidence a suggestion needs; the
 # suggestions a person gets at most.
-NEAREST_IN_TIME = 3
+NEAREST_IN_TIME = 4
 MAX_OVERLAP = 0.25
 JOIN_FROM = 0.0
-JOIN_NEAREST_FROM = 1.0
+JOIN_NEAREST_FROM = 0.25
 JOIN_MIN_FACES = 2
 SUGGEST_FROM = -2.0
 SUGGESTED = 3
