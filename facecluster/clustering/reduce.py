@@ -1,7 +1,6 @@
 """Embeddings reduced before clustering: optionally L2-normalised, then PCA (an experiment's `reduce:`)."""
 
 import numpy as np
-from sklearn.decomposition import PCA
 
 
 def reduce(X, *, method="pca", components=2, whiten=False, l2_normalize=False) -> tuple[np.ndarray, dict]:
@@ -42,6 +41,10 @@ def reduce(X, *, method="pca", components=2, whiten=False, l2_normalize=False) -
     # More faces than dimensions (a folder): the exact components from the d x d covariance, in
     # memory d**2 and a fraction of the full SVD's time (12,700 faces: 0.1 s, not 4.7).
     solver = "covariance_eigh" if n > d else "full"
+    # Imported here: scikit-learn takes 1.5 s to import, and the jobs that only read an
+    # experiment (its plots, its naming) import this module too.
+    from sklearn.decomposition import PCA
+
     pca = PCA(n_components=used, whiten=whiten, svd_solver=solver)
     Y = pca.fit_transform(Y)
     info.update(components=used, whiten=bool(whiten), solver=solver)
