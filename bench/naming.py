@@ -194,13 +194,13 @@ def lfw_split(args, centre, folder, seed, cluster, threshold):
     settings = experiment_settings(args, cluster, threshold)
     assignments = run(
         folder,
-        write_faces(centre, folder, "faces", to_sort),
+        write_rows(centre, folder, "faces", to_sort),
         settings,
         known=dict(
             zip(
                 ("embeddings", "faces", "ledger"),
                 (
-                    *write_faces(centre, folder, "known", references),
+                    *write_rows(centre, folder, "known", references),
                     write_references_ledger(centre, folder, references),
                 ),
             )

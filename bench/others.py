@@ -3,8 +3,8 @@
 The per-photo results of a run (faces.tsv, embeddings.npy) are clustered again by
 facecluster.workflow.experiment.cluster_experiment, the workflow's own clustering job, with the
 default experiment of a config file (config.yaml: min_photos, set_aside, the clusterer and its
-settings) and with each variant given (settings merged over the experiment's), no per-photo job
-run again. Two kinds of folder:
+settings) and with each variant given (settings merged over the experiment's; its `cut_rule`, the
+embedder's folder cut constants changed), no per-photo job run again. Two kinds of folder:
 
 - a labelled folder (all of lfw-dev as one folder: `presets/lfw-dev.yaml`'s per-photo run,
   YuNet keep center, one face a photo, the folder naming the person): `--results
@@ -175,7 +175,10 @@ def main():
     columns += ["attached", "clustering s"]
     lines = ["| " + " | ".join(columns) + " |", "|---" * len(columns) + "|"]
     for name, changes in variants:
-        settings = job_settings(configfile, folder, labels, merged(json.loads(args.base), changes))
+        changes = merged(json.loads(args.base), changes)
+        rule_changes = changes.pop("cut_rule", {})
+        settings = job_settings(configfile, folder, labels, changes)
+        settings["cluster"]["cut_rule"].update(rule_changes)
         with tempfile.TemporaryDirectory() as temporary:
             out = args.keep / name if args.keep else Path(temporary)
             out.mkdir(parents=True, exist_ok=True)

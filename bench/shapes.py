@@ -123,10 +123,15 @@ def shape_name(kind, people, strangers, groups, seed):
 # ---------------------------------------------------------------- recipes
 
 
-# Every clusterer setting's default, as the config fills them.
-SHARED_DEFAULTS = {
-    key: value["default"] for key, value in CLUSTERERS.schema()["properties"].items() if "default" in value
-}
+def clusterer_defaults(method):
+    """The defaults config validation gives a `cluster:` of `method` (the clusterer's own, over the
+    shared ones)."""
+    schema = CLUSTERERS.schema()
+    properties = dict(schema["properties"])
+    for clause in schema.get("allOf", []):
+        if clause["if"]["properties"]["method"].get("const") == method:
+            properties.update(clause["then"]["properties"])
+    return {key: value["default"] for key, value in properties.items() if "default" in value}
 
 
 def with_constants(rule, constants):
@@ -153,7 +158,8 @@ class Model:
         rule = rule or self.rule
 
         def run(Y, photo_ids, k, seed):
-            full = {**SHARED_DEFAULTS, "method": "agglomerative", "cut_rule": rule and rule.settings(), **settings}
+            method = settings.get("method", "agglomerative")
+            full = {**clusterer_defaults(method), "method": method, "cut_rule": rule and rule.settings(), **settings}
             how = full.pop("choose_k_by", "silhouette")
             if full.get("k") == "true":
                 full["k"] = k
@@ -164,7 +170,7 @@ class Model:
             experiment = {"cluster": full, "seed": seed, "min_photos": MIN_PHOTOS, "choose_k_by": how}
             spec = SortSpec.from_settings({**experiment, "choose_k_threshold": self.threshold})
             if how == "eigengap":
-                by_k = sweep_faces(Y, photo_ids, spec, [])
+                by_k, _ = sweep_faces(Y, photo_ids, spec, [])
                 return by_k[eigengap_k(Y, sorted(by_k))]
             return sort_faces(Y, photo_ids, spec, scored=False).labels
 
