@@ -70,7 +70,9 @@ def folder_cut(Y, calibrated, rule, *, linkage="average", metric="euclidean"):
     tree = dendrogram(Y, linkage=linkage, metric=metric)
     heights = tree[:, 2]
     low = rule.window[0] * calibrated
-    high = calibrated * (1 + (rule.window[1] - 1) * min(1.0, rule.full_window_faces / len(Y)))
+    # The window's upper end, from window[1] in a small folder towards window_large in a large one.
+    large = rule.window_large
+    high = calibrated * (large + (rule.window[1] - large) * min(1.0, rule.full_window_faces / len(Y)))
     edges = np.concatenate([[low], np.sort(heights[(heights > low) & (heights < high)]), [high]])
     middles = (edges[:-1] + edges[1:]) / 2
     weighted = np.diff(edges) * np.exp(-0.5 * ((middles - calibrated) / (rule.width * calibrated)) ** 2)

@@ -177,3 +177,20 @@ def test_persons_are_joined_by_their_mean_distance_and_two_small_ones_when_allow
     assert join(mean + 1e-6) == 1
     assert join(mean - 1e-6) == 0
     assert join(mean + 1e-6, large_photos=7) == 0
+
+
+def test_in_a_large_folder_the_windows_upper_end_falls_towards_window_large():
+    # Two tight groups 0.95 apart (the calibrated distance 1.0): in a folder of 40 faces, with the
+    # upper end staying near 1.0 the widest gap is above their merge and joins them; falling
+    # towards 0.9, it is below.
+    rng = np.random.default_rng(0)
+    X = np.concatenate([rng.normal((0, 0), 0.005, (20, 2)), rng.normal((0.95, 0), 0.005, (20, 2))])
+    rule = threshold.CutRule(window=(0.8, 1.2), width=0.1, full_window_faces=10, floor=0.5, join=1.0, join_max_faces=0)
+
+    stays = folder_cut(X, 1.0, rule)
+    falls = folder_cut(X, 1.0, replace(rule, window_large=0.9))
+
+    assert stays.cut > 0.95 and len(np.unique(stays.labels)) == 1
+    assert falls.cut < 0.95 and len(np.unique(falls.labels)) == 2
+    # A folder of no more than full_window_faces faces keeps the whole window.
+    assert folder_cut(X[::4], 1.0, replace(rule, window_large=0.9)).cut == folder_cut(X[::4], 1.0, rule).cut

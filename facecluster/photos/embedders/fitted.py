@@ -18,10 +18,11 @@ class CutRule:
     facecluster.photos.embedders): every distance a multiple of the embedder's calibrated threshold.
 
     window, width: where the widest gap is looked for, and the width of the weighting towards the
-    calibrated value; full_window_faces: above this many faces the window's upper part shrinks in
-    proportion (the more faces, the more pairs of different people look alike, and a gap above the
-    calibrated value merges them); floor: the lowest cut; join: the mean distance under which a
-    lone face joins a cluster, in folders of at most join_max_faces faces; persons_join: the mean
+    calibrated value; full_window_faces, window_large: above full_window_faces faces the window's
+    upper end falls in proportion towards window_large (the more faces, the more pairs of different
+    people look alike, and a gap near or above the calibrated value merges them); floor: the
+    lowest cut; join: the mean distance under which a lone face joins a cluster, in folders of at
+    most join_max_faces faces; persons_join: the mean
     distance under which two persons that share no photo are one, when one of them holds faces
     of persons_join_photos photos at least (join_split_persons; None: never); attach: the distance
     under which a face of others near one person and far from everyone else joins that person
@@ -37,6 +38,7 @@ class CutRule:
     persons_join: float = None
     persons_join_photos: int = 0
     attach: float = None
+    window_large: float = 1.0
     ages: "AgeRule" = None
 
     @classmethod
