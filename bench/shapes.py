@@ -123,17 +123,6 @@ def shape_name(kind, people, strangers, groups, seed):
 # ---------------------------------------------------------------- recipes
 
 
-def clusterer_defaults(method):
-    """The defaults config validation gives a `cluster:` of `method` (the clusterer's own, over the
-    shared ones)."""
-    schema = CLUSTERERS.schema()
-    properties = dict(schema["properties"])
-    for clause in schema.get("allOf", []):
-        if clause["if"]["properties"]["method"].get("const") == method:
-            properties.update(clause["then"]["properties"])
-    return {key: value["default"] for key, value in properties.items() if "default" in value}
-
-
 def with_constants(rule, constants):
     """The CutRule `rule` (None: none fitted) with some constants replaced ({"floor": 0.95})."""
     if not constants:
@@ -159,7 +148,7 @@ class Model:
 
         def run(Y, photo_ids, k, seed):
             method = settings.get("method", "agglomerative")
-            full = {**clusterer_defaults(method), "method": method, "cut_rule": rule and rule.settings(), **settings}
+            full = {**CLUSTERERS.defaults(method), "method": method, "cut_rule": rule and rule.settings(), **settings}
             how = full.pop("choose_k_by", "silhouette")
             if full.get("k") == "true":
                 full["k"] = k

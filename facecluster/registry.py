@@ -213,6 +213,12 @@ class Registry:
     def allowed_keys(self, name):
         return sorted({*self.common, *self[name].settings})
 
+    def defaults(self, name):
+        """{setting: default} that validation gives the component `name` where a config leaves
+        the setting out (its own default over the common one)."""
+        settings = _defaults_only({**self.common, **self[name].settings})
+        return {key: schema["default"] for key, schema in settings.items()}
+
 
 def _without_default(schema):
     """A setting's schema less what may differ between components: its default and description."""

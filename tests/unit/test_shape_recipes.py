@@ -11,6 +11,7 @@ sys.path.insert(0, str(PROJECT_ROOT / "bench"))
 
 import shapes  # noqa: E402
 
+from facecluster.clustering.clusterers import CLUSTERERS  # noqa: E402
 from facecluster.clustering.metrics import external_metrics  # noqa: E402
 
 
@@ -27,6 +28,15 @@ def test_every_recipe_of_the_sweep_sorts_well_separated_people():
 
 
 def test_a_recipe_gets_its_clusterers_own_defaults():
-    assert shapes.clusterer_defaults("agglomerative")["neighbors"] == 50
-    assert shapes.clusterer_defaults("graph")["neighbors"] == 10
-    assert shapes.clusterer_defaults("kmeans")["cannot_link"] is True
+    assert CLUSTERERS.defaults("agglomerative")["neighbors"] == 50
+    assert CLUSTERERS.defaults("graph")["neighbors"] == 10
+    assert CLUSTERERS.defaults("kmeans")["cannot_link"] is True
+
+
+def test_a_clusterers_defaults_are_those_config_validation_fills():
+    from test_config import SHIPPED, resolved
+
+    for method in CLUSTERERS.names:
+        cluster = {"method": method, **({"k": 2} if CLUSTERERS[method].takes_k == "required" else {})}
+        filled = resolved({**SHIPPED, "experiments": {"e": {"dataset": "demo", "cluster": cluster}}}, "e")["cluster"]
+        assert {key: filled[key] for key in CLUSTERERS.defaults(method)} == CLUSTERERS.defaults(method), method

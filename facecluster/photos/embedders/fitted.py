@@ -22,9 +22,9 @@ class CutRule:
     upper end falls in proportion towards window_large (the more faces, the more pairs of different
     people look alike, and a gap near or above the calibrated value merges them); floor: the
     lowest cut; join: the mean distance under which a lone face joins a cluster, in folders of at
-    most join_max_faces faces; persons_join: the mean
-    distance under which two persons that share no photo are one, when one of them holds faces
-    of persons_join_photos photos at least (join_split_persons; None: never); attach: the distance
+    most join_max_faces faces; persons_join: the mean distance under which two persons that share
+    no photo are one, when one of them holds faces of persons_join_photos photos at least
+    (join_split_persons; None: never); attach: the distance
     under which a face of others near one person and far from everyone else joins that person
     (facecluster.clustering.attach_others; None: never, unless an experiment gives one).
     """
