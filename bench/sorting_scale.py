@@ -58,8 +58,7 @@ from facecluster.clustering.attach_others import persons_of  # noqa: E402
 from facecluster.clustering.metrics import external_metrics  # noqa: E402
 from facecluster.photos.faces import read_faces, write_faces  # noqa: E402
 
-REAL_RUN = Path("/tmp/appbench-5000")
-REAL_LIBRARY = Path("/tmp/fc-library-v3-0-5000-2016x1512")
+REAL_LIBRARY = Path("/tmp/fc-library-v4-0-5000-2016x1512")  # bench/library.py --photos 5000 --size 2016x1512
 ANGLE = 0.3  # radians: how far a family face's copy turns from its real face (bursts)
 JOB_THREADS = 2  # rule cluster_experiment's threads
 FAMILY = "family"
@@ -237,11 +236,13 @@ def main():
     parser.add_argument("--faces", type=int, nargs="+", default=[12_679, 58_000, 250_000])
     parser.add_argument("--angle", type=float, default=ANGLE, help="family faces' turn from their real one")
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/fc-sorting-scale"))
+    parser.add_argument("--library", type=Path, default=REAL_LIBRARY, help="a 5,000-photo bench/library.py library")
+    parser.add_argument("--run", type=Path, help="its run (default: LIBRARY-run, bench/library.py's)")
     args = parser.parse_args()
     if args.what == "sort":
         print(json.dumps(sort_folder(args.folder)))
         return
-    real = real_library(REAL_RUN, REAL_LIBRARY)
+    real = real_library(args.run or args.library.with_name(args.library.name + "-run"), args.library)
     if args.what == "check":
         check(real, args.workdir, args.angle)
         return

@@ -16,6 +16,7 @@ from facecluster.clustering.clusterers import CLUSTERERS
 from facecluster.clustering.cross_age import cross_age_cut, uses_dates
 from facecluster.clustering.folder_cut import join_lone_faces
 from facecluster.clustering.labels import canonical_labels, parse_k
+from facecluster.clustering.look_alikes import part_look_alikes
 from facecluster.clustering.metrics import evaluate_sweep
 from facecluster.clustering.persons_join import join_split_persons
 from facecluster.tables import UNKNOWN
@@ -72,10 +73,13 @@ def sort_faces(Y, photo_ids, spec, *, truth=None, scored=True, earlier=None, yea
     3. join_persons: where the folder chose its cut and the embedder's rule says so, two
        persons (clusters of at least spec.min_photos photos) that share no photo and lie near
        on average are joined (a person the cut split).
-    4. attach_others: where the clusterer found K and spec.attach_limit says, each face in no
+    4. part_look_alikes_of: where the clusterer found K and the embedder's rule says so, a face
+       of a person whose nearest face of it lies near the cut, and hardly nearer than a face
+       elsewhere, leaves it (a look-alike the cut took in; facecluster.clustering.look_alikes).
+    5. attach_others: where the clusterer found K and spec.attach_limit says, each face in no
        person (a cluster of fewer than spec.min_photos photos, or none) joins the person it lies
        near and far from everyone else (facecluster.clustering.attach_others).
-    5. choose_k (facecluster.clustering.choose_k): the K of a sweep by spec.choose_k_by, a
+    6. choose_k (facecluster.clustering.choose_k): the K of a sweep by spec.choose_k_by, a
        score or the number of people found without K near spec.choose_k_threshold.
 
     earlier: an Earlier sorting, whose clusterer places_new_faces: step 1 is place_new_faces
@@ -93,7 +97,7 @@ def sort_faces(Y, photo_ids, spec, *, truth=None, scored=True, earlier=None, yea
 
 
 def sweep_faces(Y, photo_ids, spec, notes, earlier=None, years=None) -> tuple[dict, float]:
-    """Steps 1 to 4 of sort_faces: ({K: (n,) canonical labels}, the cut); `notes` gets what each decided."""
+    """Steps 1 to 5 of sort_faces: ({K: (n,) canonical labels}, the cut); `notes` gets what each decided."""
     dated = spec.k is None and cuts_by_dates(Y, spec, years)
     if dated and earlier is None:
         # New faces are placed later at the folder cut's floor: the dates cut at no one distance.
@@ -104,8 +108,9 @@ def sweep_faces(Y, photo_ids, spec, notes, earlier=None, years=None) -> tuple[di
     else:
         labels_by_k, cut = place_new_faces(Y, photo_ids, earlier, spec, notes), earlier.cut
     labels_by_k = apply_cannot_link(labels_by_k, Y, photo_ids, spec, notes)
-    if not dated:  # the dates weighed every pair already; the join's limit is fitted to the folder cut
+    if not dated:  # the dates weighed every pair already; these constants are fitted to the folder cut
         labels_by_k = join_persons(labels_by_k, Y, photo_ids, spec, notes)
+        labels_by_k = part_look_alikes_of(labels_by_k, Y, photo_ids, spec, cut, notes)
     labels_by_k = attach_others(labels_by_k, Y, photo_ids, spec, notes)
     if spec.k is None:  # the clusterer found K: key the result by it
         (labels,) = labels_by_k.values()
@@ -220,6 +225,26 @@ def join_persons(labels_by_k, Y, photo_ids, spec, notes) -> dict:
     if joined:
         notes.append(f"{joined} joins of persons the cut split (on average under {limit:.4f} apart)")
     return {k: joined_labels}
+
+
+def part_look_alikes_of(labels_by_k, Y, photo_ids, spec, cut, notes) -> dict:
+    """{K: labels} with the look-alikes a person took in parted from it (facecluster.clustering.look_alikes)
+    where spec.look_alike_far says, in multiples of the distance the faces were `cut` at (None: the
+    threshold); unchanged otherwise."""
+    if spec.look_alike_far is None:
+        return labels_by_k
+    far = spec.look_alike_far * (cut or spec.threshold)
+    ((k, labels),) = labels_by_k.items()
+    ratio = spec.cut_rule.look_alike_ratio
+    parted_labels, parted = part_look_alikes(
+        Y, labels, photo_ids, min_photos=spec.min_photos, far=far, ratio=ratio, metric=spec.metric, seed=spec.seed
+    )
+    if parted:
+        notes.append(
+            f"{parted} faces parted from their person: their nearest face of it over {far:.4f} away and "
+            f"at least {ratio:g} x as far as the nearest face elsewhere"
+        )
+    return {k: parted_labels}
 
 
 def attach_others(labels_by_k, Y, photo_ids, spec, notes) -> dict:

@@ -65,6 +65,15 @@ class SortSpec:
         return rule.persons_join * self.threshold
 
     @property
+    def look_alike_far(self):
+        """The multiple of the folder's cut beyond which a person's face with look-alikes about leaves
+        it, or None: only where the clusterer finds K with a threshold and the embedder's rule says so."""
+        rule = self.cut_rule
+        if self.k is not None or self.threshold is None or not (rule and rule.look_alike_far):
+            return None
+        return rule.look_alike_far
+
+    @property
     def attach_limit(self):
         """The distance under which a face of others joins the person it lies near, or None: only
         where the clusterer finds K with a threshold, and the experiment's `attach.limit` (auto:

@@ -26,7 +26,10 @@ class CutRule:
     no photo are one, when one of them holds faces of persons_join_photos photos at least
     (join_split_persons; None: never); attach: the distance
     under which a face of others near one person and far from everyone else joins that person
-    (facecluster.clustering.attach_others; None: never, unless an experiment gives one).
+    (facecluster.clustering.attach_others; None: never, unless an experiment gives one);
+    look_alike_far, look_alike_ratio: a face of a person whose nearest face of it lies beyond
+    look_alike_far x the folder's cut and at least look_alike_ratio x as far as the nearest face
+    elsewhere leaves it for others (facecluster.clustering.look_alikes; None: never).
     """
 
     window: tuple
@@ -39,6 +42,8 @@ class CutRule:
     persons_join_photos: int = 0
     attach: float = None
     window_large: float = 1.0
+    look_alike_far: float = None
+    look_alike_ratio: float = 1.0
     ages: "AgeRule" = None
 
     @classmethod
