@@ -17,10 +17,12 @@ face tags read from the photos and their sidecars (facecluster.naming.tags), wit
 correction:
 
 3b. each tagged face is the tag's person, and faces tagged with one name are one person (the groups
-   holding them joined, whatever the clustering said); a group's untagged faces go with the name
-   most of its tagged faces carry; a group without a tag takes a tag's name as from reference
-   photos (step 1, the tagged faces the references). One name on groups lying farther apart than
-   the naming distance, and two names in one group, are disputes the review pages list first.
+   holding them joined, whatever the clustering said); a tagged face the clustering left out of
+   every person joins the person holding its 3 nearest faces (the nearest within the naming
+   distance, no other name tagged there); a group's untagged faces go with the name most of its
+   tagged faces carry; a group without a tag takes a tag's name as from reference photos (step 1,
+   the tagged faces the references). One name on groups lying farther apart than the naming
+   distance, and two names in one group, are disputes the review pages list first.
 
 Then the corrections file, the user's standing statement read by every run, is applied on top, in
 this order:
@@ -61,6 +63,8 @@ from facecluster.tables import OTHERS, UNKNOWN
 NO_PERSON = (OTHERS, "unknown")
 # A move_out's `to:` for "nobody": the face goes with the faces no cluster took.
 NOBODY = "nobody"
+# A tagged face left out of every person joins the person holding this many of its nearest faces.
+LONE_TAG_FACES = 3
 
 
 # An embedder none is fitted to: its calibrated threshold, a majority of the group's faces near
@@ -253,6 +257,7 @@ class _Naming:
         """Step 3b: {row: name} of the tagged faces; returns {"disputes": [...], "names": the tags' names}."""
         from facecluster.naming.known import KnownPeople
 
+        self._place_lone_tagged(tags)
         disputes = []
         rows_of = defaultdict(list)
         for row, name in sorted(tags.items()):
@@ -303,6 +308,34 @@ class _Naming:
                 for g in groups:
                     self._join(keep, g)
         return {"disputes": disputes, "names": set(tags.values())}
+
+    def _place_lone_tagged(self, tags):
+        """Each tagged face the clustering left out of every person (and did not set aside) joins the
+        person holding its LONE_TAG_FACES nearest faces, when the nearest lies within the naming
+        distance, the person holds no face of its photo and no face tagged with another name: the tag
+        says who it is, its neighbours where that person's faces are (a tag on a blurred or turned
+        face the cut left alone)."""
+        if self.threshold is None:
+            return
+        photos = self._photos_per_group()
+        photo_ids = np.array([face.photo_id for face in self.faces])
+        for row in sorted(tags):
+            g = int(self.group[row])
+            if g == UNKNOWN or self._is_person(g, photos):
+                continue
+            distances = np.linalg.norm(self.X - self.X[row], axis=1)
+            distances[row] = np.inf
+            nearest = np.argsort(distances, kind="stable")[:LONE_TAG_FACES]
+            target = int(self.group[nearest[0]])
+            if (
+                target != UNKNOWN
+                and self._is_person(target, photos)
+                and distances[nearest[0]] < self.threshold
+                and (self.group[nearest] == target).all()
+                and not np.any((self.group == target) & (photo_ids == photo_ids[row]))
+                and all(name == tags[row] for other, name in tags.items() if self.group[other] == target)
+            ):
+                self.group[row] = target
 
     def _far_apart(self, name, groups, rows):
         """The dispute of a name whose tagged faces lie in groups farther apart (mean distance between

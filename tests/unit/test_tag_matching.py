@@ -201,6 +201,29 @@ def test_a_tagged_face_set_aside_joins_its_person_and_a_lone_tagged_face_is_a_pe
     assert persons == ["Gran"] * 4 + ["Zed"]
 
 
+def test_a_tagged_face_the_cut_left_alone_names_the_person_holding_its_nearest_faces():
+    # Andy's 5 faces along a line (x 0 to 1.2), his tagged face alone at x -0.5: its nearest face
+    # lies within the naming distance (0.6), most of his faces beyond it (no reference-photo match).
+    X = np.array([[x, 0.0] for x in (0, 0.3, 0.6, 0.9, 1.2)] + [[-0.5, 0.0], [-0.5, 3.0]])
+    faces = [a_face(row=i, photo_id=f"p{i}", path=f"/p/{i}.jpg") for i in range(len(X))]
+    clusters = np.array([0] * 5 + [1, 2])
+
+    persons, _, report = name_people(faces, X, clusters, threshold=0.6, tags={5: "Andy"}, min_photos=4)
+
+    assert persons[:6] == ["Andy"] * 6
+    assert report["tags"]["disputes"] == []
+    # A stranger among its nearest faces: the tag names its face alone.
+    X[6] = (-0.9, 0.0)
+    assert name_people(faces, X, clusters, threshold=0.6, tags={5: "Andy"}, min_photos=4)[0][:6] == [
+        "person_0001"
+    ] * 5 + ["Andy"]
+    # Nor where the person holds a face of its photo.
+    faces[5] = a_face(row=5, photo_id="p0", path="/p/0.jpg")
+    X[6] = (-0.5, 3.0)
+    assert name_people(faces, X, clusters, threshold=0.6, tags={5: "Andy"}, min_photos=4)[0][5] == "Andy"
+    assert name_people(faces, X, clusters, threshold=0.6, tags={5: "Andy"}, min_photos=4)[0][0] == "person_0001"
+
+
 def test_without_tags_the_naming_is_as_before():
     layout = [("g", 0)] * 4 + [("b", 1)] * 4
     faces, X, clusters = people_faces(layout)
