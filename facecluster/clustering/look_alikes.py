@@ -5,7 +5,8 @@ tight person as the cut allows is taken in, though no face of that person lies n
 person's own odd photo (a profile, a blurred shot) can lie as far from the person, but nothing
 else lies nearer; a look-alike stranger stands in a crowd of other look-alikes, strangers or
 other persons' faces, about as near as the person's. So a face leaves its person for `others`
-when its nearest face of the person is far and hardly nearer than the nearest face elsewhere.
+(a cluster of its own) when its nearest face of the person is far and hardly nearer than the
+nearest face elsewhere.
 
 Each face's NEIGHBORS nearest faces (facecluster.clustering.neighbors) give its nearest face of
 its person; the nearest face elsewhere is then found exactly, for the few faces far from their
@@ -20,21 +21,23 @@ from facecluster.clustering.attach_others import NEIGHBORS, persons_of
 from facecluster.tables import UNKNOWN
 
 
-def part_look_alikes(Y, labels, photo_ids, *, min_photos, far, ratio, metric="euclidean", seed=0):
+def part_look_alikes(Y, labels, photo_ids, *, min_photos, far, ratio, metric="euclidean", seed=0, among=None):
     """(labels, how many faces parted): each face of a person whose nearest face of that person
     lies beyond `far` and at least `ratio` times as far as the nearest face outside the person
-    (another photo's) becomes UNKNOWN.
+    (another photo's) leaves it for a cluster of its own (others; cannot-link's way, so that the
+    faces left in no cluster stay those set aside).
 
     Y: (n, d) the faces' points; labels: (n,) int clusters, UNKNOWN (-1) in none; photo_ids: (n,)
     the photo of each face; a person is a cluster of faces of at least `min_photos` photos; far in
-    `metric` units. Where none of a face's NEIGHBORS nearest faces is its person's, its nearest
-    face of it lies beyond the last listed. Every face is measured against the persons as they
-    came, so the order of the faces does not matter.
+    `metric` units; among: (n,) bool, the faces that may leave (None: all). Where none of a face's
+    NEIGHBORS nearest faces is its person's, its nearest face of it lies beyond the last listed.
+    Every face is measured against the persons as they came, so the order of the faces does not
+    matter.
     """
     labels = np.asarray(labels, np.int64).copy()
     photo_codes = np.unique(np.asarray(photo_ids), return_inverse=True)[1].astype(np.int64)
     person = persons_of(labels, photo_codes, min_photos)
-    members = np.flatnonzero(person != UNKNOWN)
+    members = np.flatnonzero((person != UNKNOWN) & (True if among is None else np.asarray(among)))
     if not len(members):
         return labels, 0
     distances, indices = neighbors.knn(Y, NEIGHBORS, metric=metric, seed=seed, rows=members)
@@ -46,7 +49,7 @@ def part_look_alikes(Y, labels, photo_ids, *, min_photos, far, ratio, metric="eu
     far_out = members[nearest_own > far]
     elsewhere = nearest_elsewhere(Y, far_out, person, photo_codes, metric)
     parted = far_out[nearest_own[nearest_own > far] >= ratio * elsewhere]
-    labels[parted] = UNKNOWN
+    labels[parted] = labels.max() + 1 + np.arange(len(parted))
     return labels, len(parted)
 
 

@@ -110,7 +110,7 @@ def sweep_faces(Y, photo_ids, spec, notes, earlier=None, years=None) -> tuple[di
     labels_by_k = apply_cannot_link(labels_by_k, Y, photo_ids, spec, notes)
     if not dated:  # the dates weighed every pair already; these constants are fitted to the folder cut
         labels_by_k = join_persons(labels_by_k, Y, photo_ids, spec, notes)
-        labels_by_k = part_look_alikes_of(labels_by_k, Y, photo_ids, spec, cut, notes)
+        labels_by_k = part_look_alikes_of(labels_by_k, Y, photo_ids, spec, cut, notes, earlier)
     labels_by_k = attach_others(labels_by_k, Y, photo_ids, spec, notes)
     if spec.k is None:  # the clusterer found K: key the result by it
         (labels,) = labels_by_k.values()
@@ -227,17 +227,26 @@ def join_persons(labels_by_k, Y, photo_ids, spec, notes) -> dict:
     return {k: joined_labels}
 
 
-def part_look_alikes_of(labels_by_k, Y, photo_ids, spec, cut, notes) -> dict:
+def part_look_alikes_of(labels_by_k, Y, photo_ids, spec, cut, notes, earlier=None) -> dict:
     """{K: labels} with the look-alikes a person took in parted from it (facecluster.clustering.look_alikes)
     where spec.look_alike_far says, in multiples of the distance the faces were `cut` at (None: the
-    threshold); unchanged otherwise."""
+    threshold); unchanged otherwise. With an `earlier` sorting only the new faces may leave: the
+    faces sorted before were weighed then, and keep their clusters as placing new faces does."""
     if spec.look_alike_far is None:
         return labels_by_k
     far = spec.look_alike_far * (cut or spec.threshold)
     ((k, labels),) = labels_by_k.items()
     ratio = spec.cut_rule.look_alike_ratio
     parted_labels, parted = part_look_alikes(
-        Y, labels, photo_ids, min_photos=spec.min_photos, far=far, ratio=ratio, metric=spec.metric, seed=spec.seed
+        Y,
+        labels,
+        photo_ids,
+        min_photos=spec.min_photos,
+        far=far,
+        ratio=ratio,
+        metric=spec.metric,
+        seed=spec.seed,
+        among=None if earlier is None else np.asarray(earlier.labels) == NEW,
     )
     if parted:
         notes.append(

@@ -35,8 +35,10 @@ def test_a_face_with_look_alikes_about_leaves_the_person_it_lies_far_from():
 
     parted, count = part(Y, labels, photo_ids)
 
-    assert count == 1 and parted[-2] == -1
+    assert count == 1 and parted[-2] not in labels  # a cluster of its own: others, not set aside
     assert parted[:-2].tolist() == labels[:-2].tolist()  # nobody else moves
+    # Only the faces `among` may leave (after new photos, the new faces).
+    assert part(Y, labels, photo_ids, among=np.arange(len(Y)) != len(Y) - 2)[1] == 0
     # The stranger clearly farther than A's nearest face (about 0.7 / 0.9): the face stays.
     Y[-1] = (0.7, 0.9)
     assert part(Y, labels, photo_ids)[1] == 0
@@ -62,7 +64,7 @@ def test_in_a_large_person_the_face_elsewhere_is_found_beyond_the_listed_neighbo
     labels = np.array([A] * 41 + [-1])
     photo_ids = np.array([f"photo {i}" for i in range(len(Y))])
 
-    assert part(Y, labels, photo_ids)[0][-2] == -1
+    assert part(Y, labels, photo_ids)[0][-2] not in labels
 
 
 def test_a_face_of_its_own_photo_is_not_elsewhere():
@@ -88,7 +90,10 @@ def test_sort_faces_parts_look_alikes_where_the_clusterer_finds_k_and_says_how_m
     sorting = sort_faces(Y, photo_ids, spec, scored=False)
 
     assert spec.look_alike_far == pytest.approx(0.8)  # of the cut, 1.1
-    assert sorting.labels[:8].tolist() == [0] * 8 and sorting.labels[8] == -1
+    assert sorting.labels[:8].tolist() == [0] * 8 and sorting.labels[8] not in (0, sorting.labels[9])
+    # Every face sorted keeps a cluster (no cluster marks a face set aside): new photos are then
+    # placed among these persons, not sorted in full again.
+    assert (sorting.labels >= 0).all()
     assert any(
         note.startswith("1 faces parted from their person: their nearest face of it over 0.8800")
         for note in sorting.notes
