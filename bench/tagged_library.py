@@ -43,8 +43,8 @@ On a library of `bench/library.py` (its photos/ and truth.tsv), in a work folder
    where the renamed tag's faces went.
 
     flock /tmp/fc-heavy.lock nice .venv/bin/python bench/tagged_library.py \\
-        --library /tmp/fc-library-v3-0-600-2016x1512 --workdir /tmp/fc-tagged-600 \\
-        --seed-cache /tmp/appbench-600/results/cache
+        --library /tmp/fc-library-v4-0-600-2016x1512 --workdir /tmp/fc-tagged-600 \\
+        --seed-cache /tmp/fc-library-v4-0-600-2016x1512-run/results/cache
 
 --share 0 runs the same folder without a tag (the figures to compare with). --make-only writes
 WORK/photos alone: bench/growth.py --library WORK measures a day's new photos (with their sidecars)
@@ -323,7 +323,7 @@ def step(name, workdir, photos, args):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--library", type=Path, default=Path("/tmp/fc-library-v3-0-600-2016x1512"))
+    parser.add_argument("--library", type=Path, default=Path("/tmp/fc-library-v4-0-600-2016x1512"))
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/fc-tagged-600"), help="wiped first")
     parser.add_argument("--share", type=float, default=0.1, help="of the family's faces tagged")
     parser.add_argument("--seed", type=int, default=0)
