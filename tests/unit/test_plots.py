@@ -99,6 +99,24 @@ def test_thumbnail_scatter_draws_at_most_max_faces(tmp_path):
     assert plots.thumbnail_scatter(tmp_path / "all.png", coords[:30], chips[:30], clusters[:30], title="faces") == 30
 
 
+def test_thumbnail_scatter_draws_each_chip_whole_at_its_point(tmp_path):
+    """One chip pixel is one output pixel, centred on the face's point: three chips of colours found
+    nowhere else, at the corners of a triangle, are found whole and where the points lie."""
+    coords = np.array([[0.0, 0.0], [10.0, 0.0], [5.0, 10.0]])
+    colours = [(255, 0, 255), (0, 255, 255), (255, 255, 0)]
+    chips = [np.full((32, 32, 3), colour, np.uint8) for colour in colours]
+    plots.thumbnail_scatter(tmp_path / "t.png", coords, chips, [0, 1, -1], title="three faces")
+    pixels = np.asarray(Image.open(tmp_path / "t.png").convert("RGB"))
+    centres = []
+    for colour in colours:
+        rows, cols = np.nonzero((pixels == colour).all(axis=2))
+        assert len(rows) == 32 * 32 and np.ptp(rows) == np.ptp(cols) == 31
+        centres.append((rows.mean(), cols.mean()))
+    (left_row, left_col), (right_row, right_col), (top_row, top_col) = centres
+    assert abs(left_row - right_row) <= 1 and right_col - left_col > 300
+    assert abs(top_col - (left_col + right_col) / 2) <= 1 and left_row - top_row > 300
+
+
 def test_metrics_vs_k_tolerates_none_and_missing_labels(tmp_path):
     plots.metrics_vs_k(tmp_path / "m.png", METRICS_BY_K, chosen_k=5, title="scores")
     read_png(tmp_path / "m.png")
