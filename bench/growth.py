@@ -22,8 +22,8 @@ are measured without waiting for every photo's detection: the first run's figure
 first run's (bench/library.py measures that).
 
     flock /tmp/fc-heavy.lock .venv/bin/python bench/growth.py \\
-        --library /tmp/fc-library-v3-0-5000-2016x1512 --workdir /tmp/fc-growth-5000 \\
-        --seed-cache /tmp/appbench-5000/results/cache
+        --library /tmp/fc-library-v4-0-5000-2016x1512 --workdir /tmp/fc-growth-5000 \\
+        --seed-cache /tmp/fc-library-v4-0-5000-2016x1512-run/results/cache
 """
 
 import argparse

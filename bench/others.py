@@ -23,8 +23,8 @@ where faces.tsv says: relative paths from --workdir):
 
     flock /tmp/fc-heavy.lock nice .venv/bin/python bench/others.py --results results/lfw-dev/intel_reid \\
         --variant 'off={"attach": {"limit": 0}}'
-    flock /tmp/fc-heavy.lock nice .venv/bin/python bench/others.py --workdir /tmp/base-lib600 \\
-        --results /tmp/base-lib600/results --library /tmp/fc-library-v3-0-600-2016x1512 \\
+    flock /tmp/fc-heavy.lock nice .venv/bin/python bench/others.py --workdir /tmp/fc-library-v4-0-600-2016x1512-run \\
+        --results /tmp/fc-library-v4-0-600-2016x1512-run/results --library /tmp/fc-library-v4-0-600-2016x1512 \\
         --variant 'off={"attach": {"limit": 0}}'
 """
 

@@ -15,8 +15,8 @@ pages send):
   person, confirm a flagged face, the persons taken in turn from the largest; each edit is undone
   at once (the undo timed too), leaving the corrections file as it was.
 
-    flock /tmp/fc-heavy.lock .venv/bin/python bench/review_app.py --workdir /tmp/fc-library-...-run \\
-        --config photos=/tmp/fc-library-v3-0-600-2016x1512/photos
+    flock /tmp/fc-heavy.lock .venv/bin/python bench/review_app.py --workdir /tmp/fc-library-v4-0-600-2016x1512-run \\
+        --config photos=/tmp/fc-library-v4-0-600-2016x1512/photos
 """
 
 import argparse
