@@ -8,7 +8,8 @@ photos are sorted from that sorting's state, the new photos' faces placed among 
 (place_new_faces set to 1, so that it always places). Both are named and scored against the
 library's truth (library.score) beside one full sorting of every photo.
 
-    flock /tmp/fc-heavy.lock nice .venv/bin/python bench/placement.py --workdir /tmp/fc-library-v4-0-5000-2016x1512-run \\
+    flock /tmp/fc-heavy.lock nice .venv/bin/python bench/placement.py \\
+        --workdir /tmp/fc-library-v4-0-5000-2016x1512-run \\
         --results /tmp/fc-library-v4-0-5000-2016x1512-run/results --library /tmp/fc-library-v4-0-5000-2016x1512 \\
         --shares 0.02 0.05 0.1 0.2 0.4
 
