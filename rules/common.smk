@@ -114,8 +114,8 @@ def embedder_files(wildcards):
     return PLAN.model_inputs(wildcards.model)["embedder"]
 
 
-def model_threads(wildcards):
-    return SPEC.models[wildcards.model].threads
+def batch_threads(wildcards):
+    return PLAN.batch_threads(wildcards.dataset, wildcards.model, wildcards.batch)
 
 
 def model_gpus(wildcards):

@@ -43,7 +43,8 @@ rule process_batch:
         "photos"
     conda:
         "../envs/models.yaml"
-    threads: model_threads
+    # The model's threads; more where fewer batches are left to compute than --cores.
+    threads: batch_threads
     resources:
         mem_mb=3000,
         runtime=60,

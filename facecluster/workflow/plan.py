@@ -100,8 +100,10 @@ class Plan:
         self.results = results
         self.paths = ResultPaths(results)
         self._checked_models = set()
+        self.cores = cores
         # Batches that run at once: a job takes its model's threads.
         self.parts = max(1, cores // spec.models[spec.default_model].threads)
+        self._batches_to_compute = {}
 
     @property
     def dataset_names(self):
@@ -177,6 +179,20 @@ class Plan:
             }
             for e in self.batches(dataset)[batch]
         ]
+
+    def batch_threads(self, dataset, model, batch):
+        """A batch job's threads: its model's; where fewer batches are left to compute than the run
+        has cores (a library's new photos: one batch, beside hundreds done), each a share of the
+        cores. YuNet takes a photo per thread and the embedder's runtime uses them all, so the
+        day's photos are not computed on one core while the others wait for them."""
+        threads = self.spec.models[model].threads
+        key = (dataset, model)
+        if key not in self._batches_to_compute:
+            self._batches_to_compute[key] = {
+                b for b in self.batches(dataset) if not Path(self.paths.batch(dataset, model, b)).exists()
+            }
+        left = self._batches_to_compute[key]
+        return max(threads, self.cores // len(left)) if batch in left else threads
 
     def batch_priority(self, dataset, batch):
         """Bigger batches first: the last jobs of a run are then the short ones, and

@@ -73,7 +73,12 @@ def test_a_missing_model_file_names_the_rule_that_makes_it(tmp_path):
         make_detector(validated_model(dlib_model())["detector"], [tmp_path / "dlib_hog"])
 
 
-def test_a_job_of_two_threads_gives_what_one_thread_gives(datasets, lfw_dir, tmp_path, make_processor):
+# The default model's job takes the cores where it alone is left to compute (Plan.batch_threads).
+DEFAULT_MODEL = {"detector": {"name": "yunet", "keep": "all", "min_size": 16}, "embedder": {"name": "intel_reid"}}
+
+
+@pytest.mark.parametrize("model", [dlib_model(keep="all"), DEFAULT_MODEL], ids=["dlib_hog", "default"])
+def test_a_job_of_two_threads_gives_what_one_thread_gives(datasets, lfw_dir, tmp_path, make_processor, model):
     # dlib's HOG detector keeps the image it scans in itself: threads sharing
     # one find each other's faces (about half the photos went wrong so) or crash.
     paths = sorted((datasets / "negatives" / "multi_face").iterdir())
@@ -83,7 +88,6 @@ def test_a_job_of_two_threads_gives_what_one_thread_gives(datasets, lfw_dir, tmp
     broken.write_bytes(b"not a photo")
     members = members_for(paths + [broken])
     members[1]["hidden"] = True
-    model = dlib_model(keep="all")
 
     runs = {
         threads: make_processor(model, tmp_path / f"cache{threads}", threads=threads).process(

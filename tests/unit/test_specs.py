@@ -7,6 +7,7 @@ from pathlib import Path
 
 import yaml
 from conftest import PROJECT_ROOT
+from PIL import Image
 
 from facecluster.naming.state import NamingState
 from facecluster.photos.embedders import EMBEDDERS
@@ -128,3 +129,25 @@ def test_the_state_of_older_versions_goes_to_the_photos_folder_whose_photos_it_n
     assert not check(other).exists() and old.is_dir()  # another folder's run leaves it alone
     keyed = check(mine)
     assert not old.exists() and NamingState.read(keyed).faces == {(str(mine / "a.jpg"), 0): "person_0001"}
+
+
+def test_the_batches_left_to_compute_share_the_cores(tmp_path):
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    for i in range(6):
+        Image.new("RGB", (64, 48), (40 * i, 0, 0)).save(folder / f"{i}.jpg")
+    config = resolve(validate_config({**SHIPPED, "photos": str(folder), "batch_size": 2}))
+    model = config.default_model
+
+    def threads(cores):
+        plan = Plan(config, results=str(tmp_path / "results"), cores=cores)
+        return [plan.batch_threads("photos", model, batch) for batch in plan.batches("photos")]
+
+    first = threads(4)
+    assert len(first) >= 2 and first == [1] * len(first)  # a first run: a batch a core
+    plan = Plan(config, results=str(tmp_path / "results"), cores=4)
+    for batch in list(plan.batches("photos"))[1:]:
+        Path(plan.paths.batch("photos", model, batch)).mkdir(parents=True)
+    # The one batch left takes the cores; those done keep the model's threads.
+    assert threads(4) == [4] + [1] * (len(first) - 1)
+    assert set(threads(1)) == {1}  # on a cluster (cores 1), the model's threads
