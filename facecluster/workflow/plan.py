@@ -181,18 +181,27 @@ class Plan:
         ]
 
     def batch_threads(self, dataset, model, batch):
-        """A batch job's threads: its model's; where fewer batches are left to compute than the run
-        has cores (a library's new photos: one batch, beside hundreds done), each a share of the
-        cores. YuNet takes a photo per thread and the embedder's runtime uses them all, so the
+        """A batch job's threads: its model's; where fewer batches hold photos left to compute than
+        the run has cores (a library's new photos: one batch, beside hundreds done), each a share of
+        the cores. YuNet takes a photo per thread and the embedder's runtime uses them all, so the
         day's photos are not computed on one core while the others wait for them."""
         threads = self.spec.models[model].threads
         key = (dataset, model)
         if key not in self._batches_to_compute:
-            self._batches_to_compute[key] = {
-                b for b in self.batches(dataset) if not Path(self.paths.batch(dataset, model, b)).exists()
-            }
+            self._batches_to_compute[key] = self._batches_with_new_photos(dataset, model)
         left = self._batches_to_compute[key]
         return max(threads, self.cores // len(left)) if batch in left else threads
+
+    def _batches_with_new_photos(self, dataset, model):
+        """The batches with a photo whose record (`<id>.json`, written for every photo, rejected
+        ones too) is not in the batch's folder: new photos joined it, or it was never computed."""
+        found = set()
+        for batch, members in self.batches(dataset).items():
+            folder = Path(self.paths.batch(dataset, model, batch))
+            done = set(os.listdir(folder)) if folder.is_dir() else set()
+            if any(f"{entry.id}.json" not in done for entry in members):
+                found.add(batch)
+        return found
 
     def batch_priority(self, dataset, batch):
         """Bigger batches first: the last jobs of a run are then the short ones, and
