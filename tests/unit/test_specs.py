@@ -147,12 +147,12 @@ def test_the_batches_left_to_compute_share_the_cores(tmp_path):
     assert len(first) >= 2 and first == [1] * len(first)  # a first run: a batch a core
     plan = Plan(config, results=str(tmp_path / "results"), cores=4)
     for batch, members in plan.batches("photos").items():  # each photo's record, as a job writes it
-        folder = Path(plan.paths.batch("photos", model, batch))
-        folder.mkdir(parents=True)
+        batch_folder = Path(plan.paths.batch("photos", model, batch))
+        batch_folder.mkdir(parents=True)
         for entry in members:
-            (folder / f"{entry.id}.json").write_text("{}")
+            (batch_folder / f"{entry.id}.json").write_text("{}")
     assert threads(4) == [1] * len(first)  # nothing new: the model's threads
-    (folder / f"{entry.id}.json").unlink()  # a photo new in the last batch (a day's photos)
+    (batch_folder / f"{entry.id}.json").unlink()  # a photo new in the last batch (a day's photos)
     # The one batch left takes the cores; those done keep the model's threads.
     assert threads(4) == [1] * (len(first) - 1) + [4]
     assert set(threads(1)) == {1}  # on a cluster (cores 1), the model's threads
