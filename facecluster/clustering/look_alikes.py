@@ -37,7 +37,9 @@ def part_look_alikes(Y, labels, photo_ids, *, min_photos, far, ratio, metric="eu
     labels = np.asarray(labels, np.int64).copy()
     photo_codes = np.unique(np.asarray(photo_ids), return_inverse=True)[1].astype(np.int64)
     person = persons_of(labels, photo_codes, min_photos)
-    members = np.flatnonzero((person != UNKNOWN) & (True if among is None else np.asarray(among)))
+    members = np.flatnonzero(person != UNKNOWN)
+    if among is not None:
+        members = members[np.asarray(among, bool)[members]]
     if not len(members):
         return labels, 0
     distances, indices = neighbors.knn(Y, NEIGHBORS, metric=metric, seed=seed, rows=members)

@@ -30,9 +30,6 @@ from facecluster.outputs.sheets import MAX_SIDE
 from facecluster.tables import UNKNOWN
 
 DPI = 120
-# zlib's fastest level: faces barely compress further (a 5,000-photo library's contact sheet: 3.6 MB
-# at level 1, 3.4 MB at the default 6, which takes 2.3 x as long).
-PNG_COMPRESS_LEVEL = 1
 
 UNKNOWN_COLOUR = "#9e9e9e"
 MAX_LEGEND_GROUPS = 20
@@ -275,7 +272,7 @@ def contact_sheet(path, chips_by_cluster, *, title, per_cluster=12, thumb_px=64,
             thumb = ImageOps.pad(Image.fromarray(np.asarray(chip, dtype=np.uint8)), (thumb_px, thumb_px), color="white")
             sheet.paste(thumb, (left + col * (thumb_px + gap), y))
     Path(path).parent.mkdir(parents=True, exist_ok=True)
-    sheet.save(path, format="PNG", compress_level=PNG_COMPRESS_LEVEL)
+    sheet.save(path, **sheets.SAVED_AS[".png"])
 
 
 def message(path, *, title, message):
@@ -351,6 +348,8 @@ def _new_figure(size_in):
 
 def _save(fig, path):
     Path(path).parent.mkdir(parents=True, exist_ok=True)
+    # Saved as the sheets' PNGs are, at zlib's fastest level: faces barely compress further.
+    png = sheets.SAVED_AS[".png"]
     fig.savefig(
-        path, dpi=DPI, format="png", metadata={"Software": None}, pil_kwargs={"compress_level": PNG_COMPRESS_LEVEL}
+        path, dpi=DPI, format="png", metadata={"Software": None}, pil_kwargs={"compress_level": png["compress_level"]}
     )
