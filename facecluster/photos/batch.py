@@ -18,6 +18,7 @@ import hashlib
 import json
 import logging
 import os
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -269,8 +270,14 @@ def _write_record(out_dir, row, content):
     _atomic_write_text(Path(out_dir) / f"{row.id}.json", json.dumps(record, indent=1))
 
 
+def _temporary(path):
+    """A file beside path for this process and thread alone: two jobs caching the same photo (one
+    file in two folders) must not rename each other's half-written file."""
+    return Path(f"{path}.{os.getpid()}.{threading.get_ident()}.tmp")
+
+
 def _atomic_write_bytes(path, data):
-    tmp = Path(str(path) + ".tmp")
+    tmp = _temporary(path)
     tmp.write_bytes(data)
     os.replace(tmp, path)
 
@@ -280,7 +287,7 @@ def _atomic_write_text(path, text):
 
 
 def _atomic_save_npy(path, array):
-    tmp = Path(str(path) + ".tmp")
+    tmp = _temporary(path)
     with open(tmp, "wb") as handle:
         np.save(handle, array, allow_pickle=False)
     os.replace(tmp, path)
