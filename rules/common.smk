@@ -24,8 +24,10 @@ from snakemake.exceptions import WorkflowError
 
 def local_cores():
     """The cores of a local run, over which a small folder's batches are spread; on a
-    cluster, 1: batch_size alone decides there (jobs start slower, cores are many)."""
-    if not workflow.local_exec:
+    cluster, 1: batch_size alone decides there (jobs start slower, cores are many). A job
+    that reads the Snakefile again on its node (exec mode remote) says 1 too: its threads
+    must be those the main process asked the cluster for."""
+    if not workflow.local_exec or not workflow.is_main_process:
         return 1
     try:
         return workflow.cores
