@@ -230,11 +230,13 @@ def join_persons(labels_by_k, Y, photo_ids, spec, notes) -> dict:
 def part_look_alikes_of(labels_by_k, Y, photo_ids, spec, cut, notes, earlier=None) -> dict:
     """{K: labels} with the look-alikes a person took in parted from it (facecluster.clustering.look_alikes)
     where spec.look_alike_far says, in multiples of the distance the faces were `cut` at (None: the
-    threshold); unchanged otherwise. With an `earlier` sorting only the new faces may leave: the
-    faces sorted before were weighed then, and keep their clusters as placing new faces does."""
+    threshold), as is the rule's look_alike_group; unchanged otherwise. With an `earlier` sorting
+    only the new faces may leave: the faces sorted before were weighed then, and keep their
+    clusters as placing new faces does."""
     if spec.look_alike_far is None:
         return labels_by_k
     far = spec.look_alike_far * (cut or spec.threshold)
+    group = spec.cut_rule.look_alike_group * (cut or spec.threshold)
     ((k, labels),) = labels_by_k.items()
     ratio = spec.cut_rule.look_alike_ratio
     parted_labels, parted = part_look_alikes(
@@ -244,6 +246,7 @@ def part_look_alikes_of(labels_by_k, Y, photo_ids, spec, cut, notes, earlier=Non
         min_photos=spec.min_photos,
         far=far,
         ratio=ratio,
+        group=group,
         metric=spec.metric,
         seed=spec.seed,
         among=None if earlier is None else np.asarray(earlier.labels) == NEW,
@@ -252,6 +255,7 @@ def part_look_alikes_of(labels_by_k, Y, photo_ids, spec, cut, notes, earlier=Non
         notes.append(
             f"{parted} faces parted from their person: their nearest face of it over {far:.4f} away and "
             f"at least {ratio:g} x as far as the nearest face elsewhere"
+            + (f" (faces under {group:.4f} apart weighed and parted together)" if group else "")
         )
     return {k: parted_labels}
 

@@ -48,7 +48,7 @@ def test_the_constants_are_the_measured_ones():
     assert EMBEDDERS["intel_reid"].cut_rule == CutRule(
         window=(0.82, 1.28), width=0.10, full_window_faces=100, floor=0.90, join=1.0, join_max_faces=0,
         persons_join=1.0, persons_join_photos=20, attach=0.80, window_large=0.95,
-        look_alike_far=0.92, look_alike_ratio=0.90, ages=ages,
+        look_alike_far=0.92, look_alike_ratio=0.90, look_alike_group=0.85, ages=ages,
     )  # fmt: skip
     # The age rule (facecluster.clustering.cross_age), fitted on bench/growing_up.py's tune people.
     assert (ages.bias, ages.clip, ages.min_dated, ages.min_span_years) == (-2.0, 20.0, 0.5, 8)

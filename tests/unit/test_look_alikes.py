@@ -73,6 +73,44 @@ def test_a_face_of_its_own_photo_is_not_elsewhere():
     assert part(Y, labels, photo_ids)[1] == 0
 
 
+def test_a_tight_group_of_look_alikes_leaves_together_as_one_cluster():
+    # Three near-identical photos of a stranger, taken into person A (8 faces about (0, 0)) about
+    # (0.7, 0): each has the other two near, so alone none is far from A. Another stranger lies
+    # 0.7 from the group.
+    group = [[0.7, 0.0], [0.71, 0.0], [0.7, 0.01]]
+    Y, labels, photo_ids = with_faces(
+        *persons(), [*group, [0.7, 0.7]], [A, A, A, -1], ["burst 1", "burst 2", "burst 3", "stranger"]
+    )
+
+    assert part(Y, labels, photo_ids)[1] == 0  # each face alone: its nearest face of A is near
+    parted, count = part(Y, labels, photo_ids, group=0.1)
+
+    assert count == 3
+    assert len(set(parted[-4:-1])) == 1 and parted[-2] not in labels  # one new cluster
+    assert parted[:-4].tolist() == labels[:-4].tolist()
+    # The group stays where one of its faces may not leave (after new photos: an old face).
+    assert part(Y, labels, photo_ids, group=0.1, among=np.arange(len(Y)) != len(Y) - 4)[1] == 0
+    # A's own burst, with nothing else near, stays.
+    Y[-1] = (0.7, 2.0)
+    assert part(Y, labels, photo_ids, group=0.1)[1] == 0
+
+
+def test_a_group_holding_half_of_its_person_never_leaves():
+    # Person A: two groups of 4 faces, 1.0 apart; a stranger lies as near to either.
+    rng = np.random.default_rng(2)
+    Y = np.concatenate([rng.normal((0, 0), 0.01, (4, 2)), rng.normal((1, 0), 0.01, (4, 2)), [[0.5, 0.9]]])
+    labels = np.array([A] * 8 + [-1])
+    photo_ids = np.array([f"photo {i}" for i in range(len(Y))])
+
+    assert part(Y, labels, photo_ids, group=0.1)[1] == 0
+    # Three faces more in the first group: the second, now under half, leaves.
+    Y = np.concatenate([Y, rng.normal((0, 0), 0.01, (3, 2))])
+    labels = np.concatenate([labels, [A] * 3])
+    photo_ids = np.concatenate([photo_ids, ["photo a", "photo b", "photo c"]])
+    parted, count = part(Y, labels, photo_ids, group=0.1)
+    assert count == 4 and len(set(parted[4:8])) == 1 and parted[4] != A
+
+
 def test_sort_faces_parts_look_alikes_where_the_clusterer_finds_k_and_says_how_many():
     # A tight person of 8 faces; average linkage at 1.1 takes in a face 1.0 from it, whose
     # nearest stranger lies 1.05 away (and 1.45 from the person, alone).

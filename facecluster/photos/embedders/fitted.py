@@ -29,7 +29,9 @@ class CutRule:
     (facecluster.clustering.attach_others; None: never, unless an experiment gives one);
     look_alike_far, look_alike_ratio: a face of a person whose nearest face of it lies beyond
     look_alike_far x the folder's cut and at least look_alike_ratio x as far as the nearest face
-    elsewhere leaves it for others (facecluster.clustering.look_alikes; None: never).
+    elsewhere leaves it for others (facecluster.clustering.look_alikes; None: never);
+    look_alike_group: faces of a person linked by distances under look_alike_group x the cut are
+    weighed, and leave, together (0: each face alone).
     """
 
     window: tuple
@@ -44,6 +46,7 @@ class CutRule:
     window_large: float = 1.0
     look_alike_far: float = None
     look_alike_ratio: float = 1.0
+    look_alike_group: float = 0.0
     ages: "AgeRule" = None
 
     @classmethod
