@@ -16,9 +16,10 @@ elsewhere, and leave together, as one cluster. A group holding half of its perso
 leaves.
 
 Each face's NEIGHBORS nearest faces (facecluster.clustering.neighbors) give the groups and, where
-one lies within `far`, show a group is near its person; the nearest faces of the person and
-elsewhere are then found exactly, for the faces of the few groups left (in a large person all of
-a face's neighbours can be the person's). Memory is linear in the faces.
+one lies within `far`, show a group is near its person; the nearest face of the person outside
+the group is then found exactly, among the person's faces, and the nearest face elsewhere, among
+all, for the few groups far from their person (in a large person all of a face's neighbours can
+be the person's). Memory is linear in the faces.
 """
 
 import numpy as np
@@ -64,12 +65,12 @@ def part_look_alikes(
     near[group_of[members[(outside & (distances <= far)).any(axis=1)]]] = True
     weighed = _small_groups(group_of, person, in_person, may_leave) & ~near
     rows = members[weighed[group_of[members]]]
-    nearest_own, elsewhere = nearest_own_and_elsewhere(Y, rows, person, group_of, photo_codes, metric)
-    own_of_group = np.full(len(Y), np.inf)
-    np.minimum.at(own_of_group, group_of[rows], nearest_own)
-    elsewhere_of_group = np.full(len(Y), np.inf)
-    np.minimum.at(elsewhere_of_group, group_of[rows], elsewhere)
-    leaving = weighed & (own_of_group > far) & (own_of_group >= ratio * elsewhere_of_group)
+    points = neighbors.prepare(Y, metric)
+    own_of_group = _least_by_group(group_of, rows, nearest_of_person(points, rows, person, group_of, metric))
+    far_out = weighed & (own_of_group > far)
+    rows = rows[far_out[group_of[rows]]]
+    elsewhere_of_group = _least_by_group(group_of, rows, nearest_elsewhere(points, rows, person, photo_codes, metric))
+    leaving = far_out & (own_of_group >= ratio * elsewhere_of_group)
     parted = leaving[group_of] & (person != UNKNOWN)
     # Each group that leaves becomes one new cluster.
     new_cluster = np.unique(group_of[parted], return_inverse=True)[1]
@@ -98,22 +99,42 @@ def _small_groups(group_of, person, in_person, may_leave):
     return small
 
 
-def nearest_own_and_elsewhere(Y, rows, person, group_of, photo_codes, metric, block=128):
-    """((len(rows),), (len(rows),)) each face's distance to its nearest face of its person outside
-    its group, and to its nearest face outside its person and its photo (inf: none). Exact, over
-    every face: in a large person a face's neighbours can all be the person's. The rows are the
-    faces of the few groups far from their person, so this costs little beside the neighbours."""
-    points = neighbors.prepare(Y, metric)
-    squared_norms = np.einsum("ij,ij->i", points, points)
-    nearest_own = np.full(len(rows), np.inf, np.float32)
-    nearest_elsewhere = np.full(len(rows), np.inf, np.float32)
+def _least_by_group(group_of, rows, values):
+    """(n,) by group: the least of `values` over the group's `rows` (inf: none)."""
+    least = np.full(len(group_of), np.inf)
+    np.minimum.at(least, group_of[rows], values)
+    return least
+
+
+def nearest_of_person(points, rows, person, group_of, metric, block=128):
+    """(len(rows),) each face's distance to its nearest face of its person outside its group (inf:
+    none). Exact, over the person's faces only: the groups of near-identical faces that may leave
+    can be most of a large person (each face's neighbours all in its group)."""
+    nearest = np.full(len(rows), np.inf, np.float32)
+    for who in np.unique(person[rows]):
+        at = np.flatnonzero(person[rows] == who)
+        faces = np.flatnonzero(person == who)
+        for start in range(0, len(at), block):
+            chunk = at[start : start + block]
+            squared = _squared_distances(points[rows[chunk]], points[faces])
+            outside = group_of[faces][None, :] != group_of[rows[chunk]][:, None]
+            nearest[chunk] = np.sqrt(np.maximum(np.where(outside, squared, np.inf).min(axis=1), 0))
+    return neighbors.to_metric(nearest, metric)
+
+
+def nearest_elsewhere(points, rows, person, photo_codes, metric, block=128):
+    """(len(rows),) each face's distance to its nearest face outside its person and its photo (inf:
+    none). Exact, over every face: in a large person a face's neighbours can all be the person's.
+    The rows are the faces of the few groups far from their person, so this costs little beside
+    the neighbours."""
+    nearest = np.full(len(rows), np.inf, np.float32)
     for start in range(0, len(rows), block):
         chunk = rows[start : start + block]
-        squared = squared_norms[chunk, None] - 2 * points[chunk] @ points.T + squared_norms[None, :]
-        same_person = person[None, :] == person[chunk, None]
-        of_own = same_person & (group_of[None, :] != group_of[chunk, None])
-        apart = ~same_person & (photo_codes[None, :] != photo_codes[chunk, None])
-        for found, among in ((nearest_own, of_own), (nearest_elsewhere, apart)):
-            euclidean = np.sqrt(np.maximum(np.where(among, squared, np.inf).min(axis=1), 0))
-            found[start : start + len(chunk)] = neighbors.to_metric(euclidean, metric)
-    return nearest_own, nearest_elsewhere
+        squared = _squared_distances(points[chunk], points)
+        apart = (person[None, :] != person[chunk, None]) & (photo_codes[None, :] != photo_codes[chunk, None])
+        nearest[start : start + len(chunk)] = np.sqrt(np.maximum(np.where(apart, squared, np.inf).min(axis=1), 0))
+    return neighbors.to_metric(nearest, metric)
+
+
+def _squared_distances(A, B):
+    return np.einsum("ij,ij->i", A, A)[:, None] - 2 * A @ B.T + np.einsum("ij,ij->i", B, B)[None, :]
