@@ -7,10 +7,11 @@ import numpy as np
 from facecluster.clustering import neighbors
 
 
-def join_split_persons(Y, labels, photo_ids, *, min_photos, limit, large_photos=0, metric="euclidean"):
+def join_split_persons(Y, labels, photo_ids, *, min_photos, limit, large_photos=0, metric="euclidean", apart=None):
     """(labels, how many joins): persons, clusters holding faces of at least `min_photos`
     photos, joined two at a time while the nearest two lie under `limit` apart on average, share
-    no photo, and one of them holds faces of `large_photos` photos at least.
+    no photo, and one of them holds faces of `large_photos` photos at least. apart: (n,) bool, the
+    faces whose clusters take no part (None: none).
 
     The folder's cut has to be strict among thousands of strangers seen once, and so splits a
     person seen in hundreds of photos into a large cluster and fragments of a few photos each
@@ -27,7 +28,7 @@ def join_split_persons(Y, labels, photo_ids, *, min_photos, limit, large_photos=
     labels = np.asarray(labels).copy()
     photo_codes = np.unique(np.asarray(photo_ids), return_inverse=True)[1]
     # The photos of each cluster, counted at once: a library's clusters are mostly single faces.
-    known = labels >= 0
+    known = (labels >= 0) if apart is None else (labels >= 0) & ~np.asarray(apart, bool)
     span = photo_codes.max() + 1
     pairs = np.unique(labels[known].astype(np.int64) * span + photo_codes[known])
     clusters, photos_each = np.unique(pairs // span, return_counts=True)

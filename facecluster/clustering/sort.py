@@ -75,7 +75,9 @@ def sort_faces(Y, photo_ids, spec, *, truth=None, scored=True, earlier=None, yea
        on average are joined (a person the cut split).
     4. part_look_alikes_of: where the clusterer found K and the embedder's rule says so, a face
        of a person whose nearest face of it lies near the cut, and hardly nearer than a face
-       elsewhere, leaves it (a look-alike the cut took in; facecluster.clustering.look_alikes).
+       elsewhere, leaves it (a look-alike the cut took in; facecluster.clustering.look_alikes);
+       where some left, join_persons again, those that left taking no part: a person rid of a
+       look-alike can lie near a piece of its own that the look-alike kept away.
     5. attach_others: where the clusterer found K and spec.attach_limit says, each face in no
        person (a cluster of fewer than spec.min_photos photos, or none) joins the person it lies
        near and far from everyone else (facecluster.clustering.attach_others).
@@ -110,7 +112,9 @@ def sweep_faces(Y, photo_ids, spec, notes, earlier=None, years=None) -> tuple[di
     labels_by_k = apply_cannot_link(labels_by_k, Y, photo_ids, spec, notes)
     if not dated:  # the dates weighed every pair already; these constants are fitted to the folder cut
         labels_by_k = join_persons(labels_by_k, Y, photo_ids, spec, notes)
-        labels_by_k = part_look_alikes_of(labels_by_k, Y, photo_ids, spec, cut, notes, earlier)
+        labels_by_k, parted = part_look_alikes_of(labels_by_k, Y, photo_ids, spec, cut, notes, earlier)
+        if parted.any():  # a person rid of look-alikes can lie near a piece of its own now
+            labels_by_k = join_persons(labels_by_k, Y, photo_ids, spec, notes, apart=parted)
     labels_by_k = attach_others(labels_by_k, Y, photo_ids, spec, notes)
     if spec.k is None:  # the clusterer found K: key the result by it
         (labels,) = labels_by_k.values()
@@ -206,9 +210,10 @@ def apply_cannot_link(labels_by_k, Y, photo_ids, spec, notes) -> dict:
     return separated
 
 
-def join_persons(labels_by_k, Y, photo_ids, spec, notes) -> dict:
+def join_persons(labels_by_k, Y, photo_ids, spec, notes, apart=None) -> dict:
     """{K: labels} with persons the folder's cut split joined (facecluster.clustering.persons_join)
-    where spec.persons_join says; unchanged otherwise."""
+    where spec.persons_join says; unchanged otherwise. apart: (n,) bool, faces whose clusters take
+    no part (the look-alikes parted: never joined back)."""
     limit = spec.persons_join
     if limit is None:
         return labels_by_k
@@ -221,20 +226,22 @@ def join_persons(labels_by_k, Y, photo_ids, spec, notes) -> dict:
         limit=limit,
         large_photos=spec.cut_rule.persons_join_photos,
         metric=spec.metric,
+        apart=apart,
     )
     if joined:
-        notes.append(f"{joined} joins of persons the cut split (on average under {limit:.4f} apart)")
+        after = "" if apart is None else ", after the look-alikes left"
+        notes.append(f"{joined} joins of persons the cut split (on average under {limit:.4f} apart{after})")
     return {k: joined_labels}
 
 
-def part_look_alikes_of(labels_by_k, Y, photo_ids, spec, cut, notes, earlier=None) -> dict:
-    """{K: labels} with the look-alikes a person took in parted from it (facecluster.clustering.look_alikes)
-    where spec.look_alike_far says, in multiples of the distance the faces were `cut` at (None: the
-    threshold), as is the rule's look_alike_group; unchanged otherwise. With an `earlier` sorting
-    only the new faces may leave: the faces sorted before were weighed then, and keep their
-    clusters as placing new faces does."""
+def part_look_alikes_of(labels_by_k, Y, photo_ids, spec, cut, notes, earlier=None) -> tuple[dict, np.ndarray]:
+    """({K: labels} with the look-alikes a person took in parted from it, (n,) bool the faces
+    parted) (facecluster.clustering.look_alikes) where spec.look_alike_far says, in multiples of
+    the distance the faces were `cut` at (None: the threshold), as is the rule's look_alike_group;
+    unchanged otherwise. With an `earlier` sorting only the new faces may leave: the faces sorted
+    before were weighed then, and keep their clusters as placing new faces does."""
     if spec.look_alike_far is None:
-        return labels_by_k
+        return labels_by_k, np.zeros(len(Y), bool)
     far = spec.look_alike_far * (cut or spec.threshold)
     group = spec.cut_rule.look_alike_group * (cut or spec.threshold)
     ((k, labels),) = labels_by_k.items()
@@ -257,7 +264,7 @@ def part_look_alikes_of(labels_by_k, Y, photo_ids, spec, cut, notes, earlier=Non
             f"at least {ratio:g} x as far as the nearest face elsewhere"
             + (f" (faces under {group:.4f} apart weighed and parted together)" if group else "")
         )
-    return {k: parted_labels}
+    return {k: parted_labels}, parted_labels != np.asarray(labels)
 
 
 def attach_others(labels_by_k, Y, photo_ids, spec, notes) -> dict:

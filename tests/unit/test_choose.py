@@ -164,6 +164,24 @@ def test_a_person_the_cut_split_is_joined_and_strangers_and_small_persons_are_no
     assert len({joined[labels == i][0] for i in (0, 2, 3, 4, 5, 6)}) == 6
 
 
+def test_faces_kept_apart_take_no_part_and_the_rest_of_their_cluster_joins():
+    # A fragment of the person (0.6 from it) in one cluster with a look-alike's faces (1.2 from
+    # the person): together over the limit; the look-alike's faces apart, the fragment joins.
+    rng = np.random.default_rng(2)
+    Y = np.concatenate([_group((0, 0), 20, rng), _group((0.6, 0), 6, rng), _group((0.6, 1.0), 5, rng)])
+    labels = np.repeat([0, 1, 1], [20, 6, 5])
+    photo_ids = np.arange(len(Y))
+    look_alike = np.arange(len(Y)) >= 26
+
+    def join(apart=None):
+        return join_split_persons(Y, labels, photo_ids, min_photos=4, limit=0.8, apart=apart)
+
+    assert join()[1] == 0
+    joined, count = join(look_alike)
+    assert count == 1
+    assert joined[:26].tolist() == [0] * 26 and joined[26:].tolist() == [1] * 5
+
+
 def test_persons_are_joined_by_their_mean_distance_and_two_small_ones_when_allowed():
     rng = np.random.default_rng(1)
     a, b = _group((0, 0), 6, rng, spread=0.3), _group((0.9, 0), 6, rng, spread=0.3)
