@@ -21,6 +21,7 @@ from matplotlib import colormaps
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import to_hex
 from matplotlib.figure import Figure
+from matplotlib.font_manager import FontProperties
 from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
 from PIL import Image, ImageDraw, ImageOps
@@ -33,6 +34,7 @@ DPI = 120
 
 UNKNOWN_COLOUR = "#9e9e9e"
 MAX_LEGEND_GROUPS = 20
+NAME_CHARS = 32
 MAX_ANNOTATED_CELLS = 40
 
 # tab20 reordered dark shades first, with its greys removed: grey means "others".
@@ -110,7 +112,7 @@ def thumbnail_scatter(path, coords, chips, clusters, *, title, max_faces=400, th
             )
             for key, colour in colours.items()
         ]
-        ax.legend(handles=handles, title="person", loc="upper left", bbox_to_anchor=(1.01, 1))
+        _in_their_fonts(ax.legend(handles=handles, title="person", loc="upper left", bbox_to_anchor=(1.01, 1)).texts)
     ax.set(title=title, xlabel="PC 1", ylabel="PC 2")
     # The faces are pasted, one chip pixel to one output pixel, onto a single image over the figure
     # at their points' pixels once the layout is fixed: drawn as 400 matplotlib artists, they took
@@ -217,10 +219,10 @@ def confusion_matrix(path, matrix, row_names, col_labels, *, title):
     col_names = [_group_name(_group_key(c)) for c in col_labels]
     for set_ticks, set_labels, names, rotation in (
         (ax.set_xticks, ax.set_xticklabels, col_names, 90),
-        (ax.set_yticks, ax.set_yticklabels, list(row_names), 0),
+        (ax.set_yticks, ax.set_yticklabels, [_group_name(name) for name in row_names], 0),
     ):
         set_ticks(range(0, len(names), tick_step))
-        set_labels(names[::tick_step], rotation=rotation, fontsize=font_pt)
+        _in_their_fonts(set_labels(names[::tick_step], rotation=rotation, fontsize=font_pt))
 
     if n_rows <= MAX_ANNOTATED_CELLS and n_cols <= MAX_ANNOTATED_CELLS:
         dark = matrix.max() / 2
@@ -305,13 +307,14 @@ def _scatter_panel(ax, coords, values, noun, plural):
     if len(colours) <= MAX_LEGEND_GROUPS:
         for key, colour in colours.items():  # the legend's markers: empty scatters, nothing drawn
             ax.scatter([], [], s=size, color=colour, label=_group_name(key), alpha=0.85, linewidths=0)
-        ax.legend(
+        legend = ax.legend(
             title=noun,
             fontsize="small",
             markerscale=max(1, (30 / size) ** 0.5),
             loc="upper left",
             bbox_to_anchor=(1.01, 1),
         )
+        _in_their_fonts(legend.texts)
     ax.set(title=panel_title, xlabel="PC 1", ylabel="PC 2")
 
 
@@ -323,7 +326,20 @@ def _group_key(value):
 
 
 def _group_name(key):
-    return "others" if key is None else str(key)
+    """A group's name as the figures show it: as the sheets draw it (each letter no font here
+    draws as sheets.UNDRAWN, never as an empty box), a long one cut to NAME_CHARS so that the
+    legend leaves the plot its width."""
+    name = "others" if key is None else sheets.drawn_as(str(key))
+    return name if len(name) <= NAME_CHARS else name[: NAME_CHARS - 1] + "…"
+
+
+def _in_their_fonts(texts):
+    """Each of the matplotlib `texts` (names) drawn in the font that has its letters: DejaVu Sans,
+    matplotlib's own, or the system font the sheets chose for it (a Chinese name, ...)."""
+    for text in texts:
+        font = sheets.font_file(text.get_text())
+        if font != sheets.DEJAVU_SANS:
+            text.set_fontproperties(FontProperties(fname=font, size=text.get_fontsize()))
 
 
 def _group_colours(values):

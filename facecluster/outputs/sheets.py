@@ -123,6 +123,11 @@ def drawn_as(text):
     return _drawable(text)[2]
 
 
+def font_file(text):
+    """The font file text_font draws text in."""
+    return _drawable(text)[0]
+
+
 @functools.cache
 def _drawable(text):
     """(font file, face index in it, text to draw)."""

@@ -256,3 +256,42 @@ def test_a_long_name_on_a_sheet_keeps_its_start_and_its_counts_within_the_page()
     longer = long.replace(", the one", ", the one who brings the cake to the summer party") + " (first 480 shown)"
     font, shown = sheets.fitted_title(longer, width)
     assert font.getlength(shown) <= width and "…" in shown and shown.endswith("(first 480 shown)")
+
+
+def drawn_names(monkeypatch, tmp_path, draw, names):
+    """The names' texts of the figure `draw` makes for faces of persons `names`: (text, the font
+    file matplotlib draws it in)."""
+    from matplotlib.font_manager import findfont
+
+    figures = []
+    monkeypatch.setattr(plots, "_save", lambda fig, path: figures.append(fig))
+    coords = make_points(n_people=1, per_person=len(names))[0]
+    if draw == "scatter_clusters":
+        plots.scatter_clusters(tmp_path / "s.png", coords, list(range(len(names))), names, title="t")
+    elif draw == "thumbnail_scatter":
+        chips = [make_chip(np.random.default_rng(i)) for i in range(len(names))]
+        plots.thumbnail_scatter(tmp_path / "t.png", coords, chips, names, title="t")
+    else:
+        plots.confusion_matrix(tmp_path / "c.png", np.eye(len(names), dtype=int), names, names, title="t")
+    (fig,) = figures
+    texts = [text for ax in fig.axes for text in (*ax.texts, *ax.get_xticklabels(), *ax.get_yticklabels())]
+    texts += [text for ax in fig.axes if ax.get_legend() for text in ax.get_legend().texts]
+    return {text.get_text(): findfont(text.get_fontproperties()) for text in texts if text.get_text()}
+
+
+@pytest.mark.parametrize("draw", ["scatter_clusters", "thumbnail_scatter", "confusion_matrix"])
+def test_a_name_in_a_figure_is_drawn_in_a_font_that_has_its_letters_and_a_long_one_is_cut(
+    monkeypatch, tmp_path, system_fonts, draw
+):
+    mono = sheets.DEJAVU_SANS.with_name("DejaVuSansMono.ttf")  # draws U+2312, DejaVu Sans does not
+    long = "Zoë Þórunn Ōkubo-Wąsowicz de la Cruz y Montenegro-Ferreira"
+    system_fonts([(mono, 0)])
+    drawn = drawn_names(monkeypatch, tmp_path, draw, ["Ελένη", "ann \u2312", long])
+
+    assert Path(drawn["ann \u2312"]) == mono and Path(drawn["Ελένη"]) == sheets.DEJAVU_SANS
+    assert long[: plots.NAME_CHARS - 1] + "…" in drawn and long not in drawn
+    for text, font in drawn.items():
+        assert set(text) <= sheets._characters(font, 0)  # no empty box
+    # No font here has it: the placeholder, as on the sheets.
+    system_fonts([])
+    assert f"ann {sheets.UNDRAWN}" in drawn_names(monkeypatch, tmp_path, draw, ["Ελένη", "ann \u2312", long])
