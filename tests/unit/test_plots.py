@@ -288,7 +288,7 @@ def test_a_name_in_a_figure_is_drawn_in_a_font_that_has_its_letters_and_a_long_o
     system_fonts([(mono, 0)])
     drawn = drawn_names(monkeypatch, tmp_path, draw, ["Ελένη", "ann \u2312", long])
 
-    assert Path(drawn["ann \u2312"]) == mono and Path(drawn["Ελένη"]) == sheets.DEJAVU_SANS
+    assert Path(drawn["ann \u2312"]).samefile(mono) and Path(drawn["Ελένη"]).samefile(sheets.DEJAVU_SANS)
     assert long[: plots.NAME_CHARS - 1] + "…" in drawn and long not in drawn
     for text, font in drawn.items():
         assert set(text) <= sheets._characters(font, 0)  # no empty box
