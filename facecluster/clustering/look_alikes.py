@@ -111,15 +111,24 @@ def nearest_of_person(points, rows, person, group_of, metric, block=128):
     none). Exact, over the person's faces only: the groups of near-identical faces that may leave
     can be most of a large person (each face's neighbours all in its group)."""
     nearest = np.full(len(rows), np.inf, np.float32)
-    for who in np.unique(person[rows]):
-        at = np.flatnonzero(person[rows] == who)
-        faces = np.flatnonzero(person == who)
+    faces_of = _by_person(np.arange(len(person)), person)
+    for who, at in _by_person(np.arange(len(rows)), person[rows]).items():
+        faces = faces_of[who]
         for start in range(0, len(at), block):
             chunk = at[start : start + block]
             squared = _squared_distances(points[rows[chunk]], points[faces])
             outside = group_of[faces][None, :] != group_of[rows[chunk]][:, None]
             nearest[chunk] = np.sqrt(np.maximum(np.where(outside, squared, np.inf).min(axis=1), 0))
     return neighbors.to_metric(nearest, metric)
+
+
+def _by_person(items, person_of_item):
+    """{person: its items}, in one sort (a library has thousands of persons)."""
+    if not len(items):
+        return {}
+    order = np.argsort(person_of_item, kind="stable")
+    persons, starts = np.unique(person_of_item[order], return_index=True)
+    return dict(zip(persons.tolist(), np.split(items[order], starts[1:]), strict=True))
 
 
 def nearest_elsewhere(points, rows, person, photo_codes, metric, block=128):
