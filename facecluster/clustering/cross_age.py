@@ -18,7 +18,11 @@ the faces are sorted in three steps (cross_age_cut):
    years do not, nor does a stranger of one photo.
 3. Last, two such groups join where their faces nearest in time (the NEAREST_IN_TIME of each
    nearest the other's years) say one person (JOIN_NEAREST_FROM), the likeliest first: a child
-   whose early and late faces outweigh, on average, the few where the two pieces meet.
+   whose early and late faces outweigh, on average, the few where the two pieces meet. A group
+   within the years of a person seen in WITHIN_PERSON_PHOTOS photos or more is weighed face by
+   face instead, each of its faces against that person's NEAREST_IN_TIME faces nearest its date:
+   an occasion (a burst, a few photos of one day) that step 1, weighing it against all of the
+   person's years as if taken at once, kept apart.
 
 The faces are first centred on the folder's mean and scaled back to unit length: a folder of
 scanned childhood photos lies in one corner of the embedding space, where every two children look
@@ -46,7 +50,8 @@ from facecluster.clustering.labels import canonical_labels
 # one child follow each other in time: two children of the same years are two people, or step 1
 # would have joined them); the mean evidence a join needs in step 2, and in step 3; the faces a
 # group needs to be joined (a stranger met once is not); the evidence a suggestion needs; the
-# suggestions a person gets at most.
+# suggestions a person gets at most; the photos a person needs for a group within its years to
+# join it (step 3: under it, such groups are as often strangers met at the same time).
 NEAREST_IN_TIME = 4
 MAX_OVERLAP = 0.25
 JOIN_FROM = 0.0
@@ -54,6 +59,7 @@ JOIN_NEAREST_FROM = 0.25
 JOIN_MIN_FACES = 2
 SUGGEST_FROM = -2.0
 SUGGESTED = 3
+WITHIN_PERSON_PHOTOS = 20
 
 
 def uses_dates(years, rule) -> bool:
@@ -112,7 +118,11 @@ def _evidence_block(X, years, rows, columns, rule):
     """(len(rows), len(columns)) evidence, as pair_evidence weighs a pair, between faces at positions
     `rows` and `columns` of X (centred, unit length) at the years between them (NaN: undated)."""
     distances = np.sqrt(np.maximum(2.0 - 2.0 * X[rows] @ X[columns].T, 0.0))
-    gaps = np.abs(years[rows][:, None] - years[columns][None])
+    return _evidence(distances, np.abs(years[rows][:, None] - years[columns][None]), rule)
+
+
+def _evidence(distances, gaps, rule):
+    """Pairs' evidence, as pair_evidence weighs it, from their distances and the years between them."""
     return np.clip(_log_ratio(distances, _distributions(gaps, rule)) + rule.bias, -rule.clip, rule.clip)
 
 
@@ -147,10 +157,35 @@ def _nearest_evidence(X, years, first, second, rule):
     return float(_evidence_block(X, years, near_first, near_second, rule).mean())
 
 
+def _within_evidence(X, years, person, groups, rule):
+    """(len(groups),) for each group, the mean evidence between each of its dated faces and the
+    NEAREST_IN_TIME dated faces of `person` nearest its date, at the years between them (positions
+    into X, centred). The person and each group dated."""
+    person = person[~np.isnan(years[person])]
+    person = person[np.argsort(years[person], kind="stable")]
+    faces = np.concatenate(groups)
+    owner = np.repeat(np.arange(len(groups)), [len(group) for group in groups])
+    dated = ~np.isnan(years[faces])
+    faces, owner = faces[dated], owner[dated]
+    # A date's nearest NEAREST_IN_TIME lie within that many places either side of it in date order.
+    width = min(2 * NEAREST_IN_TIME, len(person))
+    starts = np.clip(np.searchsorted(years[person], years[faces]) - NEAREST_IN_TIME, 0, len(person) - width)
+    window = person[starts[:, None] + np.arange(width)]
+    gaps = np.abs(years[window] - years[faces][:, None])
+    nearest = np.take_along_axis(window, np.argsort(gaps, axis=1, kind="stable")[:, :NEAREST_IN_TIME], axis=1)
+    distances = np.sqrt(np.maximum(2.0 - 2.0 * np.einsum("fd,fkd->fk", X[faces], X[nearest]), 0.0))
+    each = _evidence(distances, np.abs(years[nearest] - years[faces][:, None]), rule).mean(axis=1)
+    return np.bincount(owner, weights=each, minlength=len(groups)) / np.bincount(owner, minlength=len(groups))
+
+
 def _apart_all(years, groups, photo_ids):
     """(G, G) bool: whether two groups cannot be one person at other ages: they share a photo, one
-    has no dated face, or they lie in the same years (over MAX_OVERLAP of either's dates within
-    the other's years)."""
+    has no dated face, or they lie in the same years (_same_years)."""
+    return _same_years(years, groups) | _never_one(years, groups, photo_ids)
+
+
+def _same_years(years, groups):
+    """(G, G) bool: whether over MAX_OVERLAP of either group's dates lie within the other's years."""
     shares = np.zeros((len(groups), len(groups)))
     dated = [np.sort(years[group][~np.isnan(years[group])]) for group in groups]
     low = np.array([d[0] if len(d) else np.inf for d in dated])
@@ -159,9 +194,15 @@ def _apart_all(years, groups, photo_ids):
         if len(d):
             inside = np.searchsorted(d, high, side="right") - np.searchsorted(d, low, side="left")
             shares[a] = np.maximum(inside, 0) / len(d)
-    apart = np.maximum(shares, shares.T) > MAX_OVERLAP
-    apart[[not len(d) for d in dated]] = True
-    apart[:, [not len(d) for d in dated]] = True
+    return np.maximum(shares, shares.T) > MAX_OVERLAP
+
+
+def _never_one(years, groups, photo_ids):
+    """(G, G) bool: whether two groups share a photo, or one has no dated face."""
+    dated = [not np.isnan(years[group]).all() for group in groups]
+    apart = np.zeros((len(groups), len(groups)), bool)
+    apart[[not d for d in dated]] = True
+    apart[:, [not d for d in dated]] = True
     owner = np.full(len(years), -1)
     for g, group in enumerate(groups):
         owner[group] = g
@@ -260,19 +301,36 @@ def join_nearest_in_time(X, years, labels, photo_ids, rule) -> np.ndarray:
 
 
 def _likely_pairs(X, years, groups, photo_ids, rule, among):
-    """{(key, key): evidence} of the pairs of groups ({key: positions}) with a key `among`, not
-    _apart_all, whose _nearest_evidence is at least JOIN_NEAREST_FROM."""
+    """{(key, key): evidence} of the pairs of groups ({key: positions}) with a key `among` whose
+    evidence is at least JOIN_NEAREST_FROM: of two groups that follow each other in time (not
+    _apart_all), _nearest_evidence; of a group within the years of a person of WITHIN_PERSON_PHOTOS
+    photos or more (and no photo shared), the group of fewer dated faces weighed against the other
+    (_within_evidence)."""
     keys = list(groups)
-    blocked = _apart_all(years, [groups[key] for key in keys], photo_ids)
-    found = {}
-    for key in among:
-        a = keys.index(key)
+    listed = [groups[key] for key in keys]
+    seen_often = np.array([len(np.unique(photo_ids[group])) >= WITHIN_PERSON_PHOTOS for group in listed])
+    same_years = _same_years(years, listed)
+    within = same_years & (seen_often[:, None] | seen_often[None, :])
+    blocked = (same_years & ~within) | _never_one(years, listed, photo_ids)
+    dated = [int(np.count_nonzero(~np.isnan(years[group]))) for group in listed]
+    found, weighed, within_of = {}, set(), {}
+    for a in [keys.index(key) for key in among]:
         for b in np.flatnonzero(~blocked[a]):
-            pair = tuple(sorted((key, keys[b])))
-            if b != a and pair not in found:
-                evidence = _nearest_evidence(X, years, groups[pair[0]], groups[pair[1]], rule)
-                if evidence >= JOIN_NEAREST_FROM:
-                    found[pair] = evidence
+            first, second = sorted((a, int(b)), key=lambda g: keys[g])
+            if a == b or (first, second) in weighed:
+                continue
+            weighed.add((first, second))
+            if within[a, b]:  # each person's groups weighed at once
+                few, person = (first, second) if dated[first] <= dated[second] else (second, first)
+                within_of.setdefault(person, []).append(few)
+                continue
+            evidence = _nearest_evidence(X, years, listed[first], listed[second], rule)
+            if evidence >= JOIN_NEAREST_FROM:
+                found[keys[first], keys[second]] = evidence
+    for person, fews in within_of.items():
+        for few, evidence in zip(fews, _within_evidence(X, years, listed[person], [listed[g] for g in fews], rule)):
+            if evidence >= JOIN_NEAREST_FROM:
+                found[tuple(sorted((keys[few], keys[person])))] = float(evidence)
     return found
 
 

@@ -125,6 +125,40 @@ def test_the_pieces_of_a_child_split_over_the_years_are_suggested_as_one_and_a_s
     assert merge_suggestions(Y, np.full(len(Y), np.nan), groups, photo_ids, AGES) == []  # no dates, no suggestion
 
 
+def a_person_with_a_burst_and_a_stranger_in_their_years(seed=0):
+    """Unit faces of 16 dimensions: a person photographed yearly for 24 years, whose face drifts
+    (near a year apart, far decades apart); a burst of 4 shots of them in 2011; a stranger met 4
+    times over the same years. Their years, photo ids (one face a photo) and labels: each its own
+    group, as step 1 might leave them."""
+    rng = np.random.default_rng(seed)
+    person_years = np.arange(2000.0, 2024.0) + 0.3
+    burst_years = np.full(4, 2011.6)
+    stranger_years = np.array([2003.5, 2009.5, 2015.5, 2021.5])
+    turn = 0.1 * np.concatenate([person_years, burst_years]) - 200.0
+    faces = np.zeros((32, 16))
+    faces[:28, 0], faces[:28, 1] = np.cos(turn), np.sin(turn)
+    faces[28:, 5] = 1.0
+    faces += rng.normal(0, 0.04, faces.shape)
+    faces /= np.linalg.norm(faces, axis=1, keepdims=True)
+    years = np.concatenate([person_years, burst_years, stranger_years])
+    labels = np.repeat([0, 1, 2], [24, 4, 4])
+    return faces, years, np.array([f"photo {i}" for i in range(32)]), labels
+
+
+def test_a_burst_within_the_years_of_a_person_seen_often_joins_them_and_a_stranger_does_not(monkeypatch):
+    faces, years, photo_ids, labels = a_person_with_a_burst_and_a_stranger_in_their_years()
+
+    joined = cross_age.join_nearest_in_time(faces, years, labels, photo_ids, AGES)
+
+    assert set(joined[:28]) == {joined[0]}  # the burst is the person's
+    assert set(joined[28:]) == {joined[28]} and joined[28] != joined[0]  # the stranger is not
+    shared = photo_ids.copy()
+    shared[24] = shared[11]  # a shot of the burst shows the person too: two people
+    assert set(cross_age.join_nearest_in_time(faces, years, labels, shared, AGES)[24:28]) == {1}
+    monkeypatch.setattr(cross_age, "WITHIN_PERSON_PHOTOS", 25)  # a person seen in fewer photos
+    assert set(cross_age.join_nearest_in_time(faces, years, labels, photo_ids, AGES)[24:28]) == {1}
+
+
 def test_which_groups_may_be_one_person_at_other_ages_is_found_for_all_pairs_at_once():
     rng = np.random.default_rng(3)
     years = rng.uniform(1990, 2020, 120)
