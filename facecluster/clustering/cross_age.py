@@ -130,22 +130,16 @@ def merge_suggestions(X, years, groups, photo_ids, rule):
     """[(person, other person, evidence)]: pairs of persons likely one person at other ages, most
     likely first, from SUGGEST_FROM on; each person in at most SUGGESTED pairs as its best.
     X: (n, d) faces; years: (n,) (NaN: undated); groups: [positions of a person's faces];
-    photo_ids: (n,). Weighed by their faces nearest in time (_nearest_evidence)."""
+    photo_ids: (n,). Weighed as step 3 weighs them (_weighed_pairs)."""
     X, years = centred(X), np.asarray(years, np.float64)
-    groups = [np.asarray(group, np.int64) for group in groups]
-    blocked = _apart_all(years, groups, np.asarray(photo_ids))
-    ranked = {(a, b): _nearest_evidence(X, years, groups[a], groups[b], rule) for a, b in _open_pairs(blocked)}
+    groups = {g: np.asarray(group, np.int64) for g, group in enumerate(groups)}
+    ranked = _weighed_pairs(X, years, groups, np.asarray(photo_ids), rule, among=list(groups))
     listed, count = [], np.zeros(len(groups), np.int64)
     for (a, b), evidence in sorted(ranked.items(), key=lambda item: -item[1]):
         if evidence >= SUGGEST_FROM and (count[a] < SUGGESTED or count[b] < SUGGESTED):
             listed.append((a, b, evidence))
             count[[a, b]] += 1
     return listed
-
-
-def _open_pairs(blocked):
-    """The pairs (a, b), a < b, that `blocked` leaves open."""
-    return [(int(a), int(b)) for a, b in zip(*np.nonzero(np.triu(~blocked, 1)))]
 
 
 def _nearest_evidence(X, years, first, second, rule):
@@ -302,10 +296,17 @@ def join_nearest_in_time(X, years, labels, photo_ids, rule) -> np.ndarray:
 
 def _likely_pairs(X, years, groups, photo_ids, rule, among):
     """{(key, key): evidence} of the pairs of groups ({key: positions}) with a key `among` whose
-    evidence is at least JOIN_NEAREST_FROM: of two groups that follow each other in time (not
-    _apart_all), _nearest_evidence; of a group within the years of a person of WITHIN_PERSON_PHOTOS
-    photos or more (and no photo shared), the group of fewer dated faces weighed against the other
-    (_within_evidence)."""
+    evidence (_weighed_pairs) is at least JOIN_NEAREST_FROM."""
+    weighed = _weighed_pairs(X, years, groups, photo_ids, rule, among)
+    return {pair: evidence for pair, evidence in weighed.items() if evidence >= JOIN_NEAREST_FROM}
+
+
+def _weighed_pairs(X, years, groups, photo_ids, rule, among):
+    """{(key, key): evidence}, the smaller key first, of the pairs of groups ({key: positions}, X
+    centred) with a key `among` that may be one person: of two groups that follow each other in
+    time (not _apart_all), _nearest_evidence; of a group within the years of a person of
+    WITHIN_PERSON_PHOTOS photos or more (and no photo shared), the group of fewer dated faces
+    weighed against the other (_within_evidence)."""
     keys = list(groups)
     listed = [groups[key] for key in keys]
     seen_often = np.array([len(np.unique(photo_ids[group])) >= WITHIN_PERSON_PHOTOS for group in listed])
@@ -313,24 +314,21 @@ def _likely_pairs(X, years, groups, photo_ids, rule, among):
     within = same_years & (seen_often[:, None] | seen_often[None, :])
     blocked = (same_years & ~within) | _never_one(years, listed, photo_ids)
     dated = [int(np.count_nonzero(~np.isnan(years[group]))) for group in listed]
-    found, weighed, within_of = {}, set(), {}
+    found, seen, within_of = {}, set(), {}
     for a in [keys.index(key) for key in among]:
         for b in np.flatnonzero(~blocked[a]):
             first, second = sorted((a, int(b)), key=lambda g: keys[g])
-            if a == b or (first, second) in weighed:
+            if a == b or (first, second) in seen:
                 continue
-            weighed.add((first, second))
+            seen.add((first, second))
             if within[a, b]:  # each person's groups weighed at once
                 few, person = (first, second) if dated[first] <= dated[second] else (second, first)
                 within_of.setdefault(person, []).append(few)
                 continue
-            evidence = _nearest_evidence(X, years, listed[first], listed[second], rule)
-            if evidence >= JOIN_NEAREST_FROM:
-                found[keys[first], keys[second]] = evidence
+            found[keys[first], keys[second]] = _nearest_evidence(X, years, listed[first], listed[second], rule)
     for person, fews in within_of.items():
         for few, evidence in zip(fews, _within_evidence(X, years, listed[person], [listed[g] for g in fews], rule)):
-            if evidence >= JOIN_NEAREST_FROM:
-                found[tuple(sorted((keys[few], keys[person])))] = float(evidence)
+            found[tuple(sorted((keys[few], keys[person])))] = float(evidence)
     return found
 
 

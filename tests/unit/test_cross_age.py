@@ -145,7 +145,7 @@ def a_person_with_a_burst_and_a_stranger_in_their_years(seed=0):
     return faces, years, np.array([f"photo {i}" for i in range(32)]), labels
 
 
-def test_a_burst_within_the_years_of_a_person_seen_often_joins_them_and_a_stranger_does_not(monkeypatch):
+def test_a_burst_within_the_years_of_a_person_seen_often_joins_them_or_is_suggested_and_a_stranger_is_not(monkeypatch):
     faces, years, photo_ids, labels = a_person_with_a_burst_and_a_stranger_in_their_years()
 
     joined = cross_age.join_nearest_in_time(faces, years, labels, photo_ids, AGES)
@@ -155,8 +155,11 @@ def test_a_burst_within_the_years_of_a_person_seen_often_joins_them_and_a_strang
     shared = photo_ids.copy()
     shared[24] = shared[11]  # a shot of the burst shows the person too: two people
     assert set(cross_age.join_nearest_in_time(faces, years, labels, shared, AGES)[24:28]) == {1}
+    groups = [np.flatnonzero(labels == label) for label in (0, 1, 2)]
+    assert [(a, b) for a, b, _ in merge_suggestions(faces, years, groups, photo_ids, AGES)] == [(0, 1)]
     monkeypatch.setattr(cross_age, "WITHIN_PERSON_PHOTOS", 25)  # a person seen in fewer photos
     assert set(cross_age.join_nearest_in_time(faces, years, labels, photo_ids, AGES)[24:28]) == {1}
+    assert merge_suggestions(faces, years, groups, photo_ids, AGES) == []
 
 
 def test_which_groups_may_be_one_person_at_other_ages_is_found_for_all_pairs_at_once():
