@@ -120,6 +120,14 @@ def batch_threads(wildcards):
     return PLAN.batch_threads(wildcards.dataset, wildcards.model, wildcards.batch)
 
 
+def people_folders_threads(wildcards):
+    return PLAN.drawing_threads(PATHS.people_index(wildcards.experiment))
+
+
+def review_pages_threads(wildcards):
+    return PLAN.drawing_threads(PATHS.review_data(wildcards.experiment))
+
+
 def model_gpus(wildcards):
     return SPEC.models[wildcards.model].gpus
 

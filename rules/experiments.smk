@@ -136,8 +136,8 @@ rule people_folders:
     conda:
         "../envs/aggregate.yaml"
     # A first build draws every face (50,000 at 20,000 photos) in two processes; a later run, the
-    # few faces that changed, in one.
-    threads: 2
+    # few faces that changed, in one, beside the plots and the sidecars.
+    threads: people_folders_threads
     resources:
         mem_mb=2000,
         runtime=60,

@@ -20,8 +20,9 @@ rule review_pages:
         PATHS.benchmark("review_pages", "{experiment}")
     conda:
         "../envs/aggregate.yaml"
-    # A first build makes every face's thumbnail (50,000 at 20,000 photos) in two processes.
-    threads: 2
+    # A first build makes every face's thumbnail (50,000 at 20,000 photos) in two processes; a
+    # later run, the new faces', in one, beside the plots and the sidecars.
+    threads: review_pages_threads
     resources:
         mem_mb=2000,
         runtime=30,

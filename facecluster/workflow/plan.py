@@ -192,6 +192,15 @@ class Plan:
         left = self._batches_to_compute[key]
         return max(threads, self.cores // len(left)) if batch in left else threads
 
+    def drawing_threads(self, output):
+        """The threads of a job that draws every face of an experiment into its folder (the people
+        folders, the review pages), whose `output` is the folder's index: 2 where it is not there
+        yet (a first build: 50,000 faces at 20,000 photos, in two processes); 1 where it is (a later
+        run draws the few faces that changed, and so runs beside the run's other jobs). On a cluster
+        (cores 1), always 2: a job's node reads the Snakefile again, when the output may be gone,
+        and must ask for the threads the main process asked for."""
+        return 1 if self.cores > 1 and Path(output).is_file() else 2
+
     def _batches_with_new_photos(self, dataset, model):
         """The batches with a photo whose record (`<id>.json`, written for every photo, rejected
         ones too) is not in the batch's folder: new photos joined it, or it was never computed."""

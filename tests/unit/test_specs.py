@@ -156,3 +156,15 @@ def test_the_batches_left_to_compute_share_the_cores(tmp_path):
     # The one batch left takes the cores; those done keep the model's threads.
     assert threads(4) == [1] * (len(first) - 1) + [4]
     assert set(threads(1)) == {1}  # on a cluster (cores 1), the model's threads
+
+
+def test_a_job_drawing_every_face_takes_two_threads_for_a_first_build_and_one_after(tmp_path):
+    config = resolve(validate_config({**SHIPPED, "photos": str(tmp_path / "photos")}))
+    plan = Plan(config, results=str(tmp_path / "results"), cores=2)
+    index = Path(plan.paths.people_index("photos"))
+    assert plan.drawing_threads(index) == 2  # a first build
+    index.parent.mkdir(parents=True)
+    index.write_text("")
+    assert plan.drawing_threads(index) == 1  # a later run: the faces that changed, beside other jobs
+    on_a_cluster = Plan(config, results=str(tmp_path / "results"), cores=1)
+    assert on_a_cluster.drawing_threads(index) == 2  # what the main process asked, on every node
