@@ -166,9 +166,10 @@ def _within_evidence(X, years, person, groups, rule):
     starts = np.clip(np.searchsorted(years[person], years[faces]) - NEAREST_IN_TIME, 0, len(person) - width)
     window = person[starts[:, None] + np.arange(width)]
     gaps = np.abs(years[window] - years[faces][:, None])
-    nearest = np.take_along_axis(window, np.argsort(gaps, axis=1, kind="stable")[:, :NEAREST_IN_TIME], axis=1)
+    order = np.argsort(gaps, axis=1, kind="stable")[:, :NEAREST_IN_TIME]
+    nearest, gaps = np.take_along_axis(window, order, axis=1), np.take_along_axis(gaps, order, axis=1)
     distances = np.sqrt(np.maximum(2.0 - 2.0 * np.einsum("fd,fkd->fk", X[faces], X[nearest]), 0.0))
-    each = _evidence(distances, np.abs(years[nearest] - years[faces][:, None]), rule).mean(axis=1)
+    each = _evidence(distances, gaps, rule).mean(axis=1)
     return np.bincount(owner, weights=each, minlength=len(groups)) / np.bincount(owner, minlength=len(groups))
 
 
