@@ -208,6 +208,10 @@ def test_each_edit_shows_at_once_and_the_next_run_makes_what_the_pages_showed(wo
     # The merge makes faces almost as near another person as their own: one is confirmed.
     show_index(browser)
     screenshots(browser, "index")
+    browser.execute_script("location.hash = '#check'")  # the whole list to check: the long name cut there too
+    wait_until(browser, lambda: browser.find_elements(*by("a[href='#']")))
+    screenshots(browser, "check")
+    show_index(browser)
     flagged = [
         int(b.get_attribute("id").removeprefix("confirm-"))
         for b in browser.find_elements(*by(".near button"))
