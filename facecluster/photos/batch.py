@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from facecluster.photos.decoding import RejectedPhoto, decode_bytes, read_bytes
-from facecluster.photos.detectors import downscale, make_detector, select_faces
+from facecluster.photos.detectors import make_detector, select_faces
 from facecluster.photos.embedders import make_embedder
 from facecluster.photos.ledger import LedgerRow, write_ledger
 from facecluster.photos.tags import is_picasa_ini, is_sidecar_name
@@ -36,7 +36,9 @@ logger = logging.getLogger(__name__)
 # 2: YuNet searches a copy of at most its search_side; photos over photo_max_side decoded by draft.
 # 3: copies reduced by box filter (detectors.downscale); YuNet run by OpenVINO (bfloat16 where the
 #    CPU has it).
-STAGE_VERSION = 3
+# 4: YuNet searches a photo over its search_side in a copy reduced a whole number of times, and its
+#    small faces again at full size.
+STAGE_VERSION = 4
 
 
 def model_fingerprint(model_settings, photo_max_side):
@@ -101,8 +103,7 @@ def search_side(detector, photo_max_side):
 def find_faces(detector, rgb, side):
     """The detector's faces in a copy of `rgb` (an array, or a PIL image) of at most `side` (long
     side), in rgb's pixels."""
-    copy, factor = downscale(rgb, side)
-    return [d.scaled(1 / factor) for d in detector.detect(copy)]
+    return detector.find([rgb], side)[0]
 
 
 class BatchProcessor:
@@ -198,12 +199,8 @@ class BatchProcessor:
         """(row, (record, chips)) for each (row, photo), the photos detected in one call."""
         if not decoded:
             return []
-        copies = [downscale(photo.to_search(self.search_side), self.search_side) for _, photo in decoded]
-        found = self.detector.detect_many([copy for copy, _ in copies])
-        return [
-            (row, self.align(photo, [d.scaled(1 / factor) for d in detections]))
-            for (row, photo), detections, (_, factor) in zip(decoded, found, copies)
-        ]
+        found = self.detector.find([photo.to_search(self.search_side) for _, photo in decoded], self.search_side)
+        return [(row, self.align(photo, faces)) for (row, photo), faces in zip(decoded, found)]
 
     def align(self, photo, detections):
         """The photo's record (faces in original pixels) and its aligned chips."""

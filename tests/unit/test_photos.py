@@ -260,6 +260,30 @@ def test_a_phone_photo_is_searched_reduced_and_its_chips_cut_at_full_size(lfw_di
     assert np.linalg.norm(embedding - whole_embedding) < np.linalg.norm(small_chip_embedding - whole_embedding)
 
 
+def test_a_small_face_a_phone_photos_reduced_copy_barely_shows_is_found_at_full_size(lfw_dir, tmp_path, make_processor):
+    # A 4032x3024 photo with a face of about 24 px and one of about 290 px. Searched in its
+    # 2016x1512 copy, where the small face is 12 px and scores under the threshold, then again at
+    # full size in a part around where the copy showed it faintly.
+    canvas = Image.new("RGB", (4032, 3024), (120, 130, 140))
+    face = Image.open(lfw_dir / "Hans_Blix" / "Hans_Blix_0001.jpg").crop((40, 40, 210, 220))
+    canvas.paste(face.resize((40, 42)), (1000, 800))
+    canvas.paste(face.resize((480, 508)), (2500, 1500))
+    detector = make_processor({"detector": {"name": "yunet"}, "embedder": {"name": "dlib"}}, tmp_path).detector
+
+    in_copy = detector.detect(np.asarray(canvas.reduce(2)))
+    found = sorted(detector.find([canvas], 3072)[0], key=lambda d: d.box[0])
+    whole = sorted(detector.find([canvas], 4096)[0], key=lambda d: d.box[0])  # the photo searched whole
+
+    assert len(in_copy) == 1 and in_copy[0].box[0] > 1000  # the large face alone
+    assert len(found) == len(whole) == 2
+    small, large = found
+    assert small.box[2] < 1100 and large.box[0] > 2500
+    # Found at full size, where a search of the whole photo finds it (within what the runtimes differ
+    # by: the part is run by onnxruntime, the whole photo by the faster runtime); the large face from the copy.
+    assert np.abs(np.subtract(small.box, whole[0].box)).max() < 2
+    assert np.abs(np.subtract(large.box, whole[1].box)).max() < 8
+
+
 def test_a_copy_a_whole_number_of_times_smaller_is_the_mean_of_each_block():
     photo = Image.open(PROJECT_ROOT / "data/demo/Hugo_Chavez/Hugo_Chavez_0001.jpg").convert("RGB")
     rgb = np.asarray(photo.resize((1000, 752)))

@@ -92,6 +92,13 @@ class Detector(Component):
     def detect_many(self, images):
         return [self.detect(rgb) for rgb in images]
 
+    def find(self, images, side):
+        """The faces of each of `images` (decoded photos: PIL images or (h, w, 3) arrays), in its
+        pixels: detect() on a copy of it of at most `side` px on its long side."""
+        copies = [downscale(image, side) for image in images]
+        found = self.detect_many([copy for copy, _ in copies])
+        return [[d.scaled(1 / factor) for d in faces] for faces, (_, factor) in zip(found, copies)]
+
 
 def make_detector(settings, files=None, threads=1):
     """Build the detector a model's validated `detector:` settings name, for a job of `threads`
