@@ -24,13 +24,15 @@ HOG_BOX = (0.04, 0.035, 0.855)
 REDUCED_COPY_SCORE = 0.8
 # A photo over search_side is searched in a copy reduced a whole number of times (a phone's
 # 4032x3024 at 2016x1512, a quarter of the pixels). Where that copy shows a face under
-# RECHECK_BELOW px (in the photo), however faintly (from CANDIDATE_SCORE), a part of the photo
-# around it, RECHECK_MARGIN px on each side at least, is searched again at full size, and the faces
-# found there overlapping what the copy showed (IoU >= RECHECK_OVERLAP) are kept: small faces
-# found and placed as at full size, in half the time of a search of the 3072x2304 copy
-# (bench/results.md, "Small faces searched again at full size").
+# RECHECK_BELOW px (in the photo), or one under FAINT_BELOW px scoring under the threshold, however
+# faintly (from CANDIDATE_SCORE), a part of the photo around it, RECHECK_MARGIN px or half the face's
+# side on each side, is searched again at full size, and the faces found there overlapping what the copy
+# showed (IoU >= RECHECK_OVERLAP) are kept: small faces found and placed as at full size, in half
+# the time of a search of the 3072x2304 copy (bench/results.md, "Small faces searched again at full
+# size").
 CANDIDATE_SCORE = 0.015
 RECHECK_BELOW = 80
+FAINT_BELOW = 120
 RECHECK_MARGIN = 64
 RECHECK_OVERLAP = 0.3
 # libfacedetection's cap on candidates before suppression.
@@ -69,9 +71,10 @@ class YunetDetector(Detector):
             "minimum": 0,
             "default": 3072,
             "description": "photos larger than this (long side, pixels) are searched in a copy reduced a whole "
-            "number of times to fit, and where it shows a face under 80 px, however faintly, again at full size "
-            "around it; the chips cut from the photo: a phone's 4032x3024 photo at 2016x1512, in half the time "
-            "of a search at full size, finding its faces down to 24 px about as well; 0 = the photo as decoded",
+            "number of times to fit, and where it shows a face under 80 px (or one under 120 px scoring under "
+            "score_threshold), however faintly, again at full size around it; the chips cut from the photo: a "
+            "phone's 4032x3024 photo at 2016x1512, in half the time of a search at full size, finding its faces "
+            "down to 24 px about as well; 0 = the photo as decoded",
         },
         "runtime": {
             "enum": ["auto", "openvino", "onnxruntime"],
@@ -161,8 +164,9 @@ class YunetDetector(Detector):
         boxes, points = boxes * whole, points * whole
         sides = _sides(boxes)
         sure = (scores >= self.score_threshold) & (sides >= RECHECK_BELOW) & (sides <= LARGEST_AT_LEVEL * whole)
-        small = sides < RECHECK_BELOW
-        seen = boxes[small][suppress(scores[small], boxes[small], RECHECK_OVERLAP)]
+        # A face too small for the copy shows there faintly, and often in a box larger than itself.
+        doubtful = ~sure & (sides < FAINT_BELOW)
+        seen = boxes[doubtful][suppress(scores[doubtful], boxes[doubtful], RECHECK_OVERLAP)]
         found = [(scores[sure], boxes[sure], points[sure])]
         found += [self._search_part(image, part, seen) for part in _parts(seen, image.size)]
         return found + self._smaller_levels(reduced, 1 / whole)
@@ -199,10 +203,10 @@ class YunetDetector(Detector):
 
 def _parts(seen, size):
     """The parts of a photo of `size` (width, height) to search again at full size: around each box
-    of `seen`, RECHECK_MARGIN px or the box's side on each side, parts that overlap made one."""
+    of `seen`, RECHECK_MARGIN px or half the box's side on each side, parts that overlap made one."""
     parts = []
     for box in seen:
-        margin = max(RECHECK_MARGIN, box[2] - box[0], box[3] - box[1])
+        margin = max(RECHECK_MARGIN, (box[2] - box[0]) / 2, (box[3] - box[1]) / 2)
         part = [max(0, int(box[0] - margin)), max(0, int(box[1] - margin))]
         part += [min(size[0], int(box[2] + margin) + 1), min(size[1], int(box[3] + margin) + 1)]
         while True:
