@@ -85,8 +85,8 @@ class Detector(Component):
     # The score under which a face is set aside as too doubtful to sort (experiments'
     # set_aside.min_score auto, facecluster.clustering.set_aside); 0: never, for scores that do not say it.
     set_aside_score = 0
-    # The long side of the copy of a photo the detector searches (the chips are cut from the photo
-    # as decoded); None: the photo as decoded.
+    # The long side of a photo over which find() searches a smaller copy (the chips are cut from the
+    # photo as decoded); None: the photo as decoded.
     search_side = None
 
     def detect_many(self, images):

@@ -158,7 +158,8 @@ class YunetDetector(Detector):
 
     def _search_reduced(self, image, whole):
         """[(scores, boxes, landmarks)] of a PIL image searched in a copy `whole` times smaller, its
-        faces under RECHECK_BELOW px searched again at full size where the copy shows them."""
+        small faces (under RECHECK_BELOW px, or faint under FAINT_BELOW) searched again at full size
+        where the copy shows them."""
         reduced = np.asarray(image.reduce(whole))
         scores, boxes, points = self._network(reduced, CANDIDATE_SCORE)
         boxes, points = boxes * whole, points * whole
