@@ -101,8 +101,8 @@ def search_side(detector, photo_max_side):
 
 
 def find_faces(detector, rgb, side):
-    """The detector's faces in a copy of `rgb` (an array, or a PIL image) of at most `side` (long
-    side), in rgb's pixels."""
+    """The detector's faces in `rgb` (an array, or a PIL image), in its pixels: searched whole up
+    to `side` px (long side), above it as the detector's find() does (a copy of at most `side`)."""
     return detector.find([rgb], side)[0]
 
 
