@@ -248,22 +248,14 @@ def suppress(scores, boxes, threshold, top_k=MOST_CANDIDATES):
     """Greedy non-maximum suppression: indices of the best-scoring boxes, none overlapping another
     kept one by more than `threshold` (IoU); only the `top_k` best candidates are considered."""
     order = np.argsort(-scores, kind="stable")[:top_k]
-    areas = _areas(boxes)
+    overlap = _overlap_matrix(boxes[order], boxes[order])
+    left = np.ones(len(order), bool)
     kept = []
-    while len(order):
-        best, rest = order[0], order[1:]
-        kept.append(int(best))
-        order = rest[overlaps(boxes[rest], boxes[best], areas[rest]) <= threshold]
+    for i in range(len(order)):
+        if left[i]:
+            kept.append(int(order[i]))
+            left &= overlap[i] <= threshold
     return kept
-
-
-def overlaps(boxes, box, areas=None):
-    """(n,) the IoU of each of boxes (n, 4) with one box; `areas`: the boxes' own, when known."""
-    width = np.maximum(np.minimum(boxes[:, 2], box[2]) - np.maximum(boxes[:, 0], box[0]), 0)
-    height = np.maximum(np.minimum(boxes[:, 3], box[3]) - np.maximum(boxes[:, 1], box[1]), 0)
-    shared = width * height
-    areas = _areas(boxes) if areas is None else areas
-    return shared / (areas + (box[2] - box[0]) * (box[3] - box[1]) - shared)
 
 
 def _overlap_matrix(boxes, others):
