@@ -20,6 +20,7 @@ module level: the registry imports them all.
 """
 
 import copy
+import hashlib
 import importlib
 import pkgutil
 from dataclasses import dataclass, field
@@ -27,6 +28,12 @@ from pathlib import Path
 
 # Where the workflow puts the model files it makes (relative to the working directory).
 MODELS_FOLDER = "models"
+
+
+def file_sha256(path):
+    """The sha256 of the file at `path`, as sha256sum prints it."""
+    with open(path, "rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
 class UnknownComponent(KeyError):

@@ -5,11 +5,11 @@ package and has nothing to check. A file is pinned by its sha256, a folder
 (checkpoint, SavedModel) by the sha256 of every file in it.
 """
 
-import hashlib
 import os
 from pathlib import Path
 
 from facecluster.photos.embedders.crop import DOWNLOAD_HELP as HELP
+from facecluster.registry import file_sha256
 from facecluster.workflow.config import ConfigError
 
 
@@ -38,11 +38,6 @@ def check_pinned_files(name, settings):
             + f"\nA damaged or different download: fetch it again ({HELP}); if it is the model "
             "you mean, put its sha256 (sha256sum) in the config."
         )
-
-
-def file_sha256(path):
-    with open(path, "rb") as handle:
-        return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
 def _file_problems(path, expected):

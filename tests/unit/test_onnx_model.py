@@ -8,8 +8,9 @@ from conftest import PROJECT_ROOT, copy_photos, lfw_sample
 
 from facecluster.photos.embedders import make_embedder
 from facecluster.photos.embedders.onnx_model import ARCFACE_TEMPLATE
+from facecluster.registry import file_sha256
 from facecluster.workflow.config import ConfigError, validate_config, validated_model
-from facecluster.workflow.pinned_files import check_pinned_files, file_sha256
+from facecluster.workflow.pinned_files import check_pinned_files
 from facecluster.workflow.plan import prepare_model_files
 from facecluster.workflow.specs import resolve
 

@@ -11,8 +11,7 @@ from facecluster.photos.embedders import BATCH_SIZE, EMBEDDERS
 from facecluster.photos.embedders.fitted import read_fitted
 from facecluster.photos.embedders.five_point import FivePointEmbedder
 from facecluster.photos.networks import openvino_ir
-from facecluster.registry import prepared_model
-from facecluster.workflow.pinned_files import file_sha256
+from facecluster.registry import file_sha256, prepared_model
 
 MODEL = "face-reidentification-retail-0095"
 IR_FOLDER = Path(__file__).resolve().parents[3] / "models" / MODEL
