@@ -97,3 +97,20 @@ def test_auto_runs_small_photos_by_onnxruntime_and_large_ones_by_the_faster_runt
         expected = YunetNetwork(model, runtime)(rgb, 0.5)
         for found, wanted in zip(auto(rgb, 0.5), expected):
             assert np.array_equal(found, wanted), runtime
+
+
+def test_the_faster_runtime_is_timed_once_on_a_kind_of_cpu_and_kept_for_later_jobs(datasets, tmp_path):
+    model = tmp_path / "yunet" / "yunet.onnx"
+    save_model(model)
+    large = np.asarray(Image.open(photos(datasets)[-1]).convert("RGB").resize((1200, 1200)))
+    first = YunetNetwork(model, "auto")
+    first(large, 0.5)
+    (kept,) = (tmp_path / ".compiled").iterdir()  # this CPU's kind
+    assert (kept / "yunet.runtime").read_text() == first._large_runtime
+    assert list(kept.glob("*.blob")), "OpenVINO's compiled model, timed against onnxruntime, is kept"
+    # A later job takes the kept choice without timing: here the other runtime, as if found faster.
+    other = {"openvino": "onnxruntime", "onnxruntime": "openvino"}[first._large_runtime]
+    (kept / "yunet.runtime").write_text(other)
+    later = YunetNetwork(model, "auto")
+    later(large, 0.5)
+    assert later._large_runtime == other

@@ -8,7 +8,15 @@ from facecluster.photos.networks.yunet_onnx import YunetNetwork, save_model
 from facecluster.registry import prepared_model
 
 ONNX_NAME = "yunet.onnx"
-PREPARED = prepared_model("yunet", lambda folder: save_model(f"{folder}/{ONNX_NAME}"))
+
+
+def _prepare(folder):
+    save_model(f"{folder}/{ONNX_NAME}")
+    # Timed (and OpenVINO compiled) for this kind of CPU once here, rather than in each first job.
+    YunetNetwork(f"{folder}/{ONNX_NAME}").large_runtime()
+
+
+PREPARED = prepared_model("yunet", _prepare)
 
 # YuNet finds faces of about 10 to 300 px (its training range); larger ones are
 # found in copies reduced LEVEL_STEP times, each copy keeping the faces whose
@@ -80,10 +88,11 @@ class YunetDetector(Detector):
             "enum": ["auto", "openvino", "onnxruntime"],
             "default": "auto",
             "description": "what runs the network: auto, onnxruntime for copies under a megapixel (where "
-            "OpenVINO's cost per call outweighs) and for larger ones whichever of the two runs a part of the "
-            "first faster on this CPU (OpenVINO, computing in bfloat16 where the CPU has it, is about 2x onnxruntime's "
-            "speed on a phone's photo with AMX, about 1.1x without); openvino; or onnxruntime, on a GPU where its "
-            "onnxruntime-gpu build finds one (CUDA), else on the CPU",
+            "OpenVINO's cost per call outweighs) and for larger ones whichever of the two runs an image of "
+            "1024x768 faster on this kind of machine, timed once and kept in models/.compiled/ (OpenVINO, "
+            "computing in bfloat16 where the CPU has it, is about 2x onnxruntime's speed on a phone's photo with "
+            "AMX, about 1.1x without); openvino; or onnxruntime, on a GPU where its onnxruntime-gpu build finds "
+            "one (CUDA), else on the CPU",
         },
         "nms_threshold": {
             "type": "number",

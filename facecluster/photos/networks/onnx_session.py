@@ -2,6 +2,14 @@
 models stamped with their layout's format, run by onnxruntime sessions (or OpenVINO's compiled
 models) that check it."""
 
+import hashlib
+import platform
+import re
+from pathlib import Path
+
+# Beside the models' folders (models/<name>/): what jobs learn about running them on a kind of CPU.
+MACHINE_FOLDERS = ".compiled"
+
 
 def stamped_model(graph, graph_format):
     """The checked onnx.ModelProto (opset 17) of `graph`, stamped with `graph_format`, which
@@ -34,15 +42,18 @@ def onnx_session(path, threads=1, graph_format=None):
     return session
 
 
-def openvino_model(path, streams=1, graph_format=None, precision=None):
+def openvino_model(path, streams=1, graph_format=None, precision=None, kept_in=None):
     """OpenVINO's openvino.CompiledModel of the model at `path` on the CPU, running up to `streams`
     inferences at once (an infer request each), each on one thread; `graph_format` as onnx_session's.
 
     `precision`: None, OpenVINO's choice (bfloat16 on a CPU that has it: AVX-512 BF16 or AMX,
-    1.7 x float32's speed on YuNet), or "f32"."""
+    1.7 x float32's speed on YuNet), or "f32". `kept_in`: a folder (machine_folder's) where
+    OpenVINO keeps the compiled model, which a later job loads in a third of the time."""
     import openvino
 
     core = openvino.Core()
+    if kept_in is not None:
+        core.set_property({"CACHE_DIR": str(kept_in)})
     model = core.read_model(str(path))
     key = ["framework", "facecluster_format"]
     _check_format(path, model.get_rt_info(key).astype(str) if model.has_rt_info(key) else None, graph_format)
@@ -51,6 +62,38 @@ def openvino_model(path, streams=1, graph_format=None, precision=None):
     if precision:
         config["INFERENCE_PRECISION_HINT"] = precision
     return core.compile_model(model, "CPU", config)
+
+
+def machine_folder(model_path):
+    """models/.compiled/<this kind of machine>/ for the model at `model_path` (models/<name>/<file>),
+    made if missing; None where it cannot be (a read-only folder). Jobs keep there what they learn
+    about running models on this kind of machine (OpenVINO's compiled models, the faster runtime), so
+    that a later job loads rather than compiles and times again. A kind is the CPU's name and
+    instruction sets and onnxruntime's providers (a GPU): a cluster's nodes may differ. Delete the
+    folder to time again after upgrading OpenVINO or onnxruntime (OpenVINO compiles again for
+    another version of itself)."""
+    folder = Path(model_path).resolve().parents[1] / MACHINE_FOLDERS / _machine_kind()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None
+    return folder
+
+
+def _machine_kind():
+    """A short name for this kind of machine: a hash of its CPU's name and instruction sets (Linux's
+    /proc/cpuinfo; elsewhere what the platform module knows) and onnxruntime's providers."""
+    import onnxruntime
+
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as handle:
+            info = handle.read()
+        described = [re.search(rf"^{key}\s*:(.*)$", info, re.M) for key in ("model name", "(?:flags|Features)")]
+    except OSError:
+        described = []
+    words = [platform.machine(), platform.processor(), *(match.group(1).strip() for match in described if match)]
+    words += onnxruntime.get_available_providers()
+    return hashlib.sha256("\n".join(words).encode()).hexdigest()[:16]
 
 
 def _check_format(path, found, graph_format):

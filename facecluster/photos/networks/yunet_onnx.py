@@ -18,6 +18,7 @@ per stride 8, 16 and 32, the raw class, box, landmark and objectness maps;
 
 import ctypes
 import logging
+import os
 import threading
 import time
 from functools import cached_property
@@ -25,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from facecluster.photos.networks.onnx_session import onnx_session, openvino_model, stamped_model
+from facecluster.photos.networks.onnx_session import machine_folder, onnx_session, openvino_model, stamped_model
 
 logger = logging.getLogger(__name__)
 
@@ -46,10 +47,10 @@ CONVOLUTIONS = 53
 # runtime auto: OpenVINO from this many pixels, onnxruntime under: OpenVINO is faster on large
 # images, but each change of image size costs it about a millisecond (bench/results.md).
 OPENVINO_FROM_PIXELS = 1_000_000
-# runtime auto, from OPENVINO_FROM_PIXELS: the runtime that runs a part of this size (h, w) of the
-# first such image faster. OpenVINO's bfloat16 is about 2 x onnxruntime's speed on a CPU with AMX (Intel
-# Xeon 4th generation and later), about 1.1 x on one with AVX-512 BF16 alone (AMD EPYC 4th
-# generation; bench/results.md). A part: timing a 12 MP copy twice in each would cost 0.5-1 s a job.
+# runtime auto, from OPENVINO_FROM_PIXELS: the runtime that runs an image of this size (h, w)
+# faster. OpenVINO's bfloat16 is about 2 x onnxruntime's speed on a CPU with AMX (Intel Xeon 4th
+# generation and later), about 1.1 x on one with AVX-512 BF16 alone (AMD EPYC 4th generation;
+# bench/results.md). Not a 12 MP copy: timing one twice in each would cost 0.5-1 s.
 TIMED_PART = (768, 1024)
 # The layout of build_model's graphs; a saved model of another layout is not used (onnx_session).
 # 2: the image as decoded (RGB uint8, channels last), made float planes in the graph.
@@ -179,9 +180,10 @@ class YunetNetwork:
     """The ONNX model, each call on one thread: `(rgb image, score threshold) -> (scores, boxes, landmarks)`.
 
     `runtime`: "auto" (onnxruntime for images under OPENVINO_FROM_PIXELS, the faster of the two on
-    this CPU for larger ones, timed on the first), "openvino" or "onnxruntime" (on a GPU where
-    onnxruntime has one); up to `concurrent` calls run at once, from as many threads; `precision`:
-    OpenVINO's (networks.onnx_session.openvino_model). OpenVINO is compiled at its first call.
+    this kind of CPU for larger ones, timed on the first and kept for later jobs), "openvino" or
+    "onnxruntime" (on a GPU where onnxruntime has one); up to `concurrent` calls run at once, from as
+    many threads; `precision`: OpenVINO's (networks.onnx_session.openvino_model). OpenVINO is
+    compiled at its first call, and kept compiled for later jobs (onnx_session.machine_folder).
     """
 
     def __init__(self, path, runtime="auto", concurrent=1, precision=None):
@@ -191,8 +193,12 @@ class YunetNetwork:
         self._large_runtime = None if runtime == "auto" else runtime
 
     @cached_property
+    def _machine(self):
+        return machine_folder(self._path)
+
+    @cached_property
     def _openvino(self):
-        return _openvino_runner(self._path, self._concurrent, self._precision)
+        return _openvino_runner(self._path, self._concurrent, self._precision, self._machine)
 
     def _runner(self, name):
         return self._openvino if name == "openvino" else lambda inputs: self._session.run(None, inputs)
@@ -201,16 +207,33 @@ class YunetNetwork:
         height, width = inputs["image"].shape[1:3]
         if self._runtime == "auto" and height * width < OPENVINO_FROM_PIXELS:
             return self._session.run(None, inputs)
+        return self._runner(self.large_runtime())(inputs)
+
+    def large_runtime(self):
+        """The runtime ("openvino" or "onnxruntime") of images from OPENVINO_FROM_PIXELS; for "auto",
+        the faster on this kind of CPU: as an earlier job (or rule prepare_model) kept it, else timed
+        now and kept (timing costs a job 0.1-0.5 s of CPU, compiling OpenVINO included)."""
         with self._choosing:
             if self._large_runtime is None:
-                self._large_runtime = self._faster_runtime(inputs["image"])
-        return self._runner(self._large_runtime)(inputs)
+                self._large_runtime = self._kept_runtime() or self._faster_runtime()
+        return self._large_runtime
 
-    def _faster_runtime(self, image):
-        """The runtime ("openvino" or "onnxruntime") that runs a TIMED_PART of `image` (1, H, W, 3) faster: the
-        second of two calls each, the first setting up for the size (wall time: OpenVINO runs in its
-        own thread)."""
-        part = {"image": np.ascontiguousarray(image[:, : TIMED_PART[0], : TIMED_PART[1]])}
+    @cached_property
+    def _kept_choice(self):
+        """The file that keeps the faster runtime on this kind of CPU (None: nowhere)."""
+        return self._machine and self._machine / f"{Path(self._path).stem}.runtime"
+
+    def _kept_runtime(self):
+        if self._kept_choice and self._kept_choice.exists():
+            name = self._kept_choice.read_text().strip()
+            return name if name in ("openvino", "onnxruntime") else None
+        return None
+
+    def _faster_runtime(self):
+        """The runtime that runs an image of TIMED_PART faster (the time of a layer does not depend on
+        what the image shows): the second of two calls each, the first setting up for the size (wall
+        time: OpenVINO runs in its own thread). Kept in _kept_choice."""
+        part = {"image": np.zeros((1, *TIMED_PART, 3), np.uint8)}
         seconds = {}
         for name in ("openvino", "onnxruntime"):
             run = self._runner(name)
@@ -219,7 +242,11 @@ class YunetNetwork:
             run(part)
             seconds[name] = time.perf_counter() - started
         faster = min(seconds, key=seconds.get)
-        logger.info("YuNet on large copies: %s (a part timed: %s)", faster, seconds)
+        logger.info("YuNet on large copies: %s (an image of %s timed: %s)", faster, TIMED_PART, seconds)
+        if self._kept_choice:  # written whole: jobs that start together time and write at once
+            temporary = self._kept_choice.with_name(f".{self._kept_choice.name}.{os.getpid()}")
+            temporary.write_text(faster)
+            os.replace(temporary, self._kept_choice)
         return faster
 
     def __call__(self, rgb, score_threshold):
@@ -234,10 +261,10 @@ class YunetNetwork:
         return decode(dict(zip(OUTPUTS, self._run({"image": padded}))), score_threshold)
 
 
-def _openvino_runner(path, concurrent, precision):
+def _openvino_runner(path, concurrent, precision, kept_in):
     """A function of the inputs, safe from `concurrent` threads at once: each thread has its own
     infer request (the compiled model's own one is shared, and not thread-safe)."""
-    compiled = openvino_model(path, concurrent, GRAPH_FORMAT, precision)
+    compiled = openvino_model(path, concurrent, GRAPH_FORMAT, precision, kept_in)
     requests = threading.local()
 
     def run(inputs):
