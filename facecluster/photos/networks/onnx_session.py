@@ -72,7 +72,7 @@ def machine_folder(model_path):
     instruction sets and onnxruntime's providers (a GPU): a cluster's nodes may differ. Delete the
     folder to time again after upgrading OpenVINO or onnxruntime (OpenVINO compiles again for
     another version of itself)."""
-    folder = Path(model_path).resolve().parents[1] / MACHINE_FOLDERS / _machine_kind()
+    folder = Path(model_path).resolve().parent.parent / MACHINE_FOLDERS / _machine_kind()
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError:
