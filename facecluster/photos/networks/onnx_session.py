@@ -3,12 +3,13 @@ models stamped with their layout's format, run by onnxruntime sessions (or OpenV
 models) that check it."""
 
 import hashlib
+import os
 import platform
 import re
 from pathlib import Path
 
-# Beside the models' folders (models/<name>/): what jobs learn about running them on a kind of CPU.
-MACHINE_FOLDERS = ".compiled"
+# Beside the models' folders (models/<name>/): what jobs learn about running them on a kind of machine.
+COMPILED_FOLDER = ".compiled"
 
 
 def stamped_model(graph, graph_format):
@@ -66,18 +67,18 @@ def openvino_model(path, streams=1, graph_format=None, precision=None, kept_in=N
 
 def machine_folder(model_path):
     """models/.compiled/<this kind of machine>/ for the model at `model_path` (models/<name>/<file>),
-    made if missing; None where it cannot be (a read-only folder). Jobs keep there what they learn
+    made if missing; None where it cannot be written (a shared, read-only install). Jobs keep there what they learn
     about running models on this kind of machine (OpenVINO's compiled models, the faster runtime), so
     that a later job loads rather than compiles and times again. A kind is the CPU's name and
     instruction sets and onnxruntime's providers (a GPU): a cluster's nodes may differ. Delete the
     folder to time again after upgrading OpenVINO or onnxruntime (OpenVINO compiles again for
     another version of itself)."""
-    folder = Path(model_path).resolve().parent.parent / MACHINE_FOLDERS / _machine_kind()
+    folder = Path(model_path).resolve().parent.parent / COMPILED_FOLDER / _machine_kind()
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError:
         return None
-    return folder
+    return folder if os.access(folder, os.W_OK) else None
 
 
 def _machine_kind():
