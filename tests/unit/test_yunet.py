@@ -114,3 +114,12 @@ def test_the_faster_runtime_is_timed_once_on_a_kind_of_cpu_and_kept_for_later_jo
     later = YunetNetwork(model, "auto")
     later(large, 0.5)
     assert later._large_runtime == other
+
+
+def test_rule_prepare_model_times_the_runtimes_so_that_no_job_does(tmp_path):
+    from facecluster.workflow.plan import prepare_model
+
+    prepare_model("yunet", tmp_path / "models" / "yunet")
+    (kept,) = (tmp_path / "models" / ".compiled").iterdir()
+    assert (kept / "yunet.runtime").read_text() in ("openvino", "onnxruntime")
+    assert YunetNetwork(tmp_path / "models" / "yunet" / "yunet.onnx")._kept_runtime() is not None
