@@ -1,7 +1,7 @@
 """Phone photos at speed: the per-photo jobs' CPU a photo against Pillow's full decode, and a small
 folder's wall time on 2 cores, for this checkout and (in the same run) another one.
 
-The photos: the first `--photos` of a bench/library.py library of 4032x3024 photos (seed 1; lfw-dev
+The photos: the first `--photos` of a bench/library.py library of 4032x3024 photos (`--seed`, 1; lfw-dev
 faces pasted, by default one to four a photo of 40-400 px: `--faces-per-photo`, `--face-sides`; a
 quarter portrait), JPEG quality 75-95.
 
@@ -85,13 +85,14 @@ def main():
     parser.add_argument("--faces-per-photo", type=int, nargs=2, default=FACES_PER_PHOTO, metavar=("LEAST", "MOST"))
     parser.add_argument("--face-sides", type=int, nargs=2, default=FACE_SIDES, metavar=("LEAST", "MOST"), help="px")
     parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--seed", type=int, default=1, help="the library's: another gives other photos")
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/fc-phone-speed"))
     args = parser.parse_args()
 
     crowd = {"faces_per_photo": tuple(args.faces_per_photo), "face_sides": tuple(args.face_sides)}
-    library = library_folder(1, args.photos + 6, (4032, 3024), **crowd)
+    library = library_folder(args.seed, args.photos + 6, (4032, 3024), **crowd)
     lfw_dir, negatives = args.datasets / "lfw-dev", args.datasets / "negatives"
-    make_library(library, lfw_dir, negatives, args.photos + 6, (4032, 3024), 1, 2, **crowd)
+    make_library(library, lfw_dir, negatives, args.photos + 6, (4032, 3024), args.seed, 2, **crowd)
     photos = args.workdir / "photos"
     shutil.rmtree(photos, ignore_errors=True)
     photos.mkdir(parents=True)
