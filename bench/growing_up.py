@@ -5,6 +5,7 @@
     .venv/bin/python bench/growing_up.py run --bias -3 -2 -1 0   # and the tune people sorted again
     .venv/bin/python bench/growing_up.py fit      # the age rule's distances, from the tune people
     .venv/bin/python bench/growing_up.py adults --library LIB   # adults with dates: no loss
+    .venv/bin/python bench/growing_up.py suggestions --library LIB [--run RUN]   # a growing-up library's
 
 How the folders are made (seeded, the same seed gives the same files):
 
@@ -32,6 +33,11 @@ no photo processed again) with each bias of the age rule in place of the fitted 
 LIB-run) whose photos are given dates drawn uniformly over 5 and over 20 years (the family's
 photos of adults, LFW's, carry none), sorted again with them and without them; it prints the
 library's figures (family BCubed, family folders, bystanders with family) both ways.
+
+`suggestions` prints how the merge suggestions fared on a `bench/library.py --family fgnet`
+library's run (LIB-run, or `--run`): the family's people still split, each piece's first
+suggestion, and every person's first suggestion (strangers' included), scored against the
+library's truth (a person's real person: most of its faces').
 
 `fit` prints the age rule's distributions (facecluster.photos.embedders.fitted.AgeRule) measured
 on the tune people's dated run: each pair's distance, faces centred on the folder's mean, one
@@ -178,30 +184,50 @@ def figures(assignments):
     return found
 
 
-def suggestion_figures(run):
+def suggestion_figures(run, labels=None, counted=None):
     """How the review pages' suggestions of one person at other ages fared (a run's data.js and
     assignments): {"split": pieces of real people still split, "split_right": those whose first
     suggestion is another piece of their person, "firsts": persons with a suggestion,
-    "firsts_right": those whose first is right}. A person's real person: most of its faces'."""
+    "firsts_right": those whose first is right}. A person's real person: most of its faces'.
+    labels: {person: Counter of its faces' real people} (default: the folder labels of its faces);
+    counted: the real people whose pieces are counted (default: all)."""
     experiment = run / "results" / "experiments" / "photos"
     script = (experiment / "review" / "data.js").read_text(encoding="utf-8")
     data = json.loads(script.removeprefix("window.REVIEW_DATA = ").rstrip().removesuffix(";"))
-    labels = collections.defaultdict(collections.Counter)
-    for face in read_assignments(experiment / "assignments.tsv"):
-        labels[face.person][face.label] += 1
-    real = {i: labels[p["name"]].most_common(1)[0][0] for i, p in enumerate(data["persons"]) if p["kind"] == "person"}
+    if labels is None:
+        labels = collections.defaultdict(collections.Counter)
+        for face in read_assignments(experiment / "assignments.tsv"):
+            labels[face.person][face.label] += 1
+    real = {
+        i: labels[p["name"]].most_common(1)[0][0]
+        for i, p in enumerate(data["persons"])
+        if p["kind"] == "person" and labels[p["name"]]
+    }
     first = {}
     for pair in data["other_ages"]:  # most likely first
-        first.setdefault(pair["person"], pair["other"])
-        first.setdefault(pair["other"], pair["person"])
+        if pair["person"] in real and pair["other"] in real:
+            first.setdefault(pair["person"], pair["other"])
+            first.setdefault(pair["other"], pair["person"])
     pieces = collections.Counter(real.values())
-    split = [i for i in real if pieces[real[i]] > 1]
+    split = [i for i in real if pieces[real[i]] > 1 and (counted is None or real[i] in counted)]
     return {
         "split": len(split),
         "split_right": sum(i in first and real[first[i]] == real[i] for i in split),
         "firsts": len(first),
         "firsts_right": sum(real[b] == real[a] for a, b in first.items()),
     }
+
+
+def library_suggestion_figures(library_folder, run):
+    """suggestion_figures of a growing-up library's run, against its truth: the family's pieces."""
+    import library
+
+    truth = library.read_tsv(library_folder / "truth.tsv")
+    labels = collections.defaultdict(collections.Counter)
+    for pasted, person, _, _ in library.found_faces(truth, library_folder / "photos", run / "results"):
+        if person is not None:
+            labels[person][pasted["identity"] if pasted else None] += 1
+    return suggestion_figures(run, labels, counted={face["identity"] for face in truth if face["role"] == "family"})
 
 
 def figures_line(name, found):
@@ -294,8 +320,9 @@ def fit(run):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("step", choices=["make", "run", "fit", "adults"])
+    parser.add_argument("step", choices=["make", "run", "fit", "adults", "suggestions"])
     parser.add_argument("--library", type=Path, action="append", default=[], help="adults: a bench/library.py library")
+    parser.add_argument("--run", type=Path, help="suggestions: the library's run (default: LIBRARY-run)")
     parser.add_argument("--datasets", type=Path, default=DATASETS)
     parser.add_argument("--work", type=Path, default=WORK)
     parser.add_argument("--seed", type=int, default=0)
@@ -306,6 +333,14 @@ def main():
     fgnet = args.datasets / "fgnet-dev"
     if not fgnet.is_dir():
         sys.exit(f"skipped: {fgnet} is absent (the FG-NET half of ../shared/datasets)")
+    if args.step == "suggestions":
+        for library_folder in args.library:
+            s = library_suggestion_figures(library_folder, args.run or Path(f"{library_folder}-run"))
+            print(
+                f"{library_folder.name}: first suggestion right for {s['split_right']} of {s['split']} pieces of "
+                f"family people still split; {s['firsts_right']} of {s['firsts']} first suggestions right"
+            )
+        return
     if args.step == "adults":
         print("| library | dates | family folders / people | family BCubed F1 (P, R) | bystanders with family |")
         print("|---|---|---|---|---|")
