@@ -11,7 +11,9 @@ folder, the model files of its config's models made first (`snakemake --until pr
 benchmark files read (CPU seconds of the per-photo jobs; each job's photos from photos.tsv).
 Pillow's full decode, CPU seconds a photo, the best of 3 passes, measured two ways:
 `Image.open(path).convert("RGB")` (the first way: the decode and a copy of the image) and
-`Image.open(path).load()` (the second: the decode alone, some 0.03-0.05 s less on a 12 MP photo).
+`Image.open(path).load()` (the second: the decode alone, some 0.03-0.05 s less on a 12 MP photo);
+again at each repeat, just before its runs, and each run's ratios taken to that repeat's decode: a
+shared machine's speed drifts over minutes, the decode's with it (0.059-0.069 s on the same photos).
 
     flock /tmp/fc-heavy.lock .venv/bin/python bench/phone_speed.py --before /tmp/fc-before
 """
@@ -98,26 +100,24 @@ def main():
     photos.mkdir(parents=True)
     for path in sorted((library / "photos").glob("IMG_*.jpg"))[: args.photos]:
         (photos / path.name).symlink_to(path)
-    decode = {way: pillow_decode_seconds(sorted(photos.iterdir()), DECODES[way]) for way in DECODES}
-    print(
-        f"{args.photos} photos of 4032x3024 ({library}); Pillow's full decode, CPU s a photo: "
-        f"{decode['convert']:.4f} by convert('RGB'), {decode['load']:.4f} by load()\n"
-    )
+    print(f"{args.photos} photos of 4032x3024 ({library})\n")
     print(
         "| checkout | run | wall s (whole run, 2 cores) | photos per job | faces found | jobs: CPU s a photo "
-        "| x decode, convert | x decode, load |"
+        "| decode s, convert / load (this repeat) | x decode, convert | x decode, load |"
     )
-    print("|---|---:|---:|---|---:|---:|---:|---:|")
+    print("|---|---:|---:|---|---:|---:|---|---:|---:|")
     checkouts = [("this", PROJECT_ROOT, PROJECT_ROOT / "config.yaml")]
     checkouts += [(name, PROJECT_ROOT, Path(configfile)) for name, configfile in args.variant]
     checkouts += [("before", args.before, args.before / "config.yaml")] if args.before else []
     for repeat in range(args.repeats):
+        decode = {way: pillow_decode_seconds(sorted(photos.iterdir()), DECODES[way]) for way in DECODES}
         for name, checkout, configfile in checkouts:
             wall, cpu, batches, faces = timed_run(checkout, configfile, photos, args.workdir / f"{name}-{repeat}")
             per_photo = cpu / args.photos
             print(
                 f"| {name} | {repeat + 1} | {wall:.1f} | {', '.join(map(str, batches))} | {faces} | {per_photo:.3f} | "
-                f"{per_photo / decode['convert']:.1f} | {per_photo / decode['load']:.1f} |",
+                f"{decode['convert']:.4f} / {decode['load']:.4f} | {per_photo / decode['convert']:.1f} | "
+                f"{per_photo / decode['load']:.1f} |",
                 flush=True,
             )
 
