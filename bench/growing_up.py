@@ -5,7 +5,7 @@
     .venv/bin/python bench/growing_up.py run --bias -3 -2 -1 0   # and the tune people sorted again
     .venv/bin/python bench/growing_up.py fit      # the age rule's distances, from the tune people
     .venv/bin/python bench/growing_up.py adults --library LIB   # adults with dates: no loss
-    .venv/bin/python bench/growing_up.py suggestions --library LIB [--run RUN]   # a growing-up library's
+    .venv/bin/python bench/growing_up.py suggestions --library LIB [--run RUN]   # on a growing-up library
 
 How the folders are made (seeded, the same seed gives the same files):
 
@@ -214,7 +214,7 @@ def suggestion_figures(run, labels=None, counted=None):
         "split": len(split),
         "split_right": sum(i in first and real[first[i]] == real[i] for i in split),
         "firsts": len(first),
-        "firsts_right": sum(real[b] == real[a] for a, b in first.items()),
+        "firsts_right": sum(real[a] is not None and real[b] == real[a] for a, b in first.items()),
     }
 
 
