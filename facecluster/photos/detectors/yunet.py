@@ -12,7 +12,7 @@ ONNX_NAME = "yunet.onnx"
 
 def _prepare(folder):
     save_model(f"{folder}/{ONNX_NAME}")
-    # Timed (and OpenVINO compiled) for this kind of CPU once here, rather than in each first job.
+    # The runtimes timed for this kind of machine once here, rather than in each first job.
     YunetNetwork(f"{folder}/{ONNX_NAME}").large_runtime()
 
 
@@ -89,7 +89,7 @@ class YunetDetector(Detector):
             "default": "auto",
             "description": "what runs the network: auto, onnxruntime for copies under a megapixel (where "
             "OpenVINO's cost per call outweighs) and for larger ones whichever of the two runs an image of "
-            "1024x768 faster on this kind of machine, timed once and kept in models/.compiled/ (OpenVINO, "
+            "1024x768 faster on this kind of machine, timed once and kept in models/.runtime/ (OpenVINO, "
             "computing in bfloat16 where the CPU has it, is about 2x onnxruntime's speed on a phone's photo with "
             "AMX, about 1.1x without); openvino; or onnxruntime, on a GPU where its onnxruntime-gpu build finds "
             "one (CUDA), else on the CPU",

@@ -9,7 +9,7 @@ import re
 from pathlib import Path
 
 # Beside the models' folders (models/<name>/): what jobs learn about running them on a kind of machine.
-COMPILED_FOLDER = ".compiled"
+RUNTIME_FOLDER = ".runtime"
 
 
 def stamped_model(graph, graph_format):
@@ -43,18 +43,17 @@ def onnx_session(path, threads=1, graph_format=None):
     return session
 
 
-def openvino_model(path, streams=1, graph_format=None, precision=None, kept_in=None):
+def openvino_model(path, streams=1, graph_format=None, precision=None):
     """OpenVINO's openvino.CompiledModel of the model at `path` on the CPU, running up to `streams`
     inferences at once (an infer request each), each on one thread; `graph_format` as onnx_session's.
 
     `precision`: None, OpenVINO's choice (bfloat16 on a CPU that has it: AVX-512 BF16 or AMX,
-    1.7 x float32's speed on YuNet), or "f32". `kept_in`: a folder (machine_folder's) where
-    OpenVINO keeps the compiled model, which a later job loads in a third of the time."""
+    1.7 x float32's speed on YuNet), or "f32". Compiled in each job: OpenVINO's own cache of
+    compiled models (CACHE_DIR) writes its files in place, so that two jobs writing one at once
+    could leave a file that loads and computes wrong (bench/results.md)."""
     import openvino
 
     core = openvino.Core()
-    if kept_in is not None:
-        core.set_property({"CACHE_DIR": str(kept_in)})
     model = core.read_model(str(path))
     key = ["framework", "facecluster_format"]
     _check_format(path, model.get_rt_info(key).astype(str) if model.has_rt_info(key) else None, graph_format)
@@ -66,14 +65,13 @@ def openvino_model(path, streams=1, graph_format=None, precision=None, kept_in=N
 
 
 def machine_folder(model_path):
-    """models/.compiled/<this kind of machine>/ for the model at `model_path` (models/<name>/<file>),
-    made if missing; None where it cannot be written (a shared, read-only install). Jobs keep there what they learn
-    about running models on this kind of machine (OpenVINO's compiled models, the faster runtime), so
-    that a later job loads rather than compiles and times again. A kind is the CPU's name and
-    instruction sets and onnxruntime's providers (a GPU): a cluster's nodes may differ. Delete the
-    folder to time again after upgrading OpenVINO or onnxruntime (OpenVINO compiles again for
-    another version of itself)."""
-    folder = Path(model_path).resolve().parent.parent / COMPILED_FOLDER / _machine_kind()
+    """models/.runtime/<this kind of machine>/ for the model at `model_path` (models/<name>/<file>),
+    made if missing; None where it cannot be written (a shared, read-only install). Jobs keep there
+    what they learn about running models on this kind of machine (the faster runtime), so that a
+    later job does not time again. A kind is the CPU's name and instruction sets and onnxruntime's
+    providers (a GPU): a cluster's nodes may differ. Delete the folder to time again after upgrading
+    OpenVINO or onnxruntime."""
+    folder = Path(model_path).resolve().parent.parent / RUNTIME_FOLDER / _machine_kind()
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError:

@@ -180,10 +180,10 @@ class YunetNetwork:
     """The ONNX model, each call on one thread: `(rgb image, score threshold) -> (scores, boxes, landmarks)`.
 
     `runtime`: "auto" (onnxruntime for images under OPENVINO_FROM_PIXELS, the faster of the two on
-    this kind of CPU for larger ones, timed on the first and kept for later jobs), "openvino" or
-    "onnxruntime" (on a GPU where onnxruntime has one); up to `concurrent` calls run at once, from as
-    many threads; `precision`: OpenVINO's (networks.onnx_session.openvino_model). OpenVINO is
-    compiled at its first call, and kept compiled for later jobs (onnx_session.machine_folder).
+    this kind of machine for larger ones, timed once and kept for later jobs:
+    onnx_session.machine_folder), "openvino" or "onnxruntime" (on a GPU where onnxruntime has one);
+    up to `concurrent` calls run at once, from as many threads; `precision`: OpenVINO's
+    (networks.onnx_session.openvino_model). OpenVINO is compiled at its first call.
     """
 
     def __init__(self, path, runtime="auto", concurrent=1, precision=None):
@@ -198,7 +198,7 @@ class YunetNetwork:
 
     @cached_property
     def _openvino(self):
-        return _openvino_runner(self._path, self._concurrent, self._precision, self._machine)
+        return _openvino_runner(self._path, self._concurrent, self._precision)
 
     def _runner(self, name):
         return self._openvino if name == "openvino" else lambda inputs: self._session.run(None, inputs)
@@ -212,7 +212,7 @@ class YunetNetwork:
     def large_runtime(self):
         """The runtime ("openvino" or "onnxruntime") of images from OPENVINO_FROM_PIXELS; for "auto",
         the faster on this kind of CPU: as an earlier job (or rule prepare_model) kept it, else timed
-        now and kept (timing costs a job 0.1-0.5 s of CPU, compiling OpenVINO included)."""
+        now and kept (timing costs a job 0.1-0.5 s of CPU)."""
         with self._choosing:
             if self._large_runtime is None:
                 self._large_runtime = self._kept_runtime() or self._faster_runtime()
@@ -261,10 +261,10 @@ class YunetNetwork:
         return decode(dict(zip(OUTPUTS, self._run({"image": padded}))), score_threshold)
 
 
-def _openvino_runner(path, concurrent, precision, kept_in):
+def _openvino_runner(path, concurrent, precision):
     """A function of the inputs, safe from `concurrent` threads at once: each thread has its own
     infer request (the compiled model's own one is shared, and not thread-safe)."""
-    compiled = openvino_model(path, concurrent, GRAPH_FORMAT, precision, kept_in)
+    compiled = openvino_model(path, concurrent, GRAPH_FORMAT, precision)
     requests = threading.local()
 
     def run(inputs):
