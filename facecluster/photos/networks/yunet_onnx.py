@@ -193,10 +193,6 @@ class YunetNetwork:
         self._large_runtime = None if runtime == "auto" else runtime
 
     @cached_property
-    def _machine(self):
-        return machine_folder(self._path)
-
-    @cached_property
     def _openvino(self):
         return _openvino_runner(self._path, self._concurrent, self._precision)
 
@@ -211,7 +207,7 @@ class YunetNetwork:
 
     def large_runtime(self):
         """The runtime ("openvino" or "onnxruntime") of images from OPENVINO_FROM_PIXELS; for "auto",
-        the faster on this kind of CPU: as an earlier job (or rule prepare_model) kept it, else timed
+        the faster on this kind of machine: as an earlier job (or rule prepare_model) kept it, else timed
         now and kept (timing costs a job 0.1-0.5 s of CPU)."""
         with self._choosing:
             if self._large_runtime is None:
@@ -220,8 +216,9 @@ class YunetNetwork:
 
     @cached_property
     def _kept_choice(self):
-        """The file that keeps the faster runtime on this kind of CPU (None: nowhere)."""
-        return self._machine and self._machine / f"{Path(self._path).stem}.runtime"
+        """The file that keeps the faster runtime on this kind of machine (None: nowhere)."""
+        folder = machine_folder(self._path)
+        return folder and folder / f"{Path(self._path).stem}.runtime"
 
     def _kept_runtime(self):
         if self._kept_choice and self._kept_choice.exists():
