@@ -6,6 +6,7 @@
     .venv/bin/python bench/growing_up.py fit      # the age rule's distances, from the tune people
     .venv/bin/python bench/growing_up.py adults --library LIB   # adults with dates: no loss
     .venv/bin/python bench/growing_up.py suggestions --library LIB [--run RUN]   # on a growing-up library
+    .venv/bin/python bench/growing_up.py models   # intel_reid, dlib and both: one child or two, by gap
 
 How the folders are made (seeded, the same seed gives the same files):
 
@@ -38,6 +39,12 @@ library's figures (family BCubed, family folders, bystanders with family) both w
 library's run (LIB-run, or `--run`): the family's people still split, each piece's first
 suggestion, and every person's first suggestion (strangers' included), scored against the
 library's truth (a person's real person: most of its faces').
+
+`models` runs the workflow with dlib (`default_model=dlib`) on the dated folders, beside `run`'s
+intel_reid runs, and prints how well each model's distance tells one person from two (ROC AUC
+over every pair of faces, centred on the folder's mean as the age rule has them), by the years
+between the two photos; "both": the two distances, each over its spread, summed (as a fusion of
+the two would weigh them).
 
 `fit` prints the age rule's distributions (facecluster.photos.embedders.fitted.AgeRule) measured
 on the tune people's dated run: each pair's distance, faces centred on the folder's mean, one
@@ -159,12 +166,14 @@ FOLDERS = ("tune-dated", "tune-undated", "held-out-dated", "held-out-undated")
 GAP_BINS = (0, 1, 2, 3, 5, 8, 12, 20, 70)
 
 
-def run_folder(work, folder, configfile, cores):
-    """The workflow on one folder, in a fresh work/run-<folder>; its run folder."""
+def run_folder(work, folder, configfile, cores, model=None):
+    """The workflow on one folder (with `model` instead of the default), in a fresh
+    work/run-<folder>[-<model>]; its run folder."""
     import library
 
-    run = work / f"run-{folder}"
-    library.run_workflow(f"{{path: {work / folder}, labels: folders}}", run, cores, configfile)
+    run = work / f"run-{folder}{'-' + model if model else ''}"
+    config = [f"default_model={model}"] if model else []
+    library.run_workflow(f"{{path: {work / folder}, labels: folders}}", run, cores, configfile, *config)
     return run
 
 
@@ -188,15 +197,18 @@ def suggestion_figures(run, labels=None, counted=None):
     """How the review pages' suggestions of one person at other ages fared (a run's data.js and
     assignments): {"split": pieces of real people still split, "split_right": those whose first
     suggestion is another piece of their person, "firsts": persons with a suggestion,
-    "firsts_right": those whose first is right}. A person's real person: most of its faces'.
+    "firsts_right": those whose first is right, "places": the place of each split piece's right
+    partner among all the persons weighed with it, most likely first (right_partner_places)}. A
+    person's real person: most of its faces'.
     labels: {person: Counter of its faces' real people} (default: the folder labels of its faces);
     counted: the real people whose pieces are counted (default: all)."""
     experiment = run / "results" / "experiments" / "photos"
+    faces = read_assignments(experiment / "assignments.tsv")
     script = (experiment / "review" / "data.js").read_text(encoding="utf-8")
     data = json.loads(script.removeprefix("window.REVIEW_DATA = ").rstrip().removesuffix(";"))
     if labels is None:
         labels = collections.defaultdict(collections.Counter)
-        for face in read_assignments(experiment / "assignments.tsv"):
+        for face in faces:
             labels[face.person][face.label] += 1
     real = {
         i: labels[p["name"]].most_common(1)[0][0]
@@ -215,7 +227,37 @@ def suggestion_figures(run, labels=None, counted=None):
         "split_right": sum(i in first and real[first[i]] == real[i] for i in split),
         "firsts": len(first),
         "firsts_right": sum(real[a] is not None and real[b] == real[a] for a, b in first.items()),
+        "places": right_partner_places(run, faces, {data["persons"][i]["name"]: real[i] for i in split}),
     }
+
+
+def right_partner_places(run, faces, split):
+    """Sorted places (1: most likely) of each split piece's right partners among every person weighed
+    with it as the suggestions weigh persons, with no floor (cross_age.weighed_persons). faces: the
+    run's assignments; split: {person: real person} of the pieces."""
+    from facecluster.clustering.cross_age import weighed_persons
+    from facecluster.outputs.review import age_rule
+
+    results = run / "results"
+    experiment = results / "experiments" / "photos"
+    rule = age_rule(json.loads((experiment / "metrics.json").read_text()).get("recipe", {}))
+    dated = capture_years(results / "photos" / "dates.tsv")
+    years = np.array([dated.get(face.photo_id, np.nan) for face in faces])
+    X = np.load(results / "photos" / "intel_reid" / "embeddings.npy")[[face.row for face in faces]]
+    groups = collections.defaultdict(list)
+    for position, face in enumerate(faces):
+        if face.person != OTHERS and not face.set_aside and not face.hidden:
+            groups[face.person].append(position)
+    names = list(groups)
+    photo_ids = [face.photo_id for face in faces]
+    weighed = weighed_persons(X, years, [groups[name] for name in names], photo_ids, rule)
+    places = []
+    for piece in (names.index(name) for name in split):
+        ranked = sorted((e, b if a == piece else a) for (a, b), e in weighed.items() if piece in (a, b))[::-1]
+        places += [
+            place for place, (_, other) in enumerate(ranked, 1) if split.get(names[other]) == split[names[piece]]
+        ]
+    return sorted(places)
 
 
 def library_suggestion_figures(library_folder, run):
@@ -318,9 +360,46 @@ def fit(run):
     return rule
 
 
+# Years between two photos, for `models`: the same year, a child a little older, much older, grown.
+MODEL_GAPS = ((0, 1), (1, 3), (3, 6), (6, 10), (10, 20), (20, 70), (0, 70))
+
+
+def separation(runs):
+    """{(low, high): {model: ROC AUC of one person against two}} over the pairs of faces of each
+    gap in MODEL_GAPS (years between the photos; faces centred), for runs ({model: run folder}) of
+    one dated folder, and "both": each model's distances over their spread, summed. The faces each
+    run found alike (photo and face index) are compared."""
+    from sklearn.metrics import roc_auc_score
+
+    found = {}
+    for model, run in runs.items():
+        results = run / "results" / "photos"
+        faces = read_faces(results / model / "faces.tsv")
+        X = centred(np.load(results / model / "embeddings.npy")[[face.row for face in faces]])
+        found[model] = {(face.photo_id, face.face_index): (face.label, x) for face, x in zip(faces, X)}
+    keys = sorted(set.intersection(*(set(faces) for faces in found.values())))
+    years = capture_years(next(iter(runs.values())) / "results" / "photos" / "dates.tsv")
+    t = np.array([years[photo_id] for photo_id, _ in keys])
+    labels = np.array([found[next(iter(runs))][key][0] for key in keys])
+    rows, columns = np.triu_indices(len(keys), 1)
+    same, gaps = labels[rows] == labels[columns], np.abs(t[rows] - t[columns])
+    distances = {}
+    for model, faces in found.items():
+        X = np.array([faces[key][1] for key in keys])
+        distances[model] = np.linalg.norm(X[rows] - X[columns], axis=1)
+    table = {}
+    for low, high in MODEL_GAPS:
+        within = (gaps >= low) & (gaps < high)
+        d = {model: dist[within] for model, dist in distances.items()}
+        d["both"] = sum(dist / dist.std() for dist in d.values())
+        table[low, high] = {model: float(roc_auc_score(same[within], -dist)) for model, dist in d.items()}
+        table[low, high]["pairs of one person"] = int(same[within].sum())
+    return table
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("step", choices=["make", "run", "fit", "adults", "suggestions"])
+    parser.add_argument("step", choices=["make", "run", "fit", "adults", "suggestions", "models"])
     parser.add_argument("--library", type=Path, action="append", default=[], help="adults: a bench/library.py library")
     parser.add_argument("--run", type=Path, help="suggestions: the library's run (default: LIBRARY-run)")
     parser.add_argument("--datasets", type=Path, default=DATASETS)
@@ -338,7 +417,8 @@ def main():
             s = library_suggestion_figures(library_folder, args.run or Path(f"{library_folder}-run"))
             print(
                 f"{library_folder.name}: first suggestion right for {s['split_right']} of {s['split']} pieces of "
-                f"family people still split; {s['firsts_right']} of {s['firsts']} first suggestions right"
+                f"family people still split; {s['firsts_right']} of {s['firsts']} first suggestions right; "
+                f"right partners' places among a piece's candidates: {s['places']}"
             )
         return
     if args.step == "adults":
@@ -359,6 +439,19 @@ def main():
         if not (run / "results").is_dir():
             run_folder(args.work, "tune-dated", args.configfile, args.cores)
         print(fit(run))
+    if args.step == "models":
+        for folder in ("tune-dated", "held-out-dated"):
+            runs = {"intel_reid": args.work / f"run-{folder}", "dlib": args.work / f"run-{folder}-dlib"}
+            for model, run in runs.items():
+                if not (run / "results").is_dir():
+                    run_folder(args.work, folder, args.configfile, args.cores, None if model == "intel_reid" else model)
+            table = separation(runs)
+            print(f"\n{folder}: ROC AUC of one person against two, by the years between the photos\n")
+            print("| years between | pairs of one person | intel_reid | dlib | both |")
+            print("|---|---:|---:|---:|---:|")
+            for (low, high), auc in table.items():
+                cells = " | ".join(f"{auc[model]:.3f}" for model in ("intel_reid", "dlib", "both"))
+                print(f"| {low}-{high} | {auc['pairs of one person']} | {cells} |")
     if args.step != "run":
         return
     print("| folder | BCubed F1 (P, R) | persons for real people | faces in others | most mixed persons |")

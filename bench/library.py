@@ -625,19 +625,20 @@ def read_tsv(path):
 # --- running the workflow -------------------------------------------------------------------------
 
 
-def run_workflow(photos, workdir, cores, configfile):
-    """`snakemake --config photos=...` in a fresh workdir; its wall seconds (ValueError if it fails)."""
+def run_workflow(photos, workdir, cores, configfile, *config):
+    """`snakemake --config photos=... *config` in a fresh workdir; its wall seconds (ValueError if it
+    fails)."""
     if workdir.exists():
         shutil.rmtree(workdir)
     workdir.mkdir(parents=True)
-    return run_snakemake(photos, workdir, cores, configfile)
+    return run_snakemake(photos, workdir, cores, configfile, *config)
 
 
-def run_snakemake(photos, workdir, cores, configfile):
-    """`snakemake --config photos=...` in workdir as it is (its log appended to snakemake.log); its
-    wall seconds (ValueError if it fails)."""
+def run_snakemake(photos, workdir, cores, configfile, *config):
+    """`snakemake --config photos=... *config` in workdir as it is (its log appended to
+    snakemake.log); its wall seconds (ValueError if it fails)."""
     command = [str(SNAKEMAKE), "-s", str(PROJECT_ROOT / "Snakefile"), "--directory", str(workdir)]
-    command += ["--configfile", str(configfile), "--cores", str(cores), "--config", f"photos={photos}"]
+    command += ["--configfile", str(configfile), "--cores", str(cores), "--config", f"photos={photos}", *config]
     started = time.perf_counter()
     with open(workdir / "snakemake.log", "a") as log:
         finished = subprocess.run(command, stdout=log, stderr=subprocess.STDOUT, cwd=workdir)

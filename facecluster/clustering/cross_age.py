@@ -130,16 +130,23 @@ def merge_suggestions(X, years, groups, photo_ids, rule):
     """[(person, other person, evidence)]: pairs of persons likely one person at other ages, most
     likely first, from SUGGEST_FROM on; each person in at most SUGGESTED pairs as its best.
     X: (n, d) faces; years: (n,) (NaN: undated); groups: [positions of a person's faces];
-    photo_ids: (n,). Weighed as step 3 weighs them (_weighed_pairs)."""
-    X, years = centred(X), np.asarray(years, np.float64)
-    groups = {g: np.asarray(group, np.int64) for g, group in enumerate(groups)}
-    ranked = _weighed_pairs(X, years, groups, np.asarray(photo_ids), rule, among=list(groups))
+    photo_ids: (n,)."""
+    ranked = weighed_persons(X, years, groups, photo_ids, rule)
     listed, count = [], np.zeros(len(groups), np.int64)
     for (a, b), evidence in sorted(ranked.items(), key=lambda item: -item[1]):
         if evidence >= SUGGEST_FROM and (count[a] < SUGGESTED or count[b] < SUGGESTED):
             listed.append((a, b, evidence))
             count[[a, b]] += 1
     return listed
+
+
+def weighed_persons(X, years, groups, photo_ids, rule):
+    """{(person, other person): evidence} of every two persons that may be one at other ages,
+    weighed as step 3 weighs two groups (_weighed_pairs), with no floor. Arguments as
+    merge_suggestions'."""
+    groups = {g: np.asarray(group, np.int64) for g, group in enumerate(groups)}
+    years = np.asarray(years, np.float64)
+    return _weighed_pairs(centred(X), years, groups, np.asarray(photo_ids), rule, among=list(groups))
 
 
 def _nearest_evidence(X, years, first, second, rule):
