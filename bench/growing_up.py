@@ -364,35 +364,45 @@ def fit(run):
 MODEL_GAPS = ((0, 1), (1, 3), (3, 6), (6, 10), (10, 20), (20, 70), (0, 70))
 
 
-def separation(runs):
-    """{(low, high): {model: ROC AUC of one person against two}} over the pairs of faces of each
-    gap in MODEL_GAPS (years between the photos; faces centred), for runs ({model: run folder}) of
-    one dated folder, and "both": each model's distances over their spread, summed. The faces each
-    run found alike (photo and face index) are compared."""
+def run_descriptors(run, model, mirrored=False):
+    """{(photo id, face index): (label, descriptor centred)} of a run's faces by `model`; mirrored:
+    each face's descriptor averaged with its mirror image's (its aligned chip flipped, embedded
+    again), as dlib's `flip: true` does."""
+    results = run / "results" / "photos"
+    faces = read_faces(results / model / "faces.tsv")
+    X = np.load(results / model / "embeddings.npy")[[face.row for face in faces]]
+    if mirrored:
+        from facecluster.photos.embedders import make_embedder
+
+        embedder = make_embedder({"name": model, "batch_size": 8})
+        chips = np.concatenate([np.load(run / face.chips)[face.face_index : face.face_index + 1] for face in faces])
+        X = X + embedder.embed(np.ascontiguousarray(chips[:, :, ::-1]))
+    return {(face.photo_id, face.face_index): (face.label, x) for face, x in zip(faces, centred(X))}
+
+
+def separation(descriptors, dates):
+    """{(low, high): {name: ROC AUC of one person against two}} over the pairs of faces of each gap
+    in MODEL_GAPS (years between the photos, from a dates.tsv), for descriptors ({name:
+    run_descriptors}) of one dated folder, and "both": the first two's distances, each over its
+    spread, summed. The faces found alike in each (photo and face index) are compared."""
     from sklearn.metrics import roc_auc_score
 
-    found = {}
-    for model, run in runs.items():
-        results = run / "results" / "photos"
-        faces = read_faces(results / model / "faces.tsv")
-        X = centred(np.load(results / model / "embeddings.npy")[[face.row for face in faces]])
-        found[model] = {(face.photo_id, face.face_index): (face.label, x) for face, x in zip(faces, X)}
-    keys = sorted(set.intersection(*(set(faces) for faces in found.values())))
-    years = capture_years(next(iter(runs.values())) / "results" / "photos" / "dates.tsv")
+    keys = sorted(set.intersection(*(set(faces) for faces in descriptors.values())))
+    years = capture_years(dates)
     t = np.array([years[photo_id] for photo_id, _ in keys])
-    labels = np.array([found[next(iter(runs))][key][0] for key in keys])
+    labels = np.array([next(iter(descriptors.values()))[key][0] for key in keys])
     rows, columns = np.triu_indices(len(keys), 1)
     same, gaps = labels[rows] == labels[columns], np.abs(t[rows] - t[columns])
     distances = {}
-    for model, faces in found.items():
+    for name, faces in descriptors.items():
         X = np.array([faces[key][1] for key in keys])
-        distances[model] = np.linalg.norm(X[rows] - X[columns], axis=1)
+        distances[name] = np.linalg.norm(X[rows] - X[columns], axis=1)
     table = {}
     for low, high in MODEL_GAPS:
         within = (gaps >= low) & (gaps < high)
-        d = {model: dist[within] for model, dist in distances.items()}
-        d["both"] = sum(dist / dist.std() for dist in d.values())
-        table[low, high] = {model: float(roc_auc_score(same[within], -dist)) for model, dist in d.items()}
+        d = {name: dist[within] for name, dist in distances.items()}
+        d["both"] = sum(dist / dist.std() for dist in list(d.values())[:2])
+        table[low, high] = {name: float(roc_auc_score(same[within], -dist)) for name, dist in d.items()}
         table[low, high]["pairs of one person"] = int(same[within].sum())
     return table
 
@@ -440,17 +450,20 @@ def main():
             run_folder(args.work, "tune-dated", args.configfile, args.cores)
         print(fit(run))
     if args.step == "models":
+        names = ("intel_reid", "dlib", "intel_reid mirrored", "both")
         for folder in ("tune-dated", "held-out-dated"):
             runs = {"intel_reid": args.work / f"run-{folder}", "dlib": args.work / f"run-{folder}-dlib"}
             for model, run in runs.items():
                 if not (run / "results").is_dir():
                     run_folder(args.work, folder, args.configfile, args.cores, None if model == "intel_reid" else model)
-            table = separation(runs)
+            descriptors = {model: run_descriptors(run, model) for model, run in runs.items()}
+            descriptors["intel_reid mirrored"] = run_descriptors(runs["intel_reid"], "intel_reid", mirrored=True)
+            table = separation(descriptors, runs["intel_reid"] / "results" / "photos" / "dates.tsv")
             print(f"\n{folder}: ROC AUC of one person against two, by the years between the photos\n")
-            print("| years between | pairs of one person | intel_reid | dlib | both |")
-            print("|---|---:|---:|---:|---:|")
+            print(f"| years between | pairs of one person | {' | '.join(names)} |")
+            print("|---|---:|" + "---:|" * len(names))
             for (low, high), auc in table.items():
-                cells = " | ".join(f"{auc[model]:.3f}" for model in ("intel_reid", "dlib", "both"))
+                cells = " | ".join(f"{auc[name]:.3f}" for name in names)
                 print(f"| {low}-{high} | {auc['pairs of one person']} | {cells} |")
     if args.step != "run":
         return
